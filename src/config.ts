@@ -1,0 +1,133 @@
+import path from 'node:path';
+import { ConfigError } from './errors';
+
+/**
+ * All settings, read once from the environment with types and defaults, failing fast at start
+ * with a message naming the variable, what it expects and what it got.
+ */
+export type DetectSource = 'original' | 'resized' | 'grayscale';
+
+export interface Config {
+  bucket: string;
+  queues: { resize: string; grayscale: string; detect: string; tag: string };
+  /** `s3` talks to S3 or any S3-compatible server; `fs` keeps objects under dataDir. */
+  store: 's3' | 'fs';
+  /** `sqs` talks to SQS or ElasticMQ; `memory` is the in-process queue of the embedded default. */
+  queue: 'sqs' | 'memory';
+  dataDir: string;
+  aws: { region: string; s3Endpoint?: string; sqsEndpoint?: string; forcePathStyle: boolean };
+  limits: { maxUploadBytes: number; maxInputPixels: number };
+  resizeScale: number;
+  jpegQuality: number;
+  detect: {
+    source: DetectSource;
+    scoreThreshold: number;
+    iouThreshold: number;
+    maxDetections: number;
+    modelPath?: string;
+    intraOpThreads?: number;
+  };
+  maxReceiveCount: number;
+  visibilityTimeoutSeconds: number;
+  presignExpiresSeconds: number;
+  apiKey?: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string, fallback: string): string {
+  const v = env[name];
+  return v === undefined || v === '' ? fallback : v;
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function num(env: Env, name: string, fallback: number, check: (n: number) => boolean, expect: string): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || !check(n)) {
+    throw new ConfigError(`${name}: expected ${expect}, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(values as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name}: expected one of ${values.join(', ')}, got ${JSON.stringify(raw)}`);
+  }
+  return raw as T;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(1|true|yes)$/i.test(raw)) return true;
+  if (/^(0|false|no)$/i.test(raw)) return false;
+  throw new ConfigError(`${name}: expected true or false, got ${JSON.stringify(raw)}`);
+}
+
+const positiveInt = (n: number) => Number.isInteger(n) && n > 0;
+
+export function loadConfig(env: Env = process.env): Config {
+  // On Lambda (AWS_LAMBDA_FUNCTION_NAME set) the default adapters are the AWS ones.
+  const onLambda = env.AWS_LAMBDA_FUNCTION_NAME !== undefined;
+  const s3Endpoint = optional(env, 'S3_ENDPOINT');
+  return {
+    bucket: str(env, 'BUCKET', 'images'),
+    queues: {
+      resize: str(env, 'RESIZE_QUEUE', 'resize_queue'),
+      grayscale: str(env, 'GRAYSCALE_QUEUE', 'grayscale_queue'),
+      detect: str(env, 'DETECT_QUEUE', 'objectdetect_queue'),
+      tag: str(env, 'TAG_QUEUE', 'tag_queue'),
+    },
+    store: oneOf(env, 'STORE', ['s3', 'fs'] as const, onLambda ? 's3' : 'fs'),
+    queue: oneOf(env, 'QUEUE', ['sqs', 'memory'] as const, onLambda ? 'sqs' : 'memory'),
+    dataDir: path.resolve(str(env, 'DATA_DIR', 'data')),
+    aws: {
+      region: str(env, 'AWS_REGION', str(env, 'AWS_DEFAULT_REGION', 'us-east-1')),
+      s3Endpoint,
+      sqsEndpoint: optional(env, 'SQS_ENDPOINT'),
+      // S3-compatible servers (MinIO, Versity, LocalStack) want path-style URLs.
+      forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', s3Endpoint !== undefined),
+    },
+    limits: {
+      // API Gateway refuses bodies over 10 MB anyway; keep the same limit everywhere.
+      maxUploadBytes: num(env, 'MAX_UPLOAD_BYTES', 10 * 1024 * 1024, positiveInt, 'a positive whole number of bytes'),
+      // 40 megapixels: a large phone photo is 12-50 MP; a decompression bomb is far beyond.
+      maxInputPixels: num(env, 'MAX_INPUT_PIXELS', 40_000_000, positiveInt, 'a positive whole number of pixels'),
+    },
+    resizeScale: num(env, 'RESIZE_SCALE', 0.25, (n) => n > 0 && n <= 1, 'a number in (0, 1]'),
+    jpegQuality: num(env, 'JPEG_QUALITY', 85, (n) => positiveInt(n) && n <= 100, 'a whole number from 1 to 100'),
+    detect: {
+      source: oneOf(env, 'DETECT_SOURCE', ['original', 'resized', 'grayscale'] as const, 'original'),
+      scoreThreshold: num(env, 'DETECT_SCORE_THRESHOLD', 0.5, (n) => n >= 0 && n <= 1, 'a number from 0 to 1'),
+      iouThreshold: num(env, 'DETECT_IOU_THRESHOLD', 0.5, (n) => n >= 0 && n <= 1, 'a number from 0 to 1'),
+      maxDetections: num(env, 'DETECT_MAX_DETECTIONS', 20, positiveInt, 'a positive whole number'),
+      modelPath: optional(env, 'MODEL_PATH'),
+      intraOpThreads: env.DETECT_THREADS ? num(env, 'DETECT_THREADS', 1, positiveInt, 'a positive whole number') : undefined,
+    },
+    maxReceiveCount: num(env, 'MAX_RECEIVE_COUNT', 3, positiveInt, 'a positive whole number'),
+    visibilityTimeoutSeconds: num(env, 'VISIBILITY_TIMEOUT_SECONDS', 60, positiveInt, 'a positive whole number of seconds'),
+    presignExpiresSeconds: num(env, 'PRESIGN_EXPIRES_SECONDS', 300, positiveInt, 'a positive whole number of seconds'),
+    apiKey: optional(env, 'API_KEY'),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+  };
+}
+
+let cached: Config | undefined;
+/** The process-wide config, read on first use. */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}
+/** For tests and runtimes that change the environment before starting. */
+export function resetConfig(): void {
+  cached = undefined;
+}

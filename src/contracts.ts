@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { InvalidMessageError } from './errors';
+import { IMAGE_ID_PATTERN } from './imageId';
+import { isImageKey } from './keys';
+
+/**
+ * Messages between stages. Producers build them with these types; consumers validate them with
+ * `parseMessage` at the edge, so a malformed or hostile message is rejected once, with a reason,
+ * and never retried. `v` is the schema version: a consumer refuses versions it does not know.
+ */
+const imageId = z.string().regex(IMAGE_ID_PATTERN, 'expected a server-generated image id (UUIDv7)');
+const imageKey = z.string().refine(isImageKey, 'expected an image key like original/<image_id>.jpg');
+const dimension = z.number().int().positive().max(1_000_000);
+
+export const BoxSchema = z.object({
+  x: z.number().nonnegative(),
+  y: z.number().nonnegative(),
+  width: z.number().nonnegative(),
+  height: z.number().nonnegative(),
+});
+export const DetectionSchema = z.object({
+  label: z.string().min(1).max(64),
+  score: z.number().min(0).max(1),
+  box: BoxSchema,
+});
+
+const base = {
+  v: z.literal(1),
+  image_id: imageId,
+  original_path: imageKey,
+  /** Request id of the upload, so every log line of one photo can be followed. */
+  request_id: z.string().max(128).optional(),
+};
+
+/** upload -> resize_queue */
+export const ResizeMessageSchema = z.object({ ...base }).strict();
+/** resize -> grayscale_queue; `path` is the resized copy; origin_* are the upright original's size. */
+export const GrayscaleMessageSchema = z
+  .object({ ...base, path: imageKey, origin_h: dimension, origin_w: dimension })
+  .strict();
+/** grayscale -> objectdetect_queue; `path` is the grayscale copy. */
+export const DetectMessageSchema = z
+  .object({ ...base, path: imageKey, resized_path: imageKey, origin_h: dimension, origin_w: dimension })
+  .strict();
+/** detect -> tag_queue; boxes are in the upright original's pixels. */
+export const TagMessageSchema = z
+  .object({ ...base, origin_h: dimension, origin_w: dimension, detections: z.array(DetectionSchema).max(1000) })
+  .strict();
+
+export type Box = z.infer<typeof BoxSchema>;
+export type Detection = z.infer<typeof DetectionSchema>;
+export type ResizeMessage = z.infer<typeof ResizeMessageSchema>;
+export type GrayscaleMessage = z.infer<typeof GrayscaleMessageSchema>;
+export type DetectMessage = z.infer<typeof DetectMessageSchema>;
+export type TagMessage = z.infer<typeof TagMessageSchema>;
+
+/** Parses a queue message body against a schema; throws InvalidMessageError saying what was wrong. */
+export function parseMessage<S extends z.ZodType>(schema: S, body: string, what: string): z.infer<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (cause) {
+    throw new InvalidMessageError(`${what}: body is not JSON (got ${JSON.stringify(body.slice(0, 40))})`, { cause });
+  }
+  if (typeof json === 'object' && json !== null && 'v' in json && (json as { v: unknown }).v !== 1) {
+    throw new InvalidMessageError(`${what}: unknown message version ${JSON.stringify((json as { v: unknown }).v)}, expected 1`);
+  }
+  const result = schema.safeParse(json);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new InvalidMessageError(`${what}: ${issues}`, { cause: result.error });
+  }
+  return result.data;
+}

@@ -1,0 +1,31 @@
+import { IMAGE_ID_PATTERN } from './imageId';
+
+/**
+ * Object keys of the bucket. Every key the pipeline reads is built here or checked here, so no
+ * client-supplied string ever becomes a key or a file path (`../` cannot get through).
+ */
+export const STAGE_FOLDERS = ['original', 'resized', 'grayscale', 'tagged'] as const;
+export type StageFolder = (typeof STAGE_FOLDERS)[number];
+
+export const IMAGE_EXTENSIONS = ['jpg', 'png', 'webp', 'gif', 'tiff', 'avif'] as const;
+export type ImageExtension = (typeof IMAGE_EXTENSIONS)[number];
+
+const KEY_PATTERN = new RegExp(
+  `^(${STAGE_FOLDERS.join('|')})/(${IMAGE_ID_PATTERN.source.slice(1, -1)})\\.(${IMAGE_EXTENSIONS.join('|')})$`,
+);
+
+export function imageKey(folder: StageFolder, imageId: string, ext: ImageExtension = 'jpg'): string {
+  const key = `${folder}/${imageId}.${ext}`;
+  if (!KEY_PATTERN.test(key)) throw new Error(`not a valid image key: ${JSON.stringify(key)}`);
+  return key;
+}
+
+export function isImageKey(key: unknown): key is string {
+  return typeof key === 'string' && KEY_PATTERN.test(key);
+}
+
+export function parseImageKey(key: string): { folder: StageFolder; imageId: string; ext: ImageExtension } | undefined {
+  const m = KEY_PATTERN.exec(key);
+  if (!m) return undefined;
+  return { folder: m[1] as StageFolder, imageId: m[2]!, ext: m[3] as ImageExtension };
+}

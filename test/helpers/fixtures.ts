@@ -1,0 +1,41 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root, whatever the current directory. */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Shared fixtures live beside the repository (../shared/fixtures); FIXTURES_DIR overrides. */
+export const FIXTURES_DIR = process.env.FIXTURES_DIR ?? path.resolve(REPO_ROOT, '../shared/fixtures');
+export const FIXTURE_IMAGES_DIR = path.join(FIXTURES_DIR, 'images');
+
+export interface ReferenceDetection {
+  label: string;
+  score: number;
+  /** [x, y, width, height] in pixels of the original image. */
+  bbox: [number, number, number, number];
+}
+export interface ReferenceImage {
+  width: number;
+  height: number;
+  detections: ReferenceDetection[];
+}
+
+export function fixtureNames(): string[] {
+  return readdirSync(FIXTURE_IMAGES_DIR).filter((f) => /\.(jpe?g|png|webp)$/i.test(f)).sort();
+}
+
+export function fixturePath(name: string): string {
+  return path.join(FIXTURE_IMAGES_DIR, name);
+}
+
+export function readFixture(name: string): Buffer {
+  return readFileSync(fixturePath(name));
+}
+
+export function referenceDetections(): Record<string, ReferenceImage> {
+  const raw = JSON.parse(readFileSync(path.join(FIXTURES_DIR, 'reference-detections.json'), 'utf8')) as {
+    images: Record<string, ReferenceImage>;
+  };
+  return raw.images;
+}
