@@ -1,0 +1,90 @@
+import type { Detection } from '../contracts';
+import { NUM_CLASSES } from './cocoLabels';
+import { loadSession, MODEL_INPUT, type LoadedModel, type SessionOptions } from './loadSession';
+import { postprocess, type NmsOptions } from './nms';
+import { assertRawImage, decodeImage, DEFAULT_LIMIT_INPUT_PIXELS, MODEL_SIZE, resizeBilinear, type RawImage } from './preprocess';
+
+/** An encoded image (JPEG, PNG, WebP...) or raw 8-bit pixels (gray, RGB or RGBA). */
+export type DetectInput = Buffer | Uint8Array | RawImage;
+
+export interface DetectOptions extends SessionOptions, NmsOptions {
+  /** Refuse images with more pixels than this (ImageTooLargeError). Default 40 000 000. */
+  limitInputPixels?: number;
+}
+
+/** Milliseconds per step of one detection. */
+export interface DetectTimings {
+  decode: number;
+  preprocess: number;
+  inference: number;
+  postprocess: number;
+  total: number;
+}
+
+export interface DetectResult {
+  detections: Detection[];
+  timings: DetectTimings;
+  /** Size of the (upright) image the boxes refer to. */
+  width: number;
+  height: number;
+}
+
+function isRawImage(input: DetectInput): input is RawImage {
+  return !(input instanceof Uint8Array) && typeof input === 'object' && input !== null && 'data' in input;
+}
+
+/**
+ * Runs the model on the image and returns what it finds, best first, boxes in the upright
+ * image's pixels (EXIF orientation applied), with the time each step took.
+ */
+export async function detectWithTimings(input: DetectInput, options: DetectOptions = {}): Promise<DetectResult> {
+  const limit = options.limitInputPixels ?? DEFAULT_LIMIT_INPUT_PIXELS;
+  const model = await loadSession(options);
+
+  const t0 = performance.now();
+  let image: RawImage;
+  if (isRawImage(input)) {
+    assertRawImage(input, limit);
+    image = input;
+  } else {
+    image = await decodeImage(Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength), limit);
+  }
+  const t1 = performance.now();
+  const tensorData = resizeBilinear(image, MODEL_SIZE, MODEL_SIZE);
+  const t2 = performance.now();
+  const { scores, boxes } = await runModel(model, tensorData);
+  const t3 = performance.now();
+  const detections = postprocess(
+    { scores, boxes, numAnchors: boxes.length / 4, numClasses: NUM_CLASSES },
+    image.width,
+    image.height,
+    options,
+  );
+  const t4 = performance.now();
+  return {
+    detections,
+    width: image.width,
+    height: image.height,
+    timings: { decode: t1 - t0, preprocess: t2 - t1, inference: t3 - t2, postprocess: t4 - t3, total: t4 - t0 },
+  };
+}
+
+/** Runs the model on the image and returns what it finds, best first, in the image's pixels. */
+export async function detect(input: DetectInput, options: DetectOptions = {}): Promise<Detection[]> {
+  return (await detectWithTimings(input, options)).detections;
+}
+
+/** One inference on a [1, 300, 300, 3] NHWC float32 RGB 0..255 input. */
+export async function runModel(model: LoadedModel, input: Float32Array): Promise<{ scores: Float32Array; boxes: Float32Array }> {
+  const tensor = new model.ort.Tensor('float32', input, [1, MODEL_SIZE, MODEL_SIZE, 3]);
+  const out = await model.session.run({ [MODEL_INPUT]: tensor });
+  const scores = out.scores;
+  const boxes = out.boxes;
+  if (!scores || !boxes) throw new Error(`model ${model.modelPath} returned no scores or boxes output`);
+  const result = { scores: scores.data as Float32Array, boxes: boxes.data as Float32Array };
+  const anchors = boxes.data.length / 4;
+  if (scores.data.length !== anchors * NUM_CLASSES) {
+    throw new Error(`model ${model.modelPath}: expected scores [1, ${anchors}, ${NUM_CLASSES}], got dims [${scores.dims.join(', ')}]`);
+  }
+  return result;
+}

@@ -1,0 +1,12 @@
+export { detect, detectWithTimings, runModel } from './Detector';
+export type { DetectInput, DetectOptions, DetectResult, DetectTimings } from './Detector';
+export { loadSession, clearSessionCache, MODEL_INPUT, MODEL_OUTPUTS } from './loadSession';
+export type { LoadedModel, SessionOptions } from './loadSession';
+export { defaultModelPath, modelPathCandidates, MODEL_FILE_NAME, LAMBDA_LAYER_MODEL_PATH } from './modelPath';
+export { postprocess, nonMaxSuppression, iou, toPixelBox, DEFAULT_NMS, DEFAULT_CLASS_AGNOSTIC } from './nms';
+export type { NmsOptions, RawDetections } from './nms';
+export { decodeImage, resizeBilinear, flattenOnWhite, assertRawImage, MODEL_SIZE, DEFAULT_LIMIT_INPUT_PIXELS } from './preprocess';
+export type { RawImage } from './preprocess';
+export { COCO_LABELS, labelForColumn, NUM_CLASSES } from './cocoLabels';
+export { DetectorLoadError } from './errors';
+export type { DetectorLoadReason } from './errors';
