@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ObjectNotFoundError } from '../../src/errors';
+import { newImageId } from '../../src/imageId';
+import { imageKey } from '../../src/keys';
+import type { ObjectStore } from '../../src/ports/ObjectStore';
+import { UnsafeKeyError } from '../../src/ports/safeKey';
+
+/**
+ * The ObjectStore contract: the same assertions against every adapter (the folder store in the unit
+ * tests, S3ObjectStore on MinIO and on the Versity gateway in the integration tests), so a stage
+ * that works on one works on all.
+ */
+export interface ObjectStoreUnderTest {
+  store: ObjectStore;
+  /** Whether presignGet must return a URL that global fetch can GET. */
+  presigns: boolean;
+  /** Called once after the suite (stop servers, remove folders). */
+  cleanup?: () => Promise<void>;
+}
+
+/** Keys that must be refused, with the exact message each gives. */
+export const UNSAFE_KEYS: ReadonlyArray<[key: string, message: string]> = [
+  ['../x', 'unsafe object key "../x": ".." segments are not allowed'],
+  ['/etc/passwd', 'unsafe object key "/etc/passwd": expected a relative key, not one starting with "/"'],
+  ['original/..%2f', 'unsafe object key "original/..%2f": only the characters A-Z a-z 0-9 . _ - / are allowed'],
+  ['a\\b', 'unsafe object key "a\\\\b": backslashes are not allowed'],
+  ['original/x\0.jpg', 'unsafe object key "original/x\\u0000.jpg": NUL characters are not allowed'],
+  ['original/../../etc/passwd', 'unsafe object key "original/../../etc/passwd": ".." segments are not allowed'],
+  ['original/./x.jpg', 'unsafe object key "original/./x.jpg": segments must not start with "."'],
+  ['original//x.jpg', 'unsafe object key "original//x.jpg": empty segments ("//" or a trailing "/") are not allowed'],
+  ['', 'unsafe object key "": expected a non-empty key'],
+];
+
+export function objectStoreContract(name: string, setUp: () => Promise<ObjectStoreUnderTest>): void {
+  describe(`ObjectStore contract: ${name}`, () => {
+    let subject: ObjectStoreUnderTest;
+    let store: ObjectStore;
+    // Every run uses fresh ids, so a reused bucket or folder cannot make a test pass by accident.
+    const run = newImageId();
+
+    before(async () => {
+      subject = await setUp();
+      store = subject.store;
+    });
+    after(async () => {
+      await subject?.cleanup?.();
+    });
+
+    it('round-trips bytes and the content type', async () => {
+      // Prepare
+      const key = imageKey('original', newImageId());
+      const body = Buffer.from([0xff, 0xd8, 0xff, 0x00, 0x01, 0x02, 0xfe, 0xff, 0xd9]);
+      // Act
+      await store.put(key, body, { contentType: 'image/jpeg' });
+      const got = await store.get(key);
+      // Assess
+      assert.deepEqual(got.body, body);
+      assert.equal(got.contentType, 'image/jpeg');
+    });
+
+    it('overwrites an object, and writing the same bytes twice is harmless', async () => {
+      const key = imageKey('resized', newImageId());
+      await store.put(key, Buffer.from('first'), { contentType: 'image/jpeg' });
+      await store.put(key, Buffer.from('second'), { contentType: 'image/jpeg' });
+      await store.put(key, Buffer.from('second'), { contentType: 'image/jpeg' });
+      assert.equal((await store.get(key)).body.toString(), 'second');
+    });
+
+    it('keeps a content type that differs from the extension', async () => {
+      const key = `status/${run}/odd.bin`;
+      await store.put(key, Buffer.from('{}'), { contentType: 'application/json' });
+      assert.equal((await store.get(key)).contentType, 'application/json');
+    });
+
+    it('stores an empty object', async () => {
+      const key = `status/${run}/empty.json`;
+      await store.put(key, Buffer.alloc(0), { contentType: 'application/json' });
+      const got = await store.get(key);
+      assert.equal(got.body.length, 0);
+      assert.equal(await store.exists(key), true);
+    });
+
+    it('stores a 3 MB object intact', async () => {
+      const key = imageKey('original', newImageId(), 'png');
+      const body = Buffer.alloc(3 * 1024 * 1024);
+      for (let i = 0; i < body.length; i += 1) body[i] = (i * 31 + (i >> 8)) & 0xff;
+      await store.put(key, body, { contentType: 'image/png' });
+      const got = await store.get(key);
+      assert.equal(got.body.length, body.length);
+      assert.ok(got.body.equals(body), 'bytes differ');
+    });
+
+    it('says whether an object exists', async () => {
+      const key = imageKey('grayscale', newImageId());
+      assert.equal(await store.exists(key), false);
+      await store.put(key, Buffer.from('x'), { contentType: 'image/jpeg' });
+      assert.equal(await store.exists(key), true);
+    });
+
+    it('does not treat a prefix of keys as an object', async () => {
+      const id = newImageId();
+      await store.put(`status/${id}/resize.json`, Buffer.from('{}'), { contentType: 'application/json' });
+      assert.equal(await store.exists(`status/${id}`), false);
+      await assert.rejects(store.get(`status/${id}`), ObjectNotFoundError);
+    });
+
+    it('throws ObjectNotFoundError with the key for a missing object', async () => {
+      const key = imageKey('tagged', newImageId());
+      await assert.rejects(store.get(key), (error: unknown) => {
+        assert.ok(error instanceof ObjectNotFoundError, `expected ObjectNotFoundError, got ${String(error)}`);
+        assert.equal(error.message, `object not found: ${key}`);
+        assert.equal(error.key, key);
+        assert.equal(error.retryable, false);
+        return true;
+      });
+    });
+
+    it('lists keys under a prefix in lexical order, across folders and partial segments', async () => {
+      // Prepare: ids made out of order, under a prefix no other test uses.
+      const ids = ['c', 'a', 'b'].map((s) => `${run}-${s}`);
+      for (const id of ids) await store.put(`status/${id}/resize.json`, Buffer.from('{}'), { contentType: 'application/json' });
+      await store.put(`status/${ids[0]}/detect.json`, Buffer.from('{}'), { contentType: 'application/json' });
+      // Act
+      const all = await store.list(`status/${run}-`);
+      const one = await store.list(`status/${run}-c/`);
+      const partial = await store.list(`status/${run}-c/de`);
+      const none = await store.list(`status/${run}-zzz`);
+      // Assess
+      assert.deepEqual(all, [
+        `status/${run}-a/resize.json`,
+        `status/${run}-b/resize.json`,
+        `status/${run}-c/detect.json`,
+        `status/${run}-c/resize.json`,
+      ]);
+      assert.deepEqual(one, [`status/${run}-c/detect.json`, `status/${run}-c/resize.json`]);
+      assert.deepEqual(partial, [`status/${run}-c/detect.json`]);
+      assert.deepEqual(none, []);
+    });
+
+    it('lists more keys than one page holds', async () => {
+      const prefix = `status/${run}-many/`;
+      const expected: string[] = [];
+      for (let i = 0; i < 7; i += 1) expected.push(`${prefix}${String(i).padStart(2, '0')}.json`);
+      await Promise.all(expected.map((k) => store.put(k, Buffer.from('{}'), { contentType: 'application/json' })));
+      assert.deepEqual(await store.list(prefix), expected);
+    });
+
+    for (const [key, message] of UNSAFE_KEYS) {
+      it(`refuses the unsafe key ${JSON.stringify(key)} in every operation`, async () => {
+        const check = (error: unknown) => {
+          assert.ok(error instanceof UnsafeKeyError, `expected UnsafeKeyError, got ${String(error)}`);
+          assert.equal(error.message, message);
+          assert.equal(error.retryable, false);
+          return true;
+        };
+        await assert.rejects(store.put(key, Buffer.from('x')), check);
+        await assert.rejects(store.get(key), check);
+        await assert.rejects(store.exists(key), check);
+        if (store.presignGet) await assert.rejects(store.presignGet(key, 60), check);
+      });
+    }
+
+    it('refuses an unsafe listing prefix', async () => {
+      await assert.rejects(store.list('../'), {
+        name: 'UnsafeKeyError',
+        message: 'unsafe object key "../": ".." segments are not allowed',
+      });
+    });
+
+    it(subjectPresignsTitle(), async () => {
+      const key = imageKey('tagged', newImageId());
+      const body = Buffer.from('presigned bytes \x00\x01\x02');
+      await store.put(key, body, { contentType: 'image/jpeg' });
+      const url = await store.presignGet?.(key, 60);
+      if (!subject.presigns) {
+        assert.equal(url, undefined);
+        return;
+      }
+      assert.ok(url, 'expected a URL');
+      const response = await fetch(url);
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get('content-type'), 'image/jpeg');
+      assert.deepEqual(Buffer.from(await response.arrayBuffer()), body);
+      // The signature covers the key: the same URL for another key is refused.
+      const tampered = url.replace(key, imageKey('tagged', newImageId()));
+      const refused = await fetch(tampered);
+      assert.equal(refused.status, 403);
+      await refused.body?.cancel();
+    });
+  });
+}
+
+function subjectPresignsTitle(): string {
+  return 'presignGet gives a URL that fetch can GET (or undefined where the adapter serves bytes itself)';
+}
