@@ -18,8 +18,8 @@ export const DEFAULT_LIMIT_INPUT_PIXELS = 40_000_000;
 
 /**
  * Decodes an encoded image (JPEG, PNG, WebP, GIF, TIFF, AVIF...) to raw 8-bit pixels of the
- * upright image: EXIF orientation applied, alpha flattened on white, 1 channel for grayscale
- * sources and 3 for colour ones.
+ * upright image: EXIF orientation applied, alpha flattened on white, 3 channels (sharp outputs a
+ * single-channel JPEG as sRGB, i.e. gray replicated to R, G, B; 1 channel is accepted too).
  */
 export async function decodeImage(input: Buffer, limitInputPixels = DEFAULT_LIMIT_INPUT_PIXELS): Promise<RawImage> {
   if (input.length === 0) throw new UnsupportedImageError('cannot decode image: expected JPEG, PNG or WebP bytes, got an empty buffer');
