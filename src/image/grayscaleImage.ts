@@ -1,0 +1,18 @@
+import { imageDecodeError, openImage, type ImageLimits } from './openImage';
+
+/** A single-channel (b-w) JPEG of the image: a third of the bytes of a three-channel grey copy. */
+export async function grayscaleImage(
+  bytes: Buffer,
+  options: { quality: number; limits: ImageLimits },
+): Promise<{ data: Buffer; width: number; height: number }> {
+  try {
+    const out = await openImage(bytes, options.limits)
+      .flatten({ background: '#ffffff' })
+      .toColourspace('b-w')
+      .jpeg({ quality: options.quality })
+      .toBuffer({ resolveWithObject: true });
+    return { data: out.data, width: out.info.width, height: out.info.height };
+  } catch (cause) {
+    throw imageDecodeError(cause, 'grayscale');
+  }
+}

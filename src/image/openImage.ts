@@ -1,0 +1,80 @@
+import sharp, { type Metadata, type Sharp } from 'sharp';
+import { ImageTooLargeError, UnsupportedImageError } from '../errors';
+import type { ImageExtension } from '../keys';
+
+/**
+ * The one way the pipeline opens image bytes: sharp with the pixel limit (a decompression bomb
+ * stops at the header), failing on corrupt data instead of decoding garbage, and the EXIF
+ * orientation applied so that every stage works in the upright image's coordinates.
+ */
+export interface ImageLimits {
+  maxInputPixels: number;
+}
+
+export interface ImageInfo {
+  format: string;
+  ext: ImageExtension;
+  contentType: string;
+  /** Size of the upright image (EXIF orientation applied). */
+  width: number;
+  height: number;
+  pages: number;
+}
+
+const ACCEPTED: Record<string, { ext: ImageExtension; contentType: string }> = {
+  jpeg: { ext: 'jpg', contentType: 'image/jpeg' },
+  png: { ext: 'png', contentType: 'image/png' },
+  webp: { ext: 'webp', contentType: 'image/webp' },
+  gif: { ext: 'gif', contentType: 'image/gif' },
+  tiff: { ext: 'tiff', contentType: 'image/tiff' },
+  heif: { ext: 'avif', contentType: 'image/avif' },
+};
+export const ACCEPTED_FORMATS = 'JPEG, PNG, WebP, GIF, TIFF or AVIF';
+
+/** A sharp pipeline on the bytes, upright, limited, failing on corrupt input. Only the first frame of animations. */
+export function openImage(bytes: Buffer, limits: ImageLimits): Sharp {
+  return sharp(bytes, { limitInputPixels: limits.maxInputPixels, failOn: 'error' }).rotate();
+}
+
+/** Reads the header only: format and upright size, checked against the limits. Cheap: no decode. */
+export async function inspectImage(bytes: Buffer, limits: ImageLimits): Promise<ImageInfo> {
+  if (bytes.length === 0) throw new UnsupportedImageError(`expected ${ACCEPTED_FORMATS} image bytes, got an empty body`);
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (cause) {
+    throw new UnsupportedImageError(
+      `expected ${ACCEPTED_FORMATS} image bytes, got ${describeBytes(bytes)} that sharp cannot read`,
+      { cause },
+    );
+  }
+  const accepted = meta.format ? ACCEPTED[meta.format] : undefined;
+  if (!accepted || (meta.format === 'heif' && meta.compression !== 'av1')) {
+    throw new UnsupportedImageError(`expected ${ACCEPTED_FORMATS} image, got ${meta.format ?? 'an unknown format'}`);
+  }
+  const width = meta.autoOrient?.width ?? meta.width;
+  const height = meta.autoOrient?.height ?? meta.height;
+  if (!width || !height) throw new UnsupportedImageError(`expected an image with a width and height, got ${width}x${height}`);
+  assertPixels(width, height, limits);
+  return { format: meta.format!, ...accepted, width, height, pages: meta.pages ?? 1 };
+}
+
+export function assertPixels(width: number, height: number, limits: ImageLimits): void {
+  if (width * height > limits.maxInputPixels) {
+    throw new ImageTooLargeError(
+      `expected at most ${limits.maxInputPixels} pixels, got ${width}x${height} = ${width * height}`,
+    );
+  }
+}
+
+/** Turns a sharp failure into one of our errors, so consumers know it is the input's fault. */
+export function imageDecodeError(cause: unknown, what: string): Error {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  if (/pixel limit/i.test(message)) return new ImageTooLargeError(`${what}: ${message}`, { cause });
+  return new UnsupportedImageError(`${what}: cannot decode image: ${message.split('\n')[0]}`, { cause });
+}
+
+function describeBytes(bytes: Buffer): string {
+  const head = bytes.subarray(0, 8).toString('hex').replace(/(..)/g, '$1 ').trim();
+  return `${bytes.length} bytes starting ${head}`;
+}

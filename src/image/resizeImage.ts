@@ -1,0 +1,35 @@
+import { imageDecodeError, inspectImage, openImage, type ImageLimits } from './openImage';
+
+export interface ResizeResult {
+  data: Buffer;
+  width: number;
+  height: number;
+  /** Size of the upright original. */
+  originWidth: number;
+  originHeight: number;
+}
+
+/**
+ * Scales each side by `scale` (rounded, at least 1 px) and encodes JPEG, upright (EXIF applied),
+ * in sRGB (CMYK and 16-bit inputs are converted) with transparency flattened on white.
+ * One sharp pipeline, so libvips can shrink JPEGs while decoding them (as vipsthumbnail does).
+ */
+export async function resizeImage(
+  bytes: Buffer,
+  options: { scale: number; quality: number; limits: ImageLimits },
+): Promise<ResizeResult> {
+  const info = await inspectImage(bytes, options.limits);
+  const width = Math.max(1, Math.round(info.width * options.scale));
+  const height = Math.max(1, Math.round(info.height * options.scale));
+  try {
+    const out = await openImage(bytes, options.limits)
+      .resize(width, height, { fit: 'fill' })
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .jpeg({ quality: options.quality })
+      .toBuffer({ resolveWithObject: true });
+    return { data: out.data, width: out.info.width, height: out.info.height, originWidth: info.width, originHeight: info.height };
+  } catch (cause) {
+    throw imageDecodeError(cause, 'resize');
+  }
+}

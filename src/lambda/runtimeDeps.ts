@@ -1,0 +1,48 @@
+import { config as readConfig, type Config } from '../config';
+import { detect } from '../detect';
+import { createLogger, type Logger } from '../log';
+import { createPorts } from '../ports/createPorts';
+import type { ObjectStore } from '../ports/ObjectStore';
+import type { Queue } from '../ports/Queue';
+import type { DetectFn } from '../stages/Stage';
+
+/**
+ * What handlers use, made once per process (a Lambda container, or the embedded runtime) and
+ * reused across invocations: the config, the logger, the store and queue adapters, and the
+ * detector. The embedded runtime and tests install their own with `setRuntimeDeps`.
+ */
+export interface RuntimeDeps {
+  config: Config;
+  log: Logger;
+  store: ObjectStore;
+  queue: Queue;
+  detect: DetectFn;
+}
+
+let current: RuntimeDeps | undefined;
+
+export function detectorFor(config: Config): DetectFn {
+  return (bytes) =>
+    detect(bytes, {
+      modelPath: config.detect.modelPath,
+      intraOpNumThreads: config.detect.intraOpThreads,
+      scoreThreshold: config.detect.scoreThreshold,
+      iouThreshold: config.detect.iouThreshold,
+      maxDetections: config.detect.maxDetections,
+      limitInputPixels: config.limits.maxInputPixels,
+    });
+}
+
+export function createRuntimeDeps(config: Config = readConfig()): RuntimeDeps {
+  const { store, queue } = createPorts(config);
+  return { config, log: createLogger({}, config.logLevel), store, queue, detect: detectorFor(config) };
+}
+
+export function runtimeDeps(): RuntimeDeps {
+  current ??= createRuntimeDeps();
+  return current;
+}
+
+export function setRuntimeDeps(deps: RuntimeDeps | undefined): void {
+  current = deps;
+}

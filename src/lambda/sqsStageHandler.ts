@@ -1,0 +1,21 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Stage } from '../stages/Stage';
+import { processMessage } from '../stages/processMessage';
+import { runtimeDeps } from './runtimeDeps';
+
+/**
+ * A Lambda handler for an SQS-triggered stage that reports partial batch failures
+ * (ReportBatchItemFailures): a record that throws is retried alone, its neighbours are deleted.
+ */
+export function sqsStageHandler<In extends { image_id: string; request_id?: string }, Out>(stage: Stage<In, Out>) {
+  const processor = new BatchProcessor(EventType.SQS);
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const deps = runtimeDeps();
+    const recordHandler = async (record: SQSRecord) => {
+      const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1') || 1;
+      await processMessage(stage, record.body, receiveCount, deps);
+    };
+    return processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
+  };
+}

@@ -1,0 +1,83 @@
+import type { Config } from '../config';
+import { createRuntimeDeps, setRuntimeDeps, type RuntimeDeps } from '../lambda/runtimeDeps';
+import { detectStage } from '../stages/detectStage';
+import { grayscaleStage } from '../stages/grayscaleStage';
+import { resizeStage } from '../stages/resizeStage';
+import { tagStage } from '../stages/tagStage';
+import { handler as detectHandler } from '../../functions/detect/handler';
+import { handler as grayscaleHandler } from '../../functions/grayscale/handler';
+import { handler as resizeHandler } from '../../functions/resize/handler';
+import { handler as tagHandler } from '../../functions/tag/handler';
+import { handler as uploadHandler } from '../../functions/upload/handler';
+import { startHttpServer, type Route } from './httpServer';
+import { QueueConsumer } from './QueueConsumer';
+import { localContext } from './sqsEvent';
+
+/**
+ * The embedded default: the same Lambda handlers, fed by an in-process queue with SQS semantics
+ * and a folder for a bucket, all in this process. No server, no Docker, no account.
+ */
+export interface EmbeddedOptions {
+  config: Config;
+  /** Serve the HTTP API on this port (0 = any free port); undefined = no HTTP server. */
+  port?: number;
+  host?: string;
+  /** Extra routes (status API, gallery) served beside POST /upload. */
+  routes?: Route[];
+  deps?: RuntimeDeps;
+}
+
+export interface EmbeddedPipeline {
+  deps: RuntimeDeps;
+  url?: string;
+  stop(): Promise<void>;
+}
+
+const CONSUMERS = [
+  { stage: resizeStage, handler: resizeHandler, concurrency: 1 },
+  { stage: grayscaleStage, handler: grayscaleHandler, concurrency: 1 },
+  { stage: detectStage, handler: detectHandler, concurrency: 1 },
+  { stage: tagStage, handler: tagHandler, concurrency: 1 },
+] as const;
+
+export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedPipeline> {
+  const deps = options.deps ?? createRuntimeDeps(options.config);
+  setRuntimeDeps(deps);
+  const consumers = CONSUMERS.map(({ stage, handler, concurrency }) =>
+    new QueueConsumer({
+      queue: deps.queue,
+      queueName: stage.inputQueue(deps.config),
+      invoke: (event) => handler(event, localContext(stage.name)),
+      log: deps.log,
+      batchSize: 10,
+      waitTimeSeconds: 1,
+      visibilityTimeoutSeconds: deps.config.visibilityTimeoutSeconds,
+      concurrency,
+      region: deps.config.aws.region,
+    }).start(),
+  );
+  let server: Awaited<ReturnType<typeof startHttpServer>> | undefined;
+  if (options.port !== undefined) {
+    server = await startHttpServer({
+      port: options.port,
+      host: options.host,
+      // Multipart framing adds a few hundred bytes to the file: leave 64 KiB of headroom.
+      maxBodyBytes: deps.config.limits.maxUploadBytes + 64 * 1024,
+      log: deps.log,
+      routes: [
+        { method: 'POST', pattern: /^\/upload\/?$/, handler: (e, c) => uploadHandler(e, c), name: '/upload' },
+        ...(options.routes ?? []),
+      ],
+    });
+  }
+  return {
+    deps,
+    url: server?.url,
+    async stop() {
+      await server?.close();
+      await Promise.all(consumers.map((c) => c.stop()));
+      const closable = deps.queue as { close?: () => Promise<void> | void };
+      await closable.close?.();
+    },
+  };
+}

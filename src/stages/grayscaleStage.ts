@@ -1,0 +1,32 @@
+import { GrayscaleMessageSchema, type DetectMessage, type GrayscaleMessage } from '../contracts';
+import { grayscaleImage } from '../image/grayscaleImage';
+import { imageKey } from '../keys';
+import type { Stage } from './Stage';
+
+/** grayscale_queue -> grayscale/<id>.jpg (of the resized copy) -> objectdetect_queue */
+export const grayscaleStage: Stage<GrayscaleMessage, DetectMessage> = {
+  name: 'grayscale',
+  schema: GrayscaleMessageSchema,
+  inputQueue: (c) => c.queues.grayscale,
+  outputQueue: (c) => c.queues.detect,
+  async run(msg, { store, config }) {
+    const { body } = await store.get(msg.path);
+    const out = await grayscaleImage(body, { quality: config.jpegQuality, limits: config.limits });
+    const key = imageKey('grayscale', msg.image_id);
+    await store.put(key, out.data, { contentType: 'image/jpeg' });
+    return {
+      outputKey: key,
+      output: {
+        v: 1,
+        image_id: msg.image_id,
+        original_path: msg.original_path,
+        request_id: msg.request_id,
+        path: key,
+        resized_path: msg.path,
+        origin_h: msg.origin_h,
+        origin_w: msg.origin_w,
+      },
+      detail: { bytes: out.data.length, width: out.width, height: out.height },
+    };
+  },
+};

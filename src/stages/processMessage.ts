@@ -1,0 +1,102 @@
+import { parseMessage } from '../contracts';
+import { InvalidMessageError, isRetryable } from '../errors';
+import type { Queue } from '../ports/Queue';
+import { writeStageStatus } from '../status/stageStatus';
+import type { Stage, StageContext } from './Stage';
+
+export type MessageOutcome = 'done' | 'dead-lettered';
+
+export interface ProcessDeps extends StageContext {
+  queue: Queue;
+}
+
+function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? ` (cause: ${error.cause.message.split('\n')[0]})` : '';
+  return `${error.name}: ${error.message}${cause}`;
+}
+
+/**
+ * One message through one stage, the same on Lambda, on serverless-offline and embedded:
+ * validate, run, send the next message, record status. Bad input (invalid message, undecodable
+ * image) goes straight to the dead-letter queue with its reason and counts as handled, so it is
+ * never retried and never holds up its batch. Transient faults throw, and the queue redelivers
+ * the message until its max receive count, after which its redrive policy dead-letters it.
+ */
+export async function processMessage<In extends { image_id: string; request_id?: string }, Out>(
+  stage: Stage<In, Out>,
+  body: string,
+  receiveCount: number,
+  deps: ProcessDeps,
+): Promise<MessageOutcome> {
+  const queueName = stage.inputQueue(deps.config);
+  let msg: In;
+  try {
+    msg = parseMessage(stage.schema, body, `${stage.name} message`);
+  } catch (error) {
+    const reason = errorText(error);
+    deps.log.error('invalid message dead-lettered', { stage: stage.name, queue: queueName, reason });
+    await deps.queue.deadLetter(queueName, body, reason);
+    return 'dead-lettered';
+  }
+
+  const log = deps.log.child({ stage: stage.name, image_id: msg.image_id, request_id: msg.request_id });
+  const startedAt = new Date();
+  const t0 = performance.now();
+  await writeStageStatus(deps.store, msg.image_id, {
+    stage: stage.name,
+    state: 'running',
+    started_at: startedAt.toISOString(),
+    attempt: receiveCount,
+    request_id: msg.request_id,
+  });
+  try {
+    const result = await stage.run(msg, { ...deps, log });
+    const next = stage.outputQueue?.(deps.config);
+    if (next && result.output !== undefined) await deps.queue.send(next, JSON.stringify(result.output));
+    const duration_ms = Math.round(performance.now() - t0);
+    await writeStageStatus(deps.store, msg.image_id, {
+      stage: stage.name,
+      state: 'done',
+      started_at: startedAt.toISOString(),
+      finished_at: new Date().toISOString(),
+      duration_ms,
+      output_key: result.outputKey,
+      detections: result.detail?.detections,
+      attempt: receiveCount,
+      request_id: msg.request_id,
+    });
+    log.info('stage done', {
+      duration_ms,
+      output_key: result.outputKey,
+      bytes: result.detail?.bytes,
+      width: result.detail?.width,
+      height: result.detail?.height,
+      detection_count: result.detail?.detections?.length,
+      attempt: receiveCount,
+    });
+    return 'done';
+  } catch (error) {
+    const reason = errorText(error);
+    const retry = isRetryable(error) && !(error instanceof InvalidMessageError);
+    const lastTry = receiveCount >= deps.config.maxReceiveCount;
+    await writeStageStatus(deps.store, msg.image_id, {
+      stage: stage.name,
+      state: retry && !lastTry ? 'retrying' : 'failed',
+      started_at: startedAt.toISOString(),
+      finished_at: new Date().toISOString(),
+      duration_ms: Math.round(performance.now() - t0),
+      attempt: receiveCount,
+      error: reason,
+      request_id: msg.request_id,
+    }).catch((statusError: unknown) => log.warn('could not record failure status', { error: statusError }));
+    if (!retry) {
+      log.error('stage failed for good; message dead-lettered', { error, reason, attempt: receiveCount });
+      await deps.queue.deadLetter(queueName, body, reason);
+      return 'dead-lettered';
+    }
+    if (lastTry) log.error('stage failed on its last receive; the queue dead-letters it', { error, reason, attempt: receiveCount });
+    else log.warn('stage failed; will be retried', { error, reason, attempt: receiveCount });
+    throw error;
+  }
+}

@@ -1,0 +1,31 @@
+import { ResizeMessageSchema, type GrayscaleMessage, type ResizeMessage } from '../contracts';
+import { resizeImage } from '../image/resizeImage';
+import { imageKey } from '../keys';
+import type { Stage } from './Stage';
+
+/** resize_queue -> resized/<id>.jpg (25 % of each side by default) -> grayscale_queue */
+export const resizeStage: Stage<ResizeMessage, GrayscaleMessage> = {
+  name: 'resize',
+  schema: ResizeMessageSchema,
+  inputQueue: (c) => c.queues.resize,
+  outputQueue: (c) => c.queues.grayscale,
+  async run(msg, { store, config }) {
+    const { body } = await store.get(msg.original_path);
+    const out = await resizeImage(body, { scale: config.resizeScale, quality: config.jpegQuality, limits: config.limits });
+    const key = imageKey('resized', msg.image_id);
+    await store.put(key, out.data, { contentType: 'image/jpeg' });
+    return {
+      outputKey: key,
+      output: {
+        v: 1,
+        image_id: msg.image_id,
+        original_path: msg.original_path,
+        request_id: msg.request_id,
+        path: key,
+        origin_h: out.originHeight,
+        origin_w: out.originWidth,
+      },
+      detail: { bytes: out.data.length, width: out.width, height: out.height },
+    };
+  },
+};

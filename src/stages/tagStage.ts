@@ -1,0 +1,18 @@
+import { TagMessageSchema, type TagMessage } from '../contracts';
+import { drawDetections } from '../draw/drawDetections';
+import { imageKey } from '../keys';
+import type { Stage } from './Stage';
+
+/** tag_queue -> tagged/<id>.jpg: labelled boxes drawn on the upright original. The last stage. */
+export const tagStage: Stage<TagMessage, never> = {
+  name: 'tag',
+  schema: TagMessageSchema,
+  inputQueue: (c) => c.queues.tag,
+  async run(msg, { store, config }) {
+    const { body } = await store.get(msg.original_path);
+    const out = await drawDetections(body, msg.detections, { quality: config.jpegQuality, limits: config.limits });
+    const key = imageKey('tagged', msg.image_id);
+    await store.put(key, out.data, { contentType: 'image/jpeg' });
+    return { outputKey: key, detail: { bytes: out.data.length, width: out.width, height: out.height, detections: msg.detections } };
+  },
+};

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import sharp from 'sharp';
+import { drawDetections, labelMetrics } from '../../src/draw/drawDetections';
+import { ImageTooLargeError, UnsupportedImageError } from '../../src/errors';
+import { grayscaleImage } from '../../src/image/grayscaleImage';
+import { inspectImage } from '../../src/image/openImage';
+import { resizeImage } from '../../src/image/resizeImage';
+import { pngBomb } from '../helpers/hostileImages';
+import { fixtureNames, readFixture, referenceDetections } from '../helpers/fixtures';
+
+const limits = { maxInputPixels: 40_000_000 };
+
+describe('resizeImage', () => {
+  for (const name of fixtureNames()) {
+    it(`makes a 25 % JPEG of ${name}`, async () => {
+      // Prepare
+      const input = readFixture(name);
+      const meta = await sharp(input).metadata();
+      // Act
+      const out = await resizeImage(input, { scale: 0.25, quality: 85, limits });
+      // Assess
+      const got = await sharp(out.data).metadata();
+      assert.equal(got.format, 'jpeg');
+      assert.equal(got.width, Math.round(meta.width! * 0.25));
+      assert.equal(got.height, Math.round(meta.height! * 0.25));
+      assert.equal(got.channels, 3);
+      assert.deepEqual([out.originWidth, out.originHeight], [meta.width, meta.height]);
+    });
+  }
+
+  it('keeps at least one pixel a side (1x1 and 12000x8 inputs)', async () => {
+    const tiny = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#f00' } }).png().toBuffer();
+    const thin = await sharp({ create: { width: 12000, height: 8, channels: 3, background: '#0f0' } }).png().toBuffer();
+    const a = await resizeImage(tiny, { scale: 0.25, quality: 85, limits });
+    const b = await resizeImage(thin, { scale: 0.25, quality: 85, limits });
+    assert.deepEqual([a.width, a.height], [1, 1]);
+    assert.deepEqual([b.width, b.height], [3000, 2]);
+  });
+
+  it('applies EXIF orientation 6: a 40x20 landscape stored rotated comes out 5x10 upright', async () => {
+    const stored = await sharp({ create: { width: 40, height: 20, channels: 3, background: '#00f' } })
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    const out = await resizeImage(stored, { scale: 0.25, quality: 85, limits });
+    assert.deepEqual([out.originWidth, out.originHeight, out.width, out.height], [20, 40, 5, 10]);
+  });
+
+  it('refuses a decompression bomb by its header, before decoding', async () => {
+    const bomb = pngBomb(30_000, 30_000);
+    assert.ok(bomb.length < 1000);
+    await assert.rejects(resizeImage(bomb, { scale: 0.25, quality: 85, limits }), (e: unknown) => {
+      assert.ok(e instanceof ImageTooLargeError);
+      assert.equal(e.message, 'expected at most 40000000 pixels, got 30000x30000 = 900000000');
+      return true;
+    });
+  });
+
+  it('refuses bytes that are not an image with a clear message', async () => {
+    await assert.rejects(inspectImage(Buffer.from('hello, world'), limits), (e: unknown) => {
+      assert.ok(e instanceof UnsupportedImageError);
+      assert.equal(
+        e.message,
+        'expected JPEG, PNG, WebP, GIF, TIFF or AVIF image bytes, got 12 bytes starting 68 65 6c 6c 6f 2c 20 77 that sharp cannot read',
+      );
+      return true;
+    });
+  });
+
+  it('fails a truncated JPEG as bad input (not retryable)', async () => {
+    const truncated = readFixture('dog.jpg').subarray(0, 20_000);
+    await assert.rejects(resizeImage(truncated, { scale: 0.25, quality: 85, limits }), (e: unknown) => {
+      assert.ok(e instanceof UnsupportedImageError, String(e));
+      assert.match(e.message, /^resize: cannot decode image: /);
+      return true;
+    });
+  });
+});
+
+describe('grayscaleImage', () => {
+  it('makes a single-channel JPEG of the same size', async () => {
+    const resized = await resizeImage(readFixture('dog.jpg'), { scale: 0.25, quality: 85, limits });
+    const out = await grayscaleImage(resized.data, { quality: 85, limits });
+    const meta = await sharp(out.data).metadata();
+    assert.equal(meta.format, 'jpeg');
+    assert.equal(meta.channels, 1);
+    assert.deepEqual([meta.width, meta.height], [resized.width, resized.height]);
+  });
+
+  it('converts a CMYK JPEG and a 16-bit PNG', async () => {
+    const cmyk = await sharp(readFixture('eagle.jpg')).toColourspace('cmyk').jpeg().toBuffer();
+    const png16 = await sharp(readFixture('eagle.jpg')).toColourspace('rgb16').png().toBuffer();
+    assert.equal((await sharp(cmyk).metadata()).space, 'cmyk');
+    assert.equal((await sharp(png16).metadata()).depth, 'ushort');
+    for (const input of [cmyk, png16]) {
+      const out = await grayscaleImage(input, { quality: 85, limits });
+      assert.equal((await sharp(out.data).metadata()).channels, 1);
+    }
+  });
+});
+
+describe('drawDetections', () => {
+  it('keeps the original size and changes pixels only near the boxes', async () => {
+    // Prepare
+    const input = readFixture('dog.jpg');
+    const ref = referenceDetections()['dog.jpg']!;
+    const detections = ref.detections.map((d) => ({ label: d.label, score: d.score, box: { x: d.bbox[0], y: d.bbox[1], width: d.bbox[2], height: d.bbox[3] } }));
+    // Act
+    const out = await drawDetections(input, detections, { quality: 90, limits });
+    // Assess
+    const meta = await sharp(out.data).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height, meta.channels], ['jpeg', ref.width, ref.height, 3]);
+    const a = await sharp(input).raw().toBuffer();
+    const b = await sharp(out.data).raw().toBuffer();
+    const { fontPx, pad, lineWidth } = labelMetrics(ref.width, ref.height);
+    const margin = fontPx + 2 * pad + lineWidth + 4; // label band above a box, plus JPEG ringing
+    const near = (x: number, y: number) =>
+      detections.some((d) => {
+        const { x: bx, y: by, width: w, height: h } = d.box;
+        const inOuter = x >= bx - margin && x <= bx + w + margin && y >= by - margin && y <= by + h + margin;
+        const inInner = x > bx + margin && x < bx + w - margin && y > by + margin && y < by + h - margin;
+        return inOuter && !inInner;
+      });
+    let changedNear = 0;
+    let changedFar = 0;
+    for (let y = 0; y < ref.height; y++) {
+      for (let x = 0; x < ref.width; x++) {
+        const i = (y * ref.width + x) * 3;
+        const diff = Math.abs(a[i]! - b[i]!) + Math.abs(a[i + 1]! - b[i + 1]!) + Math.abs(a[i + 2]! - b[i + 2]!);
+        if (diff > 150) {
+          if (near(x, y)) changedNear++;
+          else changedFar++;
+        }
+      }
+    }
+    assert.ok(changedNear > 2000, `boxes drawn: ${changedNear} pixels changed near boxes`);
+    assert.equal(changedFar, 0, `${changedFar} pixels changed away from the boxes`);
+  });
+
+  it('scales labels with the image', () => {
+    assert.equal(labelMetrics(100, 80).fontPx, 11);
+    assert.equal(labelMetrics(768, 576).fontPx, 20);
+    assert.equal(labelMetrics(6000, 4000).fontPx, 64);
+  });
+});
