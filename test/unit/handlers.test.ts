@@ -1,0 +1,186 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { handler as detectHandler } from '../../functions/detect/handler';
+import { handler as grayscaleHandler } from '../../functions/grayscale/handler';
+import { handler as resizeHandler } from '../../functions/resize/handler';
+import { handler as tagHandler } from '../../functions/tag/handler';
+import { handler as uploadHandler } from '../../functions/upload/handler';
+import { TransientError } from '../../src/errors';
+import { newImageId } from '../../src/imageId';
+import { imageKey } from '../../src/keys';
+import { setRuntimeDeps } from '../../src/lambda/runtimeDeps';
+import { httpApiEvent, lambdaContext, multipartBody, restApiEvent, sqsEvent, testDeps, type TestDeps } from '../helpers/factories';
+import { readFixture } from '../helpers/fixtures';
+
+function install(deps: TestDeps): TestDeps {
+  setRuntimeDeps(deps);
+  return deps;
+}
+
+async function storeOriginal(deps: TestDeps, name = 'dog.jpg'): Promise<{ id: string; key: string }> {
+  const id = newImageId();
+  const key = imageKey('original', id);
+  await deps.store.put(key, readFixture(name), { contentType: 'image/jpeg' });
+  return { id, key };
+}
+
+afterEach(() => setRuntimeDeps(undefined));
+
+describe('upload handler', () => {
+  it('accepts a multipart image (HTTP API v2): 202, original stored, resize queued', async () => {
+    // Prepare
+    const deps = install(testDeps());
+    const { body, contentType } = multipartBody([{ name: 'image', filename: 'dog.jpg', contentType: 'image/jpeg', data: readFixture('dog.jpg') }]);
+    // Act
+    const res = await uploadHandler(httpApiEvent({ body, contentType }), lambdaContext());
+    // Assess
+    assert.equal(res.statusCode, 202);
+    const json = JSON.parse(res.body) as { image_id: string; status_url: string; original_path: string; width: number };
+    assert.equal(json.status_url, `/images/${json.image_id}`);
+    assert.equal(json.original_path, `original/${json.image_id}.jpg`);
+    assert.equal(json.width, 768);
+    assert.deepEqual((await deps.store.get(json.original_path)).body, readFixture('dog.jpg'));
+    const [msg] = await deps.queue.receive('resize_queue');
+    assert.deepEqual(JSON.parse(msg!.body), { v: 1, image_id: json.image_id, original_path: json.original_path, request_id: 'req-test-1' });
+  });
+
+  it('accepts a raw image body (REST API v1) and keeps a PNG as .png', async () => {
+    const deps = install(testDeps());
+    const png = await sharp(readFixture('eagle.jpg')).png().toBuffer();
+    const res = await uploadHandler(restApiEvent({ body: png, contentType: 'image/png' }), lambdaContext());
+    assert.equal(res.statusCode, 202);
+    const { original_path } = JSON.parse(res.body) as { original_path: string };
+    assert.match(original_path, /^original\/[0-9a-f-]{36}\.png$/);
+    assert.equal(await deps.store.exists(original_path), true);
+  });
+
+  const refusals: Array<[string, () => { body?: Buffer; contentType?: string }, number, string]> = [
+    ['a missing field', () => multipartBody([{ name: 'title', data: 'hello' }]), 400, 'expected a file in multipart field "image", got no file'],
+    ['a wrong field name', () => multipartBody([{ name: 'photo', filename: 'a.jpg', data: readFixture('dog.jpg') }]), 400, 'expected a file in multipart field "image", got file field(s) "photo"'],
+    ['several files', () => multipartBody([{ name: 'image', filename: 'a.jpg', data: readFixture('dog.jpg') }, { name: 'image', filename: 'b.jpg', data: readFixture('dog.jpg') }]), 400, 'expected one file in field "image", got several files'],
+    ['bytes that are not an image', () => ({ body: Buffer.from('not an image at all'), contentType: 'image/jpeg' }), 415, 'expected JPEG, PNG, WebP, GIF, TIFF or AVIF image bytes, got 19 bytes starting 6e 6f 74 20 61 6e 20 69 that sharp cannot read'],
+    ['an empty body', () => ({ body: Buffer.alloc(0), contentType: 'image/jpeg' }), 400, 'expected image bytes in the body, got an empty body'],
+    ['a JSON body', () => ({ body: Buffer.from('{}'), contentType: 'application/json' }), 415, 'expected multipart/form-data with a file field "image", or a body with an image/* content type; got "application/json"'],
+    ['a file over the byte limit', () => multipartBody([{ name: 'image', filename: 'big.jpg', data: Buffer.alloc(2048, 1) }]), 413, 'expected an upload of at most 1024 bytes, got more'],
+  ];
+  for (const [what, make, status, message] of refusals) {
+    it(`refuses ${what} with ${status} and a JSON reason`, async () => {
+      const deps = install(testDeps({ env: { MAX_UPLOAD_BYTES: what.includes('limit') ? '1024' : '10485760' } }));
+      const { body, contentType } = make();
+      const res = await uploadHandler(httpApiEvent({ body, contentType }), lambdaContext());
+      assert.equal(res.statusCode, status);
+      assert.equal((JSON.parse(res.body) as { error: { message: string } }).error.message, message);
+      assert.deepEqual(await deps.store.list('original/'), []);
+      assert.equal(deps.queue.stats().resize_queue?.visible ?? 0, 0);
+    });
+  }
+
+  it('asks for the API key when one is configured', async () => {
+    install(testDeps({ env: { API_KEY: 'k-123' } }));
+    const { body, contentType } = multipartBody([{ name: 'image', filename: 'dog.jpg', data: readFixture('dog.jpg') }]);
+    const denied = await uploadHandler(httpApiEvent({ body, contentType }), lambdaContext());
+    const allowed = await uploadHandler(httpApiEvent({ body, contentType, headers: { 'x-api-key': 'k-123' } }), lambdaContext());
+    assert.equal(denied.statusCode, 401);
+    assert.equal(allowed.statusCode, 202);
+  });
+});
+
+describe('SQS stage handlers', () => {
+  it('resize: writes resized/<id>.jpg and sends the contract message to grayscale_queue', async () => {
+    const deps = install(testDeps());
+    const { id, key } = await storeOriginal(deps);
+    const res = await resizeHandler(sqsEvent('resize_queue', [JSON.stringify({ v: 1, image_id: id, original_path: key })]), lambdaContext());
+    assert.deepEqual(res, { batchItemFailures: [] });
+    const meta = await sharp((await deps.store.get(imageKey('resized', id))).body).metadata();
+    assert.deepEqual([meta.width, meta.height], [192, 144]);
+    const [msg] = await deps.queue.receive('grayscale_queue');
+    assert.deepEqual(JSON.parse(msg!.body), { v: 1, image_id: id, original_path: key, path: imageKey('resized', id), origin_h: 576, origin_w: 768 });
+  });
+
+  it('reports only the failing record of a batch (partial batch failure) and dead-letters invalid ones', async () => {
+    // Prepare: one good record, one whose store read fails transiently, one invalid message.
+    const deps = install(testDeps());
+    const good = await storeOriginal(deps);
+    const flaky = await storeOriginal(deps);
+    const realGet = deps.store.get.bind(deps.store);
+    deps.store.get = async (k) => {
+      if (k === flaky.key) throw new TransientError('S3 unavailable');
+      return realGet(k);
+    };
+    const bodies = [
+      JSON.stringify({ v: 1, image_id: good.id, original_path: good.key }),
+      JSON.stringify({ v: 1, image_id: flaky.id, original_path: flaky.key }),
+      JSON.stringify({ v: 1, image_id: '../../etc/passwd', original_path: 'original/../../x.jpg' }),
+    ];
+    // Act
+    const res = await resizeHandler(sqsEvent('resize_queue', bodies), lambdaContext());
+    // Assess
+    assert.deepEqual(res, { batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    assert.equal(await deps.store.exists(imageKey('resized', good.id)), true);
+    const dead = await deps.queue.listDeadLetters('resize_queue');
+    assert.equal(dead.length, 1);
+    assert.equal(dead[0]!.body, bodies[2]);
+    assert.match(dead[0]!.reason ?? '', /^InvalidMessageError: resize message: image_id: expected a server-generated image id/);
+  });
+
+  it('dead-letters an undecodable image at once instead of retrying it', async () => {
+    const deps = install(testDeps());
+    const id = newImageId();
+    const key = imageKey('original', id);
+    await deps.store.put(key, readFixture('dog.jpg').subarray(0, 15_000));
+    const res = await resizeHandler(sqsEvent('resize_queue', [JSON.stringify({ v: 1, image_id: id, original_path: key })]), lambdaContext());
+    assert.deepEqual(res, { batchItemFailures: [] });
+    const [dead] = await deps.queue.listDeadLetters('resize_queue');
+    assert.match(dead!.reason ?? '', /^UnsupportedImageError: resize: cannot decode image/);
+    const status = JSON.parse((await deps.store.get(`status/${id}/resize.json`)).body.toString()) as { state: string; error: string };
+    assert.equal(status.state, 'failed');
+  });
+
+  it('grayscale, detect and tag chain to a tagged JPEG of the original size', async () => {
+    const deps = install(testDeps());
+    const { id, key } = await storeOriginal(deps);
+    await resizeHandler(sqsEvent('resize_queue', [JSON.stringify({ v: 1, image_id: id, original_path: key })]), lambdaContext());
+    const [g] = await deps.queue.receive('grayscale_queue');
+    assert.deepEqual(await grayscaleHandler(sqsEvent('grayscale_queue', [g!.body]), lambdaContext()), { batchItemFailures: [] });
+    const gray = await sharp((await deps.store.get(imageKey('grayscale', id))).body).metadata();
+    assert.deepEqual([gray.width, gray.height, gray.channels], [192, 144, 1]);
+    const [d] = await deps.queue.receive('objectdetect_queue');
+    assert.deepEqual(await detectHandler(sqsEvent('objectdetect_queue', [d!.body]), lambdaContext()), { batchItemFailures: [] });
+    const [t] = await deps.queue.receive('tag_queue');
+    const tagMsg = JSON.parse(t!.body) as { detections: unknown[]; origin_w: number };
+    assert.deepEqual(tagMsg.detections, [{ label: 'dog', score: 0.9, box: { x: 10, y: 10, width: 20, height: 20 } }]);
+    assert.deepEqual(await tagHandler(sqsEvent('tag_queue', [t!.body]), lambdaContext()), { batchItemFailures: [] });
+    const tagged = await sharp((await deps.store.get(imageKey('tagged', id))).body).metadata();
+    assert.deepEqual([tagged.format, tagged.width, tagged.height], ['jpeg', 768, 576]);
+  });
+
+  it('detect on the 25 % grayscale copy scales boxes to the original (DETECT_SOURCE=grayscale)', async () => {
+    const seen: Array<{ width?: number }> = [];
+    const deps = install(
+      testDeps({
+        env: { DETECT_SOURCE: 'grayscale' },
+        detect: async (bytes) => {
+          seen.push(await sharp(bytes).metadata());
+          return [{ label: 'dog', score: 0.8, box: { x: 10, y: 20, width: 30, height: 40 } }];
+        },
+      }),
+    );
+    const id = newImageId();
+    const gray = await sharp(readFixture('dog.jpg')).resize(192, 144).toColourspace('b-w').jpeg().toBuffer();
+    await deps.store.put(imageKey('grayscale', id), gray);
+    const body = JSON.stringify({ v: 1, image_id: id, original_path: imageKey('original', id), path: imageKey('grayscale', id), resized_path: imageKey('resized', id), origin_h: 576, origin_w: 768 });
+    await detectHandler(sqsEvent('objectdetect_queue', [body]), lambdaContext());
+    assert.equal(seen[0]!.width, 192);
+    const [t] = await deps.queue.receive('tag_queue');
+    assert.deepEqual((JSON.parse(t!.body) as { detections: unknown[] }).detections, [{ label: 'dog', score: 0.8, box: { x: 40, y: 80, width: 120, height: 160 } }]);
+  });
+
+  it('refuses an unknown message version without retrying', async () => {
+    const deps = install(testDeps());
+    const res = await tagHandler(sqsEvent('tag_queue', [JSON.stringify({ v: 2, image_id: newImageId() })]), lambdaContext());
+    assert.deepEqual(res, { batchItemFailures: [] });
+    const [dead] = await deps.queue.listDeadLetters('tag_queue');
+    assert.equal(dead!.reason, 'InvalidMessageError: tag message: unknown message version 2, expected 1');
+  });
+});
