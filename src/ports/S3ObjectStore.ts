@@ -1,0 +1,191 @@
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type CreateBucketCommandInput,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { ConfigError, InvalidInputError, ObjectNotFoundError } from '../errors';
+import { log } from '../log';
+import { awsErrorName, classifyAwsError, httpStatusOf } from './awsErrors';
+import type { ObjectStore, PutOptions, StoredObject } from './ObjectStore';
+import { assertSafeKey, assertSafePrefix } from './safeKey';
+
+/**
+ * The ObjectStore on S3 or any S3-compatible server (MinIO, the Versity gateway, LocalStack).
+ * Keys pass the same `assertSafeKey` check as the folder store, so a key means the same everywhere.
+ *
+ * Errors: a missing object is ObjectNotFoundError; network faults, 5xx and throttling (after the
+ * SDK's own retries) are TransientError with the SDK error as `cause`; a missing bucket is a
+ * ConfigError. Nothing here logs credentials or presigned URLs.
+ */
+export interface S3ObjectStoreOptions {
+  bucket: string;
+  region: string;
+  /** An S3-compatible server's URL; AWS's own endpoint when absent. */
+  endpoint?: string;
+  /** Path-style URLs (`http://host/bucket/key`), which S3-compatible servers want. */
+  forcePathStyle?: boolean;
+  /** Static credentials (local servers); the SDK's default chain when absent (Lambda role, env, profile). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Keys per ListObjectsV2 page (1 to 1000); tests make it small to exercise pagination. */
+  listPageSize?: number;
+  /** A ready client, for tests that stub the SDK; the options above are then ignored except bucket. */
+  client?: S3Client;
+}
+
+const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+
+export class S3ObjectStore implements ObjectStore {
+  readonly bucket: string;
+  readonly client: S3Client;
+  private readonly listPageSize: number;
+  private readonly region: string;
+
+  constructor(options: S3ObjectStoreOptions) {
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(options.bucket)) {
+      throw new ConfigError(`bucket: expected an S3 bucket name (3 to 63 of a-z 0-9 . -), got ${JSON.stringify(options.bucket)}`);
+    }
+    this.bucket = options.bucket;
+    this.region = options.region;
+    this.listPageSize = options.listPageSize ?? 1000;
+    if (!Number.isInteger(this.listPageSize) || this.listPageSize < 1 || this.listPageSize > 1000) {
+      throw new ConfigError(`listPageSize: expected a whole number from 1 to 1000, got ${this.listPageSize}`);
+    }
+    this.client =
+      options.client ??
+      new S3Client({
+        region: options.region,
+        ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+        forcePathStyle: options.forcePathStyle ?? false,
+        ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
+        // Compatible servers differ in which flexible checksums they know; send them only where S3 requires them.
+        ...(options.endpoint !== undefined
+          ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const }
+          : {}),
+      });
+  }
+
+  async get(key: string): Promise<StoredObject> {
+    assertSafeKey(key);
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      if (!out.Body) throw new Error(`GetObject ${key}: the response had no body`);
+      const body = Buffer.from(await out.Body.transformToByteArray());
+      const result: StoredObject = { body };
+      if (out.ContentType !== undefined) result.contentType = out.ContentType;
+      return result;
+    } catch (error) {
+      throw this.translate(`GetObject ${key}`, key, error);
+    }
+  }
+
+  async put(key: string, body: Buffer, options: PutOptions = {}): Promise<void> {
+    assertSafeKey(key);
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentLength: body.length,
+          ...(options.contentType !== undefined ? { ContentType: options.contentType } : {}),
+        }),
+      );
+    } catch (error) {
+      throw this.translate(`PutObject ${key}`, undefined, error);
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    assertSafeKey(key);
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return true;
+    } catch (error) {
+      const translated = this.translate(`HeadObject ${key}`, key, error);
+      if (translated instanceof ObjectNotFoundError) return false;
+      throw translated;
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    assertSafePrefix(prefix);
+    const keys: string[] = [];
+    let token: string | undefined;
+    try {
+      do {
+        const page = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            MaxKeys: this.listPageSize,
+            ...(token !== undefined ? { ContinuationToken: token } : {}),
+          }),
+        );
+        for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token !== undefined);
+    } catch (error) {
+      throw this.translate(`ListObjectsV2 ${prefix}`, undefined, error);
+    }
+    // S3 already lists in UTF-8 byte order; sorting again keeps the promise for every server.
+    return keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /** A GET URL valid for `expiresInSeconds` (1 s to 7 days). The URL is a bearer secret: never log it. */
+  async presignGet(key: string, expiresInSeconds: number): Promise<string | undefined> {
+    assertSafeKey(key);
+    if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > MAX_PRESIGN_SECONDS) {
+      throw new InvalidInputError(
+        `expiresInSeconds: expected a whole number from 1 to ${MAX_PRESIGN_SECONDS}, got ${expiresInSeconds}`,
+      );
+    }
+    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });
+  }
+
+  /**
+   * Creates the bucket unless it exists (dev scripts and tests; deployments create it with the
+   * stack). The bucket stays private: no ACL or policy is ever set here. Returns true when created.
+   */
+  async ensureBucket(): Promise<boolean> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      return false;
+    } catch (error) {
+      const status = httpStatusOf(error);
+      const name = awsErrorName(error);
+      if (status !== 404 && name !== 'NotFound' && name !== 'NoSuchBucket') {
+        throw classifyAwsError(`HeadBucket ${this.bucket}`, error);
+      }
+    }
+    const input: CreateBucketCommandInput = { Bucket: this.bucket };
+    // us-east-1 is the one region that must not be named as a location constraint.
+    if (this.region !== 'us-east-1') input.CreateBucketConfiguration = { LocationConstraint: this.region as never };
+    try {
+      await this.client.send(new CreateBucketCommand(input));
+      log.info('bucket created', { bucket: this.bucket });
+      return true;
+    } catch (error) {
+      const name = awsErrorName(error);
+      if (name === 'BucketAlreadyOwnedByYou') return false;
+      throw classifyAwsError(`CreateBucket ${this.bucket}`, error);
+    }
+  }
+
+  /** Maps an SDK error to the pipeline's: not found, missing bucket, transient, or as it is. */
+  private translate(what: string, key: string | undefined, error: unknown): unknown {
+    const name = awsErrorName(error);
+    if (name === 'NoSuchBucket') {
+      return new ConfigError(`${what}: bucket ${JSON.stringify(this.bucket)} does not exist`, { cause: error });
+    }
+    if (key !== undefined && (name === 'NoSuchKey' || name === 'NotFound' || httpStatusOf(error) === 404)) {
+      return new ObjectNotFoundError(key, { cause: error });
+    }
+    return classifyAwsError(what, error);
+  }
+}
