@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,8 +11,9 @@ import { COCO_LABELS } from '../../src/detect/cocoLabels';
 import { detect, detectWithTimings } from '../../src/detect/Detector';
 import { DetectorLoadError } from '../../src/detect/errors';
 import { loadSession } from '../../src/detect/loadSession';
+import { defaultModelPath, modelPathCandidates } from '../../src/detect/modelPath';
 import { RuntimeLoadError } from '../../src/errors';
-import { fixtureNames, readFixture, referenceDetections, type ReferenceDetection } from '../helpers/fixtures';
+import { fixtureNames, readFixture, referenceDetections, REPO_ROOT, type ReferenceDetection } from '../helpers/fixtures';
 
 /** IoU of two [x, y, width, height] boxes. */
 function iouXywh(a: [number, number, number, number], b: [number, number, number, number]): number {
@@ -196,3 +197,19 @@ describe('detector load errors', () => {
     assert.equal(await loadSession({ modelPath }), a);
   });
 });
+
+describe('default model path', () => {
+  it('is MODEL_PATH when set, even when the file is missing (so the error names it)', () => {
+    const env = { MODEL_PATH: 'relative/model.onnx' };
+    assert.deepEqual(modelPathCandidates(env), [path.resolve('relative/model.onnx')]);
+    assert.equal(defaultModelPath(env), path.resolve('relative/model.onnx'));
+  });
+
+  it('else looks in the Lambda layer mount first, then the repository layers/model/', () => {
+    const candidates = modelPathCandidates({});
+    assert.equal(candidates[0], '/opt/ssdlite_mobilenet_v2_coco.onnx');
+    assert.ok(candidates.includes(path.resolve(REPO_ROOT, 'layers/model/ssdlite_mobilenet_v2_coco.onnx')));
+    assert.equal(defaultModelPath({}), candidates.find((p) => existsSync(p)));
+  });
+});
+
