@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import sharp from 'sharp';
-import { decodeImage, flattenOnWhite, resizeBilinear, type RawImage } from '../../src/detect/preprocess';
+import { assertRawImage, decodeImage, flattenOnWhite, resizeBilinear, type RawImage } from '../../src/detect/preprocess';
 import { ImageTooLargeError, UnsupportedImageError } from '../../src/errors';
 
 /** Deterministic pseudo-random bytes (mulberry32), so a failure can be replayed. */
@@ -129,6 +129,33 @@ describe('decodeImage', () => {
       assert.ok(err instanceof ImageTooLargeError);
       assert.match(err.message, /^image is larger than the limit of 9999 pixels/);
       return true;
+    });
+  });
+});
+
+describe('assertRawImage', () => {
+  it('accepts gray, RGB and RGBA pixels of the right length', () => {
+    for (const channels of [1, 3, 4] as const) {
+      assert.doesNotThrow(() => assertRawImage({ data: new Uint8Array(6 * channels), width: 3, height: 2, channels }));
+    }
+  });
+
+  it('says what it expected and what arrived', () => {
+    assert.throws(() => assertRawImage({ data: new Uint8Array(5), width: 3, height: 2, channels: 1 }), {
+      name: 'UnsupportedImageError',
+      message: 'raw image: expected 6 bytes (3x2x1), got 5',
+    });
+    assert.throws(() => assertRawImage({ data: new Uint8Array(12), width: 3, height: 2, channels: 2 as 1 }), {
+      name: 'UnsupportedImageError',
+      message: 'raw image: expected 1, 3 or 4 channels, got 2',
+    });
+    assert.throws(() => assertRawImage({ data: new Uint8Array(0), width: 0, height: 2, channels: 3 }), {
+      name: 'UnsupportedImageError',
+      message: 'raw image: expected positive whole width and height, got 0x2',
+    });
+    assert.throws(() => assertRawImage({ data: new Uint8Array(300), width: 10, height: 10, channels: 3 }, 99), {
+      name: 'ImageTooLargeError',
+      message: 'image is larger than the limit of 99 pixels (10x10)',
     });
   });
 });
