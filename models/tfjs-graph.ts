@@ -14,7 +14,7 @@ interface RawAttr {
   [key: string]: unknown;
 }
 
-interface RawNode {
+export interface RawNode {
   name: string;
   op: string;
   input?: string[];
