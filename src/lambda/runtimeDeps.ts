@@ -1,6 +1,8 @@
 import { config as readConfig, type Config } from '../config';
 import { detect } from '../detect';
 import { createLogger, type Logger } from '../log';
+import { createStageMetrics } from '../metrics/createStageMetrics';
+import type { StageMetrics } from '../metrics/StageMetrics';
 import { createPorts } from '../ports/createPorts';
 import type { ObjectStore } from '../ports/ObjectStore';
 import type { Queue } from '../ports/Queue';
@@ -17,6 +19,8 @@ export interface RuntimeDeps {
   store: ObjectStore;
   queue: Queue;
   detect: DetectFn;
+  /** Per-stage counts and latency; createRuntimeDeps picks EMF on Lambda, Prometheus otherwise. */
+  metrics?: StageMetrics;
 }
 
 let current: RuntimeDeps | undefined;
@@ -35,7 +39,7 @@ export function detectorFor(config: Config): DetectFn {
 
 export function createRuntimeDeps(config: Config = readConfig()): RuntimeDeps {
   const { store, queue } = createPorts(config);
-  return { config, log: createLogger({}, config.logLevel), store, queue, detect: detectorFor(config) };
+  return { config, log: createLogger({}, config.logLevel), store, queue, detect: detectorFor(config), metrics: createStageMetrics() };
 }
 
 export function runtimeDeps(): RuntimeDeps {

@@ -43,6 +43,7 @@ export async function handleUpload(event: ApiEvent): Promise<APIGatewayProxyResu
       return errorResponse(error.statusCode, error.code, error.message, req.requestId);
     }
     log.error('upload failed', { error });
+    deps.metrics?.recordStage('upload', 'failed');
     return errorResponse(503, 'unavailable', 'the upload could not be stored; nothing was accepted, try again', req.requestId);
   }
 }

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Config } from '../config';
 import type { Detection } from '../contracts';
 import type { Logger } from '../log';
+import type { StageMetrics } from '../metrics/StageMetrics';
 import type { ObjectStore } from '../ports/ObjectStore';
 import type { StageName } from '../status/stageStatus';
 
@@ -14,6 +15,8 @@ export interface StageContext {
   config: Config;
   log: Logger;
   detect: DetectFn;
+  /** Per-stage counts and latency (EMF on Lambda, Prometheus embedded); none when absent. */
+  metrics?: StageMetrics;
 }
 
 export interface StageResult<Out> {

@@ -1,5 +1,6 @@
 import { parseMessage } from '../contracts';
 import { InvalidMessageError, isRetryable } from '../errors';
+import { noopMetrics } from '../metrics/StageMetrics';
 import type { Queue } from '../ports/Queue';
 import { writeStageStatus } from '../status/stageStatus';
 import type { Stage, StageContext } from './Stage';
@@ -30,6 +31,7 @@ export async function processMessage<In extends { image_id: string; request_id?:
   deps: ProcessDeps,
 ): Promise<MessageOutcome> {
   const queueName = stage.inputQueue(deps.config);
+  const metrics = deps.metrics ?? noopMetrics;
   let msg: In;
   try {
     msg = parseMessage(stage.schema, body, `${stage.name} message`);
@@ -37,6 +39,7 @@ export async function processMessage<In extends { image_id: string; request_id?:
     const reason = errorText(error);
     deps.log.error('invalid message dead-lettered', { stage: stage.name, queue: queueName, reason });
     await deps.queue.deadLetter(queueName, body, reason);
+    metrics.recordStage(stage.name, 'dead-lettered');
     return 'dead-lettered';
   }
 
@@ -75,11 +78,13 @@ export async function processMessage<In extends { image_id: string; request_id?:
       detection_count: result.detail?.detections?.length,
       attempt: receiveCount,
     });
+    metrics.recordStage(stage.name, 'processed', duration_ms);
     return 'done';
   } catch (error) {
     const reason = errorText(error);
     const retry = isRetryable(error) && !(error instanceof InvalidMessageError);
     const lastTry = receiveCount >= deps.config.maxReceiveCount;
+    metrics.recordStage(stage.name, retry && !lastTry ? 'retried' : 'failed', Math.round(performance.now() - t0));
     await writeStageStatus(deps.store, msg.image_id, {
       stage: stage.name,
       state: retry && !lastTry ? 'retrying' : 'failed',
@@ -93,8 +98,11 @@ export async function processMessage<In extends { image_id: string; request_id?:
     if (!retry) {
       log.error('stage failed for good; message dead-lettered', { error, reason, attempt: receiveCount });
       await deps.queue.deadLetter(queueName, body, reason);
+      metrics.recordStage(stage.name, 'dead-lettered');
       return 'dead-lettered';
     }
+    // On its last receive the queue's redrive policy moves the message to the dead-letter queue.
+    if (lastTry) metrics.recordStage(stage.name, 'dead-lettered');
     if (lastTry) log.error('stage failed on its last receive; the queue dead-letters it', { error, reason, attempt: receiveCount });
     else log.warn('stage failed; will be retried', { error, reason, attempt: receiveCount });
     throw error;

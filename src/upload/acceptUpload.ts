@@ -6,6 +6,7 @@ import { inspectImage } from '../image/openImage';
 import { newImageId } from '../imageId';
 import { imageKey } from '../keys';
 import type { Logger } from '../log';
+import type { StageMetrics } from '../metrics/StageMetrics';
 import type { ObjectStore } from '../ports/ObjectStore';
 import type { Queue } from '../ports/Queue';
 import { writeStageStatus } from '../status/stageStatus';
@@ -26,7 +27,7 @@ export interface AcceptedUpload {
  */
 export async function acceptUpload(
   bytes: Buffer,
-  deps: { store: ObjectStore; queue: Queue; config: Config; log: Logger },
+  deps: { store: ObjectStore; queue: Queue; config: Config; log: Logger; metrics?: StageMetrics },
   requestId?: string,
 ): Promise<AcceptedUpload> {
   const started = new Date();
@@ -65,5 +66,6 @@ export async function acceptUpload(
     height: info.height,
     format: info.format,
   });
+  deps.metrics?.recordStage('upload', 'processed', duration_ms);
   return { image_id: imageId, original_path: key, width: info.width, height: info.height, format: info.format, bytes: bytes.length };
 }
