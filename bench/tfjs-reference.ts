@@ -28,8 +28,11 @@ export interface TfjsReference {
 
 let backendReady: Promise<void> | undefined;
 
-/** Selects the wasm backend once per process, single-threaded, with .wasm files from node_modules. */
-function initWasmBackend(): Promise<void> {
+/**
+ * Selects the wasm backend once per process, single-threaded, with .wasm files from node_modules.
+ * Exported for callers that create tensors before loading the model.
+ */
+export function initWasmBackend(): Promise<void> {
   backendReady ??= (async () => {
     const require = createRequire(import.meta.url);
     const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));

@@ -9,18 +9,19 @@ import { OnnxGraphBuilder, type GraphIO } from './onnx-builder';
 import { modelPath, readRecord, writeRecordDigest, type ModelRecord, type TensorContract } from './record';
 import { ssdConversionSpec } from './ssd-graph';
 import { readTfjsGraph } from './tfjs-graph';
-import type { ConvertOptions, Value } from './values';
+import type { ConvertOptions, DynValue, Value } from './values';
 
 type Log = (message: string) => void;
 
 /** What ships: NCHW body with batch norm folded into the convolutions. */
 export const DEFAULT_OPTIONS: ConvertOptions = { nchwBody: true, foldBatchNorm: true };
 
-function expectShape(what: string, v: Value, shape: number[]): void {
+function expectDynShape(what: string, v: Value, shape: number[]): DynValue {
   const actual = v.kind === 'dyn' ? v.shape : v.tensor.shape;
   if (v.kind !== 'dyn' || actual.join(',') !== shape.join(',')) {
     throw new ModelBuildError(`${what}: expected a run-time tensor of shape [${shape}], got ${v.kind} [${actual}]`);
   }
+  return v;
 }
 
 function io(c: TensorContract): GraphIO {
@@ -39,15 +40,13 @@ export function convertToOnnx(modelDir: string, record: ModelRecord, options: Co
   if (!scoresContract || !boxesContract) throw new ModelBuildError('record must declare outputs scores and boxes');
 
   // scores: Postprocessor/Slice as is, renamed to the contract name.
-  const scores = converter.value(record.tfGraph.outputs.scores);
-  expectShape(record.tfGraph.outputs.scores, scores, scoresContract.shape);
-  builder.rename(converter.nhwc(scores as Parameters<Converter['nhwc']>[0]), scoresContract.name);
+  const scores = expectDynShape(record.tfGraph.outputs.scores, converter.value(record.tfGraph.outputs.scores), scoresContract.shape);
+  builder.rename(converter.nhwc(scores), scoresContract.name);
 
   // boxes: Postprocessor/ExpandDims_1 is [1, N, 1, 4]; the contract drops the singleton axis.
-  const boxes = converter.value(record.tfGraph.outputs.boxes);
-  const [n = 0, anchors = 0, , four = 0] = boxesContract.shape.length === 3 ? [boxesContract.shape[0], boxesContract.shape[1], 1, boxesContract.shape[2]] : [];
-  expectShape(record.tfGraph.outputs.boxes, boxes, [n, anchors, 1, four]);
-  builder.addNode('Squeeze', [converter.nhwc(boxes as Parameters<Converter['nhwc']>[0]), converter.int64s('boxes/axes', [2])], [boxesContract.name]);
+  const [n = 0, anchors = 0, four = 0] = boxesContract.shape;
+  const boxes = expectDynShape(record.tfGraph.outputs.boxes, converter.value(record.tfGraph.outputs.boxes), [n, anchors, 1, four]);
+  builder.addNode('Squeeze', [converter.nhwc(boxes), converter.int64s('boxes/axes', [2])], [boxesContract.name]);
 
   return builder.toModelBytes({
     graphName: record.name,

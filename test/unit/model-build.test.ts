@@ -19,7 +19,7 @@ import { OnnxGraphBuilder } from '../../models/onnx-builder';
 import { readRecord } from '../../models/record';
 import { binary, constOf, tile, transpose } from '../../models/tensor';
 import { TfNode, type RawNode, type TfGraph } from '../../models/tfjs-graph';
-import type { ConvertOptions } from '../../models/values';
+import type { ConvertOptions, DynValue } from '../../models/values';
 
 const { onnx } = onnxProto;
 
@@ -100,7 +100,7 @@ describe('batch-norm folding', () => {
     const converter = new Converter(tinyGraph(), builder, options, { inputs: { x: { name: 'x', shape: [1, 5, 5, 2] } }, replace: {}, outputs: ['relu'] });
     const v = converter.value('relu');
     assert.equal(v.kind, 'dyn');
-    builder.rename(converter.nhwc(v as Parameters<Converter['nhwc']>[0]), 'y');
+    builder.rename(converter.nhwc(v as DynValue), 'y');
     const bytes = builder.toModelBytes({
       graphName: 'tiny',
       opset: 17,
