@@ -1,0 +1,308 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ServerStartError } from './errors';
+
+/** Every server binds to loopback only. */
+export const LOOPBACK = '127.0.0.1';
+
+/** Answers true once the server serves requests; may throw or return false while it is starting. */
+export type ReadinessProbe = (signal: AbortSignal) => Promise<boolean>;
+
+export interface ProcessSpec {
+  /** Short name for messages and log files: 'minio', 'versitygw', 'elasticmq'. */
+  name: string;
+  command: string;
+  args: readonly string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  probe: ReadinessProbe;
+}
+
+export interface StopOptions {
+  /** Keep the data directory (and the run directory) so that `start()` finds the same data. */
+  keepData?: boolean;
+  /** SIGTERM (default) lets the server shut down cleanly; SIGKILL simulates a crash. */
+  signal?: NodeJS.Signals;
+  /** How long to wait after `signal` before SIGKILL. Default 10 s. */
+  timeoutMs?: number;
+}
+
+export interface LocalServerInit {
+  spec: ProcessSpec;
+  port: number;
+  endpoint: string;
+  /** Where the server keeps its data (for ElasticMQ, which keeps messages in memory, the run dir). */
+  dataDir: string;
+  /** Temp folder for config and logs; it also holds dataDir unless the caller chose one. */
+  runDir: string;
+  /** Folders removed by `stop()` unless `keepData`. */
+  ownedPaths: readonly string[];
+  readyTimeoutMs: number;
+}
+
+const live = new Set<LocalServer>();
+let exitHookInstalled = false;
+
+/**
+ * Children run in their own process groups (so stop() can signal a whole group), which also means a
+ * Ctrl-C in the terminal does not reach them. So when this Node process exits, or gets SIGINT,
+ * SIGTERM or SIGHUP that nothing else in it handles, kill them, remove their temp folders, and (for a
+ * signal) re-raise it so the process still ends the default way. A program with its own handler
+ * (scripts/servers/cli.ts) stops its servers itself.
+ */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const server of live) server.killNow();
+  });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      process.removeListener(signal, onSignal);
+      if (process.listenerCount(signal) > 0) return;
+      for (const server of live) server.killNow();
+      process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
+}
+
+/**
+ * A server running as a child process in its own process group, with its output in
+ * `<runDir>/<name>.log`. `stop()` then `start()` brings it back on the same port and data dir.
+ */
+export class LocalServer {
+  readonly name: string;
+  readonly host = LOOPBACK;
+  readonly port: number;
+  readonly endpoint: string;
+  readonly dataDir: string;
+  readonly runDir: string;
+  readonly logFile: string;
+  /** Milliseconds from spawn to the first successful readiness probe, for the last start. */
+  readyMs = 0;
+
+  readonly #spec: ProcessSpec;
+  readonly #ownedPaths: readonly string[];
+  readonly #readyTimeoutMs: number;
+  #child: ChildProcess | undefined;
+  #exited: Promise<void> = Promise.resolve();
+  #removed = false;
+
+  constructor(init: LocalServerInit) {
+    this.#spec = init.spec;
+    this.name = init.spec.name;
+    this.port = init.port;
+    this.endpoint = init.endpoint;
+    this.dataDir = init.dataDir;
+    this.runDir = init.runDir;
+    this.logFile = join(init.runDir, `${init.spec.name}.log`);
+    this.#ownedPaths = init.ownedPaths;
+    this.#readyTimeoutMs = init.readyTimeoutMs;
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  get running(): boolean {
+    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
+  /** Spawns the server and resolves once its readiness probe succeeds. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    if (this.#removed) {
+      throw new ServerStartError(`${this.name} on port ${this.port} was stopped and its data removed; start a new one`);
+    }
+    await assertPortFree(this.port, this.name);
+    const started = Date.now();
+    const out = openSync(this.logFile, 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(this.#spec.command, [...this.#spec.args], {
+        cwd: this.#spec.cwd ?? this.runDir,
+        env: { ...process.env, ...this.#spec.env },
+        stdio: ['ignore', out, out],
+        detached: true, // own process group: stop() signals the whole group
+      });
+    } finally {
+      closeSync(out);
+    }
+    this.#child = child;
+    let spawnFailure: Error | undefined;
+    this.#exited = new Promise<void>((resolveExit) => {
+      child.once('exit', () => {
+        live.delete(this);
+        resolveExit();
+      });
+      child.once('error', (error) => {
+        spawnFailure = error;
+        live.delete(this);
+        resolveExit();
+      });
+    });
+    live.add(this);
+    installExitHook();
+
+    const deadline = started + this.#readyTimeoutMs;
+    let lastProblem = 'no answer yet';
+    for (;;) {
+      await sleep(0); // let a spawn 'error' event arrive
+      if (spawnFailure) {
+        throw new ServerStartError(`Could not start ${this.name}: ${spawnFailure.message}`, { cause: spawnFailure });
+      }
+      if (!this.running) {
+        throw new ServerStartError(
+          `${this.name} exited with ${describeExit(child)} before it was ready on ${this.endpoint}.\n` +
+            `Last lines of ${this.logFile}:\n${tail(this.logFile)}`,
+        );
+      }
+      try {
+        if (await this.#spec.probe(AbortSignal.timeout(2_000))) break;
+        lastProblem = 'probe answered not ready';
+      } catch (error) {
+        lastProblem = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      }
+      if (Date.now() > deadline) {
+        await this.stop({ keepData: true, signal: 'SIGKILL' });
+        throw new ServerStartError(
+          `${this.name} was not ready on ${this.endpoint} within ${this.#readyTimeoutMs} ms (last probe: ${lastProblem}).\n` +
+            `Last lines of ${this.logFile}:\n${tail(this.logFile)}`,
+        );
+      }
+      await sleep(100);
+    }
+    this.readyMs = Date.now() - started;
+  }
+
+  /** Stops the server and its process group; removes its temp folders unless `keepData`. */
+  async stop(options: StopOptions = {}): Promise<void> {
+    const { keepData = false, signal = 'SIGTERM', timeoutMs = 10_000 } = options;
+    const child = this.#child;
+    if (child && this.running) {
+      signalGroup(child, signal);
+      const timer = new AbortController(); // cancelled at once so no pending timer holds the event loop
+      const timedOut = await Promise.race([
+        this.#exited.then(() => false),
+        sleep(timeoutMs, true, { signal: timer.signal }).catch(() => false),
+      ]);
+      timer.abort();
+      if (timedOut) {
+        signalGroup(child, 'SIGKILL');
+        await this.#exited;
+      }
+    }
+    // Leftovers of the group (if the server forked helpers) go too.
+    if (child) signalGroup(child, 'SIGKILL');
+    this.#child = undefined;
+    if (!keepData && !this.#removed) {
+      this.#removed = true;
+      await Promise.all(this.#ownedPaths.map((path) => rm(path, { recursive: true, force: true })));
+    }
+  }
+
+  /** Stops (keeping data) and starts again on the same port and data dir. */
+  async restart(): Promise<void> {
+    await this.stop({ keepData: true });
+    await this.start();
+  }
+
+  /** The last lines of the server's log (before `stop()` removes it). */
+  logTail(lines = 30): string {
+    return tail(this.logFile, lines);
+  }
+
+  /** Synchronous last resort when the Node process ends: SIGKILL the group, remove the temp folders. */
+  killNow(): void {
+    if (this.#child) signalGroup(this.#child, 'SIGKILL');
+    live.delete(this);
+    for (const path of this.#ownedPaths) {
+      try {
+        rmSync(path, { recursive: true, force: true, maxRetries: 3 });
+      } catch {
+        // best effort: the OS cleans the temp dir eventually
+      }
+    }
+  }
+}
+
+/** Starts a fresh server; if it cannot start, removes its temp folders before rethrowing. */
+export async function launch<T extends LocalServer>(server: T): Promise<T> {
+  try {
+    await server.start();
+    return server;
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // group already gone
+  }
+}
+
+function describeExit(child: ChildProcess): string {
+  return child.signalCode ? `signal ${child.signalCode}` : `code ${child.exitCode}`;
+}
+
+function tail(file: string, lines = 30): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** A port that was free on loopback a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, LOOPBACK, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Fails fast (instead of probing someone else's server) when the port is taken. */
+export async function assertPortFree(port: number, name: string): Promise<void> {
+  await new Promise<void>((resolveFree, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        new ServerStartError(
+          error.code === 'EADDRINUSE'
+            ? `Cannot start ${name}: port ${port} on ${LOOPBACK} is already in use (another server still running?)`
+            : `Cannot start ${name}: port ${port} on ${LOOPBACK} cannot be bound (${error.code ?? error.message})`,
+          { cause: error },
+        ),
+      );
+    });
+    server.listen(port, LOOPBACK, () => server.close(() => resolveFree()));
+  });
+}
+
+/** A fresh temp folder for one server's config, log and (by default) data. */
+export async function makeRunDir(name: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `local-${name}-`));
+}
+
+/** GET or POST `url`; true when the status is 2xx. */
+export async function httpOk(url: string, signal: AbortSignal, init: RequestInit = {}): Promise<boolean> {
+  const response = await fetch(url, { ...init, signal });
+  await response.arrayBuffer(); // drain so the socket is released
+  return response.ok;
+}
