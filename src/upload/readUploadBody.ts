@@ -71,11 +71,11 @@ function readMultipart(req: UploadRequest, contentType: string, maxBytes: number
         else files.push({ bytes: Buffer.concat(chunks, size), filename: info.filename, declaredType: info.mimeType });
       });
     });
-    parser.on('filesLimit', () => fail(new HttpError(400, 'several_files', `expected one file in field "${IMAGE_FIELD}", got several files`)));
+    parser.on('filesLimit', () => fail(new HttpError(400, 'several_files', `expected one file in field "${IMAGE_FIELD}", got more than 2 files`)));
     parser.on('error', (cause: Error) => fail(new HttpError(400, 'bad_multipart', `malformed multipart body: ${cause.message}`, { cause })));
     parser.on('close', () => {
       if (failed) return reject(failed);
-      if (files.length > 1) return reject(new HttpError(400, 'several_files', `expected one file in field "${IMAGE_FIELD}", got ${files.length}`));
+      if (files.length > 1) return reject(new HttpError(400, 'several_files', `expected one file in field "${IMAGE_FIELD}", got ${files.length} files`));
       const file = files[0];
       if (!file) {
         const got = otherFields.length ? `file field(s) ${otherFields.map((f) => JSON.stringify(f)).join(', ')}` : 'no file';
