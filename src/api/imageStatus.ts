@@ -1,0 +1,143 @@
+import type { Detection } from '../contracts';
+import { ObjectNotFoundError } from '../errors';
+import { isImageId } from '../imageId';
+import type { ObjectStore } from '../ports/ObjectStore';
+import { STAGES, StageStatusSchema, statusKey, type StageName, type StageStatus } from '../status/stageStatus';
+
+/**
+ * The status API's view of one image, assembled from the records each stage writes for itself
+ * (`status/<id>/<stage>.json`); nothing here writes, so no stage ever waits on another's record.
+ */
+export const IMAGE_KINDS = ['original', 'resized', 'grayscale', 'tagged'] as const;
+export type ImageKind = (typeof IMAGE_KINDS)[number];
+
+/** The stage whose output each image kind is. */
+export const STAGE_OF_KIND: Record<ImageKind, StageName> = {
+  original: 'upload',
+  resized: 'resize',
+  grayscale: 'grayscale',
+  tagged: 'tag',
+};
+
+export function isImageKind(value: unknown): value is ImageKind {
+  return typeof value === 'string' && (IMAGE_KINDS as readonly string[]).includes(value);
+}
+
+export type StageState = 'pending' | StageStatus['state'];
+export type OverallState = 'processing' | 'retrying' | 'done' | 'failed';
+
+export interface StageView {
+  state: StageState;
+  started_at?: string;
+  finished_at?: string;
+  duration_ms?: number;
+  attempt?: number;
+  output_key?: string;
+  detections?: Detection[];
+  /** Why the stage failed (state failed) or why the last attempt did (state retrying). */
+  error?: string;
+}
+
+export interface ImageStatus {
+  image_id: string;
+  /** From the UUIDv7 id: when the upload was accepted. */
+  uploaded_at: string;
+  state: OverallState;
+  /** The first stage not done yet; null once the image is tagged. */
+  current_stage: StageName | null;
+  request_id?: string;
+  stages: Record<StageName, StageView>;
+  /** What the detect stage found (empty until it is done). */
+  detections: Detection[];
+  /** Set when a stage failed for good. */
+  error?: { stage: StageName; reason: string };
+  /** Where to GET each image; null until its stage is done. */
+  images: Record<ImageKind, string | null>;
+}
+
+/** The millisecond timestamp in a UUIDv7's first 48 bits. */
+export function imageIdTime(imageId: string): Date {
+  return new Date(parseInt(imageId.slice(0, 8) + imageId.slice(9, 13), 16));
+}
+
+async function readRecord(store: ObjectStore, imageId: string, stage: StageName): Promise<StageStatus | undefined> {
+  let body: Buffer;
+  try {
+    ({ body } = await store.get(statusKey(imageId, stage)));
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError) return undefined;
+    throw error;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const parsed = StageStatusSchema.safeParse(json);
+  return parsed.success && parsed.data.stage === stage ? parsed.data : undefined;
+}
+
+/** Every record that exists for the image, one GET each (absent = pending). */
+export async function readStatusRecords(store: ObjectStore, imageId: string): Promise<Partial<Record<StageName, StageStatus>>> {
+  if (!isImageId(imageId)) throw new Error(`expected an image id (UUIDv7), got ${JSON.stringify(imageId)}`);
+  const records = await Promise.all(STAGES.map((stage) => readRecord(store, imageId, stage)));
+  const out: Partial<Record<StageName, StageStatus>> = {};
+  STAGES.forEach((stage, i) => {
+    if (records[i]) out[stage] = records[i];
+  });
+  return out;
+}
+
+function stageView(record: StageStatus | undefined): StageView {
+  if (!record) return { state: 'pending' };
+  return {
+    state: record.state,
+    started_at: record.started_at,
+    finished_at: record.finished_at,
+    duration_ms: record.duration_ms,
+    attempt: record.attempt,
+    output_key: record.output_key,
+    detections: record.detections,
+    error: record.state === 'failed' || record.state === 'retrying' ? record.error : undefined,
+  };
+}
+
+/** Assembles the view from the records; pure, so every state is easy to test. */
+export function assembleStatus(imageId: string, records: Partial<Record<StageName, StageStatus>>, baseUrl = ''): ImageStatus {
+  const stages = Object.fromEntries(STAGES.map((s) => [s, stageView(records[s])])) as Record<StageName, StageView>;
+  const failed = STAGES.find((s) => stages[s].state === 'failed');
+  const current = STAGES.find((s) => stages[s].state !== 'done') ?? null;
+  const state: OverallState = failed
+    ? 'failed'
+    : stages.tag.state === 'done'
+      ? 'done'
+      : STAGES.some((s) => stages[s].state === 'retrying')
+        ? 'retrying'
+        : 'processing';
+  const images = Object.fromEntries(
+    IMAGE_KINDS.map((kind) => [kind, stages[STAGE_OF_KIND[kind]].state === 'done' ? `${baseUrl}/images/${imageId}/${kind}` : null]),
+  ) as Record<ImageKind, string | null>;
+  const requestId = STAGES.map((s) => records[s]?.request_id).find((r) => r !== undefined);
+  return {
+    image_id: imageId,
+    uploaded_at: imageIdTime(imageId).toISOString(),
+    state,
+    current_stage: state === 'done' ? null : (failed ?? current),
+    request_id: requestId,
+    stages,
+    detections: records.detect?.state === 'done' ? (records.detect.detections ?? []) : (records.tag?.detections ?? []),
+    error: failed ? { stage: failed, reason: stages[failed].error ?? 'failed (no reason recorded)' } : undefined,
+    images,
+  };
+}
+
+/**
+ * The status of one image, or undefined when the id is unknown (no stage has written a record for
+ * it). The id must already be validated (isImageId): only then does it become part of a key.
+ */
+export async function getImageStatus(store: ObjectStore, imageId: string, baseUrl = ''): Promise<ImageStatus | undefined> {
+  const records = await readStatusRecords(store, imageId);
+  if (Object.keys(records).length === 0) return undefined;
+  return assembleStatus(imageId, records, baseUrl);
+}

@@ -1,0 +1,156 @@
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { Config } from '../config';
+import { isImageId } from '../imageId';
+import { errorResponse, jsonResponse, type ApiRequest } from '../lambda/apiRequest';
+import type { Logger } from '../log';
+import { PROMETHEUS_CONTENT_TYPE, PrometheusStageMetrics } from '../metrics/PrometheusStageMetrics';
+import type { StageMetrics } from '../metrics/StageMetrics';
+import type { ObjectStore } from '../ports/ObjectStore';
+import { galleryPage } from '../web/galleryPage';
+import { imageResponse } from './imageResponse';
+import { getImageStatus, IMAGE_KINDS, isImageKind } from './imageStatus';
+import { DEFAULT_RECENT_LIMIT, listRecent, MAX_RECENT_LIMIT } from './listRecent';
+
+/**
+ * The read side of the HTTP API, free of Lambda and of any server:
+ *   GET /                       the gallery page (upload, live progress, recent photos)
+ *   GET /images?limit=N         recent images, newest first, with their status
+ *   GET /images/{id}            one image's status, stage by stage
+ *   GET /images/{id}/{kind}     original | resized | grayscale | tagged: bytes, or 302 to a presigned URL
+ *   GET /metrics                per-stage counts and latency, Prometheus text (embedded runtime)
+ * functions/api/handler.ts adapts it to API Gateway events; the embedded server calls that handler.
+ */
+export interface ApiDeps {
+  store: ObjectStore;
+  config: Pick<Config, 'presignExpiresSeconds'>;
+  log: Logger;
+  metrics?: StageMetrics;
+}
+
+export const API_ROUTES = ['GET /', 'GET /images', 'GET /images/{id}', 'GET /images/{id}/{kind}', 'GET /metrics'] as const;
+
+type Match =
+  | { route: 'page' }
+  | { route: 'list' }
+  | { route: 'status'; id: string }
+  | { route: 'image'; id: string; kind: string }
+  | { route: 'metrics' };
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+export function matchRoute(path: string): Match | undefined {
+  const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  if (trimmed === '/' || trimmed === '' || trimmed === '/index.html') return { route: 'page' };
+  if (trimmed === '/metrics') return { route: 'metrics' };
+  const parts = trimmed.split('/').slice(1);
+  if (parts[0] !== 'images') return undefined;
+  if (parts.length === 1) return { route: 'list' };
+  if (parts.length === 2) return { route: 'status', id: decode(parts[1]!) };
+  if (parts.length === 3) return { route: 'image', id: decode(parts[1]!), kind: decode(parts[2]!) };
+  return undefined;
+}
+
+function shown(value: string): string {
+  return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+}
+
+function badId(id: string, requestId?: string): APIGatewayProxyResult {
+  return errorResponse(400, 'invalid_image_id', `expected an image id (a UUIDv7 such as 0190f5c2-8a3b-7c4d-9e5f-0123456789ab), got ${shown(id)}`, requestId);
+}
+
+export function parseLimit(raw: string | undefined): number | string {
+  if (raw === undefined || raw === '') return DEFAULT_RECENT_LIMIT;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isInteger(n) || n < 1 || n > MAX_RECENT_LIMIT) {
+    return `expected limit to be a whole number from 1 to ${MAX_RECENT_LIMIT}, got ${shown(raw)}`;
+  }
+  return n;
+}
+
+const IMAGE_CACHE = 'private, max-age=300';
+
+async function route(req: ApiRequest, deps: ApiDeps): Promise<APIGatewayProxyResult> {
+  const match = matchRoute(req.path);
+  if (!match) return errorResponse(404, 'not_found', `no route for ${req.method} ${req.path}; expected one of ${API_ROUTES.join(', ')}`, req.requestId);
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    return errorResponse(405, 'method_not_allowed', `expected GET on ${req.path}, got ${req.method}`, req.requestId);
+  }
+
+  switch (match.route) {
+    case 'page':
+      return {
+        statusCode: 200,
+        headers: {
+          'content-type': 'text/html; charset=utf-8',
+          'cache-control': 'no-cache',
+          'content-security-policy': galleryPage.contentSecurityPolicy,
+          'x-content-type-options': 'nosniff',
+          'referrer-policy': 'no-referrer',
+        },
+        body: galleryPage.html,
+      };
+
+    case 'metrics': {
+      if (deps.metrics instanceof PrometheusStageMetrics) {
+        return { statusCode: 200, headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' }, body: deps.metrics.render() };
+      }
+      return errorResponse(
+        404,
+        'metrics_not_here',
+        'this runtime publishes its metrics as CloudWatch embedded metric format (see the ImagePipeline namespace); GET /metrics serves Prometheus text only in the embedded runtime',
+        req.requestId,
+      );
+    }
+
+    case 'list': {
+      const limit = parseLimit(req.query.limit);
+      if (typeof limit === 'string') return errorResponse(400, 'invalid_limit', limit, req.requestId);
+      const images = await listRecent(deps.store, limit);
+      return jsonResponse(200, { images, limit });
+    }
+
+    case 'status': {
+      if (!isImageId(match.id)) return badId(match.id, req.requestId);
+      const status = await getImageStatus(deps.store, match.id);
+      if (!status) return errorResponse(404, 'unknown_image', `no image with id ${match.id}`, req.requestId);
+      return jsonResponse(200, status);
+    }
+
+    case 'image': {
+      if (!isImageId(match.id)) return badId(match.id, req.requestId);
+      if (!isImageKind(match.kind)) {
+        return errorResponse(404, 'unknown_kind', `expected one of ${IMAGE_KINDS.join(', ')}, got ${shown(match.kind)}`, req.requestId);
+      }
+      const result = await imageResponse(deps.store, match.id, match.kind, { presignExpiresSeconds: deps.config.presignExpiresSeconds });
+      if (result.type === 'missing') return errorResponse(404, result.unknownImage ? 'unknown_image' : 'image_not_ready', result.reason, req.requestId);
+      if (result.type === 'redirect') {
+        return { statusCode: 302, headers: { location: result.location, 'cache-control': 'no-store' }, body: '' };
+      }
+      const contentType = /^image\/[a-z0-9.+-]+$/i.test(result.contentType) ? result.contentType : 'application/octet-stream';
+      return {
+        statusCode: 200,
+        headers: { 'content-type': contentType, 'cache-control': IMAGE_CACHE, 'x-content-type-options': 'nosniff', 'content-length': String(result.body.length) },
+        // API Gateway and the embedded server turn this back into bytes.
+        body: result.body.toString('base64'),
+        isBase64Encoded: true,
+      };
+    }
+  }
+}
+
+/** Routes one request; never throws (a fault is a logged 500 with a JSON reason). */
+export async function routeApi(req: ApiRequest, deps: ApiDeps): Promise<APIGatewayProxyResult> {
+  try {
+    const res = await route(req, deps);
+    return req.method === 'HEAD' ? { ...res, body: '', isBase64Encoded: false } : res;
+  } catch (error) {
+    deps.log.error('api request failed', { error, method: req.method, path: req.path });
+    return errorResponse(500, 'internal', 'the request could not be answered; try again', req.requestId);
+  }
+}
