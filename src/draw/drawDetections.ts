@@ -22,7 +22,7 @@ function textColourOn(hex: string): string {
 /** Sizes scale with the image so labels stay legible on a 200 px thumbnail and a 6000 px photo. */
 export function labelMetrics(width: number, height: number): { fontPx: number; lineWidth: number; pad: number } {
   const short = Math.min(width, height);
-  const fontPx = Math.round(Math.min(64, Math.max(11, short * 0.035)));
+  const fontPx = Math.round(Math.min(64, Math.max(11, short * 0.028)));
   return { fontPx, lineWidth: Math.max(2, Math.round(short / 250)), pad: Math.max(2, Math.round(fontPx * 0.25)) };
 }
 

@@ -140,7 +140,7 @@ describe('drawDetections', () => {
 
   it('scales labels with the image', () => {
     assert.equal(labelMetrics(100, 80).fontPx, 11);
-    assert.equal(labelMetrics(768, 576).fontPx, 20);
+    assert.equal(labelMetrics(768, 576).fontPx, 16);
     assert.equal(labelMetrics(6000, 4000).fontPx, 64);
   });
 });
