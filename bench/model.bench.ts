@@ -18,6 +18,7 @@ import { CACHE_DIR } from '../models/paths';
 import { loadTfjsReference, tf } from './tfjs-reference';
 
 const SIZE = 300;
+const WARM_UPS = 3;
 
 export interface ModelBenchResult {
   runs: number;
@@ -32,21 +33,18 @@ export interface ModelBenchResult {
   speedupDefault: number;
 }
 
+interface Contender {
+  /** Load/create plus first inference, ms. */
+  cold: number;
+  once: () => Promise<unknown>;
+  times: number[];
+  close: () => Promise<void> | void;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
-async function timeRuns(runs: number, once: () => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < 3; i++) await once(); // warm-up: allocators, caches, JIT
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await once();
-    times.push(performance.now() - t);
-  }
-  return median(times);
 }
 
 /** A fixed, image-like input (latency does not depend on content, but keep it realistic). */
@@ -56,15 +54,12 @@ function pattern(): Int32Array {
   return px;
 }
 
-async function benchOrt(file: string, options: ort.InferenceSession.SessionOptions, input: Float32Array, runs: number): Promise<{ cold: number; median: number }> {
+async function ortContender(file: string, options: ort.InferenceSession.SessionOptions, input: Float32Array): Promise<Contender> {
   const feeds = { image: new ort.Tensor('float32', input, [1, SIZE, SIZE, 3]) };
   const t = performance.now();
   const session = await ort.InferenceSession.create(file, options);
   await session.run(feeds);
-  const cold = performance.now() - t;
-  const med = await timeRuns(runs, () => session.run(feeds));
-  await session.release();
-  return { cold, median: med };
+  return { cold: performance.now() - t, once: () => session.run(feeds), times: [], close: () => session.release() };
 }
 
 export async function runModelBench(opts: { runs?: number; comparePlain?: boolean } = {}): Promise<ModelBenchResult> {
@@ -73,42 +68,52 @@ export async function runModelBench(opts: { runs?: number; comparePlain?: boolea
   const pixels = pattern();
   const floats = Float32Array.from(pixels);
 
-  const ort1 = await benchOrt(file, { intraOpNumThreads: 1 }, floats, runs);
-  const ortDefault = await benchOrt(file, {}, floats, runs);
-  let plain1MedianMs: number | undefined;
+  const ort1 = await ortContender(file, { intraOpNumThreads: 1 }, floats);
+  const ortDefault = await ortContender(file, {}, floats);
+  let plain: Contender | undefined;
   if (opts.comparePlain) {
     const plainFile = path.join(CACHE_DIR, 'ssdlite_mobilenet_v2_coco.plain.onnx');
     buildModel({ options: { nchwBody: false, foldBatchNorm: false }, out: plainFile });
-    plain1MedianMs = (await benchOrt(plainFile, { intraOpNumThreads: 1 }, floats, runs)).median;
+    plain = await ortContender(plainFile, { intraOpNumThreads: 1 }, floats);
   }
-
   const t = performance.now();
   const reference = await loadTfjsReference();
   const image = tf.tensor4d(pixels, [1, SIZE, SIZE, 3], 'int32'); // after the backend is up
   await reference.run(image);
-  const tfjsColdMs = performance.now() - t;
-  const tfjsMedianMs = await timeRuns(runs, () => reference.run(image));
-  reference.dispose();
+  const tfjs: Contender = { cold: performance.now() - t, once: () => reference.run(image), times: [], close: () => reference.dispose() };
+
+  // Interleave the contenders run by run, so a busy machine slows them all alike and the ratio
+  // stays meaningful even when absolute numbers drift (the machine is shared).
+  const all = [tfjs, ort1, ortDefault, ...(plain ? [plain] : [])];
+  for (let i = 0; i < WARM_UPS + runs; i++) {
+    for (const c of all) {
+      const start = performance.now();
+      await c.once();
+      if (i >= WARM_UPS) c.times.push(performance.now() - start);
+    }
+  }
+  for (const c of all) await c.close();
   image.dispose();
 
+  const tfjsMedianMs = median(tfjs.times);
   return {
     runs,
     tfjsMedianMs,
-    tfjsColdMs,
-    ort1MedianMs: ort1.median,
+    tfjsColdMs: tfjs.cold,
+    ort1MedianMs: median(ort1.times),
     ort1ColdMs: ort1.cold,
-    ortDefaultMedianMs: ortDefault.median,
+    ortDefaultMedianMs: median(ortDefault.times),
     ortDefaultColdMs: ortDefault.cold,
-    plain1MedianMs,
-    speedup1: tfjsMedianMs / ort1.median,
-    speedupDefault: tfjsMedianMs / ortDefault.median,
+    plain1MedianMs: plain ? median(plain.times) : undefined,
+    speedup1: tfjsMedianMs / median(ort1.times),
+    speedupDefault: tfjsMedianMs / median(ortDefault.times),
   };
 }
 
 function report(r: ModelBenchResult): void {
   const ms = (v: number) => `${v.toFixed(1).padStart(7)} ms`;
-  console.log(`model-only latency, median of ${r.runs} runs after 3 warm-ups (input [1,300,300,3]):`);
-  console.log(`  tfjs-wasm reference, 1 thread   ${ms(r.tfjsMedianMs)}   cold (load + first run) ${ms(r.tfjsColdMs)}`);
+  console.log(`model-only latency, median of ${r.runs} interleaved runs after ${WARM_UPS} warm-ups (input [1,300,300,3]):`);
+  console.log(`  tfjs-wasm reference, 1 thread   ${ms(r.tfjsMedianMs)}   cold (load + first run)   ${ms(r.tfjsColdMs)}`);
   console.log(`  ONNX, ORT 1 intra-op thread     ${ms(r.ort1MedianMs)}   cold (create + first run) ${ms(r.ort1ColdMs)}   ${r.speedup1.toFixed(1)}x faster`);
   console.log(`  ONNX, ORT default threads       ${ms(r.ortDefaultMedianMs)}   cold (create + first run) ${ms(r.ortDefaultColdMs)}   ${r.speedupDefault.toFixed(1)}x faster`);
   if (r.plain1MedianMs !== undefined) console.log(`  plain conversion, ORT 1 thread  ${ms(r.plain1MedianMs)}   (transposes around every Conv, batch norm unfolded)`);
