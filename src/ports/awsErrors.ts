@@ -78,7 +78,8 @@ export function classifyAwsError(what: string, error: unknown): unknown {
   if (isTransientAwsError(error)) {
     const name = awsErrorName(error) ?? 'Error';
     const status = httpStatusOf(error);
-    return new TransientError(`${what} failed: ${name}${status ? ` (HTTP ${status})` : ''}`, { cause: error });
+    const detail = error instanceof Error && error.message && error.message !== name ? `: ${error.message.slice(0, 200)}` : '';
+    return new TransientError(`${what} failed: ${name}${status ? ` (HTTP ${status})` : ''}${detail}`, { cause: error });
   }
   return error;
 }
