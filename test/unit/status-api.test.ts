@@ -1,0 +1,508 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { afterEach, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { handler as apiHandler } from '../../functions/api/handler';
+import { handler as detectHandler } from '../../functions/detect/handler';
+import { handler as grayscaleHandler } from '../../functions/grayscale/handler';
+import { handler as resizeHandler } from '../../functions/resize/handler';
+import { handler as tagHandler } from '../../functions/tag/handler';
+import { handler as uploadHandler } from '../../functions/upload/handler';
+import { listRecentIds, WINDOW_MS } from '../../src/api/listRecent';
+import { TransientError, UnsupportedImageError } from '../../src/errors';
+import { newImageId } from '../../src/imageId';
+import { imageKey } from '../../src/keys';
+import { setRuntimeDeps } from '../../src/lambda/runtimeDeps';
+import { EmfStageMetrics } from '../../src/metrics/EmfStageMetrics';
+import { PrometheusStageMetrics } from '../../src/metrics/PrometheusStageMetrics';
+import type { ObjectStore } from '../../src/ports/ObjectStore';
+import { writeStageStatus } from '../../src/status/stageStatus';
+import type { DetectFn } from '../../src/stages/Stage';
+import { apiRoutes } from '../../src/runtime/apiRoutes';
+import { httpApiEvent, lambdaContext, multipartBody, sqsEvent, testDeps, type TestDeps } from '../helpers/factories';
+import { readFixture } from '../helpers/fixtures';
+
+// ---- helpers -------------------------------------------------------------------------------
+
+interface Setup extends TestDeps {
+  metrics: PrometheusStageMetrics;
+}
+
+function install(options: { detect?: DetectFn; env?: Record<string, string> } = {}): Setup {
+  const deps = { ...testDeps(options), metrics: new PrometheusStageMetrics() };
+  setRuntimeDeps(deps);
+  return deps;
+}
+
+afterEach(() => setRuntimeDeps(undefined));
+
+function get(path: string, query?: Record<string, string>): Promise<APIGatewayProxyResult> {
+  const event = httpApiEvent({ method: 'GET', path });
+  if (query) {
+    event.queryStringParameters = query;
+    event.rawQueryString = new URLSearchParams(query).toString();
+  }
+  return apiHandler(event, lambdaContext('api'));
+}
+
+function json<T = Record<string, unknown>>(res: APIGatewayProxyResult): T {
+  assert.match(String(res.headers?.['content-type']), /^application\/json/);
+  return JSON.parse(res.body) as T;
+}
+
+async function upload(name = 'dog.jpg', data: Buffer = readFixture(name)): Promise<string> {
+  const { body, contentType } = multipartBody([{ name: 'image', filename: name, data }]);
+  const res = await uploadHandler(httpApiEvent({ body, contentType }), lambdaContext('upload'));
+  assert.equal(res.statusCode, 202, res.body);
+  return (JSON.parse(res.body) as { image_id: string }).image_id;
+}
+
+type SqsHandler = (event: SQSEvent, context: ReturnType<typeof lambdaContext>) => Promise<SQSBatchResponse>;
+const STAGE_QUEUES: Array<[string, SqsHandler]> = [
+  ['resize_queue', resizeHandler as SqsHandler],
+  ['grayscale_queue', grayscaleHandler as SqsHandler],
+  ['objectdetect_queue', detectHandler as SqsHandler],
+  ['tag_queue', tagHandler as SqsHandler],
+];
+
+/** Receives what waits on one queue and hands it to its handler as Lambda would. */
+async function runQueue(deps: TestDeps, queueName: string, receiveCount = 1): Promise<SQSBatchResponse> {
+  const handler = STAGE_QUEUES.find(([q]) => q === queueName)![1];
+  const messages = await deps.queue.receive(queueName, { maxMessages: 10, waitTimeSeconds: 2 });
+  assert.ok(messages.length > 0, `expected a message on ${queueName}`);
+  const res = await handler(sqsEvent(queueName, messages.map((m) => m.body), receiveCount), lambdaContext(queueName));
+  const failed = new Set(res.batchItemFailures.map((f) => f.itemIdentifier));
+  // Delete what succeeded, as the Lambda poller does; failures become visible again.
+  await Promise.all(messages.filter((_, i) => !failed.has(`m${i}`)).map((m) => deps.queue.delete(queueName, m.receiptHandle)));
+  return res;
+}
+
+async function runPipeline(deps: TestDeps): Promise<void> {
+  for (const [queueName] of STAGE_QUEUES) await runQueue(deps, queueName);
+}
+
+interface StatusBody {
+  image_id: string;
+  uploaded_at: string;
+  state: string;
+  current_stage: string | null;
+  request_id?: string;
+  stages: Record<string, { state: string; started_at?: string; finished_at?: string; duration_ms?: number; output_key?: string; attempt?: number; error?: string; detections?: unknown[] }>;
+  detections: Array<{ label: string; score: number }>;
+  error?: { stage: string; reason: string };
+  images: Record<string, string | null>;
+}
+
+const DOG = [{ label: 'dog', score: 0.9, box: { x: 10, y: 10, width: 20, height: 20 } }];
+
+// ---- GET /images/{id} ----------------------------------------------------------------------
+
+describe('GET /images/{id}', () => {
+  it('shows a just-uploaded image: upload done, the other stages pending', async () => {
+    // Prepare
+    install();
+    const id = await upload();
+    // Act
+    const res = await get(`/images/${id}`);
+    // Assess
+    assert.equal(res.statusCode, 200);
+    const body = json<StatusBody>(res);
+    assert.equal(body.image_id, id);
+    assert.equal(body.state, 'processing');
+    assert.equal(body.current_stage, 'resize');
+    assert.equal(body.request_id, 'req-test-1');
+    assert.equal(body.stages.upload!.state, 'done');
+    assert.equal(body.stages.upload!.output_key, `original/${id}.jpg`);
+    assert.equal(typeof body.stages.upload!.duration_ms, 'number');
+    for (const s of ['resize', 'grayscale', 'detect', 'tag']) assert.deepEqual(body.stages[s], { state: 'pending' });
+    assert.deepEqual(body.images, { original: `/images/${id}/original`, resized: null, grayscale: null, tagged: null });
+    assert.deepEqual(body.detections, []);
+    assert.equal(body.error, undefined);
+    assert.ok(Math.abs(Date.parse(body.uploaded_at) - Date.now()) < 60_000);
+  });
+
+  it('shows a stage that is running, with its start and attempt', async () => {
+    const deps = install();
+    const id = await upload();
+    await runQueue(deps, 'resize_queue');
+    const started = new Date().toISOString();
+    await writeStageStatus(deps.store, id, { stage: 'grayscale', state: 'running', started_at: started, attempt: 1, request_id: 'req-test-1' });
+    const body = json<StatusBody>(await get(`/images/${id}`));
+    assert.equal(body.state, 'processing');
+    assert.equal(body.current_stage, 'grayscale');
+    assert.deepEqual(body.stages.grayscale, { state: 'running', started_at: started, attempt: 1 });
+    assert.equal(body.stages.resize!.state, 'done');
+    assert.equal(body.images.resized, `/images/${id}/resized`);
+  });
+
+  it('shows a stage that will be retried, with the reason of the failed attempt', async () => {
+    const deps = install({ detect: async () => { throw new TransientError('model host busy'); } });
+    const id = await upload();
+    await runQueue(deps, 'resize_queue');
+    await runQueue(deps, 'grayscale_queue');
+    const res = await runQueue(deps, 'objectdetect_queue');
+    assert.equal(res.batchItemFailures.length, 1);
+    const body = json<StatusBody>(await get(`/images/${id}`));
+    assert.equal(body.state, 'retrying');
+    assert.equal(body.current_stage, 'detect');
+    assert.equal(body.stages.detect!.state, 'retrying');
+    assert.equal(body.stages.detect!.attempt, 1);
+    assert.equal(body.stages.detect!.error, 'TransientError: model host busy');
+    assert.equal(body.error, undefined);
+  });
+
+  it('shows a failed stage with its reason, and the stages after it pending', async () => {
+    const deps = install({ detect: async () => { throw new UnsupportedImageError('detect: the model cannot read this image'); } });
+    const id = await upload();
+    await runQueue(deps, 'resize_queue');
+    await runQueue(deps, 'grayscale_queue');
+    await runQueue(deps, 'objectdetect_queue');
+    const body = json<StatusBody>(await get(`/images/${id}`));
+    assert.equal(body.state, 'failed');
+    assert.equal(body.current_stage, 'detect');
+    assert.equal(body.stages.detect!.state, 'failed');
+    assert.equal(body.stages.detect!.error, 'UnsupportedImageError: detect: the model cannot read this image');
+    assert.deepEqual(body.error, { stage: 'detect', reason: 'UnsupportedImageError: detect: the model cannot read this image' });
+    assert.deepEqual(body.stages.tag, { state: 'pending' });
+    assert.equal(body.images.tagged, null);
+    assert.equal(body.images.grayscale, `/images/${id}/grayscale`);
+  });
+
+  it('shows a finished image: every stage done with times and outputs, the detections, four image URLs', async () => {
+    const deps = install();
+    const id = await upload();
+    await runPipeline(deps);
+    const body = json<StatusBody>(await get(`/images/${id}`));
+    assert.equal(body.state, 'done');
+    assert.equal(body.current_stage, null);
+    assert.deepEqual(body.detections, DOG);
+    assert.deepEqual(body.stages.detect!.detections, DOG);
+    assert.equal(body.stages.resize!.output_key, `resized/${id}.jpg`);
+    assert.equal(body.stages.grayscale!.output_key, `grayscale/${id}.jpg`);
+    assert.equal(body.stages.tag!.output_key, `tagged/${id}.jpg`);
+    for (const [name, stage] of Object.entries(body.stages)) {
+      assert.equal(stage.state, 'done', name);
+      assert.ok(stage.started_at && stage.finished_at && stage.duration_ms !== undefined, `${name} has times`);
+      assert.ok(Date.parse(stage.finished_at) >= Date.parse(stage.started_at), `${name} finished after it started`);
+    }
+    assert.deepEqual(body.images, {
+      original: `/images/${id}/original`,
+      resized: `/images/${id}/resized`,
+      grayscale: `/images/${id}/grayscale`,
+      tagged: `/images/${id}/tagged`,
+    });
+  });
+
+  it('answers 404 with a JSON reason for an unknown id', async () => {
+    install();
+    const id = newImageId();
+    const res = await get(`/images/${id}`);
+    assert.equal(res.statusCode, 404);
+    assert.deepEqual(json(res), { error: { code: 'unknown_image', message: `no image with id ${id}` }, request_id: 'req-test-1' });
+  });
+
+  for (const bad of ['not-an-id', '..%2F..%2Fetc%2Fpasswd', '0190F5C2-8A3B-7C4D-9E5F-0123456789AB', '0190f5c2-8a3b-4c4d-9e5f-0123456789ab']) {
+    it(`answers 400 for the malformed id ${bad}, reading nothing`, async () => {
+      const deps = install();
+      let reads = 0;
+      for (const m of ['get', 'exists', 'list'] as const) {
+        const real = deps.store[m].bind(deps.store) as (...a: unknown[]) => Promise<unknown>;
+        (deps.store as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => { reads += 1; return real(...a); };
+      }
+      for (const path of [`/images/${bad}`, `/images/${bad}/original`]) {
+        const res = await get(path);
+        assert.equal(res.statusCode, 400);
+        const { error } = json<{ error: { code: string; message: string } }>(res);
+        assert.equal(error.code, 'invalid_image_id');
+        assert.equal(error.message, `expected an image id (a UUIDv7 such as 0190f5c2-8a3b-7c4d-9e5f-0123456789ab), got ${JSON.stringify(decodeURIComponent(bad))}`);
+      }
+      assert.equal(reads, 0);
+    });
+  }
+});
+
+// ---- GET /images/{id}/{kind} ---------------------------------------------------------------
+
+describe('GET /images/{id}/{kind}', () => {
+  it('serves the bytes of each image (base64, isBase64Encoded) from the folder store', async () => {
+    const deps = install();
+    const id = await upload();
+    await runPipeline(deps);
+    const original = await get(`/images/${id}/original`);
+    assert.equal(original.statusCode, 200);
+    assert.equal(original.isBase64Encoded, true);
+    assert.equal(original.headers?.['content-type'], 'image/jpeg');
+    assert.equal(original.headers?.['x-content-type-options'], 'nosniff');
+    assert.deepEqual(Buffer.from(original.body, 'base64'), readFixture('dog.jpg'));
+    const expected: Record<string, [number, number, number]> = { resized: [192, 144, 3], grayscale: [192, 144, 1], tagged: [768, 576, 3] };
+    for (const [kind, [w, h, channels]] of Object.entries(expected)) {
+      const res = await get(`/images/${id}/${kind}`);
+      assert.equal(res.statusCode, 200, kind);
+      const meta = await sharp(Buffer.from(res.body, 'base64')).metadata();
+      assert.deepEqual([meta.format, meta.width, meta.height, meta.channels], ['jpeg', w, h, channels], kind);
+    }
+  });
+
+  it('takes the original key (and its extension) from the upload record', async () => {
+    install();
+    const png = await sharp(readFixture('dog.jpg')).resize(64).png().toBuffer();
+    const id = await upload('dog.png', png);
+    const res = await get(`/images/${id}/original`);
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers?.['content-type'], 'image/png');
+    assert.deepEqual(Buffer.from(res.body, 'base64'), png);
+  });
+
+  it('answers 404 for an image whose stage is not done yet, and for an unknown kind or id', async () => {
+    install();
+    const id = await upload();
+    const notReady = await get(`/images/${id}/tagged`);
+    assert.equal(notReady.statusCode, 404);
+    assert.deepEqual(json<{ error: unknown }>(notReady).error, { code: 'image_not_ready', message: `the tagged image of ${id} is not ready: stage tag is pending` });
+    const kind = await get(`/images/${id}/thumbnail`);
+    assert.equal(kind.statusCode, 404);
+    assert.deepEqual(json<{ error: unknown }>(kind).error, { code: 'unknown_kind', message: 'expected one of original, resized, grayscale, tagged, got "thumbnail"' });
+    const other = newImageId();
+    const unknown = await get(`/images/${other}/original`);
+    assert.equal(unknown.statusCode, 404);
+    assert.deepEqual(json<{ error: unknown }>(unknown).error, { code: 'unknown_image', message: `no image with id ${other}` });
+  });
+
+  it('redirects (302) to a short-lived presigned URL when the store makes them', async () => {
+    // Prepare: the folder store, plus presignGet as S3ObjectStore has it.
+    const deps = install({ env: { PRESIGN_EXPIRES_SECONDS: '120' } });
+    const id = await upload();
+    const signed: Array<[string, number]> = [];
+    const s3Like: ObjectStore = Object.assign(Object.create(deps.store) as ObjectStore, {
+      presignGet: async (key: string, expires: number) => {
+        signed.push([key, expires]);
+        return `https://images.s3.example/${key}?X-Amz-Expires=${expires}&X-Amz-Signature=abc`;
+      },
+    });
+    setRuntimeDeps({ ...deps, store: s3Like });
+    // Act
+    const res = await get(`/images/${id}/original`);
+    // Assess
+    assert.equal(res.statusCode, 302);
+    assert.equal(res.headers?.location, `https://images.s3.example/original/${id}.jpg?X-Amz-Expires=120&X-Amz-Signature=abc`);
+    assert.equal(res.headers?.['cache-control'], 'no-store');
+    assert.deepEqual(signed, [[`original/${id}.jpg`, 120]]);
+  });
+});
+
+// ---- GET /images ---------------------------------------------------------------------------
+
+describe('GET /images', () => {
+  async function seed(deps: TestDeps, ages: number[]): Promise<string[]> {
+    const now = Date.now();
+    const ids: string[] = [];
+    for (const age of ages) {
+      const id = newImageId(now - age);
+      const key = imageKey('original', id);
+      await deps.store.put(key, readFixture('dog.jpg'));
+      await writeStageStatus(deps.store, id, { stage: 'upload', state: 'done', started_at: new Date(now - age).toISOString(), output_key: key });
+      ids.push(id);
+    }
+    return ids;
+  }
+
+  it('lists recent images newest first, with their status, up to the limit', async () => {
+    const deps = install();
+    // Made in a shuffled order, minutes to days old: some outside the recent windows.
+    const [m5, d3, m1, h20, s1] = await seed(deps, [5 * 60_000, 3 * 86_400_000, 60_000, 20 * 3_600_000, 1000]);
+    const all = json<{ images: StatusBody[]; limit: number }>(await get('/images'));
+    assert.deepEqual(all.images.map((i) => i.image_id), [s1, m1, m5, h20, d3]);
+    assert.equal(all.limit, 20);
+    assert.equal(all.images[0]!.stages.upload!.state, 'done');
+    assert.equal(all.images[0]!.images.original, `/images/${s1}/original`);
+    const two = json<{ images: StatusBody[] }>(await get('/images', { limit: '2' }));
+    assert.deepEqual(two.images.map((i) => i.image_id), [s1, m1]);
+  });
+
+  it('lists only the recent time windows when they hold enough images (one listing for S3)', async () => {
+    const deps = install();
+    const now = Date.now();
+    await seed(deps, [3 * 86_400_000, 1000, 2000, 3000]);
+    const prefixes: string[] = [];
+    const realList = deps.store.list.bind(deps.store);
+    deps.store.list = async (prefix) => { prefixes.push(prefix); return realList(prefix); };
+    const ids = await listRecentIds(deps.store, 3, now);
+    assert.equal(ids.length, 3);
+    assert.ok(prefixes.length <= 2, `listed ${prefixes.join(', ')}`);
+    assert.ok(prefixes.every((p) => /^original\/[0-9a-f]{6}$/.test(p)), prefixes.join(', '));
+    assert.equal(prefixes[0], `original/${Math.floor((now + 60_000) / WINDOW_MS).toString(16).padStart(6, '0')}`);
+  });
+
+  for (const bad of ['0', '101', 'ten', '2.5', '-1']) {
+    it(`refuses limit=${bad} with 400`, async () => {
+      install();
+      const res = await get('/images', { limit: bad });
+      assert.equal(res.statusCode, 400);
+      assert.equal(json<{ error: { message: string } }>(res).error.message, `expected limit to be a whole number from 1 to 100, got ${JSON.stringify(bad)}`);
+    });
+  }
+});
+
+// ---- GET /metrics --------------------------------------------------------------------------
+
+describe('GET /metrics', () => {
+  it('serves per-stage counts and a latency histogram in Prometheus text format', async () => {
+    // Prepare: two images through the whole pipeline, one detect retried then dead-lettered.
+    let calls = 0;
+    const deps = install({
+      detect: async () => {
+        calls += 1;
+        if (calls >= 3) throw new TransientError('model host busy');
+        return DOG;
+      },
+    });
+    await upload();
+    await upload();
+    await runPipeline(deps);
+    const third = await upload();
+    await runQueue(deps, 'resize_queue');
+    await runQueue(deps, 'grayscale_queue');
+    await runQueue(deps, 'objectdetect_queue', 1);
+    await runQueue(deps, 'objectdetect_queue', 3);
+    await deps.queue.send('tag_queue', '{"not":"a tag message"}');
+    await runQueue(deps, 'tag_queue');
+    // Act
+    const res = await get('/metrics');
+    // Assess
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers?.['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
+    const text = res.body;
+    const value = (series: string) => {
+      const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+      assert.ok(line, `expected a line for ${series}`);
+      return Number(line.slice(series.length + 1));
+    };
+    assert.equal(value('pipeline_stage_processed_total{stage="upload"}'), 3);
+    assert.equal(value('pipeline_stage_processed_total{stage="resize"}'), 3);
+    assert.equal(value('pipeline_stage_processed_total{stage="detect"}'), 2);
+    assert.equal(value('pipeline_stage_processed_total{stage="tag"}'), 2);
+    assert.equal(value('pipeline_stage_retried_total{stage="detect"}'), 1);
+    assert.equal(value('pipeline_stage_failed_total{stage="detect"}'), 1);
+    assert.equal(value('pipeline_stage_dead_lettered_total{stage="detect"}'), 1);
+    assert.equal(value('pipeline_stage_dead_lettered_total{stage="tag"}'), 1);
+    assert.equal(value('pipeline_stage_failed_total{stage="resize"}'), 0);
+    // Every attempt with a duration is observed: detect 2 done + 1 retried + 1 failed.
+    assert.equal(value('pipeline_stage_duration_seconds_count{stage="detect"}'), 4);
+    assert.equal(value('pipeline_stage_duration_seconds_bucket{stage="detect",le="+Inf"}'), 4);
+    assert.ok(value('pipeline_stage_duration_seconds_sum{stage="resize"}') > 0);
+    // Buckets are cumulative.
+    const buckets = text.split('\n').filter((l) => l.startsWith('pipeline_stage_duration_seconds_bucket{stage="resize"')).map((l) => Number(l.split(' ')[1]));
+    assert.deepEqual(buckets, [...buckets].sort((a, b) => a - b));
+    for (const name of ['processed', 'retried', 'failed', 'dead_lettered']) {
+      assert.match(text, new RegExp(`^# TYPE pipeline_stage_${name}_total counter$`, 'm'));
+      assert.match(text, new RegExp(`^# HELP pipeline_stage_${name}_total \\S`, 'm'));
+    }
+    assert.match(text, /^# TYPE pipeline_stage_duration_seconds histogram$/m);
+    assert.ok(text.endsWith('\n'));
+    assert.equal(json<StatusBody>(await get(`/images/${third}`)).stages.detect!.state, 'failed');
+  });
+
+  it('says where the metrics are when the runtime publishes EMF instead', async () => {
+    const deps = install();
+    setRuntimeDeps({ ...deps, metrics: new EmfStageMetrics({ namespace: 'Test' }) });
+    const res = await get('/metrics');
+    assert.equal(res.statusCode, 404);
+    assert.equal(json<{ error: { code: string } }>(res).error.code, 'metrics_not_here');
+  });
+});
+
+describe('EmfStageMetrics', () => {
+  it('prints one CloudWatch embedded-metric-format line per record, dimensioned by stage', () => {
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array) => { lines.push(String(chunk)); return true; }) as typeof process.stdout.write;
+    try {
+      const metrics = new EmfStageMetrics({ namespace: 'ImagePipelineTest', serviceName: 'image-pipeline' });
+      metrics.recordStage('detect', 'processed', 42);
+      metrics.recordStage('resize', 'dead-lettered');
+    } finally {
+      process.stdout.write = write;
+    }
+    const emf = lines.map((l) => JSON.parse(l) as Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> } });
+    assert.equal(emf.length, 2);
+    const [first, second] = emf;
+    assert.deepEqual(first!._aws.CloudWatchMetrics[0]!.Namespace, 'ImagePipelineTest');
+    assert.deepEqual(first!._aws.CloudWatchMetrics[0]!.Dimensions, [['service', 'stage']]);
+    assert.deepEqual(first!._aws.CloudWatchMetrics[0]!.Metrics, [{ Name: 'processed', Unit: 'Count' }, { Name: 'duration', Unit: 'Milliseconds' }]);
+    assert.equal(first!.stage, 'detect');
+    assert.equal(first!.processed, 1);
+    assert.equal(first!.duration, 42);
+    assert.equal(second!.stage, 'resize');
+    assert.equal(second!.dead_lettered, 1);
+    assert.equal(second!.duration, undefined);
+  });
+});
+
+// ---- GET / and the adapters ----------------------------------------------------------------
+
+describe('GET / and the API adapters', () => {
+  it('serves the gallery page with a CSP that allows exactly its inline script and style', async () => {
+    install();
+    const res = await get('/');
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers?.['content-type'], 'text/html; charset=utf-8');
+    const html = res.body;
+    const script = /<script>([\s\S]*?)<\/script>/.exec(html)![1]!;
+    const style = /<style>([\s\S]*?)<\/style>/.exec(html)![1]!;
+    const hash = (s: string) => `'sha256-${createHash('sha256').update(s).digest('base64')}'`;
+    const csp = String(res.headers?.['content-security-policy']);
+    assert.ok(csp.includes(`script-src ${hash(script)}`), csp);
+    assert.ok(csp.includes(`style-src ${hash(style)}`), csp);
+    assert.match(html, /<html lang="en">/);
+    assert.match(html, /<input type="file" id="file"[^>]* multiple/);
+    assert.match(html, /<label for="file"/);
+    assert.match(html, /aria-live="polite"/);
+  });
+
+  it('answers API Gateway REST (v1) events too', async () => {
+    const deps = install();
+    const id = await upload();
+    await runQueue(deps, 'resize_queue');
+    const event = {
+      resource: '/images/{id}/{kind}',
+      path: `/images/${id}/resized`,
+      httpMethod: 'GET',
+      headers: {},
+      multiValueHeaders: {},
+      queryStringParameters: null,
+      multiValueQueryStringParameters: null,
+      pathParameters: { id, kind: 'resized' },
+      stageVariables: null,
+      requestContext: { requestId: 'req-rest-2' } as APIGatewayProxyEvent['requestContext'],
+      body: null,
+      isBase64Encoded: false,
+    } satisfies APIGatewayProxyEvent;
+    const res = await apiHandler(event, lambdaContext('api'));
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.isBase64Encoded, true);
+    assert.equal((await sharp(Buffer.from(res.body, 'base64')).metadata()).width, 192);
+  });
+
+  it('refuses other methods (405) and unknown paths (404) with JSON reasons', async () => {
+    install();
+    const post = await apiHandler(httpApiEvent({ method: 'DELETE', path: `/images/${newImageId()}` }), lambdaContext('api'));
+    assert.equal(post.statusCode, 405);
+    const nowhere = await get('/nowhere');
+    assert.equal(nowhere.statusCode, 404);
+    assert.match(json<{ error: { message: string } }>(nowhere).error.message, /^no route for GET \/nowhere; expected one of GET \/, GET \/images/);
+  });
+
+  it('gives the embedded server a route for each API path, all calling the api handler', () => {
+    const routes = apiRoutes();
+    const id = newImageId();
+    const match = (path: string) => routes.find((r) => r.pattern.test(path));
+    assert.equal(match('/')!.name, '/');
+    assert.equal(match('/metrics')!.name, '/metrics');
+    assert.equal(match('/images')!.name, '/images');
+    assert.equal(match(`/images/${id}`)!.name, '/images/{id}');
+    assert.deepEqual({ ...match(`/images/${id}/tagged`)!.pattern.exec(`/images/${id}/tagged`)!.groups }, { id, kind: 'tagged' });
+    assert.equal(match('/upload'), undefined);
+    assert.ok(routes.every((r) => r.method === 'GET'));
+  });
+});
