@@ -18,6 +18,9 @@ npx tsc --noEmit -p .
 step "unit tests"
 node --import tsx --test --test-concurrency=2 test/unit/*.test.ts
 
+step "S3- and SQS-compatible servers (built once, cached under .cache/ and .bin/)"
+bash scripts/servers/install.sh all
+
 step "integration tests (real S3- and SQS-compatible servers on loopback)"
 node --import tsx --test --test-concurrency=1 test/integration/*.test.ts
 
