@@ -224,7 +224,10 @@ export class MemoryQueue implements Queue, DeadLetterAdmin {
     const id = messageIdOf(receiptHandle);
     const m = q.messages.get(id);
     // A handle from an earlier receive is stale: SQS accepts the call and deletes nothing.
-    if (m === undefined || m.receiptHandle !== receiptHandle) return;
+    if (m === undefined || m.receiptHandle !== receiptHandle) {
+      log.warn('delete ignored: the receipt handle is stale; the message will be delivered again', { queue: queueName });
+      return;
+    }
     this.remove(q, m);
   }
 

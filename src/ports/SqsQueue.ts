@@ -89,11 +89,21 @@ export class SqsQueue implements Queue, DeadLetterAdmin {
     return (out.Messages ?? []).map(toReceived);
   }
 
+  /**
+   * Deletes a received message. A receipt handle from an earlier receive (the message came back and
+   * was received again) deletes nothing: AWS accepts the call, ElasticMQ answers ReceiptHandleIsInvalid;
+   * both end here as a warning, as in MemoryQueue, since the message now belongs to another receive.
+   */
   async delete(queueName: string, receiptHandle: string): Promise<void> {
     const url = await this.url(queueName);
-    await this.call(`DeleteMessage ${queueName}`, queueName, () =>
-      this.client.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: receiptHandle })),
-    );
+    try {
+      await this.call(`DeleteMessage ${queueName}`, queueName, () =>
+        this.client.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: receiptHandle })),
+      );
+    } catch (error) {
+      if (awsErrorName(error) !== 'ReceiptHandleIsInvalid') throw error;
+      log.warn('delete ignored: the receipt handle is stale or invalid; the message will be delivered again', { queue: queueName });
+    }
   }
 
   async deadLetter(queueName: string, body: string, reason: string): Promise<void> {
