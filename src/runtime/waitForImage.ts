@@ -1,5 +1,5 @@
 import type { ObjectStore } from '../ports/ObjectStore';
-import { readStageStatuses, STAGES, type StageName, type StageStatus } from '../status/stageStatus';
+import { readStageStatuses, statusKey, STAGES, type StageName, type StageStatus } from '../status/stageStatus';
 
 export interface ImageOutcome {
   status: 'done' | 'failed' | 'timeout';
@@ -8,19 +8,27 @@ export interface ImageOutcome {
   error?: string;
 }
 
-/** Polls an image's stage records until the tag stage is done, a stage failed for good, or time runs out. */
+/**
+ * Polls an image's stage records until the tag stage is done, a stage failed for good, or time
+ * runs out. Each poll looks for the tag record only (one cheap call); all five records are read
+ * every `fullEvery` polls to notice failures, so waiting on hundreds of images stays cheap.
+ */
 export async function waitForImage(
   store: ObjectStore,
   imageId: string,
-  options: { timeoutMs?: number; pollMs?: number; signal?: AbortSignal } = {},
+  options: { timeoutMs?: number; pollMs?: number; fullEvery?: number; signal?: AbortSignal } = {},
 ): Promise<ImageOutcome> {
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
-  for (;;) {
-    const stages = await readStageStatuses(store, imageId);
-    const failed = STAGES.find((s) => stages[s]?.state === 'failed');
-    if (failed) return { status: 'failed', stages, failedStage: failed, error: stages[failed]?.error };
-    if (stages.tag?.state === 'done') return { status: 'done', stages };
-    if (Date.now() > deadline || options.signal?.aborted) return { status: 'timeout', stages };
+  const fullEvery = options.fullEvery ?? 5;
+  for (let poll = 0; ; poll++) {
+    const tagged = await store.exists(statusKey(imageId, 'tag'));
+    if (tagged || poll % fullEvery === 0) {
+      const stages = await readStageStatuses(store, imageId);
+      const failed = STAGES.find((s) => stages[s]?.state === 'failed');
+      if (failed) return { status: 'failed', stages, failedStage: failed, error: stages[failed]?.error };
+      if (stages.tag?.state === 'done') return { status: 'done', stages };
+    }
+    if (Date.now() > deadline || options.signal?.aborted) return { status: 'timeout', stages: await readStageStatuses(store, imageId) };
     await new Promise((r) => setTimeout(r, options.pollMs ?? 100));
   }
 }
