@@ -54,9 +54,14 @@ button:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 .photo-head { display: flex; flex-wrap: wrap; gap: .25rem 1rem; align-items: baseline; margin-bottom: .5rem; }
 .photo-head h3 { font-size: 1rem; margin: 0; }
 .photo-head .meta { color: var(--muted); font-size: .9rem; }
+.photo-head .meta.state-done { color: var(--ok); }
+.photo-head .meta.state-failed { color: var(--bad); }
+.photo-head .meta.state-retrying { color: var(--warn); }
 .frames { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: .5rem; }
 @media (max-width: 720px) { .frames { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
 figure { margin: 0; }
+figure a { display: block; border-radius: 6px; }
+figure a:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 figure img, figure .pending { display: block; width: 100%; aspect-ratio: 4 / 3; object-fit: contain; background: var(--panel); border-radius: 6px; }
 figure .pending { display: grid; place-items: center; color: var(--muted); font-size: .9rem; }
 figcaption { font-size: .85rem; color: var(--muted); margin-top: .25rem; }
@@ -94,9 +99,11 @@ const SCRIPT = String.raw`
   function labels(status) {
     return (status.detections || []).map(function (d) { return d.label; });
   }
+  // "horse ×2, cow": each label once, in the detector's order, with how many were found.
   function detectionText(status) {
-    var l = labels(status);
-    return l.length ? l.join(", ") : "nothing";
+    var counts = {}, order = [];
+    labels(status).forEach(function (l) { if (!counts[l]) { counts[l] = 0; order.push(l); } counts[l] += 1; });
+    return order.length ? order.map(function (l) { return counts[l] > 1 ? l + " ×" + counts[l] : l; }).join(", ") : "nothing";
   }
   function doneCount(status) {
     return STAGES.filter(function (s) { return status.stages[s].state === "done"; }).length;
@@ -115,7 +122,7 @@ const SCRIPT = String.raw`
   }
 
   // ---- uploads and their progress ----
-  var queue = [], running = 0;
+  var queue = [], running = 0, namesById = {};
   function addFiles(files) {
     var images = Array.prototype.filter.call(files, function (f) { return !f.type || f.type.indexOf("image/") === 0; });
     var skipped = files.length - images.length;
@@ -162,6 +169,7 @@ const SCRIPT = String.raw`
       var json = await res.json().catch(function () { return null; });
       if (res.status !== 202 || !json || !json.image_id) throw new Error(reasonOf(res, json));
       job.id = json.image_id;
+      namesById[job.id] = name;
       job.item.setAttribute("data-image-id", job.id);
       job.state = "uploaded";
       announce(name + " uploaded; processing.");
@@ -206,14 +214,16 @@ const SCRIPT = String.raw`
     var stage = KIND_STAGE[kind];
     var alt = kind === "tagged" ? "Tagged copy with boxes around: " + detectionText(status)
       : caption + " copy of the photo uploaded " + new Date(status.uploaded_at).toLocaleString();
+    var url = "images/" + encodeURIComponent(status.image_id) + "/" + kind;
+    // Each image links to itself at full size (the tagged labels are small in a thumbnail).
     var picture = ready
-      ? el("img", { src: "images/" + encodeURIComponent(status.image_id) + "/" + kind, alt: alt, loading: "lazy", decoding: "async" })
+      ? el("a", { href: url, target: "_blank", rel: "noopener" }, [el("img", { src: url, alt: alt, loading: "lazy", decoding: "async" })])
       : el("div", { cls: "pending", text: stage + ": " + status.stages[stage].state });
     return el("figure", null, [picture, el("figcaption", { text: caption })]);
   }
   function renderPhoto(status) {
     var when = new Date(status.uploaded_at);
-    var heading = "Photo of " + when.toLocaleString();
+    var heading = (namesById[status.image_id] || "Photo") + " · uploaded " + when.toLocaleString();
     var found = labels(status);
     var children = [
       el("div", { cls: "photo-head" }, [
@@ -324,6 +334,7 @@ const html = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Image pipeline</title>
+<link rel="icon" href="data:,">
 <style>${STYLE}</style>
 </head>
 <body>${BODY}<script>${SCRIPT}</script>

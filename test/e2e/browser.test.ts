@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { ensureModel } from '../../models/ensure-model';
+import { loadConfig } from '../../src/config';
+import { apiRoutes } from '../../src/runtime/apiRoutes';
+import { startEmbedded, type EmbeddedPipeline } from '../../src/runtime/startEmbedded';
+import { FIXTURE_IMAGES_DIR, REPO_ROOT } from '../helpers/fixtures';
+
+/**
+ * The gallery as a person uses it: Debian's headless chromium opens GET /, picks two photos in the
+ * file picker, watches them go through the five stages, and sees them tagged in the gallery.
+ * CHROMIUM_PATH overrides /usr/bin/chromium (`apt-get install chromium`; .ci/run installs it).
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOT = path.join(REPO_ROOT, 'test-results', 'gallery.png');
+const TIMEOUT_MS = 120_000;
+
+describe('gallery in a browser', { skip: existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM} (apt-get install chromium)` }, () => {
+  let pipeline: EmbeddedPipeline;
+  let context: BrowserContext;
+  let page: Page;
+  let userDataDir: string;
+  const problems: string[] = [];
+
+  before(async () => {
+    const modelPath = await ensureModel();
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-browser-'));
+    const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', MODEL_PATH: modelPath });
+    pipeline = await startEmbedded({ config, port: 0, routes: apiRoutes() });
+    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 900 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    // CSP violations, script errors and failed requests all show up here.
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('response', (r) => {
+      if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.url()}`);
+    });
+  });
+
+  after(async () => {
+    await context?.close();
+    await pipeline?.stop();
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  it('uploads two photos with the file picker and shows them tagged, with their detections', async () => {
+    // Prepare
+    await page.goto(pipeline.url!);
+    assert.equal(await page.title(), 'Image pipeline');
+    // The picker is reachable from the keyboard: the first Tab lands on the file input.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'file');
+
+    // Act: two files at once, as a person picks them.
+    await page.setInputFiles('#file', [path.join(FIXTURE_IMAGES_DIR, 'dog.jpg'), path.join(FIXTURE_IMAGES_DIR, 'horses.jpg')]);
+
+    // Assess: progress shows both photos tagged, each with what was found.
+    const jobs = page.locator('#jobs > li.job');
+    await page.waitForFunction(
+      () => {
+        const items = [...document.querySelectorAll('#jobs > li.job')];
+        return items.length === 2 && items.every((li) => li.querySelector('.state-done')?.textContent === 'tagged');
+      },
+      undefined,
+      { timeout: TIMEOUT_MS },
+    );
+    const foundIn = async (name: string) => (await jobs.filter({ hasText: name }).locator('.found').innerText()).trim();
+    assert.match(await foundIn('dog.jpg'), /^Found: .*\bdog\b/);
+    assert.match(await foundIn('horses.jpg'), /^Found: .*\bhorse\b/);
+    assert.equal(await page.locator('#jobs .step.done').count(), 10);
+    assert.match((await page.locator('#live').textContent()) ?? '', /is tagged\. Found: /);
+
+    // The gallery shows both, four images each, all loaded, with the detections listed.
+    await page.waitForFunction(
+      () => {
+        const done = [...document.querySelectorAll('#gallery article.photo[data-state="done"]')];
+        return done.length === 2 && done.every((a) => {
+          const imgs = [...a.querySelectorAll('img')];
+          return imgs.length === 4 && imgs.every((img) => img.complete && img.naturalWidth > 0);
+        });
+      },
+      undefined,
+      { timeout: TIMEOUT_MS },
+    );
+    const detections = await page.locator('#gallery .detections li').allInnerTexts();
+    assert.ok(detections.some((d) => /^dog \d+ %$/.test(d)), detections.join(', '));
+    assert.ok(detections.some((d) => /^horse \d+ %$/.test(d)), detections.join(', '));
+    const alts = await page.locator('#gallery img').evaluateAll((imgs) => imgs.map((i) => i.getAttribute('alt') ?? ''));
+    assert.equal(alts.length, 8);
+    assert.ok(alts.every((a) => a.length > 10), alts.join(' | '));
+    assert.ok(alts.some((a) => /^Tagged copy with boxes around: .*horse/.test(a)), alts.join(' | '));
+    const sizes = await page.locator('#gallery article.photo').first().locator('img').evaluateAll((imgs) =>
+      imgs.map((i) => [(i as HTMLImageElement).naturalWidth, (i as HTMLImageElement).naturalHeight]),
+    );
+    // Original, 25 % resized, grayscale (of the resized), tagged (original size).
+    assert.equal(sizes[1]![0], Math.round(sizes[0]![0]! / 4));
+    assert.deepEqual(sizes[2], sizes[1]);
+    assert.deepEqual(sizes[3], sizes[0]);
+
+    const headings = await page.locator('#gallery h3').allInnerTexts();
+    assert.deepEqual(headings.map((h) => h.split(' · ')[0]).sort(), ['dog.jpg', 'horses.jpg']);
+
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    assert.deepEqual(problems, []);
+  });
+});
