@@ -13,7 +13,9 @@ export interface ProcessDeps extends StageContext {
 
 function errorText(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? ` (cause: ${error.cause.message.split('\n')[0]})` : '';
+  // An invalid message's own text already says what was expected and what arrived; its cause
+  // (a JSON.parse or zod error, whose first line is just "[") would only add noise.
+  const cause = error.cause instanceof Error && !(error instanceof InvalidMessageError) ? ` (cause: ${error.cause.message.split('\n')[0]})` : '';
   return `${error.name}: ${error.message}${cause}`;
 }
 
