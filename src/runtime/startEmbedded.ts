@@ -9,6 +9,7 @@ import { handler as grayscaleHandler } from '../../functions/grayscale/handler';
 import { handler as resizeHandler } from '../../functions/resize/handler';
 import { handler as tagHandler } from '../../functions/tag/handler';
 import { handler as uploadHandler } from '../../functions/upload/handler';
+import { FsObjectStore } from '../ports/FsObjectStore';
 import { startHttpServer, type Route } from './httpServer';
 import { QueueConsumer } from './QueueConsumer';
 import { localContext } from './sqsEvent';
@@ -43,6 +44,8 @@ const CONSUMERS = [
 export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedPipeline> {
   const deps = options.deps ?? createRuntimeDeps(options.config);
   setRuntimeDeps(deps);
+  // Temp files of writes cut short by a crash of an earlier run; they are never objects.
+  if (deps.store instanceof FsObjectStore) await deps.store.sweepTemporaryFiles();
   const consumers = CONSUMERS.map(({ stage, handler, concurrency }) =>
     new QueueConsumer({
       queue: deps.queue,
