@@ -1,0 +1,196 @@
+/**
+ * Builds what serverless.yml packages (run before `sls package`, `sls offline` and `sls invoke local`;
+ * `npm run build:functions`):
+ *
+ *   .build/functions/<fn>/handler.js   one esbuild bundle per functions/<fn>/handler.ts (CommonJS,
+ *                                      node20, minified) with the native modules left external
+ *   .build/layers/sharp/nodejs/node_modules/...        sharp + its linux-x64 binaries
+ *   .build/layers/canvas/nodejs/node_modules/...       @napi-rs/canvas linux-x64-gnu, and
+ *   .build/layers/canvas/fonts/<label font>            the label font (/opt/fonts/ on Lambda)
+ *   .build/layers/onnxruntime/nodejs/node_modules/...  onnxruntime-node with only bin/napi-v6/linux/x64
+ *   .build/manifest.json               which external modules each function imports (from esbuild's metafile)
+ *
+ * Why CommonJS: Lambda puts layers on NODE_PATH (/opt/nodejs/node_modules), which `require` honours and
+ * ESM `import` does not. `import.meta.url` is defined as the bundle's file URL so code that resolves
+ * files next to itself keeps working. Layers keep the big native parts out of every function's zip:
+ * onnxruntime-node ships every platform (about 290 MB); its linux-x64 part is about 46 MB.
+ */
+import { build, type Metafile } from 'esbuild';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BUILD_DIR = path.join(REPO_ROOT, '.build');
+const NODE_MODULES = path.join(REPO_ROOT, 'node_modules');
+
+/** Native modules: never bundled, provided by a layer on Lambda (and by node_modules locally). */
+export const NATIVE_EXTERNALS = ['sharp', '@napi-rs/canvas', 'onnxruntime-node'] as const;
+
+/** Layer name -> the packages it carries (plus their runtime dependencies). */
+export const RUNTIME_LAYERS: Record<string, readonly string[]> = {
+  sharp: ['sharp'],
+  canvas: ['@napi-rs/canvas'],
+  onnxruntime: ['onnxruntime-node'],
+};
+
+const LABEL_FONT = 'dejavu-sans-latin-700-normal.woff2';
+/** Platform packages and folders a linux-x64 (glibc) Lambda never loads. */
+const FOREIGN_PLATFORM = /(darwin|win32|arm64|arm|musl|wasm|wasi|freebsd|android|ppc64|s390x|riscv|loong|ia32)/;
+
+export interface BuildManifest {
+  builtAt: string;
+  /** externals: required when the bundle loads; lazyExternals: only by a dynamic import() when used. */
+  functions: Record<string, { bundle: string; bytes: number; externals: string[]; lazyExternals: string[] }>;
+  layers: Record<string, { dir: string; packages: string[] }>;
+}
+
+export function functionNames(): string[] {
+  return readdirSync(path.join(REPO_ROOT, 'functions'), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(path.join(REPO_ROOT, 'functions', d.name, 'handler.ts')))
+    .map((d) => d.name)
+    .sort();
+}
+
+async function bundleFunction(name: string): Promise<BuildManifest['functions'][string]> {
+  const outDir = path.join(BUILD_DIR, 'functions', name);
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const outfile = path.join(outDir, 'handler.js');
+  const result = await build({
+    entryPoints: [path.join(REPO_ROOT, 'functions', name, 'handler.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    metafile: true,
+    logLevel: 'warning',
+    external: [...NATIVE_EXTERNALS],
+    // `import.meta.url` in a CommonJS bundle: the bundle's own file URL.
+    banner: { js: 'const __import_meta_url = require("url").pathToFileURL(__filename).href;' },
+    define: { 'import.meta.url': '__import_meta_url' },
+  });
+  // The repository is "type": "module"; this keeps the bundle CommonJS when run from the repo
+  // (sls offline, sls invoke local). On Lambda nothing above it says otherwise.
+  writeFileSync(path.join(outDir, 'package.json'), '{ "type": "commonjs" }\n');
+  return {
+    bundle: path.relative(REPO_ROOT, outfile),
+    bytes: readFileSync(outfile).length,
+    externals: externalsOf(result.metafile, false),
+    lazyExternals: externalsOf(result.metafile, true).filter((e) => !externalsOf(result.metafile, false).includes(e)),
+  };
+}
+
+function externalsOf(meta: Metafile, dynamic: boolean): string[] {
+  const found = new Set<string>();
+  for (const output of Object.values(meta.outputs)) {
+    for (const imp of output.imports) {
+      if (!imp.external || (imp.kind === 'dynamic-import') !== dynamic) continue;
+      const pkg = NATIVE_EXTERNALS.find((e) => imp.path === e || imp.path.startsWith(`${e}/`));
+      if (pkg) found.add(pkg);
+    }
+  }
+  return [...found].sort();
+}
+
+/** The installed folder of package `name` as Node would find it from folder `from` (exports maps aside). */
+function packageDir(name: string, from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name);
+    if (existsSync(path.join(candidate, 'package.json'))) return candidate;
+    if (path.basename(dir) === 'node_modules' && existsSync(path.join(path.dirname(dir), 'node_modules', name, 'package.json'))) {
+      return path.join(path.dirname(dir), 'node_modules', name);
+    }
+    if (path.dirname(dir) === dir) throw new Error(`package ${name} is not installed (looked up from ${from}); run npm ci`);
+  }
+}
+
+function readJson(file: string): { name?: string; dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> } {
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+/** The package and its runtime dependency closure, with only linux-x64 optional (platform) packages. */
+function closure(roots: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const visit = (name: string, from: string) => {
+    if (out.has(name)) return;
+    const dir = packageDir(name, from);
+    out.set(name, dir);
+    const pkg = readJson(path.join(dir, 'package.json'));
+    for (const dep of Object.keys(pkg.dependencies ?? {})) {
+      // onnxruntime-node's adm-zip and global-agent serve only its install script.
+      if (name === 'onnxruntime-node' && dep !== 'onnxruntime-common') continue;
+      visit(dep, dir);
+    }
+    for (const dep of Object.keys(pkg.optionalDependencies ?? {})) {
+      if (FOREIGN_PLATFORM.test(dep)) continue;
+      try {
+        packageDir(dep, dir);
+      } catch {
+        continue; // not installed here
+      }
+      visit(dep, dir);
+    }
+  };
+  for (const root of roots) visit(root, NODE_MODULES);
+  return out;
+}
+
+function copyPackage(name: string, from: string, toNodeModules: string): void {
+  const to = path.join(toNodeModules, name);
+  cpSync(from, to, {
+    recursive: true,
+    dereference: true,
+    filter: (src) => {
+      const rel = path.relative(from, src);
+      if (rel === '') return true;
+      const parts = rel.split(path.sep);
+      if (parts[0] === 'node_modules') return false; // nested deps come from the closure
+      if (/\.(map|md|ts|mts|cts)$/.test(src)) return false; // source maps, docs, TypeScript sources and types
+      if (name === 'onnxruntime-node') {
+        if (['lib', 'script'].includes(parts[0]!)) return false;
+        if (parts[0] === 'bin' && parts.length >= 3 && parts[2] !== 'linux') return false;
+        if (parts[0] === 'bin' && parts.length >= 4 && parts[3] !== 'x64') return false;
+      }
+      return true;
+    },
+  });
+}
+
+function buildLayer(layer: string, roots: readonly string[]): BuildManifest['layers'][string] {
+  const dir = path.join(BUILD_DIR, 'layers', layer);
+  rmSync(dir, { recursive: true, force: true });
+  const nm = path.join(dir, 'nodejs', 'node_modules');
+  mkdirSync(nm, { recursive: true });
+  const packages = closure(roots);
+  for (const [name, from] of packages) copyPackage(name, from, nm);
+  if (layer === 'canvas') {
+    mkdirSync(path.join(dir, 'fonts'), { recursive: true });
+    cpSync(path.join(packageDir('@fontsource/dejavu-sans', NODE_MODULES), 'files', LABEL_FONT), path.join(dir, 'fonts', LABEL_FONT));
+  }
+  return { dir: path.relative(REPO_ROOT, dir), packages: [...packages.keys()].sort() };
+}
+
+export async function buildFunctions(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<BuildManifest> {
+  const started = Date.now();
+  const manifest: BuildManifest = { builtAt: new Date().toISOString(), functions: {}, layers: {} };
+  for (const name of functionNames()) manifest.functions[name] = await bundleFunction(name);
+  for (const [layer, roots] of Object.entries(RUNTIME_LAYERS)) manifest.layers[layer] = buildLayer(layer, roots);
+  writeFileSync(path.join(BUILD_DIR, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  const fns = Object.entries(manifest.functions)
+    .map(([n, f]) => `${n} ${(f.bytes / 1e6).toFixed(1)} MB [${[...f.externals, ...f.lazyExternals.map((e) => `${e} (lazy)`)].join(', ') || 'no natives'}]`)
+    .join('; ');
+  log(`[build] functions bundled and layers assembled in ${((Date.now() - started) / 1000).toFixed(1)} s: ${fns}`);
+  return manifest;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  buildFunctions().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
