@@ -1,0 +1,82 @@
+/**
+ * npm run dlq -- list [--queue NAME] [--json]
+ * npm run dlq -- redrive (--queue NAME | --all)
+ *
+ * Lists the dead letters of the pipeline's queues (with why each was dead-lettered) or moves them
+ * back onto their queue to be processed again. Works on whichever queue the config names:
+ * - embedded (QUEUE=memory, the default): the journal under DATA_DIR/queues (stop `npm start`
+ *   first: one process per journal folder);
+ * - SQS (QUEUE=sqs): AWS, or ElasticMQ with SQS_ENDPOINT=http://127.0.0.1:9324.
+ * NAME is a queue name (resize_queue, grayscale_queue, objectdetect_queue, tag_queue) or a stage
+ * name (resize, grayscale, detect, tag).
+ */
+import { loadConfig, type Config } from '../src/config';
+import { createPorts } from '../src/ports/createPorts';
+
+function usage(message?: string): never {
+  if (message) process.stderr.write(`error: ${message}\n`);
+  process.stderr.write('usage: npm run dlq -- list [--queue NAME] [--json]\n       npm run dlq -- redrive (--queue NAME | --all)\n');
+  process.exit(2);
+}
+
+function queueNames(config: Config, wanted: string | undefined): string[] {
+  const all = Object.entries(config.queues);
+  if (wanted === undefined) return all.map(([, name]) => name);
+  const hit = all.find(([stage, name]) => name === wanted || stage === wanted);
+  if (!hit) usage(`unknown queue ${JSON.stringify(wanted)}: expected one of ${all.map(([, n]) => n).join(', ')}`);
+  return [hit[1]];
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const command = args[0];
+  if (command !== 'list' && command !== 'redrive') usage(command === undefined ? 'no command given' : `unknown command ${JSON.stringify(command)}`);
+  const q = args.indexOf('--queue');
+  const wanted = q >= 0 ? args[q + 1] : undefined;
+  if (q >= 0 && (wanted === undefined || wanted.startsWith('--'))) usage('--queue needs a queue name');
+  const all = args.includes('--all');
+  const json = args.includes('--json');
+  const known = new Set(['--queue', '--all', '--json', ...(wanted !== undefined ? [wanted] : [])]);
+  const unknown = args.slice(1).filter((a) => !known.has(a));
+  if (unknown.length) usage(`unknown argument(s): ${unknown.join(' ')}`);
+  if (command === 'redrive' && wanted === undefined && !all) usage('redrive needs --queue NAME or --all');
+
+  const config = loadConfig();
+  const ports = createPorts(config);
+  try {
+    const names = queueNames(config, wanted);
+    const where = config.queue === 'memory' ? `embedded queue journal ${config.dataDir}/queues` : `SQS${config.aws.sqsEndpoint ? ` at ${config.aws.sqsEndpoint}` : ''}`;
+    if (command === 'list') {
+      let total = 0;
+      for (const name of names) {
+        const letters = await ports.queue.listDeadLetters(name);
+        total += letters.length;
+        if (json) {
+          for (const l of letters) process.stdout.write(`${JSON.stringify({ queue: name, ...l })}\n`);
+          continue;
+        }
+        process.stdout.write(`${name}: ${letters.length} dead letter${letters.length === 1 ? '' : 's'}\n`);
+        for (const l of letters) {
+          const body = l.body.length > 200 ? `${l.body.slice(0, 200)}…` : l.body;
+          process.stdout.write(`  ${l.messageId}  ${new Date(l.sentTimestamp).toISOString()}\n    reason: ${l.reason ?? '(none recorded)'}\n    body:   ${body}\n`);
+        }
+      }
+      if (!json) process.stderr.write(`${total} dead letter(s) in ${where}\n`);
+    } else {
+      let total = 0;
+      for (const name of names) {
+        const moved = await ports.queue.redriveDeadLetters(name);
+        total += moved;
+        process.stdout.write(`${name}: redrove ${moved} message${moved === 1 ? '' : 's'}\n`);
+      }
+      process.stderr.write(`${total} message(s) moved back in ${where}\n`);
+    }
+  } finally {
+    await ports.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`dlq failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,331 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { ensureModel } from '../../models/ensure-model';
+import { loadConfig, type Config } from '../../src/config';
+import { TransientError } from '../../src/errors';
+import { imageKey } from '../../src/keys';
+import { createRuntimeDeps, type RuntimeDeps } from '../../src/lambda/runtimeDeps';
+import { createLogger } from '../../src/log';
+import type { DeadLetterAdmin } from '../../src/ports/DeadLetters';
+import { FsObjectStore } from '../../src/ports/FsObjectStore';
+import { MemoryQueue } from '../../src/ports/MemoryQueue';
+import type { ObjectStore } from '../../src/ports/ObjectStore';
+import type { Queue } from '../../src/ports/Queue';
+import { S3ObjectStore } from '../../src/ports/S3ObjectStore';
+import { apiRoutes } from '../../src/runtime/apiRoutes';
+import { startEmbedded, type EmbeddedPipeline } from '../../src/runtime/startEmbedded';
+import { waitForImage } from '../../src/runtime/waitForImage';
+import { readStageStatuses } from '../../src/status/stageStatus';
+import { acceptUpload } from '../../src/upload/acceptUpload';
+import { startMinio } from '../../scripts/servers/local-servers';
+import { fixtureNames, fixturePath, readFixture, REPO_ROOT } from '../helpers/fixtures';
+
+/**
+ * Nothing is lost when things go wrong: the store goes away mid-run, messages arrive twice, the
+ * process is killed mid-batch, a message fails every time. Each test ends by counting keys.
+ */
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const run = promisify(execFile);
+const stubDetect: RuntimeDeps['detect'] = async () => [{ label: 'dog', score: 0.9, box: { x: 1, y: 1, width: 10, height: 10 } }];
+
+function logSink(lines: string[]) {
+  return createLogger({}, 'debug', (line) => lines.push(line));
+}
+
+/** Polls until the image is tagged, riding out a store that is down (its reads throw meanwhile). */
+async function waitTagged(store: ObjectStore, imageId: string, timeoutMs: number): Promise<'done' | 'failed' | 'timeout'> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const outcome = await waitForImage(store, imageId, { timeoutMs: Math.max(0, deadline - Date.now()), pollMs: 200 });
+      return outcome.status;
+    } catch {
+      await sleep(300); // store unreachable: try again
+    }
+  }
+  return 'timeout';
+}
+
+async function idsUnder(store: ObjectStore, folder: string): Promise<string[]> {
+  return (await store.list(`${folder}/`)).map((k) => k.slice(folder.length + 1).replace(/\.[a-z]+$/, ''));
+}
+
+describe('faults', () => {
+  let modelPath: string;
+  before(async () => {
+    modelPath = await ensureModel();
+  });
+
+  it('S3 (MinIO) stops mid-run and comes back on the same data: every accepted upload ends tagged; no secret in the logs', async (t) => {
+    const minio = await startMinio();
+    t.after(() => minio.stop());
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = minio.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = minio.secretAccessKey;
+    t.after(() => {
+      process.env.AWS_ACCESS_KEY_ID = saved.id;
+      process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+    });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-s3-fault-'));
+    const config = loadConfig({
+      DATA_DIR: dir,
+      STORE: 's3',
+      QUEUE: 'memory',
+      BUCKET: 'images',
+      S3_ENDPOINT: minio.endpoint,
+      AWS_REGION: minio.region,
+      MODEL_PATH: modelPath,
+      MAX_RECEIVE_COUNT: '20',
+      VISIBILITY_TIMEOUT_SECONDS: '1',
+    });
+    await new S3ObjectStore({ bucket: 'images', region: minio.region, endpoint: minio.endpoint, forcePathStyle: true, credentials: minio }).ensureBucket();
+    const lines: string[] = [];
+    const deps = { ...createRuntimeDeps(config), log: logSink(lines) };
+    const pipeline = await startEmbedded({ config, deps, port: 0, routes: apiRoutes() });
+    t.after(() => pipeline.stop());
+
+    const names = fixtureNames();
+    const upload = async (i: number) => {
+      const name = names[i % names.length]!;
+      const form = new FormData();
+      form.append('image', new Blob([new Uint8Array(readFixture(name))], { type: 'image/jpeg' }), name);
+      const res = await fetch(`${pipeline.url}/upload`, { method: 'POST', body: form });
+      return { status: res.status, body: (await res.json()) as { image_id?: string; error?: { code: string; message: string } } };
+    };
+    // 40 uploads first.
+    const accepted: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const r = await upload(i);
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      accepted.push(r.body.image_id!);
+    }
+    // Let processing get under way, then pull the store out from under it.
+    const store = pipeline.deps.store;
+    while ((await store.list('tagged/')).length < 5) await sleep(100);
+    await minio.stop({ keepData: true, signal: 'SIGKILL' });
+    // While it is down, uploads are refused with 503 and nothing is accepted.
+    const refusedUploads: number[] = [];
+    for (let i = 40; i < 50; i++) {
+      const r = await upload(i);
+      assert.equal(r.status, 503, JSON.stringify(r.body));
+      assert.deepEqual(r.body.error, { code: 'unavailable', message: 'the upload could not be stored; nothing was accepted, try again' });
+      refusedUploads.push(i);
+    }
+    await sleep(3000);
+    await minio.start();
+    // The refused uploads are retried now that the store is back.
+    for (const i of refusedUploads) {
+      const r = await upload(i);
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      accepted.push(r.body.image_id!);
+    }
+    assert.equal(accepted.length, 50);
+    for (const id of accepted) assert.equal(await waitTagged(store, id, 120_000), 'done', id);
+
+    // Assess: every accepted upload is tagged, once, and nothing is in a dead-letter queue.
+    assert.deepEqual((await idsUnder(store, 'tagged')).sort(), [...accepted].sort());
+    assert.deepEqual((await idsUnder(store, 'original')).sort(), [...accepted].sort());
+    const admin = pipeline.deps.queue as Queue & DeadLetterAdmin;
+    for (const q of Object.values(config.queues)) assert.deepEqual(await admin.listDeadLetters(q), [], q);
+    // The outage was seen and ridden out (retries logged), the secret and presigned URLs never logged.
+    const all = lines.join('\n');
+    assert.match(all, /will be retried|upload failed/);
+    assert.ok(!all.includes(minio.secretAccessKey), 'secret key in logs');
+    assert.ok(!/X-Amz-Signature|X-Amz-Credential/i.test(all), 'presigned URL in logs');
+    // A presigned redirect from the status API is not logged either.
+    const res = await fetch(`${pipeline.url}/images/${accepted[0]}/tagged`, { redirect: 'manual' });
+    assert.equal(res.status, 302);
+    assert.match(res.headers.get('location') ?? '', /X-Amz-Signature=/);
+    assert.ok(!lines.join('\n').includes('X-Amz-Signature'), 'presigned URL in logs');
+  });
+
+  it('duplicate delivery: the same message twice gives the same keys and the same bytes, nothing missing, nothing extra', async (t) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-dup-'));
+    const config = loadConfig({ DATA_DIR: dir, VISIBILITY_TIMEOUT_SECONDS: '2' });
+    const queue = new MemoryQueue({ maxReceiveCount: 3, visibilityTimeoutSeconds: 2 });
+    const deps: RuntimeDeps = { config, log: createLogger({}, 'error'), store: new FsObjectStore({ root: path.join(dir, 'images') }), queue, detect: stubDetect };
+    const pipeline = await startEmbedded({ config, deps });
+    t.after(() => pipeline.stop());
+    const ids: string[] = [];
+    for (const name of ['dog.jpg', 'horses.jpg']) ids.push((await acceptUpload(readFixture(name), deps)).image_id);
+    for (const id of ids) assert.equal((await waitForImage(deps.store, id)).status, 'done');
+    const snapshot = async () => {
+      const keys = (await deps.store.list('')).filter((k) => !k.startsWith('status/'));
+      return new Map(await Promise.all(keys.map(async (k) => [k, (await deps.store.get(k)).body.toString('base64')] as const)));
+    };
+    const first = await snapshot();
+    assert.equal(first.size, 8); // original, resized, grayscale, tagged for each
+
+    // Act: every stage's input for the first image delivered twice more, in the same batch.
+    const id = ids[0]!;
+    const resizeMsg = JSON.stringify({ v: 1, image_id: id, original_path: imageKey('original', id) });
+    const tagDone = (await readStageStatuses(deps.store, id)).tag!.finished_at!;
+    await queue.send(config.queues.resize, resizeMsg);
+    await queue.send(config.queues.resize, resizeMsg);
+    // Wait until both copies have gone all the way through (four tag runs would be two more "done"s).
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const stats = queue.stats();
+      const busy = Object.values(stats).some((s) => s.visible + s.inFlight > 0);
+      const tag = (await readStageStatuses(deps.store, id)).tag;
+      if (!busy && tag?.state === 'done' && tag.finished_at! > tagDone) break;
+      assert.ok(Date.now() < deadline, 'duplicates not processed in time');
+      await sleep(100);
+    }
+    // Assess
+    const second = await snapshot();
+    assert.deepEqual([...second.keys()].sort(), [...first.keys()].sort());
+    for (const [k, v] of first) assert.equal(second.get(k), v, `${k} changed bytes`);
+    for (const q of Object.values(config.queues)) assert.deepEqual(await queue.listDeadLetters(q), [], q);
+  });
+
+  it('killed mid-batch (SIGKILL): a new process on the same DATA_DIR finishes the work; every image tagged, once, none missing', async (t) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-kill-'));
+    const env = { ...process.env, DATA_DIR: dir, MODEL_PATH: modelPath, LOG_LEVEL: 'error', VISIBILITY_TIMEOUT_SECONDS: '2', DETECT_THREADS: '1' };
+    const files = Array.from({ length: 14 }, (_, i) => fixturePath(fixtureNames()[i % fixtureNames().length]!));
+    const childScript = path.join(REPO_ROOT, 'test/helpers/embeddedChild.ts');
+    const startChild = (args: string[]) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', childScript, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const out: string[] = [];
+      let stderr = '';
+      child.stdout!.on('data', (c: Buffer) => out.push(...c.toString().split('\n').filter(Boolean)));
+      child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+      return { child, out, stderr: () => stderr };
+    };
+    const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
+    const store = new FsObjectStore({ root: path.join(dir, 'images') });
+
+    const first = startChild(files);
+    t.after(() => first.child.kill('SIGKILL'));
+    const until = async (cond: () => Promise<boolean> | boolean, what: string, ms = 120_000) => {
+      const deadline = Date.now() + ms;
+      while (!(await cond())) {
+        assert.ok(Date.now() < deadline, `${what}; child stderr: ${first.stderr().slice(-2000)}`);
+        await sleep(50);
+      }
+    };
+    await until(() => first.out.includes('uploaded'), 'first process uploads');
+    const accepted = first.out.filter((l) => l.startsWith('accepted ')).map((l) => l.slice(9));
+    assert.equal(accepted.length, files.length);
+    // Kill it in the middle: some tagged, not all.
+    await until(async () => (await store.list('tagged/')).length >= 3, 'some tagged');
+    first.child.kill('SIGKILL');
+    await exited(first.child);
+    const taggedAtKill = (await store.list('tagged/')).length;
+    assert.ok(taggedAtKill < files.length, `killed too late: ${taggedAtKill} of ${files.length} tagged`);
+
+    const second = startChild([]);
+    t.after(async () => {
+      second.child.kill('SIGTERM');
+      await exited(second.child);
+    });
+    for (const id of accepted) assert.equal(await waitTagged(store, id, 120_000), 'done', `${id}: ${second.stderr().slice(-2000)}`);
+    for (const folder of ['original', 'resized', 'grayscale', 'tagged']) {
+      const ids = await idsUnder(store, folder);
+      assert.deepEqual([...ids].sort(), [...accepted].sort(), `${folder}: one key per image`);
+    }
+    for (const id of accepted) {
+      const meta = await sharp((await store.get(imageKey('tagged', id))).body).metadata();
+      assert.equal(meta.format, 'jpeg', `${id} tagged is a whole JPEG`);
+    }
+    // Nothing dead-lettered: read the journal after the second process has stopped.
+    second.child.kill('SIGTERM');
+    await exited(second.child);
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/dlq.ts', 'list', '--json'], { cwd: REPO_ROOT, env });
+    assert.equal(stdout, '');
+    t.diagnostic(`killed with ${taggedAtKill} of ${files.length} tagged`);
+    assert.ok(taggedAtKill >= 3);
+  });
+
+  it('a poison message (a transient error every time) ends in its DLQ after MAX_RECEIVE_COUNT receives, reason logged; `npm run dlq` lists and redrives it', async (t) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-poison-'));
+    const config: Config = loadConfig({ DATA_DIR: dir, MAX_RECEIVE_COUNT: '3', VISIBILITY_TIMEOUT_SECONDS: '1' });
+    const fsStore = new FsObjectStore({ root: path.join(dir, 'images') });
+    let poisonKey = '';
+    let poisonReads = 0;
+    // A store that fails every read of one object, as a flaky dependency would.
+    const store: ObjectStore = {
+      get: async (key) => {
+        if (key === poisonKey) {
+          poisonReads += 1;
+          throw new TransientError(`GetObject ${key} failed: injected fault`);
+        }
+        return fsStore.get(key);
+      },
+      put: (k, b, o) => fsStore.put(k, b, o),
+      exists: (k) => fsStore.exists(k),
+      list: (p) => fsStore.list(p),
+    };
+    const lines: string[] = [];
+    const queue = new MemoryQueue({ maxReceiveCount: 3, visibilityTimeoutSeconds: 1, dir: path.join(dir, 'queues') });
+    const deps: RuntimeDeps = { config, log: logSink(lines), store, queue, detect: stubDetect };
+    const pipeline: EmbeddedPipeline = await startEmbedded({ config, deps });
+    let stopped = false;
+    t.after(async () => {
+      if (!stopped) await pipeline.stop();
+    });
+    const poison = await acceptUpload(readFixture('dog.jpg'), { ...deps, store: fsStore });
+    poisonKey = poison.original_path;
+    const good = await acceptUpload(readFixture('horses.jpg'), deps);
+
+    const deadline = Date.now() + 30_000;
+    while ((await queue.listDeadLetters(config.queues.resize)).length === 0) {
+      assert.ok(Date.now() < deadline, 'poison message never dead-lettered');
+      await sleep(100);
+    }
+    // Assess: three receives, then the dead-letter queue with the queue's reason; the log has why.
+    assert.equal(poisonReads, 3);
+    const dead = await queue.listDeadLetters(config.queues.resize);
+    assert.equal(dead.length, 1);
+    assert.equal(dead[0]!.reason, 'maxReceiveCount exceeded');
+    assert.equal(JSON.parse(dead[0]!.body).image_id, poison.image_id);
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.image_id === poison.image_id);
+    const reason = `TransientError: GetObject ${poisonKey} failed: injected fault`;
+    assert.deepEqual(
+      logged.filter((l) => l.level !== 'info' && l.level !== 'debug').map((l) => [l.msg, l.reason, l.attempt]),
+      [
+        ['stage failed; will be retried', reason, 1],
+        ['stage failed; will be retried', reason, 2],
+        ['stage failed on its last receive; the queue dead-letters it', reason, 3],
+      ],
+    );
+    const status = await readStageStatuses(fsStore, poison.image_id);
+    assert.equal(status.resize?.state, 'failed');
+    assert.equal(status.resize?.error, reason);
+    assert.equal((await waitForImage(fsStore, good.image_id)).status, 'done', 'the neighbour is not held up');
+
+    // The dlq command, on the journal of the stopped pipeline.
+    await pipeline.stop();
+    stopped = true;
+    const env = { ...process.env, DATA_DIR: dir, QUEUE: 'memory' };
+    const dlq = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'scripts/dlq.ts', ...args], { cwd: REPO_ROOT, env });
+    const listed = await dlq('list', '--queue', 'resize_queue');
+    assert.match(listed.stdout, /^resize_queue: 1 dead letter\n/);
+    assert.match(listed.stdout, /reason: maxReceiveCount exceeded\n/);
+    assert.ok(listed.stdout.includes(poison.image_id));
+    const json = (await dlq('list', '--json')).stdout.trim().split('\n').map((l) => JSON.parse(l) as { queue: string; reason: string; body: string });
+    assert.deepEqual(json.map((l) => [l.queue, l.reason, JSON.parse(l.body).image_id]), [['resize_queue', 'maxReceiveCount exceeded', poison.image_id]]);
+    await assert.rejects(dlq('redrive'), (e: { code: number; stderr: string }) => e.code === 2 && e.stderr.includes('redrive needs --queue NAME or --all'));
+    await assert.rejects(dlq('list', '--queue', 'nope'), (e: { code: number; stderr: string }) => e.code === 2 && e.stderr.includes('unknown queue "nope"'));
+    assert.equal((await dlq('redrive', '--queue', 'resize')).stdout, 'resize_queue: redrove 1 message\n');
+    assert.equal((await dlq('list', '--queue', 'resize_queue')).stdout, 'resize_queue: 0 dead letters\n');
+
+    // With the fault gone, the redriven message goes all the way through.
+    const healthy: RuntimeDeps = { ...deps, store: fsStore, queue: new MemoryQueue({ maxReceiveCount: 3, visibilityTimeoutSeconds: 1, dir: path.join(dir, 'queues') }) };
+    const again = await startEmbedded({ config, deps: healthy });
+    t.after(() => again.stop());
+    // (Its old "failed" resize record stands until the redriven message is picked up: wait for tag.)
+    const until = Date.now() + 30_000;
+    while ((await readStageStatuses(fsStore, poison.image_id)).tag?.state !== 'done') {
+      assert.ok(Date.now() < until, 'redriven message not processed');
+      await sleep(100);
+    }
+    assert.equal((await readStageStatuses(fsStore, poison.image_id)).resize?.state, 'done');
+  });
+});
