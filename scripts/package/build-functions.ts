@@ -175,16 +175,28 @@ function buildLayer(layer: string, roots: readonly string[]): BuildManifest['lay
   return { dir: path.relative(REPO_ROOT, dir), packages: [...packages.keys()].sort() };
 }
 
-export async function buildFunctions(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<BuildManifest> {
+export interface BuildOptions {
+  /** Assemble the native layers too (packaging); `sls offline` needs only the bundles. Default true. */
+  layers?: boolean;
+  log?: (line: string) => void;
+}
+
+export async function buildFunctions(options: BuildOptions = {}): Promise<BuildManifest> {
+  const log = options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const started = Date.now();
   const manifest: BuildManifest = { builtAt: new Date().toISOString(), functions: {}, layers: {} };
-  for (const name of functionNames()) manifest.functions[name] = await bundleFunction(name);
-  for (const [layer, roots] of Object.entries(RUNTIME_LAYERS)) manifest.layers[layer] = buildLayer(layer, roots);
-  writeFileSync(path.join(BUILD_DIR, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  const names = functionNames();
+  const bundles = await Promise.all(names.map((name) => bundleFunction(name)));
+  names.forEach((name, i) => (manifest.functions[name] = bundles[i]!));
+  if (options.layers ?? true) {
+    for (const [layer, roots] of Object.entries(RUNTIME_LAYERS)) manifest.layers[layer] = buildLayer(layer, roots);
+  }
+  // The manifest describes a complete build (what `sls package` zips); a bundles-only build leaves it.
+  if (options.layers ?? true) writeFileSync(path.join(BUILD_DIR, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const fns = Object.entries(manifest.functions)
     .map(([n, f]) => `${n} ${(f.bytes / 1e6).toFixed(1)} MB [${[...f.externals, ...f.lazyExternals.map((e) => `${e} (lazy)`)].join(', ') || 'no natives'}]`)
     .join('; ');
-  log(`[build] functions bundled and layers assembled in ${((Date.now() - started) / 1000).toFixed(1)} s: ${fns}`);
+  log(`[build] functions bundled${options.layers ?? true ? ' and layers assembled' : ''} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${fns}`);
   return manifest;
 }
 
