@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ensureModel } from '../../models/ensure-model';
+import { buildFunctions, type BuildManifest } from '../../scripts/package/build-functions';
+
+/**
+ * `sls package` (osls) with dummy credentials and no network, then the AWS limits on what it made:
+ * each function zip + its layers under 250 MB unzipped, each zip under 50 MB, no foreign-platform
+ * onnxruntime binaries anywhere, and every native module a bundle loads provided by one of its layers.
+ * Reuses .serverless/ when it is newer than serverless.yml, the handlers, src/ and the build script.
+ */
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const OUT = path.join(REPO_ROOT, '.serverless');
+const MB = 1024 * 1024;
+const FOREIGN = /(darwin|win32|arm64)/;
+
+interface Entry {
+  name: string;
+  size: number;
+}
+
+/** Entries of a zip and their unzipped sizes (`unzip -l`). */
+function zipEntries(zip: string): Entry[] {
+  const out = execFileSync('unzip', ['-l', zip], { encoding: 'utf8', maxBuffer: 64 * MB });
+  const entries: Entry[] = [];
+  for (const line of out.split('\n')) {
+    const m = /^\s*(\d+)\s+\d{4}-\d\d-\d\d\s+\d\d:\d\d\s+(.+)$/.exec(line);
+    if (m) entries.push({ size: Number(m[1]), name: m[2]! });
+  }
+  return entries;
+}
+
+function newestMtime(paths: string[]): number {
+  let newest = 0;
+  const walk = (p: string) => {
+    const s = statSync(p);
+    if (s.isDirectory()) {
+      for (const child of execFileSync('ls', ['-A', p], { encoding: 'utf8' }).split('\n').filter(Boolean)) walk(path.join(p, child));
+    } else newest = Math.max(newest, s.mtimeMs);
+  };
+  for (const p of paths) if (existsSync(p)) walk(p);
+  return newest;
+}
+
+interface Template {
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+}
+
+describe('AWS packaging (sls package, offline)', { timeout: 300_000 }, () => {
+  let template: Template;
+  let manifest: BuildManifest;
+
+  before(async () => {
+    await ensureModel();
+    const state = path.join(OUT, 'cloudformation-template-update-stack.json');
+    const manifestFile = path.join(REPO_ROOT, '.build', 'manifest.json');
+    const inputs = newestMtime(['serverless.yml', 'functions', 'src', 'scripts/package', 'layers/model'].map((p) => path.join(REPO_ROOT, p)));
+    const fresh = existsSync(state) && existsSync(manifestFile) && statSync(state).mtimeMs > inputs && statSync(manifestFile).mtimeMs > inputs;
+    if (!fresh) {
+      await buildFunctions({ log: () => undefined });
+      const run = spawnSync(process.execPath, [path.join(REPO_ROOT, 'node_modules/osls/bin/serverless.js'), 'package', '--stage', 'dev', '--region', 'us-east-1'], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        timeout: 240_000,
+        env: {
+          ...process.env,
+          SLS_TELEMETRY_DISABLED: '1',
+          SLS_OFFLINE_PACKAGE: '1',
+          AWS_ACCESS_KEY_ID: 'dummy',
+          AWS_SECRET_ACCESS_KEY: 'dummy',
+          AWS_SESSION_TOKEN: '',
+          AWS_PROFILE: '',
+        },
+      });
+      assert.equal(run.status, 0, `sls package failed:\n${run.stdout}\n${run.stderr}`);
+    }
+    template = JSON.parse(readFileSync(state, 'utf8')) as Template;
+    manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as BuildManifest;
+  });
+
+  it('keeps every function and its layers within the Lambda limits, with only linux-x64 natives', () => {
+    const functions = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+    assert.ok(functions.length >= 5, 'five stage functions (and the api)');
+    const report: string[] = [];
+    const unzippedOf = new Map<string, number>();
+    const zipOf = (file: string) => {
+      const zip = path.join(OUT, file);
+      assert.ok(existsSync(zip), `${file} in .serverless/`);
+      const zipped = statSync(zip).size;
+      assert.ok(zipped < 50 * MB, `${file}: ${(zipped / MB).toFixed(1)} MB zipped, expected < 50 MB`);
+      const entries = zipEntries(zip);
+      const foreign = entries.filter((e) => /onnxruntime/.test(e.name) && /\.(node|so(\.\d+)*|dylib|dll)$/.test(e.name) && FOREIGN.test(e.name));
+      assert.deepEqual(foreign.map((e) => e.name), [], `${file}: onnxruntime binaries for other platforms`);
+      const anyForeignNative = entries.filter((e) => /\.(node|dylib|dll)$/.test(e.name) && FOREIGN.test(e.name));
+      assert.deepEqual(anyForeignNative.map((e) => e.name), [], `${file}: native binaries for other platforms`);
+      const unzipped = entries.reduce((n, e) => n + e.size, 0);
+      unzippedOf.set(file, unzipped);
+      return { zipped, unzipped };
+    };
+    const layerFile = (logicalId: string) => {
+      const key = (template.Resources[logicalId]!.Properties.Content as { S3Key: string }).S3Key;
+      return path.basename(key);
+    };
+    for (const [logicalId, fn] of functions) {
+      const props = fn.Properties as { FunctionName: string; Code: { S3Key: string }; Layers?: Array<{ Ref: string }> };
+      const own = zipOf(path.basename(props.Code.S3Key));
+      const layers = (props.Layers ?? []).map((l) => layerFile(l.Ref));
+      assert.ok(layers.length <= 5, `${logicalId}: at most 5 layers`);
+      const layerSizes = layers.map((l) => zipOf(l));
+      const total = own.unzipped + layerSizes.reduce((n, l) => n + l.unzipped, 0);
+      assert.ok(total < 250 * MB, `${props.FunctionName}: ${(total / MB).toFixed(1)} MB unzipped with its layers, expected < 250 MB`);
+      report.push(
+        `${props.FunctionName}: zip ${(own.zipped / MB).toFixed(2)} MB / ${(own.unzipped / MB).toFixed(2)} MB unzipped; ` +
+          `with layers [${layers.join(', ')}] ${(total / MB).toFixed(1)} MB unzipped`,
+      );
+    }
+    for (const [file, size] of unzippedOf) if (!file.match(/^(api|upload|resize|grayscale|detect|tag)\.zip$/)) report.push(`layer ${file}: ${(statSync(path.join(OUT, file)).size / MB).toFixed(1)} MB zipped / ${(size / MB).toFixed(1)} MB unzipped`);
+    process.stderr.write(`# ${report.join('\n# ')}\n`);
+  });
+
+  it('gives each function a layer for every native module its bundle loads', () => {
+    const providers: Record<string, string> = { sharp: 'SharpLambdaLayer', '@napi-rs/canvas': 'CanvasLambdaLayer', 'onnxruntime-node': 'OnnxruntimeLambdaLayer' };
+    for (const [name, fn] of Object.entries(manifest.functions)) {
+      const resource = Object.values(template.Resources).find(
+        (r) => r.Type === 'AWS::Lambda::Function' && (r.Properties as { FunctionName: string }).FunctionName.endsWith(`-${name}`),
+      );
+      assert.ok(resource, `function ${name} in the template`);
+      const layers = ((resource.Properties as { Layers?: Array<{ Ref: string }> }).Layers ?? []).map((l) => l.Ref);
+      for (const ext of fn.externals) assert.ok(layers.includes(providers[ext]!), `${name} loads ${ext} at start: needs ${providers[ext]}`);
+      if (name === 'detect') {
+        assert.ok(layers.includes('OnnxruntimeLambdaLayer') && layers.includes('ModelLambdaLayer'), 'detect has onnxruntime and the model');
+      } else {
+        assert.ok(!layers.includes('OnnxruntimeLambdaLayer'), `${name} does not carry onnxruntime (it imports it lazily, only detect runs it)`);
+      }
+    }
+  });
+
+  it('runs the detect and tag bundles from their zips with only their layers on NODE_PATH, as on Lambda', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lambda-sim-'));
+    try {
+      const unzip = (file: string, to: string) => execFileSync('unzip', ['-q', '-o', path.join(OUT, file), '-d', path.join(dir, to)]);
+      for (const f of ['detect', 'tag']) unzip(`${f}.zip`, `task-${f}`);
+      for (const l of ['sharp', 'canvas', 'onnxruntime', 'model']) unzip(`${l}.zip`, 'opt');
+      const opt = path.join(dir, 'opt');
+      const script = `
+        const d = require('./task-detect/.build/functions/detect/handler.js');
+        const t = require('./task-tag/.build/functions/tag/handler.js');
+        if (typeof d.handler !== 'function' || typeof t.handler !== 'function') throw new Error('no handler');
+        const ort = require('onnxruntime-node');
+        require('@napi-rs/canvas').GlobalFonts.registerFromPath(process.env.FONT_PATH, 'x') || (() => { throw new Error('font') })();
+        ort.InferenceSession.create(process.env.MODEL_PATH).then((s) => console.log(JSON.stringify(s.inputNames)));`;
+      const out = execFileSync(process.execPath, ['-e', script], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH,
+          NODE_PATH: path.join(opt, 'nodejs', 'node_modules'),
+          MODEL_PATH: path.join(opt, 'ssdlite_mobilenet_v2_coco.onnx'),
+          FONT_PATH: path.join(opt, 'fonts', 'dejavu-sans-latin-700-normal.woff2'),
+        },
+      });
+      assert.equal(out.trim(), '["image"]');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
