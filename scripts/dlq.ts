@@ -10,8 +10,13 @@
  * NAME is a queue name (resize_queue, grayscale_queue, objectdetect_queue, tag_queue) or a stage
  * name (resize, grayscale, detect, tag).
  */
-import { loadConfig, type Config } from '../src/config';
-import { createPorts } from '../src/ports/createPorts';
+import type { Config } from '../src/config';
+
+// The report goes to stdout: keep the adapters' info logs out of it unless LOG_LEVEL asks for them
+// (set before the modules that read it are loaded).
+process.env.LOG_LEVEL ??= 'warn';
+const { loadConfig } = await import('../src/config');
+const { createPorts } = await import('../src/ports/createPorts');
 
 function usage(message?: string): never {
   if (message) process.stderr.write(`error: ${message}\n`);

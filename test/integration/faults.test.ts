@@ -18,12 +18,13 @@ import { MemoryQueue } from '../../src/ports/MemoryQueue';
 import type { ObjectStore } from '../../src/ports/ObjectStore';
 import type { Queue } from '../../src/ports/Queue';
 import { S3ObjectStore } from '../../src/ports/S3ObjectStore';
+import { SqsQueue } from '../../src/ports/SqsQueue';
 import { apiRoutes } from '../../src/runtime/apiRoutes';
 import { startEmbedded, type EmbeddedPipeline } from '../../src/runtime/startEmbedded';
 import { waitForImage } from '../../src/runtime/waitForImage';
 import { readStageStatuses } from '../../src/status/stageStatus';
 import { acceptUpload } from '../../src/upload/acceptUpload';
-import { startMinio } from '../../scripts/servers/local-servers';
+import { startElasticMq, startMinio } from '../../scripts/servers/local-servers';
 import { fixtureNames, fixturePath, readFixture, REPO_ROOT } from '../helpers/fixtures';
 
 /**
@@ -252,16 +253,20 @@ describe('faults', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-poison-'));
     const config: Config = loadConfig({ DATA_DIR: dir, MAX_RECEIVE_COUNT: '3', VISIBILITY_TIMEOUT_SECONDS: '1' });
     const fsStore = new FsObjectStore({ root: path.join(dir, 'images') });
+    const poisonBytes = readFixture('dog.jpg');
     let poisonKey = '';
     let poisonReads = 0;
     // A store that fails every read of one object, as a flaky dependency would.
     const store: ObjectStore = {
       get: async (key) => {
-        if (key === poisonKey) {
+        const object = await fsStore.get(key);
+        // Known by its bytes, so the fault is in place before the upload's message can be received.
+        if (key.startsWith('original/') && object.body.equals(poisonBytes)) {
+          poisonKey = key;
           poisonReads += 1;
           throw new TransientError(`GetObject ${key} failed: injected fault`);
         }
-        return fsStore.get(key);
+        return object;
       },
       put: (k, b, o) => fsStore.put(k, b, o),
       exists: (k) => fsStore.exists(k),
@@ -275,8 +280,7 @@ describe('faults', () => {
     t.after(async () => {
       if (!stopped) await pipeline.stop();
     });
-    const poison = await acceptUpload(readFixture('dog.jpg'), { ...deps, store: fsStore });
-    poisonKey = poison.original_path;
+    const poison = await acceptUpload(poisonBytes, deps);
     const good = await acceptUpload(readFixture('horses.jpg'), deps);
 
     const deadline = Date.now() + 30_000;
@@ -332,5 +336,33 @@ describe('faults', () => {
       await sleep(100);
     }
     assert.equal((await readStageStatuses(fsStore, poison.image_id)).resize?.state, 'done');
+  });
+
+  it('`npm run dlq` lists and redrives dead letters on SQS (ElasticMQ)', async (t) => {
+    const server = await startElasticMq();
+    t.after(() => server.stop());
+    const sqs = new SqsQueue({ region: server.region, endpoint: server.endpoint, credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey } });
+    t.after(() => sqs.client.destroy());
+    await sqs.ensureQueues(['resize_queue', 'grayscale_queue', 'objectdetect_queue', 'tag_queue'], { maxReceiveCount: 3, visibilityTimeoutSeconds: 5 });
+    await sqs.deadLetter('resize_queue', '{"v":99}', 'InvalidMessageError: resize message: unknown message version 99, expected 1');
+    const env = {
+      ...process.env,
+      QUEUE: 'sqs',
+      SQS_ENDPOINT: server.endpoint,
+      AWS_REGION: server.region,
+      AWS_ACCESS_KEY_ID: server.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
+      DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'pipeline-dlq-sqs-')),
+    };
+    const dlq = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'scripts/dlq.ts', ...args], { cwd: REPO_ROOT, env });
+    const listed = await dlq('list');
+    assert.match(listed.stdout, /^resize_queue: 1 dead letter\n/);
+    assert.match(listed.stdout, /reason: InvalidMessageError: resize message: unknown message version 99, expected 1\n {4}body: {3}\{"v":99\}\n/);
+    assert.match(listed.stdout, /tag_queue: 0 dead letters\n/);
+    assert.match(listed.stderr, new RegExp(`1 dead letter\\(s\\) in SQS at ${server.endpoint}`));
+    assert.equal((await dlq('redrive', '--all')).stdout, 'resize_queue: redrove 1 message\ngrayscale_queue: redrove 0 messages\nobjectdetect_queue: redrove 0 messages\ntag_queue: redrove 0 messages\n');
+    assert.equal((await dlq('list', '--queue', 'resize_queue')).stdout, 'resize_queue: 0 dead letters\n');
+    const back = await sqs.receive('resize_queue', { maxMessages: 10, waitTimeSeconds: 2 });
+    assert.deepEqual(back.map((m) => m.body), ['{"v":99}']);
   });
 });
