@@ -1,5 +1,5 @@
 import { parseMessage } from '../contracts';
-import { InvalidMessageError, isRetryable } from '../errors';
+import { InvalidMessageError, isRetryable, TransientError } from '../errors';
 import { noopMetrics } from '../metrics/StageMetrics';
 import type { Queue } from '../ports/Queue';
 import { writeStageStatus } from '../status/stageStatus';
@@ -11,11 +11,15 @@ export interface ProcessDeps extends StageContext {
   queue: Queue;
 }
 
+/**
+ * The reason stored in the status record, the dead-letter queue and the status API. Our errors'
+ * messages already say what was expected and what arrived; a cause is added only for transient
+ * faults (what the store or queue said), and never an object-not-found's cause, which would show
+ * a server path.
+ */
 function errorText(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  // An invalid message's own text already says what was expected and what arrived; its cause
-  // (a JSON.parse or zod error, whose first line is just "[") would only add noise.
-  const cause = error.cause instanceof Error && !(error instanceof InvalidMessageError) ? ` (cause: ${error.cause.message.split('\n')[0]})` : '';
+  const cause = error.cause instanceof Error && error instanceof TransientError ? ` (cause: ${error.cause.message.split('\n')[0]})` : '';
   return `${error.name}: ${error.message}${cause}`;
 }
 

@@ -31,7 +31,7 @@ describe('embedded default, end to end over HTTP', () => {
     const accepted = await Promise.all(
       names.map(async (name) => {
         const form = new FormData();
-        form.append('image', new Blob([readFixture(name)], { type: 'image/jpeg' }), name);
+        form.append('image', new Blob([new Uint8Array(readFixture(name))], { type: 'image/jpeg' }), name);
         const res = await fetch(`${pipeline.url}/upload`, { method: 'POST', body: form });
         assert.equal(res.status, 202, `${name}: ${await res.clone().text()}`);
         return { name, ...((await res.json()) as { image_id: string }) };
