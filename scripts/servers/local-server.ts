@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -63,9 +63,11 @@ function installExitHook(): void {
   });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const onSignal = (): void => {
-      process.removeListener(signal, onSignal);
-      if (process.listenerCount(signal) > 0) return;
+      if (process.listenerCount(signal) > 1) return; // the program handles it and stops its servers
+      // Clean up before removing this listener: the test runner relays the same signal, and a
+      // second one arriving after the removal ends the process at once.
       for (const server of live) server.killNow();
+      process.removeListener(signal, onSignal);
       process.kill(process.pid, signal);
     };
     process.on(signal, onSignal);
@@ -134,6 +136,7 @@ export class LocalServer {
     } finally {
       closeSync(out);
     }
+    child.unref(); // a server someone forgot to stop must not keep Node alive; the exit hook kills it
     this.#child = child;
     let spawnFailure: Error | undefined;
     this.#exited = new Promise<void>((resolveExit) => {
@@ -186,6 +189,7 @@ export class LocalServer {
     const { keepData = false, signal = 'SIGTERM', timeoutMs = 10_000 } = options;
     const child = this.#child;
     if (child && this.running) {
+      child.ref(); // keep Node alive until the exit is seen
       signalGroup(child, signal);
       const timer = new AbortController(); // cancelled at once so no pending timer holds the event loop
       const timedOut = await Promise.race([
@@ -198,8 +202,6 @@ export class LocalServer {
         await this.#exited;
       }
     }
-    // Leftovers of the group (if the server forked helpers) go too.
-    if (child) signalGroup(child, 'SIGKILL');
     this.#child = undefined;
     if (!keepData && !this.#removed) {
       this.#removed = true;
@@ -218,16 +220,20 @@ export class LocalServer {
     return tail(this.logFile, lines);
   }
 
-  /** Synchronous last resort when the Node process ends: SIGKILL the group, remove the temp folders. */
+  /** Last resort when the Node process ends: SIGKILL the group, remove the temp folders. */
   killNow(): void {
-    if (this.#child) signalGroup(this.#child, 'SIGKILL');
+    if (this.#child && this.running) signalGroup(this.#child, 'SIGKILL');
     live.delete(this);
-    for (const path of this.#ownedPaths) {
-      try {
-        rmSync(path, { recursive: true, force: true, maxRetries: 3 });
-      } catch {
-        // best effort: the OS cleans the temp dir eventually
-      }
+    if (this.#ownedPaths.length === 0) return;
+    // A detached `rm` outlives this process: on a Ctrl-C the test runner may kill us a moment after
+    // this handler starts, and the second's pause lets the SIGKILLed server finish dying first.
+    try {
+      spawn('sh', ['-c', 'sleep 1; exec rm -rf -- "$@"', 'sh', ...this.#ownedPaths], {
+        detached: true,
+        stdio: 'ignore',
+      }).unref();
+    } catch {
+      // best effort: the OS cleans its temp dir eventually
     }
   }
 }

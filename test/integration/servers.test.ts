@@ -123,9 +123,11 @@ describe('MinIO', { timeout: START_TIMEOUT_MS + 5 * TEST_TIMEOUT_MS }, () => {
     // Act: a clean stop, during which S3 is unreachable
     await server.stop({ keepData: true });
     assert.equal(server.running, false);
-    await assert.rejects(s3.send(new ListBucketsCommand({})), (error: Error & { code?: string }) =>
+    const fresh = s3ClientFor(server); // no pooled keep-alive socket: a new connection is refused
+    await assert.rejects(fresh.send(new ListBucketsCommand({})), (error: Error & { code?: string }) =>
       /ECONNREFUSED/.test(`${error.code ?? ''} ${error.message}`),
     );
+    fresh.destroy();
     await server.start();
     console.log(`MinIO restarted in ${server.readyMs} ms`);
 
@@ -150,7 +152,10 @@ describe('MinIO', { timeout: START_TIMEOUT_MS + 5 * TEST_TIMEOUT_MS }, () => {
   });
 
   it('refuses to start on a port that is taken, instead of probing the other server', { timeout: TEST_TIMEOUT_MS }, async () => {
-    await assert.rejects(startMinio({ port: server.port }), (error: Error) => {
+    assert.equal(server.running, true);
+    const second = startMinio({ port: server.port });
+    second.then((unexpected) => unexpected.stop(), () => undefined); // never leave a second server behind
+    await assert.rejects(second, (error: Error) => {
       assert.ok(error instanceof ServerStartError);
       assert.equal(
         error.message,
