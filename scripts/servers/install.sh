@@ -23,6 +23,11 @@ VERSITYGW_VERSION="${VERSITYGW_VERSION:-v1.7.0}"
 ELASTICMQ_VERSION="${ELASTICMQ_VERSION:-1.7.1}"
 MAVEN_DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 
+# The official Go tarball installs to /usr/local/go, which a non-login shell may not have on PATH.
+if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
+  PATH="$PATH:/usr/local/go/bin"
+fi
+
 log() { printf '[servers:install] %s\n' "$*" >&2; }
 die() { printf '[servers:install] error: %s\n' "$*" >&2; exit 1; }
 
@@ -122,7 +127,7 @@ elasticmq_fetch() {
   </dependencies>
 </project>
 EOF
-  mvn -B -q -f "$dir/pom.xml" -Dmaven.repo.local="$CACHE/m2" \
+  mvn -B -q -Dstyle.color=never -f "$dir/pom.xml" -Dmaven.repo.local="$CACHE/m2" \
     "$MAVEN_DEPENDENCY_PLUGIN:copy-dependencies" \
     -DincludeScope=runtime -DoutputDirectory="$dir/lib" \
     || die "mvn could not resolve org.elasticmq:elasticmq-server_2.13:$ELASTICMQ_VERSION (see output above)"
