@@ -10,7 +10,7 @@ import { HttpError } from '../src/http/HttpError';
 import { imageKey } from '../src/keys';
 import { ensureModel } from '../models/ensure-model';
 import { startEmbedded } from '../src/runtime/startEmbedded';
-import { waitForImage } from '../src/runtime/waitForImage';
+import { StatusWatcher } from '../src/status/StatusWatcher';
 import { acceptUpload } from '../src/upload/acceptUpload';
 import { createLogger } from '../src/log';
 import type { Detection } from '../src/contracts';
@@ -63,8 +63,8 @@ async function main(): Promise<void> {
   if (!process.env.LOG_LEVEL) process.env.LOG_LEVEL = 'warn';
   const config = loadConfig();
   const modelPath = config.detect.modelPath ?? (await ensureModel());
-  const embedded = await startEmbedded({ config: { ...config, detect: { ...config.detect, modelPath } } });
-  const { store } = embedded.deps;
+  const watcher = new StatusWatcher();
+  const embedded = await startEmbedded({ config: { ...config, detect: { ...config.detect, modelPath } }, statusWatcher: watcher });
   const dataImages = path.join(config.dataDir, 'images');
   const onDisk = (key: string) => path.join(dataImages, key);
   const log = createLogger({}, config.logLevel);
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
       let line: Line;
       try {
         const accepted = await acceptUpload(readFileSync(file), { ...embedded.deps, log });
-        const outcome = await waitForImage(store, accepted.image_id, { timeoutMs });
+        const outcome = await watcher.waitFor(accepted.image_id, timeoutMs);
         const id = accepted.image_id;
         line =
           outcome.status === 'done'

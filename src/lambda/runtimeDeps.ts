@@ -1,5 +1,5 @@
 import { config as readConfig, type Config } from '../config';
-import { detect } from '../detect';
+import { detect, type DetectOptions } from '../detect';
 import { createLogger, type Logger } from '../log';
 import { createStageMetrics } from '../metrics/createStageMetrics';
 import type { StageMetrics } from '../metrics/StageMetrics';
@@ -25,16 +25,22 @@ export interface RuntimeDeps {
 
 let current: RuntimeDeps | undefined;
 
+/** The detector's options as the config sets them. */
+export function detectOptionsFor(config: Config): DetectOptions {
+  return {
+    modelPath: config.detect.modelPath,
+    intraOpNumThreads: config.detect.intraOpThreads,
+    scoreThreshold: config.detect.scoreThreshold,
+    iouThreshold: config.detect.iouThreshold,
+    maxDetections: config.detect.maxDetections,
+    limitInputPixels: config.limits.maxInputPixels,
+  };
+}
+
+/** The detector on this thread: what a Lambda container wants (one batch at a time, nothing else to run). */
 export function detectorFor(config: Config): DetectFn {
-  return (bytes) =>
-    detect(bytes, {
-      modelPath: config.detect.modelPath,
-      intraOpNumThreads: config.detect.intraOpThreads,
-      scoreThreshold: config.detect.scoreThreshold,
-      iouThreshold: config.detect.iouThreshold,
-      maxDetections: config.detect.maxDetections,
-      limitInputPixels: config.limits.maxInputPixels,
-    });
+  const options = detectOptionsFor(config);
+  return (bytes) => detect(bytes, options);
 }
 
 export function createRuntimeDeps(config: Config = readConfig()): RuntimeDeps {

@@ -1,5 +1,7 @@
 import type { Config } from '../config';
-import { createRuntimeDeps, setRuntimeDeps, type RuntimeDeps } from '../lambda/runtimeDeps';
+import { createRuntimeDeps, detectOptionsFor, setRuntimeDeps, type RuntimeDeps } from '../lambda/runtimeDeps';
+import { DetectorWorker } from './DetectorWorker';
+import { StatusWatcher } from '../status/StatusWatcher';
 import { detectStage } from '../stages/detectStage';
 import { grayscaleStage } from '../stages/grayscaleStage';
 import { resizeStage } from '../stages/resizeStage';
@@ -26,6 +28,13 @@ export interface EmbeddedOptions {
   /** Extra routes (status API, gallery) served beside POST /upload. */
   routes?: Route[];
   deps?: RuntimeDeps;
+  /**
+   * Run the detector in a worker thread (default true): onnxruntime-node infers on the calling
+   * thread, which would stall the other stages sharing this process.
+   */
+  detectInWorker?: boolean;
+  /** Told of every stage record as it is written (the pipeline CLI waits on this, not by polling). */
+  statusWatcher?: StatusWatcher;
 }
 
 export interface EmbeddedPipeline {
@@ -35,14 +44,25 @@ export interface EmbeddedPipeline {
 }
 
 const CONSUMERS = [
-  { stage: resizeStage, handler: resizeHandler, concurrency: 1 },
-  { stage: grayscaleStage, handler: grayscaleHandler, concurrency: 1 },
-  { stage: detectStage, handler: detectHandler, concurrency: 1 },
-  { stage: tagStage, handler: tagHandler, concurrency: 1 },
+  { stage: resizeStage, handler: resizeHandler, concurrency: 2 },
+  { stage: grayscaleStage, handler: grayscaleHandler, concurrency: 2 },
+  { stage: detectStage, handler: detectHandler, concurrency: 2 },
+  { stage: tagStage, handler: tagHandler, concurrency: 2 },
 ] as const;
 
 export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedPipeline> {
-  const deps = options.deps ?? createRuntimeDeps(options.config);
+  let worker: DetectorWorker | undefined;
+  let deps = options.deps;
+  if (!deps) {
+    deps = createRuntimeDeps(options.config);
+    if (options.detectInWorker ?? true) {
+      worker = new DetectorWorker(detectOptionsFor(deps.config));
+      deps = { ...deps, detect: worker.detect };
+      // Load the model before taking work: a missing model fails the start, not every photo.
+      await worker.warmUp();
+    }
+  }
+  if (options.statusWatcher) deps = { ...deps, store: options.statusWatcher.wrap(deps.store) };
   setRuntimeDeps(deps);
   // Temp files of writes cut short by a crash of an earlier run; they are never objects.
   if (deps.store instanceof FsObjectStore) await deps.store.sweepTemporaryFiles();
@@ -81,6 +101,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedP
       await Promise.all(consumers.map((c) => c.stop()));
       const closable = deps.queue as { close?: () => Promise<void> | void };
       await closable.close?.();
+      await worker?.close();
     },
   };
 }
