@@ -17,8 +17,7 @@ import { startEmbedded, type EmbeddedPipeline } from '../../src/runtime/startEmb
 import { waitForImage, type ImageOutcome } from '../../src/runtime/waitForImage';
 import { multipartBody } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
-import { pngBomb } from '../helpers/hostileImages';
-import { realPngBomb } from '../helpers/realPngBomb';
+import { pngBomb, realPngBomb } from '../helpers/hostileImages';
 
 /**
  * Bad input against the embedded default over HTTP. Each case ends in one of three ways: a correct

@@ -19,21 +19,33 @@ function chunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([len, body, crc]);
 }
 
-/**
- * A PNG whose header claims width x height grey pixels but whose data holds a few rows: a
- * decompression bomb as a decoder sees it before decoding (a small file claiming a huge image).
- */
-export function pngBomb(width = 30_000, height = 30_000): Buffer {
+function greyPng(width: number, height: number, rows: number): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 0; // greyscale
-  const rows = Buffer.alloc((width + 1) * 4); // 4 rows of zeros (filter byte 0)
+  const data = Buffer.alloc((width + 1) * rows); // filter byte 0, then zeros
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(rows, { level: 9 })),
+    chunk('IDAT', deflateSync(data, { level: 9 })),
     chunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+/**
+ * A PNG whose header claims width x height grey pixels but whose data holds a few rows: a
+ * decompression bomb as a decoder sees it before decoding (a small file claiming a huge image).
+ */
+export function pngBomb(width = 30_000, height = 30_000): Buffer {
+  return greyPng(width, height, 4);
+}
+
+/**
+ * A real decompression bomb: a valid grey PNG with every row present, all zeros, deflated to
+ * about 1/1000 of its pixels.
+ */
+export function realPngBomb(width: number, height: number): Buffer {
+  return greyPng(width, height, height);
 }
