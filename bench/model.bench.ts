@@ -5,14 +5,19 @@
  *
  *   npx tsx bench/model.bench.ts [--runs 30] [--compare-plain]
  *
+ * When layers/model/ssdlite_mobilenet_v2_coco.int8.onnx exists (`npm run build:model -- --int8`), the
+ * int8 (QDQ) variant is timed too, at 1 thread and at the default thread count.
+ *
  * --compare-plain also builds the unoptimised variant (every Conv wrapped in transposes, batch norm
  * as Mul/Add) into .cache/models/ and times it at 1 thread, to show what the optimisation buys.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { buildModel } from '../models/build';
+import { int8ModelPath } from '../models/build-int8';
 import { ensureModel } from '../models/ensure-model';
 import { CACHE_DIR } from '../models/paths';
 import { loadTfjsReference, tf } from './tfjs-reference';
@@ -29,6 +34,8 @@ export interface ModelBenchResult {
   ortDefaultMedianMs: number;
   ortDefaultColdMs: number;
   plain1MedianMs?: number;
+  int8OneMedianMs?: number;
+  int8DefaultMedianMs?: number;
   speedup1: number;
   speedupDefault: number;
 }
@@ -76,6 +83,10 @@ export async function runModelBench(opts: { runs?: number; comparePlain?: boolea
     buildModel({ options: { nchwBody: false, foldBatchNorm: false }, out: plainFile });
     plain = await ortContender(plainFile, { intraOpNumThreads: 1 }, floats);
   }
+  const int8File = int8ModelPath();
+  const int8 = existsSync(int8File)
+    ? [await ortContender(int8File, { intraOpNumThreads: 1 }, floats), await ortContender(int8File, {}, floats)]
+    : [];
   const t = performance.now();
   const reference = await loadTfjsReference();
   const image = tf.tensor4d(pixels, [1, SIZE, SIZE, 3], 'int32'); // after the backend is up
@@ -84,7 +95,7 @@ export async function runModelBench(opts: { runs?: number; comparePlain?: boolea
 
   // Interleave the contenders run by run, so a busy machine slows them all alike and the ratio
   // stays meaningful even when absolute numbers drift (the machine is shared).
-  const all = [tfjs, ort1, ortDefault, ...(plain ? [plain] : [])];
+  const all = [tfjs, ort1, ortDefault, ...(plain ? [plain] : []), ...int8];
   for (let i = 0; i < WARM_UPS + runs; i++) {
     for (const c of all) {
       const start = performance.now();
@@ -105,6 +116,8 @@ export async function runModelBench(opts: { runs?: number; comparePlain?: boolea
     ortDefaultMedianMs: median(ortDefault.times),
     ortDefaultColdMs: ortDefault.cold,
     plain1MedianMs: plain ? median(plain.times) : undefined,
+    int8OneMedianMs: int8[0] ? median(int8[0].times) : undefined,
+    int8DefaultMedianMs: int8[1] ? median(int8[1].times) : undefined,
     speedup1: tfjsMedianMs / median(ort1.times),
     speedupDefault: tfjsMedianMs / median(ortDefault.times),
   };
@@ -116,6 +129,8 @@ function report(r: ModelBenchResult): void {
   console.log(`  tfjs-wasm reference, 1 thread   ${ms(r.tfjsMedianMs)}   cold (load + first run)   ${ms(r.tfjsColdMs)}`);
   console.log(`  ONNX, ORT 1 intra-op thread     ${ms(r.ort1MedianMs)}   cold (create + first run) ${ms(r.ort1ColdMs)}   ${r.speedup1.toFixed(1)}x faster`);
   console.log(`  ONNX, ORT default threads       ${ms(r.ortDefaultMedianMs)}   cold (create + first run) ${ms(r.ortDefaultColdMs)}   ${r.speedupDefault.toFixed(1)}x faster`);
+  if (r.int8OneMedianMs !== undefined) console.log(`  ONNX int8, 1 thread             ${ms(r.int8OneMedianMs)}   ${(r.tfjsMedianMs / r.int8OneMedianMs).toFixed(1)}x faster (optional model, see models/quantize.ts)`);
+  if (r.int8DefaultMedianMs !== undefined) console.log(`  ONNX int8, default threads      ${ms(r.int8DefaultMedianMs)}   ${(r.tfjsMedianMs / r.int8DefaultMedianMs).toFixed(1)}x faster`);
   if (r.plain1MedianMs !== undefined) console.log(`  plain conversion, ORT 1 thread  ${ms(r.plain1MedianMs)}   (transposes around every Conv, batch norm unfolded)`);
 }
 

@@ -1,0 +1,88 @@
+/**
+ * Calibration for models/quantize.ts: runs the float model (with the tensors to quantize exposed as
+ * outputs) in onnxruntime-node at one thread on the shared fixture photos, preprocessed exactly as
+ * the detector does (sharp decode, then the TF-exact bilinear resize of src/detect/preprocess.ts),
+ * and records each tensor's min and max.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { decodeImage, MODEL_SIZE, resizeBilinear } from '../src/detect/preprocess';
+import { ModelBuildError } from './errors';
+import { REPO_ROOT } from './paths';
+import { calibrationModel, type QuantTarget, type Range } from './quantize';
+
+/** The shared fixtures (beside the repository); FIXTURES_DIR overrides, as in the tests. */
+export function calibrationImagesDir(): string {
+  return path.join(process.env.FIXTURES_DIR ?? path.resolve(REPO_ROOT, '../shared/fixtures'), 'images');
+}
+
+export interface CalibrationImage {
+  name: string;
+  sha256: string;
+  input: Float32Array;
+}
+
+/** Every photo in the fixtures folder, sorted by name, as the model's [1,300,300,3] input. */
+export async function calibrationImages(dir = calibrationImagesDir()): Promise<CalibrationImage[]> {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((f) => /\.(jpe?g|png|webp)$/i.test(f)).sort();
+  } catch (cause) {
+    throw new ModelBuildError(`calibration images: expected a folder of photos at ${dir} (set FIXTURES_DIR), could not read it`, { cause });
+  }
+  if (names.length === 0) throw new ModelBuildError(`calibration images: expected photos in ${dir}, found none`);
+  const out: CalibrationImage[] = [];
+  for (const name of names) {
+    const bytes = readFileSync(path.join(dir, name));
+    const image = await decodeImage(bytes);
+    out.push({ name, sha256: createHash('sha256').update(bytes).digest('hex'), input: resizeBilinear(image, MODEL_SIZE, MODEL_SIZE) });
+  }
+  return out;
+}
+
+/**
+ * Min and max of each target tensor over the images, and its per-channel mean (axis 1, NCHW) for
+ * bias correction. One intra-op thread and float64 sums in a fixed order: reproducible.
+ */
+export async function calibrate(floatModel: Uint8Array, targets: QuantTarget[], images: CalibrationImage[]): Promise<Map<string, Range>> {
+  const session = await ort.InferenceSession.create(calibrationModel(floatModel, targets), {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'basic',
+  });
+  const ranges = new Map<string, Range>();
+  try {
+    for (const image of images) {
+      const out = await session.run({ image: new ort.Tensor('float32', image.input, [1, MODEL_SIZE, MODEL_SIZE, 3]) });
+      for (const t of targets) {
+        const value = out[t.tensor];
+        const data = value?.data as Float32Array | undefined;
+        if (!value || !data) throw new ModelBuildError(`calibration: the model did not return ${t.tensor}`);
+        const channels = value.dims.length === 4 ? (value.dims[1] as number) : 1;
+        const plane = data.length / channels;
+        const means = new Float64Array(channels);
+        for (let c = 0; c < channels; c++) {
+          let sum = 0;
+          for (let i = c * plane; i < (c + 1) * plane; i++) sum += data[i] as number;
+          means[c] = sum / plane / images.length;
+        }
+        let min = Infinity;
+        let max = -Infinity;
+        for (let i = 0; i < data.length; i++) {
+          const v = data[i] as number;
+          if (v < min) min = v;
+          if (v > max) max = v;
+        }
+        const r = ranges.get(t.tensor);
+        if (r?.channelMeans) for (let c = 0; c < channels; c++) means[c] = (means[c] as number) + (r.channelMeans[c] as number);
+        ranges.set(t.tensor, { min: Math.min(r?.min ?? min, min), max: Math.max(r?.max ?? max, max), channelMeans: means });
+      }
+    }
+  } finally {
+    await session.release();
+  }
+  return ranges;
+}
