@@ -62,6 +62,9 @@ export class S3ObjectStore implements ObjectStore {
         region: options.region,
         ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
         forcePathStyle: options.forcePathStyle ?? false,
+        // Without timeouts a request on a connection to a server that died mid-way can hang for
+        // ever and take its batch with it; with them it fails as a TransientError and is retried.
+        requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
         ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
         // Compatible servers differ in which flexible checksums they know; send them only where S3 requires them.
         ...(options.endpoint !== undefined

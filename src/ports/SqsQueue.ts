@@ -59,6 +59,9 @@ export class SqsQueue implements Queue, DeadLetterAdmin {
       new SQSClient({
         region: options.region,
         ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+        // Without timeouts a request on a connection to a server that died mid-way can hang for
+        // ever and take its batch with it; with them it fails as a TransientError and is retried.
+        requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
         ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
       });
   }

@@ -83,7 +83,10 @@ describe('faults', () => {
       AWS_REGION: minio.region,
       MODEL_PATH: modelPath,
       MAX_RECEIVE_COUNT: '20',
-      VISIBILITY_TIMEOUT_SECONDS: '1',
+      // Longer than a batch takes on a loaded 2-core machine (a 1 s timeout let slow batches be
+      // redelivered while still running, until they ran out of receives), short enough that the
+      // messages that failed during the outage come back soon after it.
+      VISIBILITY_TIMEOUT_SECONDS: '6',
     });
     await new S3ObjectStore({ bucket: 'images', region: minio.region, endpoint: minio.endpoint, forcePathStyle: true, credentials: minio }).ensureBucket();
     const lines: string[] = [];
@@ -129,7 +132,16 @@ describe('faults', () => {
       accepted.push(r.body.image_id!);
     }
     assert.equal(accepted.length, 50);
-    for (const id of accepted) assert.equal(await waitTagged(store, id, 120_000), 'done', id);
+    for (const id of accepted) {
+      const outcome = await waitTagged(store, id, 120_000);
+      // On failure, say where the image stopped: its stage records and its log lines.
+      if (outcome !== 'done') {
+        const trail = lines.filter((l) => l.includes(id)).slice(-15).join('\n');
+        const problems = lines.filter((l) => /"level":"(warn|error)"/.test(l) && !l.includes('stale')).slice(-25).join('\n');
+        const stats = JSON.stringify((pipeline.deps.queue as unknown as { stats(): unknown }).stats());
+        assert.fail(`${id}: ${outcome}\nstages: ${JSON.stringify(await readStageStatuses(store, id))}\nlogs:\n${trail}\nqueues: ${stats}\nwarnings:\n${problems}`);
+      }
+    }
 
     // Assess: every accepted upload is tagged, once, and nothing is in a dead-letter queue.
     assert.deepEqual((await idsUnder(store, 'tagged')).sort(), [...accepted].sort());

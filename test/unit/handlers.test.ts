@@ -124,6 +124,28 @@ describe('SQS stage handlers', () => {
     assert.match(dead[0]!.reason ?? '', /^InvalidMessageError: resize message: image_id: expected a server-generated image id/);
   });
 
+  it('keeps concurrent batches of one handler apart: each reports only its own failure', async () => {
+    // Prepare: two batches, each with one good and one transiently failing record, run at once.
+    const deps = install(testDeps());
+    const images = await Promise.all([storeOriginal(deps), storeOriginal(deps), storeOriginal(deps), storeOriginal(deps)]);
+    const flaky = new Set([images[1]!.key, images[2]!.key]);
+    const realGet = deps.store.get.bind(deps.store);
+    deps.store.get = async (k) => {
+      await new Promise((r) => setTimeout(r, 20));
+      if (flaky.has(k)) throw new TransientError('S3 unavailable');
+      return realGet(k);
+    };
+    const body = (i: number) => JSON.stringify({ v: 1, image_id: images[i]!.id, original_path: images[i]!.key });
+    const a = sqsEvent('resize_queue', [body(0), body(1)]);
+    const b = sqsEvent('resize_queue', [body(2), body(3)]);
+    b.Records.forEach((r, i) => (r.messageId = `b${i}`));
+    // Act
+    const [ra, rb] = await Promise.all([resizeHandler(a, lambdaContext()), resizeHandler(b, lambdaContext())]);
+    // Assess
+    assert.deepEqual(ra, { batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    assert.deepEqual(rb, { batchItemFailures: [{ itemIdentifier: 'b0' }] });
+  });
+
   it('dead-letters an undecodable image at once instead of retrying it', async () => {
     const deps = install(testDeps());
     const id = newImageId();
