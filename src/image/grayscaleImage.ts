@@ -9,7 +9,7 @@ export async function grayscaleImage(
     const out = await openImage(bytes, options.limits)
       .flatten({ background: '#ffffff' })
       .toColourspace('b-w')
-      .jpeg({ quality: options.quality })
+      .jpeg({ quality: options.quality, optimiseCoding: false }) // as resizeImage: standard tables
       .toBuffer({ resolveWithObject: true });
     return { data: out.data, width: out.info.width, height: out.info.height };
   } catch (cause) {

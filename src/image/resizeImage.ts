@@ -26,7 +26,9 @@ export async function resizeImage(
       .resize(width, height, { fit: 'fill' })
       .flatten({ background: '#ffffff' })
       .toColourspace('srgb')
-      .jpeg({ quality: options.quality })
+      // Standard Huffman tables, as vipsthumbnail and libjpeg write by default: optimised ones
+      // save a few hundred bytes on a thumbnail and cost ~5 % of the stage's time.
+      .jpeg({ quality: options.quality, optimiseCoding: false })
       .toBuffer({ resolveWithObject: true });
     return { data: out.data, width: out.info.width, height: out.info.height, originWidth: info.width, originHeight: info.height };
   } catch (cause) {
