@@ -19,6 +19,7 @@ async function main(): Promise<void> {
   });
   process.stderr.write(
     `image pipeline (embedded) listening on ${embedded.url}\n` +
+      `  gallery: ${embedded.url}/  (drop photos there, watch them go through)\n` +
       `  upload:  curl -X POST -F "image=@photo.jpg" ${embedded.url}/upload\n` +
       `  outputs: ${config.dataDir}/images/{original,resized,grayscale,tagged}/\n` +
       '  Ctrl-C to stop\n',
