@@ -13,17 +13,8 @@ import { DetectorLoadError } from '../../src/detect/errors';
 import { loadSession } from '../../src/detect/loadSession';
 import { defaultModelPath, modelPathCandidates } from '../../src/detect/modelPath';
 import { RuntimeLoadError } from '../../src/errors';
+import { iouXywh, xywh } from '../helpers/boxes';
 import { fixtureNames, readFixture, referenceDetections, REPO_ROOT, type ReferenceDetection } from '../helpers/fixtures';
-
-/** IoU of two [x, y, width, height] boxes. */
-function iouXywh(a: [number, number, number, number], b: [number, number, number, number]): number {
-  const ix = Math.max(0, Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]));
-  const iy = Math.max(0, Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]));
-  const inter = ix * iy;
-  return inter / (a[2] * a[3] + b[2] * b[3] - inter);
-}
-
-const xywh = (d: Detection): [number, number, number, number] => [d.box.x, d.box.y, d.box.width, d.box.height];
 
 /**
  * Pairs our detections (score >= 0.5) one-to-one with the reference's: same label, IoU >= 0.5,

@@ -23,6 +23,7 @@ import { ensureModel } from '../../models/ensure-model';
 import { readRecord } from '../../models/record';
 import type { Detection } from '../../src/contracts';
 import { detect } from '../../src/detect/Detector';
+import { iouXywh, xywh } from '../helpers/boxes';
 import { fixtureNames, readFixture, referenceDetections, type ReferenceDetection } from '../helpers/fixtures';
 
 const { onnx } = onnxProto;
@@ -31,15 +32,6 @@ const DT = onnx.TensorProto.DataType;
 /** The contract's score tolerance, and the looser bound used where the int8 model is known to miss it. */
 const SCORE_TOLERANCE = 0.05;
 const KNOWN_SCORE_MISSES: Record<string, number> = { 'horses.jpg': 0.1 };
-
-function iouXywh(a: [number, number, number, number], b: [number, number, number, number]): number {
-  const ix = Math.max(0, Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]));
-  const iy = Math.max(0, Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]));
-  const inter = ix * iy;
-  return inter / (a[2] * a[3] + b[2] * b[3] - inter);
-}
-
-const xywh = (d: Detection): [number, number, number, number] => [d.box.x, d.box.y, d.box.width, d.box.height];
 
 /**
  * Pairs each reference object with our best-overlapping detection of its label (score >= 0.5),
