@@ -1,8 +1,7 @@
 import type { Detection } from '../contracts';
-import { ObjectNotFoundError } from '../errors';
 import { isImageId } from '../imageId';
 import type { ObjectStore } from '../ports/ObjectStore';
-import { STAGES, StageStatusSchema, statusKey, type StageName, type StageStatus } from '../status/stageStatus';
+import { readStageStatuses, STAGES, type StageName, type StageStatus } from '../status/stageStatus';
 
 /**
  * The status API's view of one image, assembled from the records each stage writes for itself
@@ -60,33 +59,10 @@ export function imageIdTime(imageId: string): Date {
   return new Date(parseInt(imageId.slice(0, 8) + imageId.slice(9, 13), 16));
 }
 
-async function readRecord(store: ObjectStore, imageId: string, stage: StageName): Promise<StageStatus | undefined> {
-  let body: Buffer;
-  try {
-    ({ body } = await store.get(statusKey(imageId, stage)));
-  } catch (error) {
-    if (error instanceof ObjectNotFoundError) return undefined;
-    throw error;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  const parsed = StageStatusSchema.safeParse(json);
-  return parsed.success && parsed.data.stage === stage ? parsed.data : undefined;
-}
-
 /** Every record that exists for the image, one GET each (absent = pending). */
 export async function readStatusRecords(store: ObjectStore, imageId: string): Promise<Partial<Record<StageName, StageStatus>>> {
   if (!isImageId(imageId)) throw new Error(`expected an image id (UUIDv7), got ${JSON.stringify(imageId)}`);
-  const records = await Promise.all(STAGES.map((stage) => readRecord(store, imageId, stage)));
-  const out: Partial<Record<StageName, StageStatus>> = {};
-  STAGES.forEach((stage, i) => {
-    if (records[i]) out[stage] = records[i];
-  });
-  return out;
+  return readStageStatuses(store, imageId);
 }
 
 function stageView(record: StageStatus | undefined): StageView {

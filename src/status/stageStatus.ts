@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DetectionSchema } from '../contracts';
+import { ObjectNotFoundError } from '../errors';
 import type { ObjectStore } from '../ports/ObjectStore';
 
 /**
@@ -33,16 +34,31 @@ export async function writeStageStatus(store: ObjectStore, imageId: string, stat
   });
 }
 
-/** Every stage's record that exists for the image (absent = pending). */
+/** One stage's record, or undefined when it is absent or unreadable (pending, as far as anyone can tell). */
+async function readStageStatus(store: ObjectStore, imageId: string, stage: StageName): Promise<StageStatus | undefined> {
+  let body: Buffer;
+  try {
+    ({ body } = await store.get(statusKey(imageId, stage)));
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError) return undefined;
+    throw error;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const parsed = StageStatusSchema.safeParse(json);
+  return parsed.success && parsed.data.stage === stage ? parsed.data : undefined;
+}
+
+/** Every stage's record that exists for the image (absent = pending): one GET each. */
 export async function readStageStatuses(store: ObjectStore, imageId: string): Promise<Partial<Record<StageName, StageStatus>>> {
+  const records = await Promise.all(STAGES.map((stage) => readStageStatus(store, imageId, stage)));
   const out: Partial<Record<StageName, StageStatus>> = {};
-  await Promise.all(
-    STAGES.map(async (stage) => {
-      if (!(await store.exists(statusKey(imageId, stage)))) return;
-      const { body } = await store.get(statusKey(imageId, stage));
-      const parsed = StageStatusSchema.safeParse(JSON.parse(body.toString('utf8')));
-      if (parsed.success) out[stage] = parsed.data;
-    }),
-  );
+  STAGES.forEach((stage, i) => {
+    if (records[i]) out[stage] = records[i];
+  });
   return out;
 }
