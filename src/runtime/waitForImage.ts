@@ -8,6 +8,14 @@ export interface ImageOutcome {
   error?: string;
 }
 
+/** Tagged, or failed for good at some stage; undefined while the image is still on its way. */
+export function settledOutcome(stages: Partial<Record<StageName, StageStatus>>): ImageOutcome | undefined {
+  const failed = STAGES.find((s) => stages[s]?.state === 'failed');
+  if (failed) return { status: 'failed', stages, failedStage: failed, error: stages[failed]?.error };
+  if (stages.tag?.state === 'done') return { status: 'done', stages };
+  return undefined;
+}
+
 /**
  * Polls an image's stage records until the tag stage is done, a stage failed for good, or time
  * runs out. Each poll looks for the tag record only (one cheap call); all five records are read
@@ -23,10 +31,8 @@ export async function waitForImage(
   for (let poll = 0; ; poll++) {
     const tagged = await store.exists(statusKey(imageId, 'tag'));
     if (tagged || poll % fullEvery === 0) {
-      const stages = await readStageStatuses(store, imageId);
-      const failed = STAGES.find((s) => stages[s]?.state === 'failed');
-      if (failed) return { status: 'failed', stages, failedStage: failed, error: stages[failed]?.error };
-      if (stages.tag?.state === 'done') return { status: 'done', stages };
+      const settled = settledOutcome(await readStageStatuses(store, imageId));
+      if (settled) return settled;
     }
     if (Date.now() > deadline || options.signal?.aborted) return { status: 'timeout', stages: await readStageStatuses(store, imageId) };
     await new Promise((r) => setTimeout(r, options.pollMs ?? 100));

@@ -1,6 +1,6 @@
 import type { ObjectStore } from '../ports/ObjectStore';
-import type { ImageOutcome } from '../runtime/waitForImage';
-import { StageStatusSchema, STAGES, type StageName, type StageStatus } from './stageStatus';
+import { settledOutcome, type ImageOutcome } from '../runtime/waitForImage';
+import { StageStatusSchema, type StageName, type StageStatus } from './stageStatus';
 
 const STATUS_KEY = /^status\/([^/]+)\/([a-z]+)\.json$/;
 
@@ -55,10 +55,6 @@ export class StatusWatcher {
 
   private outcome(imageId: string): ImageOutcome | undefined {
     const stages = this.stages.get(imageId);
-    if (!stages) return undefined;
-    const failed = STAGES.find((s) => stages[s]?.state === 'failed');
-    if (failed) return { status: 'failed', stages, failedStage: failed, error: stages[failed]?.error };
-    if (stages.tag?.state === 'done') return { status: 'done', stages };
-    return undefined;
+    return stages ? settledOutcome(stages) : undefined;
   }
 }
