@@ -13,7 +13,7 @@ const image = readFileSync(process.argv[2] ?? '');
 const detections = await detect(image);
 const detected = performance.now();
 process.stdout.write(
-  JSON.stringify({
+  `${JSON.stringify({
     boot,
     importMs: imported - boot,
     modelLoadMs: loaded - imported,
@@ -21,5 +21,5 @@ process.stdout.write(
     firstDetectionMs: detected - loaded,
     sinceProcessStartMs: detected,
     detections: detections.length,
-  }) + '\n',
+  })}\n`,
 );

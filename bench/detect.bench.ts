@@ -11,14 +11,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
+import { ensureModel } from '../models/ensure-model';
 import { NUM_CLASSES } from '../src/detect/cocoLabels';
 import { detectWithTimings, runModel } from '../src/detect/Detector';
 import { loadSession } from '../src/detect/loadSession';
-import { nonMaxSuppression } from '../src/detect/nms';
 import { decodeImage, MODEL_SIZE, resizeBilinear } from '../src/detect/preprocess';
 import { fixtureNames, fixturePath, readFixture } from '../test/helpers/fixtures';
 import { loadTfjsReference, tf } from './tfjs-reference';
-import { ensureModel } from '../models/ensure-model';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, 'cold-runs': { type: 'string', default: '3' } } });
 const BUDGET_MS = Number(values.seconds) * 1000;
@@ -131,7 +130,7 @@ tasks.push(
 );
 
 await measureInterleaved(tasks, names.length, BUDGET_MS);
-tensors.forEach((t) => t.dispose());
+for (const t of tensors) t.dispose();
 reference.dispose();
 const rows: Row[] = rowNames.map((name) => ({
   name,
@@ -158,15 +157,28 @@ for (let i = 0; i < COLD_RUNS; i++) {
 const pad = (s: string, n: number) => s.padEnd(n);
 const ms = (x: number) => `${x.toFixed(1)} ms`.padStart(10);
 const ref = rows.at(-1)!;
-console.log(`\nDetector benchmark — ${names.length} fixtures (${names.join(', ')}), ~${BUDGET_MS / 1000} s per measurement, ${os.cpus()[0]?.model ?? 'cpu'} x${os.availableParallelism()}, Node ${process.versions.node}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
-console.log(`${pad('configuration (median ms)', 48)}${'full detect'.padStart(12)}${'model only'.padStart(12)}${'runs'.padStart(8)}   ref/this (full, model)`);
+console.log(
+  `\nDetector benchmark — ${names.length} fixtures (${names.join(', ')}), ~${BUDGET_MS / 1000} s per measurement, ${os.cpus()[0]?.model ?? 'cpu'} x${os.availableParallelism()}, Node ${process.versions.node}, load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}\n`,
+);
+console.log(
+  `${pad('configuration (median ms)', 48)}${'full detect'.padStart(12)}${'model only'.padStart(12)}${'runs'.padStart(8)}   ref/this (full, model)`,
+);
 for (const r of rows) {
   const ratio = `${(median(ref.full) / median(r.full)).toFixed(2)}x, ${(median(ref.model) / median(r.model)).toFixed(2)}x`;
-  console.log(`${pad(r.name, 48)}${ms(median(r.full)).padStart(12)}${ms(median(r.model)).padStart(12)}${String(r.full.length).padStart(8)}   ${ratio}`);
+  console.log(
+    `${pad(r.name, 48)}${ms(median(r.full)).padStart(12)}${ms(median(r.model)).padStart(12)}${String(r.full.length).padStart(8)}   ${ratio}`,
+  );
 }
 console.log('\nmedian steps of a full ONNX detection (ms):');
 for (const r of rows.filter((x) => x.steps)) {
-  console.log(`  ${pad(r.name, 46)} ${Object.entries(r.steps!).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+  console.log(
+    `  ${pad(r.name, 46)} ${Object.entries(r.steps!)
+      .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+      .join(', ')}`,
+  );
 }
 console.log('  (the reference resizes inside its graph, so its "model only" includes the resize of the full image)');
 const c = (k: keyof (typeof colds)[number]) => median(colds.map((x) => x[k]));

@@ -127,14 +127,27 @@ function report(r: ModelBenchResult): void {
   const ms = (v: number) => `${v.toFixed(1).padStart(7)} ms`;
   console.log(`model-only latency, median of ${r.runs} interleaved runs after ${WARM_UPS} warm-ups (input [1,300,300,3]):`);
   console.log(`  tfjs-wasm reference, 1 thread   ${ms(r.tfjsMedianMs)}   cold (load + first run)   ${ms(r.tfjsColdMs)}`);
-  console.log(`  ONNX, ORT 1 intra-op thread     ${ms(r.ort1MedianMs)}   cold (create + first run) ${ms(r.ort1ColdMs)}   ${r.speedup1.toFixed(1)}x faster`);
-  console.log(`  ONNX, ORT default threads       ${ms(r.ortDefaultMedianMs)}   cold (create + first run) ${ms(r.ortDefaultColdMs)}   ${r.speedupDefault.toFixed(1)}x faster`);
-  if (r.int8OneMedianMs !== undefined) console.log(`  ONNX int8, 1 thread             ${ms(r.int8OneMedianMs)}   ${(r.tfjsMedianMs / r.int8OneMedianMs).toFixed(1)}x faster (optional model, see models/quantize.ts)`);
-  if (r.int8DefaultMedianMs !== undefined) console.log(`  ONNX int8, default threads      ${ms(r.int8DefaultMedianMs)}   ${(r.tfjsMedianMs / r.int8DefaultMedianMs).toFixed(1)}x faster`);
-  if (r.plain1MedianMs !== undefined) console.log(`  plain conversion, ORT 1 thread  ${ms(r.plain1MedianMs)}   (transposes around every Conv, batch norm unfolded)`);
+  console.log(
+    `  ONNX, ORT 1 intra-op thread     ${ms(r.ort1MedianMs)}   cold (create + first run) ${ms(r.ort1ColdMs)}   ${r.speedup1.toFixed(1)}x faster`,
+  );
+  console.log(
+    `  ONNX, ORT default threads       ${ms(r.ortDefaultMedianMs)}   cold (create + first run) ${ms(r.ortDefaultColdMs)}   ${r.speedupDefault.toFixed(1)}x faster`,
+  );
+  if (r.int8OneMedianMs !== undefined)
+    console.log(
+      `  ONNX int8, 1 thread             ${ms(r.int8OneMedianMs)}   ${(r.tfjsMedianMs / r.int8OneMedianMs).toFixed(1)}x faster (optional model, see models/quantize.ts)`,
+    );
+  if (r.int8DefaultMedianMs !== undefined)
+    console.log(
+      `  ONNX int8, default threads      ${ms(r.int8DefaultMedianMs)}   ${(r.tfjsMedianMs / r.int8DefaultMedianMs).toFixed(1)}x faster`,
+    );
+  if (r.plain1MedianMs !== undefined)
+    console.log(`  plain conversion, ORT 1 thread  ${ms(r.plain1MedianMs)}   (transposes around every Conv, batch norm unfolded)`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '30' }, 'compare-plain': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: { runs: { type: 'string', default: '30' }, 'compare-plain': { type: 'boolean', default: false } },
+  });
   report(await runModelBench({ runs: Number(values.runs), comparePlain: values['compare-plain'] }));
 }

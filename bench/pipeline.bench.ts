@@ -105,7 +105,11 @@ function sustained(dir: string): void {
   });
   const wall = (performance.now() - t0) / 1000;
   rmSync(data, { recursive: true, force: true });
-  const lines = run.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { status: string });
+  const lines = run.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { status: string });
   const done = lines.filter((l) => l.status === 'done').length;
   const summary = /in ([\d.]+) s \(([\d.]+) images\/s\)/.exec(run.stderr);
   console.log(`${done}/${N_IMAGES} tagged; exit ${run.status}`);

@@ -67,7 +67,7 @@ export async function quantizedBytes(log: Log = () => {}): Promise<{ bytes: Uint
       path: INT8_PATH,
       description: DESCRIPTION,
       from,
-      calibration: { folder: '../shared/fixtures/images', images: images.map(({ name, sha256 }) => ({ name, sha256 })) },
+      calibration: { folder: 'test/fixtures/images', images: images.map(({ name, sha256 }) => ({ name, sha256 })) },
       sha256: createHash('sha256').update(bytes).digest('hex'),
       bytes: bytes.length,
     },
@@ -78,7 +78,9 @@ export async function quantizedBytes(log: Log = () => {}): Promise<{ bytes: Uint
  * Builds the int8 model and checks it against the record's `int8` section; `updateRecord` writes the
  * section instead of failing on a difference. A differing model is kept in .cache/models/.
  */
-export async function buildInt8Model(opts: { updateRecord?: boolean; out?: string; log?: Log } = {}): Promise<{ path: string; sha256: string; bytes: number }> {
+export async function buildInt8Model(
+  opts: { updateRecord?: boolean; out?: string; log?: Log } = {},
+): Promise<{ path: string; sha256: string; bytes: number }> {
   const log = opts.log ?? (() => {});
   const started = performance.now();
   const { bytes, section } = await quantizedBytes(log);
@@ -86,7 +88,9 @@ export async function buildInt8Model(opts: { updateRecord?: boolean; out?: strin
   const matches = recorded?.sha256 === section.sha256 && recorded.bytes === section.bytes;
   const target = opts.out ?? path.join(REPO_ROOT, INT8_PATH);
   const out =
-    opts.out !== undefined || matches || opts.updateRecord ? target : path.join(CACHE_DIR, 'ssdlite_mobilenet_v2_coco.int8.unverified.onnx');
+    opts.out !== undefined || matches || opts.updateRecord
+      ? target
+      : path.join(CACHE_DIR, 'ssdlite_mobilenet_v2_coco.int8.unverified.onnx');
   mkdirSync(path.dirname(out), { recursive: true });
   const tmp = `${out}.tmp-${process.pid}`;
   writeFileSync(tmp, bytes);

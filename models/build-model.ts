@@ -26,7 +26,8 @@ try {
     if (values.plain) throw new ModelBuildError('--int8 quantizes the recorded model: it does not combine with --plain');
     await buildInt8Model({ updateRecord: values['update-record'], out: values.out, log: (m) => console.log(m) });
   } else {
-    if (values.plain && values.out === undefined) throw new ModelBuildError('--plain needs --out <file>: the recorded model is the optimised one');
+    if (values.plain && values.out === undefined)
+      throw new ModelBuildError('--plain needs --out <file>: the recorded model is the optimised one');
     buildModel({
       updateRecord: values['update-record'],
       options: values.plain ? { nchwBody: false, foldBatchNorm: false } : undefined,

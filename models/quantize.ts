@@ -195,10 +195,7 @@ export function quantPlan(modelBytes: Uint8Array, opts: TargetOptions = {}): Qua
 /** The float model with every target tensor also exposed as a graph output (for calibration). */
 export function calibrationModel(modelBytes: Uint8Array, targets: QuantTarget[]): Uint8Array {
   const { model, graph } = decode(modelBytes);
-  graph.output = [
-    ...(graph.output ?? []),
-    ...targets.map((t) => ({ name: t.tensor, type: { tensorType: { elemType: DT.FLOAT } } })),
-  ];
+  graph.output = [...(graph.output ?? []), ...targets.map((t) => ({ name: t.tensor, type: { tensorType: { elemType: DT.FLOAT } } }))];
   return onnx.ModelProto.encode(model).finish();
 }
 

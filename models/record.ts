@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, RECORD_PATH } from './paths';
+import { RECORD_PATH, REPO_ROOT } from './paths';
 
 export interface TensorContract {
   name: string;

@@ -1,5 +1,5 @@
-import { ModelBuildError } from './errors';
 import type { ConversionSpec } from './converter';
+import { ModelBuildError } from './errors';
 import type { ModelRecord } from './record';
 import { ints } from './tensor';
 import type { TfGraph } from './tfjs-graph';

@@ -1,5 +1,5 @@
-import type { ConstTensor } from './tensor';
 import type { AttrValue } from './onnx-builder';
+import type { ConstTensor } from './tensor';
 
 /**
  * Where the weights of an emitted Conv live. Kept as live arrays so a following per-channel Mul

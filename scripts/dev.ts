@@ -10,9 +10,9 @@
 // MinIO keeps objects in .cache/dev-data/minio-offline between runs unless --fresh.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { startDevStack, type DevStack } from './dev/devStack';
+import { parseArgs } from 'node:util';
+import { type DevStack, startDevStack } from './dev/devStack';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -79,6 +79,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`[dev] failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.stderr.write(`[dev] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

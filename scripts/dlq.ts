@@ -35,7 +35,8 @@ function queueNames(config: Config, wanted: string | undefined): string[] {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const command = args[0];
-  if (command !== 'list' && command !== 'redrive') usage(command === undefined ? 'no command given' : `unknown command ${JSON.stringify(command)}`);
+  if (command !== 'list' && command !== 'redrive')
+    usage(command === undefined ? 'no command given' : `unknown command ${JSON.stringify(command)}`);
   const q = args.indexOf('--queue');
   const wanted = q >= 0 ? args[q + 1] : undefined;
   if (q >= 0 && (wanted === undefined || wanted.startsWith('--'))) usage('--queue needs a queue name');
@@ -50,7 +51,10 @@ async function main(): Promise<void> {
   const ports = createPorts(config);
   try {
     const names = queueNames(config, wanted);
-    const where = config.queue === 'memory' ? `embedded queue journal ${config.dataDir}/queues` : `SQS${config.aws.sqsEndpoint ? ` at ${config.aws.sqsEndpoint}` : ''}`;
+    const where =
+      config.queue === 'memory'
+        ? `embedded queue journal ${config.dataDir}/queues`
+        : `SQS${config.aws.sqsEndpoint ? ` at ${config.aws.sqsEndpoint}` : ''}`;
     if (command === 'list') {
       let total = 0;
       for (const name of names) {
@@ -63,7 +67,9 @@ async function main(): Promise<void> {
         process.stdout.write(`${name}: ${letters.length} dead letter${letters.length === 1 ? '' : 's'}\n`);
         for (const l of letters) {
           const body = l.body.length > 200 ? `${l.body.slice(0, 200)}…` : l.body;
-          process.stdout.write(`  ${l.messageId}  ${new Date(l.sentTimestamp).toISOString()}\n    reason: ${l.reason ?? '(none recorded)'}\n    body:   ${body}\n`);
+          process.stdout.write(
+            `  ${l.messageId}  ${new Date(l.sentTimestamp).toISOString()}\n    reason: ${l.reason ?? '(none recorded)'}\n    body:   ${body}\n`,
+          );
         }
       }
       if (!json) process.stderr.write(`${total} dead letter(s) in ${where}\n`);

@@ -17,12 +17,12 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../src/config';
 import { ensureModel } from '../models/ensure-model';
+import { loadConfig } from '../src/config';
 import type { DeadLetterAdmin } from '../src/ports/DeadLetters';
 import type { Queue } from '../src/ports/Queue';
 import { apiRoutes } from '../src/runtime/apiRoutes';
-import { startEmbedded, type EmbeddedPipeline } from '../src/runtime/startEmbedded';
+import { type EmbeddedPipeline, startEmbedded } from '../src/runtime/startEmbedded';
 
 interface Args {
   n: number;
@@ -36,7 +36,9 @@ interface Args {
 
 function usage(message?: string): never {
   if (message) process.stderr.write(`error: ${message}\n`);
-  process.stderr.write('usage: npm run load -- [--n 200] [--concurrency 16] [--target embedded|URL] [--timeout SECONDS] [--images DIR] [--data-dir DIR] [--json]\n');
+  process.stderr.write(
+    'usage: npm run load -- [--n 200] [--concurrency 16] [--target embedded|URL] [--timeout SECONDS] [--images DIR] [--data-dir DIR] [--json]\n',
+  );
   process.exit(2);
 }
 
@@ -47,7 +49,7 @@ function parseArgs(argv: string[]): Args {
     target: 'embedded',
     timeoutSeconds: 600,
     json: false,
-    images: path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../shared/fixtures/images'),
+    images: path.resolve(path.dirname(new URL(import.meta.url).pathname), '../samples'),
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -70,7 +72,8 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--json') args.json = true;
     else usage(`unknown argument ${JSON.stringify(a)}`);
   }
-  if (args.target !== 'embedded' && !/^https?:\/\/[^/]+/.test(args.target)) usage(`--target: expected embedded or an http(s) URL, got ${JSON.stringify(args.target)}`);
+  if (args.target !== 'embedded' && !/^https?:\/\/[^/]+/.test(args.target))
+    usage(`--target: expected embedded or an http(s) URL, got ${JSON.stringify(args.target)}`);
   return args;
 }
 
@@ -102,7 +105,10 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promi
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const files = readdirSync(args.images).filter((f) => /\.(jpe?g|png|webp)$/i.test(f)).sort().map((f) => path.join(args.images, f));
+  const files = readdirSync(args.images)
+    .filter((f) => /\.(jpe?g|png|webp)$/i.test(f))
+    .sort()
+    .map((f) => path.join(args.images, f));
   if (files.length === 0) usage(`no images in ${args.images}`);
   const bytes = new Map(files.map((f) => [f, readFileSync(f)]));
   const say = (s: string) => process.stderr.write(s);
@@ -121,7 +127,11 @@ async function main(): Promise<void> {
   say(`load: ${args.n} uploads, concurrency ${args.concurrency}, target ${base}\n`);
 
   const t0 = Date.now();
-  const tracked: Tracked[] = Array.from({ length: args.n }, (_, index) => ({ index, file: files[index % files.length]!, uploadStarted: 0 }));
+  const tracked: Tracked[] = Array.from({ length: args.n }, (_, index) => ({
+    index,
+    file: files[index % files.length]!,
+    uploadStarted: 0,
+  }));
   await pool(tracked, args.concurrency, async (item) => {
     const form = new FormData();
     form.append('image', new Blob([new Uint8Array(bytes.get(item.file)!)], { type: 'image/jpeg' }), path.basename(item.file));
@@ -148,7 +158,11 @@ async function main(): Promise<void> {
       try {
         const res = await fetch(`${base}/images/${item.imageId}`);
         if (res.status !== 200) return;
-        const s = (await res.json()) as { state: string; stages: { tag: { finished_at?: string } }; error?: { stage: string; reason: string } };
+        const s = (await res.json()) as {
+          state: string;
+          stages: { tag: { finished_at?: string } };
+          error?: { stage: string; reason: string };
+        };
         if (s.state === 'done') {
           item.state = 'done';
           item.taggedAt = Date.parse(s.stages.tag.finished_at ?? '') || Date.now();
@@ -177,7 +191,10 @@ async function main(): Promise<void> {
   const lost = accepted.filter((t) => !t.state);
   const refused = tracked.filter((t) => !t.imageId);
   const latencies = tagged.map((t) => (t.taggedAt! - t.uploadStarted) / 1000).sort((a, b) => a - b);
-  const uploads = tracked.filter((t) => t.uploadMs !== undefined).map((t) => t.uploadMs! / 1000).sort((a, b) => a - b);
+  const uploads = tracked
+    .filter((t) => t.uploadMs !== undefined)
+    .map((t) => t.uploadMs! / 1000)
+    .sort((a, b) => a - b);
   const summary = {
     target: args.target === 'embedded' ? 'embedded' : base,
     n: args.n,
@@ -193,7 +210,9 @@ async function main(): Promise<void> {
     upload_s: { p50: percentile(uploads, 50), p95: percentile(uploads, 95), p99: percentile(uploads, 99) },
     wall_s: Number(wallSeconds.toFixed(1)),
     throughput_per_s: Number((tagged.length / wallSeconds).toFixed(2)),
-    errors: [...refused, ...failed, ...lost].slice(0, 10).map((t) => ({ image_id: t.imageId, file: path.basename(t.file), error: t.error ?? 'not tagged before the timeout' })),
+    errors: [...refused, ...failed, ...lost]
+      .slice(0, 10)
+      .map((t) => ({ image_id: t.imageId, file: path.basename(t.file), error: t.error ?? 'not tagged before the timeout' })),
   };
   await embedded?.stop();
 

@@ -5,15 +5,15 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { ensureModel } from '../models/ensure-model';
 import { loadConfig } from '../src/config';
+import type { Detection } from '../src/contracts';
 import { HttpError } from '../src/http/HttpError';
 import { imageKey } from '../src/keys';
-import { ensureModel } from '../models/ensure-model';
+import { createLogger } from '../src/log';
 import { startEmbedded } from '../src/runtime/startEmbedded';
 import { StatusWatcher } from '../src/status/StatusWatcher';
 import { acceptUpload } from '../src/upload/acceptUpload';
-import { createLogger } from '../src/log';
-import type { Detection } from '../src/contracts';
 
 const IMAGE_FILE = /\.(jpe?g|png|webp|gif|tiff?|avif)$/i;
 
@@ -26,7 +26,7 @@ function usage(message?: string): never {
 function collect(inputs: string[]): string[] {
   const files: string[] = [];
   for (const input of inputs) {
-    let st;
+    let st: ReturnType<typeof statSync>;
     try {
       st = statSync(input);
     } catch {
@@ -107,12 +107,17 @@ async function main(): Promise<void> {
       }
       finished++;
       if (line.status === 'failed') failedCount++;
-      if (json) process.stdout.write(JSON.stringify(line) + '\n');
+      if (json) process.stdout.write(`${JSON.stringify(line)}\n`);
       else {
         progress(`[${finished}/${files.length}] ${line.status === 'done' ? 'ok    ' : 'FAILED'} ${file}\n`);
         if (line.status === 'done') {
-          const found = line.detections.map((d) => `${d.label} ${d.score.toFixed(2)} @ ${Math.round(d.box.x)},${Math.round(d.box.y)} ${Math.round(d.box.width)}x${Math.round(d.box.height)}`);
-          process.stdout.write(`  ${line.image_id}\n  detections: ${found.length ? found.join('; ') : 'none'}\n  tagged: ${line.outputs.tagged}\n`);
+          const found = line.detections.map(
+            (d) =>
+              `${d.label} ${d.score.toFixed(2)} @ ${Math.round(d.box.x)},${Math.round(d.box.y)} ${Math.round(d.box.width)}x${Math.round(d.box.height)}`,
+          );
+          process.stdout.write(
+            `  ${line.image_id}\n  detections: ${found.length ? found.join('; ') : 'none'}\n  tagged: ${line.outputs.tagged}\n`,
+          );
         } else process.stdout.write(`  error: ${line.error}\n`);
       }
       return line;
@@ -120,7 +125,9 @@ async function main(): Promise<void> {
   );
   await embedded.stop();
   const seconds = (performance.now() - t0) / 1000;
-  progress(`${results.length - failedCount} done, ${failedCount} failed in ${seconds.toFixed(1)} s (${(results.length / seconds).toFixed(1)} images/s); outputs under ${dataImages}\n`);
+  progress(
+    `${results.length - failedCount} done, ${failedCount} failed in ${seconds.toFixed(1)} s (${(results.length / seconds).toFixed(1)} images/s); outputs under ${dataImages}\n`,
+  );
   process.exit(failedCount ? 1 : 0);
 }
 

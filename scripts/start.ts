@@ -2,10 +2,11 @@
  * npm start: the embedded default. Serves POST /upload on http://localhost:3000 (PORT) and runs
  * the four queue consumers in this process; images land under ./data/images (DATA_DIR).
  */
-import { loadConfig } from '../src/config';
+
 import { ensureModel } from '../models/ensure-model';
-import { startEmbedded } from '../src/runtime/startEmbedded';
+import { loadConfig } from '../src/config';
 import { apiRoutes } from '../src/runtime/apiRoutes';
+import { startEmbedded } from '../src/runtime/startEmbedded';
 
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -15,6 +15,9 @@ npx tsx -e "import('./models/ensure-model.ts').then(m => m.ensureModel()).then(p
 step "type check"
 npx tsc --noEmit -p .
 
+step "lint and format (Biome)"
+npx biome check .
+
 step "unit tests"
 node --import tsx --test --test-concurrency=2 test/unit/*.test.ts
 

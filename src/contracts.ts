@@ -35,9 +35,7 @@ const base = {
 /** upload -> resize_queue */
 export const ResizeMessageSchema = z.object({ ...base }).strict();
 /** resize -> grayscale_queue; `path` is the resized copy; origin_* are the upright original's size. */
-export const GrayscaleMessageSchema = z
-  .object({ ...base, path: imageKey, origin_h: dimension, origin_w: dimension })
-  .strict();
+export const GrayscaleMessageSchema = z.object({ ...base, path: imageKey, origin_h: dimension, origin_w: dimension }).strict();
 /** grayscale -> objectdetect_queue; `path` is the grayscale copy. */
 export const DetectMessageSchema = z
   .object({ ...base, path: imageKey, resized_path: imageKey, origin_h: dimension, origin_w: dimension })

@@ -46,7 +46,10 @@ export class ImageTooLargeError extends InvalidInputError {
 
 /** An object the pipeline expected in the store is not there. */
 export class ObjectNotFoundError extends PipelineError {
-  constructor(readonly key: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly key: string,
+    options?: { cause?: unknown },
+  ) {
     super(`object not found: ${key}`, options);
     this.name = 'ObjectNotFoundError';
   }

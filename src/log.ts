@@ -40,8 +40,8 @@ export interface Logger {
 export type LogSink = (line: string, level: LogLevel) => void;
 
 const defaultSink: LogSink = (line, level) => {
-  if (level === 'warn' || level === 'error') process.stderr.write(line + '\n');
-  else process.stdout.write(line + '\n');
+  if (level === 'warn' || level === 'error') process.stderr.write(`${line}\n`);
+  else process.stdout.write(`${line}\n`);
 };
 
 export function createLogger(

@@ -1,6 +1,6 @@
 import { UnsupportedGraphError } from '../errors';
-import type { TfNode } from '../tfjs-graph';
 import { constOf, transpose } from '../tensor';
+import type { TfNode } from '../tfjs-graph';
 import type { ConstValue, ConvertContext, DynValue, OpMapper, Value } from '../values';
 import { applyPerChannel } from './elementwise';
 import { expectConst, expectDyn } from './expect';
@@ -9,7 +9,13 @@ import { expectConst, expectDyn } from './expect';
  * TF's SAME/VALID padding as explicit ONNX pads. TF puts the odd pixel at the end, which is what
  * ONNX's SAME_UPPER does too; explicit pads just make the model say it without relying on auto_pad.
  */
-function spatial(node: TfNode, input: number, kernel: number, stride: number, dilation: number): { out: number; begin: number; end: number } {
+function spatial(
+  node: TfNode,
+  input: number,
+  kernel: number,
+  stride: number,
+  dilation: number,
+): { out: number; begin: number; end: number } {
   const padding = node.str('padding');
   const span = (kernel - 1) * dilation + 1;
   if (padding === 'VALID') return { out: Math.ceil((input - span + 1) / stride), begin: 0, end: 0 };
@@ -22,7 +28,8 @@ function spatial(node: TfNode, input: number, kernel: number, stride: number, di
 
 /** Shared by Conv2D and DepthwiseConv2dNative once the weights are OIHW. */
 function emitConv(ctx: ConvertContext, node: TfNode, x: DynValue, weight: Float32Array, oihw: number[], group: number): DynValue {
-  if (node.str('data_format') !== 'NHWC') throw new UnsupportedGraphError(`${node.op} ${node.name}: expected data_format NHWC, got ${node.str('data_format')}`);
+  if (node.str('data_format') !== 'NHWC')
+    throw new UnsupportedGraphError(`${node.op} ${node.name}: expected data_format NHWC, got ${node.str('data_format')}`);
   const [, sh = 1, sw = 1] = node.ints('strides');
   const dil = node.has('dilations') ? node.ints('dilations') : [1, 1, 1, 1];
   const [, dh = 1, dw = 1] = dil;

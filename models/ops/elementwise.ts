@@ -1,6 +1,6 @@
 import { UnsupportedGraphError } from '../errors';
-import type { TfNode } from '../tfjs-graph';
 import { binary, broadcastShapes, constOf } from '../tensor';
+import type { TfNode } from '../tfjs-graph';
 import type { ConstValue, ConvertContext, DynValue, Foldable, OpMapper, Value } from '../values';
 
 type BinaryOp = 'Add' | 'Sub' | 'Mul';
@@ -62,7 +62,8 @@ function emitBinary(ctx: ConvertContext, name: string, op: string, operands: Val
   const shape = operands.map((v) => (v.kind === 'dyn' ? v.shape : v.tensor.shape)).reduce((a, b) => broadcastShapes(a, b));
   const names = operands.map((v) => {
     if (v.kind === 'dyn') {
-      if (nchw && v.shape.length !== 4) throw new UnsupportedGraphError(`${op} ${name}: cannot mix a ${v.shape.length}-D tensor with NCHW ones`);
+      if (nchw && v.shape.length !== 4)
+        throw new UnsupportedGraphError(`${op} ${name}: cannot mix a ${v.shape.length}-D tensor with NCHW ones`);
       return nchw ? ctx.nchw(v) : ctx.nhwc(v);
     }
     if (!nchw) return ctx.constant(v);

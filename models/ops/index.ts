@@ -1,7 +1,21 @@
 import type { OpMapper } from '../values';
 import { conv2d, depthwiseConv2d, fusedBatchNorm } from './conv';
 import { add, addN, biasAdd, exp, mul, relu6, sigmoid, sub } from './elementwise';
-import { cast, concatV2, expandDims, identity, pack, reshapeOp, shapeOp, sliceOp, squeeze, stridedSlice, tileOp, transposeOp, unpack } from './shape';
+import {
+  cast,
+  concatV2,
+  expandDims,
+  identity,
+  pack,
+  reshapeOp,
+  shapeOp,
+  sliceOp,
+  squeeze,
+  stridedSlice,
+  tileOp,
+  transposeOp,
+  unpack,
+} from './shape';
 
 /** TF op name -> mapper. An op missing here stops the conversion with its name and node. */
 export const OP_MAPPERS: Readonly<Record<string, OpMapper>> = {

@@ -1,6 +1,17 @@
 import { UnsupportedGraphError } from '../errors';
+import {
+  axisOf,
+  concat,
+  constOf,
+  ints,
+  reshape,
+  resolveShape,
+  sizeOf,
+  slice,
+  tile as tileConst,
+  transpose as transposeConst,
+} from '../tensor';
 import type { TfNode } from '../tfjs-graph';
-import { axisOf, concat, constOf, ints, reshape, resolveShape, sizeOf, slice, tile as tileConst, transpose as transposeConst } from '../tensor';
 import type { ConstValue, ConvertContext, DynValue, OpMapper, Value } from '../values';
 import { expectConst, expectDyn } from './expect';
 
@@ -55,9 +66,16 @@ function shapeOf(v: Value): number[] {
   return v.kind === 'const' ? v.tensor.shape : v.shape;
 }
 
-function concatValues(ctx: ConvertContext, node: TfNode, parts: Value[], axis: number, outName: string): Value {
+function concatValues(ctx: ConvertContext, _node: TfNode, parts: Value[], axis: number, outName: string): Value {
   if (parts.every((p) => p.kind === 'const')) {
-    return { kind: 'const', name: outName, tensor: concat(parts.map((p) => (p as ConstValue).tensor), axis) };
+    return {
+      kind: 'const',
+      name: outName,
+      tensor: concat(
+        parts.map((p) => (p as ConstValue).tensor),
+        axis,
+      ),
+    };
   }
   const first = shapeOf(parts[0] as Value);
   const outShape = [...first];
@@ -104,7 +122,12 @@ export const unpack: OpMapper = (ctx, node, [x]) => {
   }
   const input = expectDyn(node, x, 0);
   // Opset 17 Split without a `split` input cuts equal parts, one per output.
-  const parts = ctx.emit('Split', [ctx.nhwc(input)], Array.from({ length: num }, (_, k) => `${node.name}/split_${k}`), { axis: { int: axis } });
+  const parts = ctx.emit(
+    'Split',
+    [ctx.nhwc(input)],
+    Array.from({ length: num }, (_, k) => `${node.name}/split_${k}`),
+    { axis: { int: axis } },
+  );
   const axes = ctx.int64s(`${node.name}/axes`, [axis]);
   return parts.map((p, k) => {
     const [out] = ctx.emit('Squeeze', [p, axes], [k === 0 ? node.name : `${node.name}:${k}`]);
@@ -117,7 +140,12 @@ export const transposeOp: OpMapper = (ctx, node, [x, p]) => {
   if (x?.kind === 'const') return constResult(node, transposeConst(x.tensor, perm));
   const input = expectDyn(node, x, 0);
   const [out] = ctx.emit('Transpose', [ctx.nhwc(input)], [node.name], { perm: { ints: perm } });
-  return [dynResult(out as string, perm.map((i) => input.shape[i] as number))];
+  return [
+    dynResult(
+      out as string,
+      perm.map((i) => input.shape[i] as number),
+    ),
+  ];
 };
 
 /** TF Slice: begin and size, size -1 meaning "to the end". */
@@ -130,7 +158,15 @@ export const sliceOp: OpMapper = (ctx, node, [x, b, s]) => {
   const axes = shape.map((_, i) => i);
   const [out] = ctx.emit(
     'Slice',
-    [ctx.nhwc(input), ctx.int64s(`${node.name}/starts`, begin), ctx.int64s(`${node.name}/ends`, begin.map((v, i) => v + (size[i] as number))), ctx.int64s(`${node.name}/axes`, axes)],
+    [
+      ctx.nhwc(input),
+      ctx.int64s(`${node.name}/starts`, begin),
+      ctx.int64s(
+        `${node.name}/ends`,
+        begin.map((v, i) => v + (size[i] as number)),
+      ),
+      ctx.int64s(`${node.name}/axes`, axes),
+    ],
     [node.name],
   );
   return [dynResult(out as string, size)];
@@ -175,7 +211,12 @@ export const tileOp: OpMapper = (ctx, node, [x, m]) => {
   if (x?.kind === 'const') return constResult(node, tileConst(x.tensor, multiples));
   const input = expectDyn(node, x, 0);
   const [out] = ctx.emit('Tile', [ctx.nhwc(input), ctx.int64s(`${node.name}/repeats`, multiples)], [node.name]);
-  return [dynResult(out as string, input.shape.map((d, i) => d * (multiples[i] as number)))];
+  return [
+    dynResult(
+      out as string,
+      input.shape.map((d, i) => d * (multiples[i] as number)),
+    ),
+  ];
 };
 
 /** Shape: static once the input size is fixed, so it becomes a constant. */
@@ -190,7 +231,8 @@ export const shapeOp: OpMapper = (_ctx, node, [x]) => {
 /** Cast to float of a float run-time tensor is the identity (the ONNX input is float32 already). */
 export const cast: OpMapper = (_ctx, node, [x]) => {
   if (x?.kind === 'const') throw new UnsupportedGraphError(`Cast ${node.name}: casting constants is not supported`);
-  if (node.type('DstT') !== 1) throw new UnsupportedGraphError(`Cast ${node.name}: expected a cast to float32, got DataType ${node.type('DstT')}`);
+  if (node.type('DstT') !== 1)
+    throw new UnsupportedGraphError(`Cast ${node.name}: expected a cast to float32, got DataType ${node.type('DstT')}`);
   return [expectDyn(node, x, 0)];
 };
 

@@ -11,7 +11,7 @@
  *   // curl -F image=@dog.jpg ${stack.urls.upload}
  *   await stack.stop();
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
 import { createConnection } from 'node:net';
 import path from 'node:path';
@@ -23,8 +23,8 @@ import { createLogger, type Logger } from '../../src/log';
 import { S3ObjectStore } from '../../src/ports/S3ObjectStore';
 import { SqsQueue } from '../../src/ports/SqsQueue';
 import { buildFunctions } from '../package/build-functions';
-import { freePort, startElasticMq, startMinio, type LocalS3Server, type LocalServer } from '../servers/local-servers';
-import { SqsBridge, type BridgeCounts } from './sqsBridge';
+import { freePort, type LocalS3Server, type LocalServer, startElasticMq, startMinio } from '../servers/local-servers';
+import { type BridgeCounts, SqsBridge } from './sqsBridge';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SLS_BIN = path.join(REPO_ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
@@ -115,7 +115,10 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     pickPort(options.ports?.s3, 9000),
     pickPort(options.ports?.sqs, 9324),
   ]);
-  for (const [name, port] of [['http', httpPort], ['lambda', lambdaPort]] as const) {
+  for (const [name, port] of [
+    ['http', httpPort],
+    ['lambda', lambdaPort],
+  ] as const) {
     if (await portOpen(port)) throw new Error(`[dev] port ${port} (${name}) on 127.0.0.1 is already in use: another dev stack running?`);
   }
 
@@ -158,7 +161,11 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     const config = loadConfig({ ...process.env, BUCKET: 'images', RESIZE_QUEUE: '', GRAYSCALE_QUEUE: '', DETECT_QUEUE: '', TAG_QUEUE: '' });
     const credentials = { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
     const store = new S3ObjectStore({ bucket: config.bucket, region: s3.region, endpoint: s3.endpoint, forcePathStyle: true, credentials });
-    const queue = new SqsQueue({ region: elasticmq.region, endpoint: elasticmq.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const queue = new SqsQueue({
+      region: elasticmq.region,
+      endpoint: elasticmq.endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     cleanups.push(async () => queue.client.destroy());
     await step('resources', 'creating bucket and queues (with _dlq and RedrivePolicy)', async () => {
       await store.ensureBucket();
@@ -207,7 +214,14 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     const http = `http://127.0.0.1:${httpPort}`;
     return {
       urls: { http, upload: `${http}/upload`, lambda: lambdaEndpoint, s3: s3.endpoint, sqs: elasticmq.endpoint },
-      s3: { endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, bucket: config.bucket, forcePathStyle: true },
+      s3: {
+        endpoint: s3.endpoint,
+        region: s3.region,
+        accessKeyId: s3.accessKeyId,
+        secretAccessKey: s3.secretAccessKey,
+        bucket: config.bucket,
+        forcePathStyle: true,
+      },
       queues: { ...config.queues },
       timings,
       bridgeStats: () => bridge.stats(),
@@ -247,7 +261,19 @@ async function startOffline(o: {
   const out: WriteStream = createWriteStream(o.logFile, { flags: 'w' });
   const child = spawn(
     process.execPath,
-    [SLS_BIN, 'offline', 'start', '--stage', STAGE, '--httpPort', String(o.httpPort), '--lambdaPort', String(o.lambdaPort), '--host', '127.0.0.1'],
+    [
+      SLS_BIN,
+      'offline',
+      'start',
+      '--stage',
+      STAGE,
+      '--httpPort',
+      String(o.httpPort),
+      '--lambdaPort',
+      String(o.lambdaPort),
+      '--host',
+      '127.0.0.1',
+    ],
     { cwd: REPO_ROOT, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   const pid = child.pid!;
@@ -279,7 +305,10 @@ async function startOffline(o: {
     if (!exited) {
       killGroup(pid, 'SIGTERM');
       const timer = new AbortController();
-      const timedOut = await Promise.race([exitedPromise.then(() => false), sleep(5_000, true, { signal: timer.signal }).catch(() => false)]);
+      const timedOut = await Promise.race([
+        exitedPromise.then(() => false),
+        sleep(5_000, true, { signal: timer.signal }).catch(() => false),
+      ]);
       timer.abort();
       if (timedOut) {
         killGroup(pid, 'SIGKILL');
@@ -297,7 +326,9 @@ async function startOffline(o: {
     if ((await portOpen(o.httpPort)) && (await portOpen(o.lambdaPort))) break;
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`serverless offline was not ready on :${o.httpPort} and :${o.lambdaPort} within 60 s. Last lines:\n${lines.join('\n')}`);
+      throw new Error(
+        `serverless offline was not ready on :${o.httpPort} and :${o.lambdaPort} within 60 s. Last lines:\n${lines.join('\n')}`,
+      );
     }
     await sleep(100);
   }

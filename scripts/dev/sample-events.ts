@@ -32,7 +32,7 @@ async function sampleImage(): Promise<Buffer> {
   try {
     return readFileSync(committed);
   } catch {
-    const fixture = path.resolve(REPO_ROOT, '../shared/fixtures/images/dog.jpg');
+    const fixture = path.resolve(REPO_ROOT, 'samples/dog.jpg');
     const out = await sharp(fixture).resize(384, 288).jpeg({ quality: 80 }).toBuffer();
     mkdirSync(EVENTS_DIR, { recursive: true });
     writeFileSync(committed, out);
@@ -42,7 +42,13 @@ async function sampleImage(): Promise<Buffer> {
 
 function sqs(queueName: string, body: object): object {
   const event = toSqsEvent(queueName, [
-    { messageId: `sample-${queueName}`, receiptHandle: `sample-${queueName}-receipt`, body: JSON.stringify(body), receiveCount: 1, sentTimestamp: 1_718_000_000_000 },
+    {
+      messageId: `sample-${queueName}`,
+      receiptHandle: `sample-${queueName}-receipt`,
+      body: JSON.stringify(body),
+      receiveCount: 1,
+      sentTimestamp: 1_718_000_000_000,
+    },
   ]);
   for (const r of event.Records) r.attributes.ApproximateFirstReceiveTimestamp = '1718000000000';
   return event;
@@ -116,7 +122,9 @@ export async function seed(): Promise<string[]> {
     await store.put(ORIGINAL, image, { contentType: 'image/jpeg' });
     await store.put(RESIZED, resized, { contentType: 'image/jpeg' });
     await store.put(GRAYSCALE, gray, { contentType: 'image/jpeg' });
-    return [ORIGINAL, RESIZED, GRAYSCALE].map((k) => `${config.store === 's3' ? `s3://${config.bucket}` : config.dataDir + '/images'}/${k}`);
+    return [ORIGINAL, RESIZED, GRAYSCALE].map(
+      (k) => `${config.store === 's3' ? `s3://${config.bucket}` : `${config.dataDir}/images`}/${k}`,
+    );
   } finally {
     await close();
   }

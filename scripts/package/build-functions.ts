@@ -15,11 +15,11 @@
  * files next to itself keeps working. Layers keep the big native parts out of every function's zip:
  * onnxruntime-node ships every platform (about 290 MB); its linux-x64 part is about 46 MB.
  */
-import { build, type Metafile } from 'esbuild';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build, type Metafile } from 'esbuild';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BUILD_DIR = path.join(REPO_ROOT, '.build');
@@ -187,16 +187,21 @@ export async function buildFunctions(options: BuildOptions = {}): Promise<BuildM
   const manifest: BuildManifest = { builtAt: new Date().toISOString(), functions: {}, layers: {} };
   const names = functionNames();
   const bundles = await Promise.all(names.map((name) => bundleFunction(name)));
-  names.forEach((name, i) => (manifest.functions[name] = bundles[i]!));
+  for (const [i, name] of names.entries()) manifest.functions[name] = bundles[i]!;
   if (options.layers ?? true) {
     for (const [layer, roots] of Object.entries(RUNTIME_LAYERS)) manifest.layers[layer] = buildLayer(layer, roots);
   }
   // The manifest describes a complete build (what `sls package` zips); a bundles-only build leaves it.
   if (options.layers ?? true) writeFileSync(path.join(BUILD_DIR, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const fns = Object.entries(manifest.functions)
-    .map(([n, f]) => `${n} ${(f.bytes / 1e6).toFixed(1)} MB [${[...f.externals, ...f.lazyExternals.map((e) => `${e} (lazy)`)].join(', ') || 'no natives'}]`)
+    .map(
+      ([n, f]) =>
+        `${n} ${(f.bytes / 1e6).toFixed(1)} MB [${[...f.externals, ...f.lazyExternals.map((e) => `${e} (lazy)`)].join(', ') || 'no natives'}]`,
+    )
     .join('; ');
-  log(`[build] functions bundled${options.layers ?? true ? ' and layers assembled' : ''} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${fns}`);
+  log(
+    `[build] functions bundled${(options.layers ?? true) ? ' and layers assembled' : ''} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${fns}`,
+  );
   return manifest;
 }
 

@@ -13,10 +13,10 @@
 const UNREACHABLE = /Inaccessible host|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|socket hang up|Missing credentials/i;
 
 class OfflineLayerCompare {
-  constructor(serverless, options, { log } = {}) {
+  constructor(serverless, _options, { log } = {}) {
     this.hooks = {
       'before:package:compileLayers': () => {
-        const plugin = serverless.pluginManager.plugins.find((p) => p && p.constructor && p.constructor.name === 'AwsCompileLayers');
+        const plugin = serverless.pluginManager.plugins.find((p) => p?.constructor && p.constructor.name === 'AwsCompileLayers');
         if (!plugin || plugin.__offlineLayerCompare) return;
         plugin.__offlineLayerCompare = true;
         const original = plugin.compareWithLastLayer.bind(plugin);
@@ -25,7 +25,7 @@ class OfflineLayerCompare {
           try {
             return await original(layerName);
           } catch (error) {
-            if (!UNREACHABLE.test(String(error && error.message))) throw error;
+            if (!UNREACHABLE.test(String(error?.message))) throw error;
             (log ? log.warning : console.warn)(`layer ${layerName}: CloudFormation unreachable, packaging it as new (${error.message})`);
             return undefined;
           }

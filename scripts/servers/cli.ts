@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { repoRoot } from './ensure-installed';
 import { LocalServerError } from './errors';
 import type { LocalServer } from './local-server';
-import { startElasticMq, startMinio, startVersity, type LocalS3Server } from './local-servers';
+import { type LocalS3Server, startElasticMq, startMinio, startVersity } from './local-servers';
 
 const usage = `usage: tsx scripts/servers/cli.ts up [--s3-port 9000] [--sqs-port 9324] [--console [--console-port 9001]] [--versity] [--fresh]`;
 

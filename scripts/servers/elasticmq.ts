@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { elasticMqLibDir, ensureInstalled } from './ensure-installed';
-import { freePort, launch, httpOk, LocalServer, type LocalServerInit, LOOPBACK, makeRunDir } from './local-server';
+import { freePort, httpOk, LOOPBACK, LocalServer, type LocalServerInit, launch, makeRunDir } from './local-server';
 
 export interface ElasticMqOptions {
   /** Port on 127.0.0.1; a free one by default. Queue URLs are http://127.0.0.1:<port>/<account>/<queue>. */

@@ -10,9 +10,10 @@
  *                  credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
  *   await s3.stop();
  */
-export { startMinio, LocalS3Server, type MinioOptions, type S3ServerOptions } from './minio';
-export { startVersity } from './versity';
-export { startElasticMq, LocalSqsServer, elasticMqConfig, type ElasticMqOptions } from './elasticmq';
-export { LocalServer, freePort, LOOPBACK, type StopOptions } from './local-server';
+
+export { type ElasticMqOptions, elasticMqConfig, LocalSqsServer, startElasticMq } from './elasticmq';
 export { ensureInstalled, isInstalled, type ServerName } from './ensure-installed';
 export { LocalServerError, ServerInstallError, ServerStartError } from './errors';
+export { freePort, LOOPBACK, LocalServer, type StopOptions } from './local-server';
+export { LocalS3Server, type MinioOptions, type S3ServerOptions, startMinio } from './minio';
+export { startVersity } from './versity';

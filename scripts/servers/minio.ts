@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { binDir, ensureInstalled } from './ensure-installed';
 import { LocalServerError } from './errors';
-import { freePort, launch, httpOk, LocalServer, type LocalServerInit, LOOPBACK, makeRunDir } from './local-server';
+import { freePort, httpOk, LOOPBACK, LocalServer, type LocalServerInit, launch, makeRunDir } from './local-server';
 
 export interface S3ServerOptions {
   /** Port on 127.0.0.1; a free one by default. */
@@ -74,8 +74,7 @@ export async function startMinio(options: MinioOptions = {}): Promise<LocalS3Ser
           MINIO_REGION: 'us-east-1',
         },
         probe: async (signal) =>
-          (await httpOk(`${endpoint}/minio/health/live`, signal)) &&
-          (await httpOk(`${endpoint}/minio/health/ready`, signal)),
+          (await httpOk(`${endpoint}/minio/health/live`, signal)) && (await httpOk(`${endpoint}/minio/health/ready`, signal)),
       },
       port,
       endpoint,

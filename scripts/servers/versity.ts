@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { binDir, ensureInstalled } from './ensure-installed';
-import { freePort, launch, LOOPBACK, makeRunDir } from './local-server';
+import { freePort, LOOPBACK, launch, makeRunDir } from './local-server';
 import { DEFAULT_S3_ACCESS_KEY_ID, DEFAULT_S3_SECRET_ACCESS_KEY, LocalS3Server, type S3ServerOptions } from './minio';
 
 /**

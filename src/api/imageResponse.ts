@@ -1,8 +1,8 @@
 import { ObjectNotFoundError } from '../errors';
 import { imageKey, parseImageKey } from '../keys';
-import type { ObjectStore } from '../ports/ObjectStore';
 import { contentTypeForKey } from '../ports/contentType';
-import { readStatusRecords, STAGE_OF_KIND, type ImageKind } from './imageStatus';
+import type { ObjectStore } from '../ports/ObjectStore';
+import { type ImageKind, readStatusRecords, STAGE_OF_KIND } from './imageStatus';
 
 export type ImageResult =
   | { type: 'redirect'; location: string; key: string }
@@ -28,7 +28,11 @@ export async function imageResponse(
   const stage = STAGE_OF_KIND[kind];
   const record = records[stage];
   if (record?.state !== 'done') {
-    return { type: 'missing', reason: `the ${kind} image of ${imageId} is not ready: stage ${stage} is ${record?.state ?? 'pending'}`, unknownImage: false };
+    return {
+      type: 'missing',
+      reason: `the ${kind} image of ${imageId} is not ready: stage ${stage} is ${record?.state ?? 'pending'}`,
+      unknownImage: false,
+    };
   }
   const recorded = record.output_key !== undefined ? parseImageKey(record.output_key) : undefined;
   const key =
@@ -42,7 +46,8 @@ export async function imageResponse(
   }
 
   if (store.presignGet) {
-    if (!(await store.exists(key))) return { type: 'missing', reason: `the ${kind} image of ${imageId} is missing from the store`, unknownImage: false };
+    if (!(await store.exists(key)))
+      return { type: 'missing', reason: `the ${kind} image of ${imageId} is missing from the store`, unknownImage: false };
     const location = await store.presignGet(key, options.presignExpiresSeconds);
     if (location !== undefined) return { type: 'redirect', location, key };
   }
@@ -50,7 +55,8 @@ export async function imageResponse(
     const object = await store.get(key);
     return { type: 'bytes', body: object.body, contentType: object.contentType ?? contentTypeForKey(key), key };
   } catch (error) {
-    if (error instanceof ObjectNotFoundError) return { type: 'missing', reason: `the ${kind} image of ${imageId} is missing from the store`, unknownImage: false };
+    if (error instanceof ObjectNotFoundError)
+      return { type: 'missing', reason: `the ${kind} image of ${imageId} is missing from the store`, unknownImage: false };
     throw error;
   }
 }

@@ -1,6 +1,6 @@
 import { parseImageKey } from '../keys';
 import type { ObjectStore } from '../ports/ObjectStore';
-import { assembleStatus, readStatusRecords, type ImageStatus } from './imageStatus';
+import { assembleStatus, type ImageStatus, readStatusRecords } from './imageStatus';
 
 /**
  * Recent images, newest first, without listing the whole bucket on every call.
@@ -42,7 +42,12 @@ export async function listRecentIds(store: ObjectStore, limit: number, now: numb
 }
 
 /** The newest `limit` images with their assembled status (see getImageStatus). */
-export async function listRecent(store: ObjectStore, limit: number = DEFAULT_RECENT_LIMIT, baseUrl = '', now?: number): Promise<ImageStatus[]> {
+export async function listRecent(
+  store: ObjectStore,
+  limit: number = DEFAULT_RECENT_LIMIT,
+  baseUrl = '',
+  now?: number,
+): Promise<ImageStatus[]> {
   const ids = await listRecentIds(store, limit, now);
   return Promise.all(ids.map(async (id) => assembleStatus(id, await readStatusRecords(store, id), baseUrl)));
 }

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Config } from '../config';
 import { isImageId } from '../imageId';
-import { errorResponse, jsonResponse, type ApiRequest } from '../lambda/apiRequest';
+import { type ApiRequest, errorResponse, jsonResponse } from '../lambda/apiRequest';
 import type { Logger } from '../log';
 import { PROMETHEUS_CONTENT_TYPE, PrometheusStageMetrics } from '../metrics/PrometheusStageMetrics';
 import type { StageMetrics } from '../metrics/StageMetrics';
@@ -61,7 +61,12 @@ function shown(value: string): string {
 }
 
 function badId(id: string, requestId?: string): APIGatewayProxyResult {
-  return errorResponse(400, 'invalid_image_id', `expected an image id (a UUIDv7 such as 0190f5c2-8a3b-7c4d-9e5f-0123456789ab), got ${shown(id)}`, requestId);
+  return errorResponse(
+    400,
+    'invalid_image_id',
+    `expected an image id (a UUIDv7 such as 0190f5c2-8a3b-7c4d-9e5f-0123456789ab), got ${shown(id)}`,
+    requestId,
+  );
 }
 
 export function parseLimit(raw: string | undefined): number | string {
@@ -77,7 +82,13 @@ const IMAGE_CACHE = 'private, max-age=300';
 
 async function route(req: ApiRequest, deps: ApiDeps): Promise<APIGatewayProxyResult> {
   const match = matchRoute(req.path);
-  if (!match) return errorResponse(404, 'not_found', `no route for ${req.method} ${req.path}; expected one of ${API_ROUTES.join(', ')}`, req.requestId);
+  if (!match)
+    return errorResponse(
+      404,
+      'not_found',
+      `no route for ${req.method} ${req.path}; expected one of ${API_ROUTES.join(', ')}`,
+      req.requestId,
+    );
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     return errorResponse(405, 'method_not_allowed', `expected GET on ${req.path}, got ${req.method}`, req.requestId);
   }
@@ -98,7 +109,11 @@ async function route(req: ApiRequest, deps: ApiDeps): Promise<APIGatewayProxyRes
 
     case 'metrics': {
       if (deps.metrics instanceof PrometheusStageMetrics) {
-        return { statusCode: 200, headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' }, body: deps.metrics.render() };
+        return {
+          statusCode: 200,
+          headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' },
+          body: deps.metrics.render(),
+        };
       }
       return errorResponse(
         404,
@@ -128,14 +143,20 @@ async function route(req: ApiRequest, deps: ApiDeps): Promise<APIGatewayProxyRes
         return errorResponse(404, 'unknown_kind', `expected one of ${IMAGE_KINDS.join(', ')}, got ${shown(match.kind)}`, req.requestId);
       }
       const result = await imageResponse(deps.store, match.id, match.kind, { presignExpiresSeconds: deps.config.presignExpiresSeconds });
-      if (result.type === 'missing') return errorResponse(404, result.unknownImage ? 'unknown_image' : 'image_not_ready', result.reason, req.requestId);
+      if (result.type === 'missing')
+        return errorResponse(404, result.unknownImage ? 'unknown_image' : 'image_not_ready', result.reason, req.requestId);
       if (result.type === 'redirect') {
         return { statusCode: 302, headers: { location: result.location, 'cache-control': 'no-store' }, body: '' };
       }
       const contentType = /^image\/[a-z0-9.+-]+$/i.test(result.contentType) ? result.contentType : 'application/octet-stream';
       return {
         statusCode: 200,
-        headers: { 'content-type': contentType, 'cache-control': IMAGE_CACHE, 'x-content-type-options': 'nosniff', 'content-length': String(result.body.length) },
+        headers: {
+          'content-type': contentType,
+          'cache-control': IMAGE_CACHE,
+          'x-content-type-options': 'nosniff',
+          'content-length': String(result.body.length),
+        },
         // API Gateway and the embedded server turn this back into bytes.
         body: result.body.toString('base64'),
         isBase64Encoded: true,

@@ -1,8 +1,8 @@
 import type { Detection } from '../contracts';
 import { NUM_CLASSES } from './cocoLabels';
-import { loadSession, MODEL_INPUT, type LoadedModel, type SessionOptions } from './loadSession';
-import { postprocess, type NmsOptions } from './nms';
-import { assertRawImage, decodeImage, DEFAULT_LIMIT_INPUT_PIXELS, MODEL_SIZE, resizeBilinear, type RawImage } from './preprocess';
+import { type LoadedModel, loadSession, MODEL_INPUT, type SessionOptions } from './loadSession';
+import { type NmsOptions, postprocess } from './nms';
+import { assertRawImage, DEFAULT_LIMIT_INPUT_PIXELS, decodeImage, MODEL_SIZE, type RawImage, resizeBilinear } from './preprocess';
 
 /** An encoded image (JPEG, PNG, WebP...) or raw 8-bit pixels (gray, RGB or RGBA). */
 export type DetectInput = Buffer | Uint8Array | RawImage;

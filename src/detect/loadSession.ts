@@ -90,8 +90,7 @@ async function createSession(
       { cause },
     );
   }
-  const fits =
-    session.inputNames.includes(MODEL_INPUT) && MODEL_OUTPUTS.every((name) => session.outputNames.includes(name));
+  const fits = session.inputNames.includes(MODEL_INPUT) && MODEL_OUTPUTS.every((name) => session.outputNames.includes(name));
   if (!fits) {
     await session.release().catch(() => undefined);
     throw new DetectorLoadError(

@@ -41,10 +41,22 @@ export const DEFAULT_NMS: Required<NmsOptions> = {
  * come in either order; an empty box has IoU 0).
  */
 export function iou(boxes: ArrayLike<number>, i: number, j: number): number {
-  const a0 = boxes[i * 4]!, a1 = boxes[i * 4 + 1]!, a2 = boxes[i * 4 + 2]!, a3 = boxes[i * 4 + 3]!;
-  const b0 = boxes[j * 4]!, b1 = boxes[j * 4 + 1]!, b2 = boxes[j * 4 + 2]!, b3 = boxes[j * 4 + 3]!;
-  const ayMin = Math.min(a0, a2), axMin = Math.min(a1, a3), ayMax = Math.max(a0, a2), axMax = Math.max(a1, a3);
-  const byMin = Math.min(b0, b2), bxMin = Math.min(b1, b3), byMax = Math.max(b0, b2), bxMax = Math.max(b1, b3);
+  const a0 = boxes[i * 4]!,
+    a1 = boxes[i * 4 + 1]!,
+    a2 = boxes[i * 4 + 2]!,
+    a3 = boxes[i * 4 + 3]!;
+  const b0 = boxes[j * 4]!,
+    b1 = boxes[j * 4 + 1]!,
+    b2 = boxes[j * 4 + 2]!,
+    b3 = boxes[j * 4 + 3]!;
+  const ayMin = Math.min(a0, a2),
+    axMin = Math.min(a1, a3),
+    ayMax = Math.max(a0, a2),
+    axMax = Math.max(a1, a3);
+  const byMin = Math.min(b0, b2),
+    bxMin = Math.min(b1, b3),
+    byMax = Math.max(b0, b2),
+    bxMax = Math.max(b1, b3);
   const areaA = (ayMax - ayMin) * (axMax - axMin);
   const areaB = (byMax - byMin) * (bxMax - bxMin);
   if (areaA <= 0 || areaB <= 0) return 0;
@@ -159,12 +171,15 @@ export function postprocess(raw: RawDetections, imageWidth: number, imageHeight:
 }
 
 function clamp(v: number, lo: number, hi: number): number {
-  return v < lo ? lo : v > hi ? hi : v;
+  return v < lo ? lo : Math.min(v, hi);
 }
 
 /** Normalised [ymin, xmin, ymax, xmax] of box i to {x, y, width, height} pixels, clamped to the image. */
 export function toPixelBox(boxes: ArrayLike<number>, i: number, width: number, height: number): Detection['box'] {
-  const y0 = boxes[i * 4]!, x0 = boxes[i * 4 + 1]!, y1 = boxes[i * 4 + 2]!, x1 = boxes[i * 4 + 3]!;
+  const y0 = boxes[i * 4]!,
+    x0 = boxes[i * 4 + 1]!,
+    y1 = boxes[i * 4 + 2]!,
+    x1 = boxes[i * 4 + 3]!;
   const left = clamp(Math.min(x0, x1) * width, 0, width);
   const right = clamp(Math.max(x0, x1) * width, 0, width);
   const top = clamp(Math.min(y0, y1) * height, 0, height);

@@ -1,10 +1,23 @@
 import { createCanvas, ImageData } from '@napi-rs/canvas';
 import type { Detection } from '../contracts';
-import { imageDecodeError, openImage, type ImageLimits } from '../image/openImage';
+import { type ImageLimits, imageDecodeError, openImage } from '../image/openImage';
 import { ensureLabelFont } from './labelFont';
 
 /** Colours that read well on photos; one per label, stable across images. */
-const PALETTE = ['#e6194b', '#3cb44b', '#ffe119', '#4363d8', '#f58231', '#911eb4', '#46f0f0', '#f032e6', '#bcf60c', '#fabebe', '#008080', '#9a6324'];
+const PALETTE = [
+  '#e6194b',
+  '#3cb44b',
+  '#ffe119',
+  '#4363d8',
+  '#f58231',
+  '#911eb4',
+  '#46f0f0',
+  '#f032e6',
+  '#bcf60c',
+  '#fabebe',
+  '#008080',
+  '#9a6324',
+];
 
 export function colourFor(label: string): string {
   let h = 0;

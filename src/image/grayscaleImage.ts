@@ -1,4 +1,4 @@
-import { imageDecodeError, openImage, type ImageLimits } from './openImage';
+import { type ImageLimits, imageDecodeError, openImage } from './openImage';
 
 /** A single-channel (b-w) JPEG of the image: a third of the bytes of a three-channel grey copy. */
 export async function grayscaleImage(

@@ -43,10 +43,9 @@ export async function inspectImage(bytes: Buffer, limits: ImageLimits): Promise<
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (cause) {
-    throw new UnsupportedImageError(
-      `expected ${ACCEPTED_FORMATS} image bytes, got ${describeBytes(bytes)} that sharp cannot read`,
-      { cause },
-    );
+    throw new UnsupportedImageError(`expected ${ACCEPTED_FORMATS} image bytes, got ${describeBytes(bytes)} that sharp cannot read`, {
+      cause,
+    });
   }
   const accepted = meta.format ? ACCEPTED[meta.format] : undefined;
   if (!accepted || (meta.format === 'heif' && meta.compression !== 'av1')) {
@@ -61,9 +60,7 @@ export async function inspectImage(bytes: Buffer, limits: ImageLimits): Promise<
 
 export function assertPixels(width: number, height: number, limits: ImageLimits): void {
   if (width * height > limits.maxInputPixels) {
-    throw new ImageTooLargeError(
-      `expected at most ${limits.maxInputPixels} pixels, got ${width}x${height} = ${width * height}`,
-    );
+    throw new ImageTooLargeError(`expected at most ${limits.maxInputPixels} pixels, got ${width}x${height} = ${width * height}`);
   }
 }
 

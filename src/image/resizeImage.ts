@@ -1,4 +1,4 @@
-import { imageDecodeError, inspectImage, openImage, type ImageLimits } from './openImage';
+import { type ImageLimits, imageDecodeError, inspectImage, openImage } from './openImage';
 
 export interface ResizeResult {
   data: Buffer;
@@ -14,10 +14,7 @@ export interface ResizeResult {
  * in sRGB (CMYK and 16-bit inputs are converted) with transparency flattened on white.
  * One sharp pipeline, so libvips can shrink JPEGs while decoding them (as vipsthumbnail does).
  */
-export async function resizeImage(
-  bytes: Buffer,
-  options: { scale: number; quality: number; limits: ImageLimits },
-): Promise<ResizeResult> {
+export async function resizeImage(bytes: Buffer, options: { scale: number; quality: number; limits: ImageLimits }): Promise<ResizeResult> {
   const info = await inspectImage(bytes, options.limits);
   const width = Math.max(1, Math.round(info.width * options.scale));
   const height = Math.max(1, Math.round(info.height * options.scale));

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { routeApi } from '../api/routeApi';
-import { toApiRequest, type ApiEvent } from './apiRequest';
+import { type ApiEvent, toApiRequest } from './apiRequest';
 import { runtimeDeps } from './runtimeDeps';
 
 /** GET /, /images, /images/{id}, /images/{id}/{kind}, /metrics; the work is in src/api/. */

@@ -1,5 +1,5 @@
-import { config as readConfig, type Config } from '../config';
-import { detect, type DetectOptions } from '../detect';
+import { type Config, config as readConfig } from '../config';
+import { type DetectOptions, detect } from '../detect';
 import { createLogger, type Logger } from '../log';
 import { createStageMetrics } from '../metrics/createStageMetrics';
 import type { StageMetrics } from '../metrics/StageMetrics';

@@ -1,7 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { Stage } from '../stages/Stage';
 import { processMessage } from '../stages/processMessage';
+import type { Stage } from '../stages/Stage';
 import { runtimeDeps } from './runtimeDeps';
 
 /**

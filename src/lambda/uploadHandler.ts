@@ -1,9 +1,9 @@
-import type { APIGatewayProxyResult } from 'aws-lambda';
 import { timingSafeEqual } from 'node:crypto';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { HttpError } from '../http/HttpError';
 import { acceptUpload } from '../upload/acceptUpload';
 import { readUploadBody } from '../upload/readUploadBody';
-import { errorResponse, jsonResponse, toApiRequest, type ApiEvent } from './apiRequest';
+import { type ApiEvent, errorResponse, jsonResponse, toApiRequest } from './apiRequest';
 import { runtimeDeps } from './runtimeDeps';
 
 function apiKeyMatches(expected: string, got: string | undefined): boolean {

@@ -10,7 +10,10 @@ const COUNTERS: Record<StageOutcome, { name: string; help: string }> = {
   processed: { name: 'pipeline_stage_processed_total', help: 'Messages a stage finished (its output written and the next message sent).' },
   retried: { name: 'pipeline_stage_retried_total', help: 'Attempts that failed with a transient fault; the queue redelivers the message.' },
   failed: { name: 'pipeline_stage_failed_total', help: 'Attempts after which the stage failed for good for its image.' },
-  'dead-lettered': { name: 'pipeline_stage_dead_lettered_total', help: 'Messages moved to the dead-letter queue (invalid, permanent failure, or out of receives).' },
+  'dead-lettered': {
+    name: 'pipeline_stage_dead_lettered_total',
+    help: 'Messages moved to the dead-letter queue (invalid, permanent failure, or out of receives).',
+  },
 };
 const DURATION = 'pipeline_stage_duration_seconds';
 
@@ -72,11 +75,13 @@ export class PrometheusStageMetrics implements StageMetrics {
     lines.push(`# HELP ${DURATION} Time one attempt of a stage took, in seconds (every outcome).`, `# TYPE ${DURATION} histogram`);
     for (const stage of STAGES) {
       const h = this.durations.get(stage)!;
-      DURATION_BUCKETS_SECONDS.forEach((le, i) => lines.push(`${DURATION}_bucket{stage="${stage}",le="${formatNumber(le)}"} ${h.buckets[i]}`));
+      for (const [i, le] of DURATION_BUCKETS_SECONDS.entries()) {
+        lines.push(`${DURATION}_bucket{stage="${stage}",le="${formatNumber(le)}"} ${h.buckets[i]}`);
+      }
       lines.push(`${DURATION}_bucket{stage="${stage}",le="+Inf"} ${h.count}`);
       lines.push(`${DURATION}_sum{stage="${stage}"} ${formatNumber(h.sum)}`);
       lines.push(`${DURATION}_count{stage="${stage}"} ${h.count}`);
     }
-    return lines.join('\n') + '\n';
+    return `${lines.join('\n')}\n`;
   }
 }

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { PipelineError, ObjectNotFoundError, TransientError } from '../errors';
+import { ObjectNotFoundError, PipelineError, TransientError } from '../errors';
 import { contentTypeForKey } from './contentType';
 import type { ObjectStore, PutOptions, StoredObject } from './ObjectStore';
-import { UnsafeKeyError, assertSafeKey, assertSafePrefix } from './safeKey';
+import { assertSafeKey, assertSafePrefix, UnsafeKeyError } from './safeKey';
 
 /**
  * The embedded default's object store: each object is a plain file `<root>/<key>` (createPorts
@@ -93,10 +94,9 @@ export class FsObjectStore implements ObjectStore {
       if (error instanceof PipelineError) throw error;
       const code = errorCode(error);
       if (code === 'EISDIR' || code === 'ENOTDIR' || code === 'EEXIST') {
-        throw new PipelineError(
-          `cannot store ${key}: a folder store cannot hold both an object and a key beneath it (${code})`,
-          { cause: error },
-        );
+        throw new PipelineError(`cannot store ${key}: a folder store cannot hold both an object and a key beneath it (${code})`, {
+          cause: error,
+        });
       }
       throw this.wrap(`writing ${key}`, error);
     }
@@ -119,7 +119,7 @@ export class FsObjectStore implements ObjectStore {
     const start = folder === '' ? this.root : path.resolve(this.root, ...folder.split('/'));
     const keys: string[] = [];
     const walk = async (dir: string, keyPrefix: string): Promise<void> => {
-      let entries;
+      let entries: Dirent[];
       try {
         entries = await readdir(dir, { withFileTypes: true });
       } catch (error) {
@@ -157,7 +157,7 @@ export class FsObjectStore implements ObjectStore {
     let removed = 0;
     const now = Date.now();
     const walk = async (dir: string): Promise<void> => {
-      let entries;
+      let entries: Dirent[];
       try {
         entries = await readdir(dir, { withFileTypes: true });
       } catch (error) {
@@ -182,7 +182,7 @@ export class FsObjectStore implements ObjectStore {
 
   private async writeAtomically(file: string, body: Buffer): Promise<void> {
     const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
-    let handle;
+    let handle: FileHandle | undefined;
     try {
       handle = await open(temp, 'wx', 0o644);
       await handle.writeFile(body);

@@ -5,8 +5,8 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
-  readFileSync,
   readdirSync,
+  readFileSync,
   renameSync,
   unlinkSync,
   writeFileSync,
@@ -16,14 +16,14 @@ import path from 'node:path';
 import { InvalidInputError, PipelineError } from '../errors';
 import { log } from '../log';
 import {
-  DLQ_SUFFIX,
-  MAX_RECEIVE_COUNT_REASON,
-  QUEUE_NAME_PATTERN,
-  deadLetterQueueName,
   type DeadLetter,
   type DeadLetterAdmin,
+  DLQ_SUFFIX,
+  deadLetterQueueName,
+  MAX_RECEIVE_COUNT_REASON,
+  QUEUE_NAME_PATTERN,
 } from './DeadLetters';
-import type { Queue, ReceiveOptions, ReceivedMessage } from './Queue';
+import type { Queue, ReceivedMessage, ReceiveOptions } from './Queue';
 
 /**
  * The embedded default's queue, in process, with the SQS semantics the stages rely on:
@@ -90,7 +90,10 @@ class Journal {
   private fd: number;
   private records = 0;
 
-  constructor(private readonly file: string, live: Iterable<StoredMessage>) {
+  constructor(
+    private readonly file: string,
+    live: Iterable<StoredMessage>,
+  ) {
     this.fd = this.rewrite(live);
   }
 

@@ -1,12 +1,12 @@
 import {
   CreateBucketCommand,
+  type CreateBucketCommandInput,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
-  type CreateBucketCommandInput,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ConfigError, InvalidInputError, ObjectNotFoundError } from '../errors';
@@ -144,9 +144,7 @@ export class S3ObjectStore implements ObjectStore {
   async presignGet(key: string, expiresInSeconds: number): Promise<string | undefined> {
     assertSafeKey(key);
     if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > MAX_PRESIGN_SECONDS) {
-      throw new InvalidInputError(
-        `expiresInSeconds: expected a whole number from 1 to ${MAX_PRESIGN_SECONDS}, got ${expiresInSeconds}`,
-      );
+      throw new InvalidInputError(`expiresInSeconds: expected a whole number from 1 to ${MAX_PRESIGN_SECONDS}, got ${expiresInSeconds}`);
     }
     return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });
   }

@@ -4,23 +4,17 @@ import {
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
+  type Message,
   ReceiveMessageCommand,
-  SQSClient,
   SendMessageCommand,
   SetQueueAttributesCommand,
-  type Message,
+  SQSClient,
 } from '@aws-sdk/client-sqs';
 import { ConfigError, InvalidInputError } from '../errors';
 import { log } from '../log';
 import { awsErrorName, classifyAwsError } from './awsErrors';
-import {
-  MAX_RECEIVE_COUNT_REASON,
-  QUEUE_NAME_PATTERN,
-  deadLetterQueueName,
-  type DeadLetter,
-  type DeadLetterAdmin,
-} from './DeadLetters';
-import type { Queue, ReceiveOptions, ReceivedMessage } from './Queue';
+import { type DeadLetter, type DeadLetterAdmin, deadLetterQueueName, MAX_RECEIVE_COUNT_REASON, QUEUE_NAME_PATTERN } from './DeadLetters';
+import type { Queue, ReceivedMessage, ReceiveOptions } from './Queue';
 
 /**
  * The Queue on SQS or ElasticMQ (AWS SDK v3, JSON protocol). Queue URLs are looked up by name once
@@ -82,9 +76,7 @@ export class SqsQueue implements Queue, DeadLetterAdmin {
           MaxNumberOfMessages: options.maxMessages ?? 1,
           // SQS counts whole seconds.
           WaitTimeSeconds: Math.ceil(options.waitTimeSeconds ?? 0),
-          ...(options.visibilityTimeoutSeconds !== undefined
-            ? { VisibilityTimeout: Math.ceil(options.visibilityTimeoutSeconds) }
-            : {}),
+          ...(options.visibilityTimeoutSeconds !== undefined ? { VisibilityTimeout: Math.ceil(options.visibilityTimeoutSeconds) } : {}),
           MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
         }),
       ),
@@ -211,12 +203,12 @@ export class SqsQueue implements Queue, DeadLetterAdmin {
     checkQueueName(queueName);
     let url = this.urls.get(queueName);
     if (!url) {
-      url = this.call(`GetQueueUrl ${queueName}`, queueName, () =>
-        this.client.send(new GetQueueUrlCommand({ QueueName: queueName })),
-      ).then((out) => {
-        if (!out.QueueUrl) throw new ConfigError(`GetQueueUrl ${queueName}: the response had no QueueUrl`);
-        return out.QueueUrl;
-      });
+      url = this.call(`GetQueueUrl ${queueName}`, queueName, () => this.client.send(new GetQueueUrlCommand({ QueueName: queueName }))).then(
+        (out) => {
+          if (!out.QueueUrl) throw new ConfigError(`GetQueueUrl ${queueName}: the response had no QueueUrl`);
+          return out.QueueUrl;
+        },
+      );
       url.catch(() => this.urls.delete(queueName)); // never cache a failure
       this.urls.set(queueName, url);
     }

@@ -30,7 +30,14 @@ const THROTTLING = new Set([
   'KMSThrottlingException',
 ]);
 
-const SERVER = new Set(['InternalError', 'InternalFailure', 'ServiceUnavailable', 'ServiceUnavailableException', 'RequestTimeout', 'RequestTimeoutException']);
+const SERVER = new Set([
+  'InternalError',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
 
 const NETWORK = new Set([
   'ECONNREFUSED',

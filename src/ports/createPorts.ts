@@ -55,7 +55,7 @@ export function createPorts(config: Config, options: CreatePortsOptions = {}): P
     const memory = new MemoryQueue({
       maxReceiveCount: config.maxReceiveCount,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
-      ...(options.persistQueues ?? true ? { dir: path.join(config.dataDir, 'queues') } : {}),
+      ...((options.persistQueues ?? true) ? { dir: path.join(config.dataDir, 'queues') } : {}),
     });
     queue = memory;
     close = () => memory.close();

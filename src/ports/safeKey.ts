@@ -12,7 +12,10 @@ import { InvalidInputError } from '../errors';
  * are safe keys.
  */
 export class UnsafeKeyError extends InvalidInputError {
-  constructor(readonly key: unknown, reason: string) {
+  constructor(
+    readonly key: unknown,
+    reason: string,
+  ) {
     super(`unsafe object key ${describe(key)}: ${reason}`);
     this.name = 'UnsafeKeyError';
   }

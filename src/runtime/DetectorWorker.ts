@@ -47,7 +47,9 @@ export class DetectorWorker {
 
   /** Starts the worker and loads the model now, so the first photo does not wait for them. */
   async warmUp(): Promise<void> {
-    const blank = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#808080' } }).jpeg().toBuffer();
+    const blank = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#808080' } })
+      .jpeg()
+      .toBuffer();
     await this.detect(blank);
   }
 
@@ -64,10 +66,10 @@ export class DetectorWorker {
     const fromSource = import.meta.url.endsWith('.ts');
     const url = new URL(fromSource ? './detectWorker.ts' : './detectWorker.js', import.meta.url);
     const worker = fromSource
-      ? new Worker(
-          `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); })`,
-          { eval: true, workerData: this.options },
-        )
+      ? new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); })`, {
+          eval: true,
+          workerData: this.options,
+        })
       : new Worker(url, { workerData: this.options });
     worker.on('message', (reply: DetectReply) => {
       const p = this.pending.get(reply.id);

@@ -14,7 +14,7 @@ import { toSqsEvent } from './sqsEvent';
 export interface ConsumerOptions {
   queue: Queue;
   queueName: string;
-  invoke: (event: SQSEvent) => Promise<SQSBatchResponse | void>;
+  invoke: (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
   log: Logger;
   batchSize?: number;
   waitTimeSeconds?: number;
@@ -71,9 +71,7 @@ export class QueueConsumer {
           log.error('handler failed the whole batch', { queue: queueName, error, messages: messages.length });
           failed = new Set(messages.map((m) => m.messageId));
         }
-        await Promise.all(
-          messages.filter((m) => !failed.has(m.messageId)).map((m) => queue.delete(queueName, m.receiptHandle)),
-        );
+        await Promise.all(messages.filter((m) => !failed.has(m.messageId)).map((m) => queue.delete(queueName, m.receiptHandle)));
         this.handled += messages.length - failed.size;
       } catch (error) {
         // The queue itself is unreachable: wait and try again, a little longer each time.

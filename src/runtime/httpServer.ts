@@ -1,7 +1,7 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Logger } from '../log';
 import { localContext } from './sqsEvent';
 
@@ -66,14 +66,22 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, optio
   const candidates = options.routes.filter((r) => r.pattern.test(url.pathname));
   const route = candidates.find((r) => r.method === method);
   if (!route) {
-    if (candidates.length) return reply(res, 405, { error: { code: 'method_not_allowed', message: `expected ${candidates.map((r) => r.method).join(' or ')} on ${url.pathname}, got ${method}` } });
+    if (candidates.length)
+      return reply(res, 405, {
+        error: {
+          code: 'method_not_allowed',
+          message: `expected ${candidates.map((r) => r.method).join(' or ')} on ${url.pathname}, got ${method}`,
+        },
+      });
     return reply(res, 404, { error: { code: 'not_found', message: `no route for ${method} ${url.pathname}` } });
   }
 
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > options.maxBodyBytes) {
     req.resume();
-    return reply(res, 413, { error: { code: 'too_large', message: `expected an upload of at most ${options.maxBodyBytes} bytes, got ${declared}` } });
+    return reply(res, 413, {
+      error: { code: 'too_large', message: `expected an upload of at most ${options.maxBodyBytes} bytes, got ${declared}` },
+    });
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -115,7 +123,13 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, optio
       apiId: 'local',
       domainName: headers.host ?? 'localhost',
       domainPrefix: 'local',
-      http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method,
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: req.socket.remoteAddress ?? '',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId,
       routeKey: `${method} ${route.name}`,
       stage: '$default',

@@ -1,18 +1,18 @@
-import type { Config } from '../config';
-import { createRuntimeDeps, detectOptionsFor, setRuntimeDeps, type RuntimeDeps } from '../lambda/runtimeDeps';
-import { DetectorWorker } from './DetectorWorker';
-import { StatusWatcher } from '../status/StatusWatcher';
-import { detectStage } from '../stages/detectStage';
-import { grayscaleStage } from '../stages/grayscaleStage';
-import { resizeStage } from '../stages/resizeStage';
-import { tagStage } from '../stages/tagStage';
 import { handler as detectHandler } from '../../functions/detect/handler';
 import { handler as grayscaleHandler } from '../../functions/grayscale/handler';
 import { handler as resizeHandler } from '../../functions/resize/handler';
 import { handler as tagHandler } from '../../functions/tag/handler';
 import { handler as uploadHandler } from '../../functions/upload/handler';
+import type { Config } from '../config';
+import { createRuntimeDeps, detectOptionsFor, type RuntimeDeps, setRuntimeDeps } from '../lambda/runtimeDeps';
 import { FsObjectStore } from '../ports/FsObjectStore';
-import { startHttpServer, type Route } from './httpServer';
+import { detectStage } from '../stages/detectStage';
+import { grayscaleStage } from '../stages/grayscaleStage';
+import { resizeStage } from '../stages/resizeStage';
+import { tagStage } from '../stages/tagStage';
+import type { StatusWatcher } from '../status/StatusWatcher';
+import { DetectorWorker } from './DetectorWorker';
+import { type Route, startHttpServer } from './httpServer';
 import { QueueConsumer } from './QueueConsumer';
 import { localContext } from './sqsEvent';
 

@@ -1,5 +1,5 @@
 import type { ObjectStore } from '../ports/ObjectStore';
-import { readStageStatuses, statusKey, STAGES, type StageName, type StageStatus } from '../status/stageStatus';
+import { readStageStatuses, STAGES, type StageName, type StageStatus, statusKey } from '../status/stageStatus';
 
 export interface ImageOutcome {
   status: 'done' | 'failed' | 'timeout';

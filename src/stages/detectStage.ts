@@ -1,4 +1,4 @@
-import { DetectMessageSchema, type DetectMessage, type Detection, type TagMessage } from '../contracts';
+import { type Detection, type DetectMessage, DetectMessageSchema, type TagMessage } from '../contracts';
 import { inspectImage } from '../image/openImage';
 import type { Stage } from './Stage';
 

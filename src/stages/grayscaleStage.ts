@@ -1,4 +1,4 @@
-import { GrayscaleMessageSchema, type DetectMessage, type GrayscaleMessage } from '../contracts';
+import { type DetectMessage, type GrayscaleMessage, GrayscaleMessageSchema } from '../contracts';
 import { grayscaleImage } from '../image/grayscaleImage';
 import { imageKey } from '../keys';
 import type { Stage } from './Stage';

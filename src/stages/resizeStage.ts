@@ -1,4 +1,4 @@
-import { ResizeMessageSchema, type GrayscaleMessage, type ResizeMessage } from '../contracts';
+import { type GrayscaleMessage, type ResizeMessage, ResizeMessageSchema } from '../contracts';
 import { resizeImage } from '../image/resizeImage';
 import { imageKey } from '../keys';
 import type { Stage } from './Stage';

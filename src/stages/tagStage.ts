@@ -1,4 +1,4 @@
-import { TagMessageSchema, type TagMessage } from '../contracts';
+import { type TagMessage, TagMessageSchema } from '../contracts';
 import { drawDetections } from '../draw/drawDetections';
 import { imageKey } from '../keys';
 import type { Stage } from './Stage';

@@ -1,6 +1,6 @@
 import type { ObjectStore } from '../ports/ObjectStore';
-import { settledOutcome, type ImageOutcome } from '../runtime/waitForImage';
-import { StageStatusSchema, type StageName, type StageStatus } from './stageStatus';
+import { type ImageOutcome, settledOutcome } from '../runtime/waitForImage';
+import { type StageName, type StageStatus, StageStatusSchema } from './stageStatus';
 
 const STATUS_KEY = /^status\/([^/]+)\/([a-z]+)\.json$/;
 

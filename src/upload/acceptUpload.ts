@@ -2,7 +2,7 @@ import type { Config } from '../config';
 import type { ResizeMessage } from '../contracts';
 import { ImageTooLargeError, UnsupportedImageError } from '../errors';
 import { HttpError } from '../http/HttpError';
-import { inspectImage } from '../image/openImage';
+import { type ImageInfo, inspectImage } from '../image/openImage';
 import { newImageId } from '../imageId';
 import { imageKey } from '../keys';
 import type { Logger } from '../log';
@@ -32,7 +32,7 @@ export async function acceptUpload(
 ): Promise<AcceptedUpload> {
   const started = new Date();
   const t0 = performance.now();
-  let info;
+  let info: ImageInfo;
   try {
     info = await inspectImage(bytes, deps.config.limits);
   } catch (error) {

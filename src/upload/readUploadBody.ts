@@ -1,5 +1,5 @@
-import busboy from 'busboy';
 import { Readable } from 'node:stream';
+import busboy from 'busboy';
 import { HttpError } from '../http/HttpError';
 
 /**
@@ -21,11 +21,7 @@ export interface UploadedFile {
 export const IMAGE_FIELD = 'image';
 
 export function tooLarge(limit: number, got?: number): HttpError {
-  return new HttpError(
-    413,
-    'too_large',
-    `expected an upload of at most ${limit} bytes, got ${got === undefined ? 'more' : got}`,
-  );
+  return new HttpError(413, 'too_large', `expected an upload of at most ${limit} bytes, got ${got === undefined ? 'more' : got}`);
 }
 
 export async function readUploadBody(req: UploadRequest, maxBytes: number): Promise<UploadedFile> {
@@ -71,17 +67,23 @@ function readMultipart(req: UploadRequest, contentType: string, maxBytes: number
         else files.push({ bytes: Buffer.concat(chunks, size), filename: info.filename, declaredType: info.mimeType });
       });
     });
-    parser.on('filesLimit', () => fail(new HttpError(400, 'several_files', `expected one file in field "${IMAGE_FIELD}", got more than 2 files`)));
-    parser.on('error', (cause: Error) => fail(new HttpError(400, 'bad_multipart', `malformed multipart body: ${cause.message}`, { cause })));
+    parser.on('filesLimit', () =>
+      fail(new HttpError(400, 'several_files', `expected one file in field "${IMAGE_FIELD}", got more than 2 files`)),
+    );
+    parser.on('error', (cause: Error) =>
+      fail(new HttpError(400, 'bad_multipart', `malformed multipart body: ${cause.message}`, { cause })),
+    );
     parser.on('close', () => {
       if (failed) return reject(failed);
-      if (files.length > 1) return reject(new HttpError(400, 'several_files', `expected one file in field "${IMAGE_FIELD}", got ${files.length} files`));
+      if (files.length > 1)
+        return reject(new HttpError(400, 'several_files', `expected one file in field "${IMAGE_FIELD}", got ${files.length} files`));
       const file = files[0];
       if (!file) {
         const got = otherFields.length ? `file field(s) ${otherFields.map((f) => JSON.stringify(f)).join(', ')}` : 'no file';
         return reject(new HttpError(400, 'missing_field', `expected a file in multipart field "${IMAGE_FIELD}", got ${got}`));
       }
-      if (file.bytes.length === 0) return reject(new HttpError(400, 'empty_body', `expected image bytes in field "${IMAGE_FIELD}", got an empty file`));
+      if (file.bytes.length === 0)
+        return reject(new HttpError(400, 'empty_body', `expected image bytes in field "${IMAGE_FIELD}", got an empty file`));
       resolve(file);
     });
     Readable.from([req.body]).pipe(parser);

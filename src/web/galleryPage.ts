@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
  * path too. The script and style are inline and allowed by their hashes in the CSP, nothing else.
  */
 
-const STYLE = String.raw`
+const STYLE = `
 :root { color-scheme: light dark; --fg: #1b1b1b; --muted: #5d5d5d; --bg: #fff; --panel: #f4f5f7; --line: #d5d8dd;
   --accent: #0b57d0; --ok: #146c2e; --warn: #8a5300; --bad: #b3261e; }
 @media (prefers-color-scheme: dark) { :root { --fg: #eaeaea; --muted: #b0b0b0; --bg: #151618; --panel: #202226; --line: #3a3d43;
@@ -69,7 +69,7 @@ figcaption { font-size: .85rem; color: var(--muted); margin-top: .25rem; }
 .detections li { font-size: .9rem; padding: .1rem .55rem; border-radius: 999px; background: var(--panel); border: 1px solid var(--line); }
 `;
 
-const SCRIPT = String.raw`
+const SCRIPT = `
 "use strict";
 (function () {
   var STAGES = ["upload", "resize", "grayscale", "detect", "tag"];
@@ -292,7 +292,7 @@ const SCRIPT = String.raw`
 })();
 `;
 
-const BODY = String.raw`
+const BODY = `
 <main>
   <h1>Image pipeline</h1>
   <p class="lead">Each photo is stored, resized, turned grayscale, searched for objects and tagged with labelled boxes.</p>

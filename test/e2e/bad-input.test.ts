@@ -13,8 +13,8 @@ import { imageKey } from '../../src/keys';
 import type { DeadLetterAdmin } from '../../src/ports/DeadLetters';
 import type { Queue } from '../../src/ports/Queue';
 import { apiRoutes } from '../../src/runtime/apiRoutes';
-import { startEmbedded, type EmbeddedPipeline } from '../../src/runtime/startEmbedded';
-import { waitForImage, type ImageOutcome } from '../../src/runtime/waitForImage';
+import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
+import { type ImageOutcome, waitForImage } from '../../src/runtime/waitForImage';
 import { multipartBody } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 import { pngBomb, realPngBomb } from '../helpers/hostileImages';
@@ -33,7 +33,14 @@ const labels = (ds: Detection[] | undefined) => (ds ?? []).map((d) => d.label).s
 
 interface UploadReply {
   status: number;
-  body: { image_id?: string; format?: string; width?: number; height?: number; original_path?: string; error?: { code: string; message: string } };
+  body: {
+    image_id?: string;
+    format?: string;
+    width?: number;
+    height?: number;
+    original_path?: string;
+    error?: { code: string; message: string };
+  };
 }
 
 describe('bad input on the embedded default, over HTTP', () => {
@@ -43,13 +50,21 @@ describe('bad input on the embedded default, over HTTP', () => {
   let dogDetections: Detection[] = [];
 
   async function post(body: Buffer | FormData, headers: Record<string, string> = {}): Promise<UploadReply> {
-    const res = await fetch(`${pipeline.url}/upload`, { method: 'POST', body: body instanceof FormData ? body : new Uint8Array(body), headers });
+    const res = await fetch(`${pipeline.url}/upload`, {
+      method: 'POST',
+      body: body instanceof FormData ? body : new Uint8Array(body),
+      headers,
+    });
     return { status: res.status, body: (await res.json()) as UploadReply['body'] };
   }
 
   function form(bytes: Buffer, options: { field?: string; filename?: string; type?: string } = {}): FormData {
     const f = new FormData();
-    f.append(options.field ?? 'image', new Blob([new Uint8Array(bytes)], { type: options.type ?? 'image/jpeg' }), options.filename ?? 'photo.jpg');
+    f.append(
+      options.field ?? 'image',
+      new Blob([new Uint8Array(bytes)], { type: options.type ?? 'image/jpeg' }),
+      options.filename ?? 'photo.jpg',
+    );
     return f;
   }
 
@@ -64,7 +79,10 @@ describe('bad input on the embedded default, over HTTP', () => {
     return waitForImage(pipeline.deps.store, imageId, { timeoutMs: 60_000, pollMs: 50 });
   }
 
-  async function acceptedAndTagged(bytes: Buffer, filename = 'photo.jpg'): Promise<{ id: string; reply: UploadReply; outcome: ImageOutcome; tagged: Metadata }> {
+  async function acceptedAndTagged(
+    bytes: Buffer,
+    filename = 'photo.jpg',
+  ): Promise<{ id: string; reply: UploadReply; outcome: ImageOutcome; tagged: Metadata }> {
     const reply = await post(form(bytes, { filename }));
     assert.equal(reply.status, 202, JSON.stringify(reply.body));
     const id = reply.body.image_id!;
@@ -112,7 +130,12 @@ describe('bad input on the embedded default, over HTTP', () => {
   it('refuses an empty body: multipart and raw', async () => {
     await neighbour();
     refused(await post(form(Buffer.alloc(0))), 400, 'empty_body', 'expected image bytes in field "image", got an empty file');
-    refused(await post(Buffer.alloc(0), { 'content-type': 'image/jpeg' }), 400, 'empty_body', 'expected image bytes in the body, got an empty body');
+    refused(
+      await post(Buffer.alloc(0), { 'content-type': 'image/jpeg' }),
+      400,
+      'empty_body',
+      'expected image bytes in the body, got an empty body',
+    );
   });
 
   it('refuses non-image bytes sent as image/jpeg', async () => {
@@ -138,7 +161,10 @@ describe('bad input on the embedded default, over HTTP', () => {
     assert.equal(dead.filter((d) => d.body.includes(id)).length, 1);
     assert.equal(dead.find((d) => d.body.includes(id))?.reason, outcome.error);
     // The status API tells the user why.
-    const status = (await (await fetch(`${pipeline.url}/images/${id}`)).json()) as { state: string; error?: { stage: string; reason: string } };
+    const status = (await (await fetch(`${pipeline.url}/images/${id}`)).json()) as {
+      state: string;
+      error?: { stage: string; reason: string };
+    };
     assert.equal(status.state, 'failed');
     assert.deepEqual(status.error, { stage: 'resize', reason: outcome.error });
   });
@@ -151,7 +177,12 @@ describe('bad input on the embedded default, over HTTP', () => {
     // Over the file limit but within the body headroom: busboy's file limit catches it.
     const padded = Buffer.concat([readFixture('dog.jpg'), Buffer.alloc(MAX_UPLOAD_BYTES + 10_000 - readFixture('dog.jpg').length)]);
     refused(await post(form(padded)), 413, 'too_large', `expected an upload of at most ${MAX_UPLOAD_BYTES} bytes, got more`);
-    refused(await post(padded, { 'content-type': 'image/jpeg' }), 413, 'too_large', `expected an upload of at most ${MAX_UPLOAD_BYTES} bytes, got ${padded.length}`);
+    refused(
+      await post(padded, { 'content-type': 'image/jpeg' }),
+      413,
+      'too_large',
+      `expected an upload of at most ${MAX_UPLOAD_BYTES} bytes, got ${padded.length}`,
+    );
   });
 
   it('refuses decompression bombs at the header: a claimed 30000x30000 PNG and a real deflate-of-zeros one', async () => {
@@ -191,7 +222,9 @@ describe('bad input on the embedded default, over HTTP', () => {
     const { tagged, outcome } = await acceptedAndTagged(grey);
     assert.deepEqual([tagged.width, tagged.height], [768, 576]);
     assert.ok((outcome.stages.detect?.detections ?? []).length > 0);
-    const g = await sharp((await pipeline.deps.store.get(imageKey('grayscale', outcome.stages.tag!.output_key!.slice(7, -4)))).body).metadata();
+    const g = await sharp(
+      (await pipeline.deps.store.get(imageKey('grayscale', outcome.stages.tag!.output_key!.slice(7, -4)))).body,
+    ).metadata();
     assert.equal(g.format, 'jpeg');
   });
 
@@ -206,7 +239,10 @@ describe('bad input on the embedded default, over HTTP', () => {
     assert.deepEqual([tagged.width, tagged.height], [768, 576], 'tagged is upright');
     assert.equal(tagged.orientation ?? 1, 1, 'no orientation left to apply twice');
     const got = outcome.stages.detect?.detections ?? [];
-    assert.deepEqual(got.map((d) => d.label), dogDetections.map((d) => d.label));
+    assert.deepEqual(
+      got.map((d) => d.label),
+      dogDetections.map((d) => d.label),
+    );
     got.forEach((d, i) => {
       const e = dogDetections[i]!;
       for (const k of ['x', 'y', 'width', 'height'] as const) {
@@ -220,10 +256,14 @@ describe('bad input on the embedded default, over HTTP', () => {
 
   it('tags a 1x1 image and a 12000x8 strip', async () => {
     await neighbour();
-    const one = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } }).jpeg().toBuffer();
+    const one = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } })
+      .jpeg()
+      .toBuffer();
     const a = await acceptedAndTagged(one);
     assert.deepEqual([a.tagged.width, a.tagged.height], [1, 1]);
-    const strip = await sharp({ create: { width: 12_000, height: 8, channels: 3, background: '#336699' } }).jpeg().toBuffer();
+    const strip = await sharp({ create: { width: 12_000, height: 8, channels: 3, background: '#336699' } })
+      .jpeg()
+      .toBuffer();
     const b = await acceptedAndTagged(strip);
     assert.deepEqual([b.tagged.width, b.tagged.height], [12_000, 8]);
     const resized = await sharp((await pipeline.deps.store.get(b.outcome.stages.resize!.output_key!)).body).metadata();
@@ -234,7 +274,10 @@ describe('bad input on the embedded default, over HTTP', () => {
     await neighbour();
     const png = await sharp(readFixture('dog.jpg')).png().toBuffer();
     const webp = await sharp(readFixture('dog.jpg')).webp().toBuffer();
-    for (const [bytes, format, ext] of [[png, 'png', 'png'], [webp, 'webp', 'webp']] as const) {
+    for (const [bytes, format, ext] of [
+      [png, 'png', 'png'],
+      [webp, 'webp', 'webp'],
+    ] as const) {
       const { reply, tagged, outcome } = await acceptedAndTagged(bytes, 'photo.jpg');
       assert.equal(reply.body.format, format);
       assert.equal(reply.body.original_path, imageKey('original', reply.body.image_id!, ext));
@@ -245,12 +288,19 @@ describe('bad input on the embedded default, over HTTP', () => {
 
   it('tags the first frame of an animated GIF', async () => {
     await neighbour();
-    const frame = (background: string) => sharp({ create: { width: 64, height: 48, channels: 3, background } }).png().toBuffer();
-    const gif = await sharp([await frame('#ff0000'), await frame('#00ff00'), await frame('#0000ff')], { join: { animated: true } }).gif().toBuffer();
+    const frame = (background: string) =>
+      sharp({ create: { width: 64, height: 48, channels: 3, background } })
+        .png()
+        .toBuffer();
+    const gif = await sharp([await frame('#ff0000'), await frame('#00ff00'), await frame('#0000ff')], { join: { animated: true } })
+      .gif()
+      .toBuffer();
     assert.equal((await sharp(gif).metadata()).pages, 3);
     const { tagged, id } = await acceptedAndTagged(gif, 'anim.jpg');
     assert.deepEqual([tagged.width, tagged.height, tagged.pages ?? 1], [64, 48, 1]);
-    const { data } = await sharp((await pipeline.deps.store.get(imageKey('tagged', id))).body).raw().toBuffer({ resolveWithObject: true });
+    const { data } = await sharp((await pipeline.deps.store.get(imageKey('tagged', id))).body)
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     assert.ok(data[0]! > 200 && data[1]! < 60, 'first frame (red)');
   });
 
@@ -258,18 +308,43 @@ describe('bad input on the embedded default, over HTTP', () => {
     await neighbour();
     const dog = readFixture('dog.jpg');
     const onlyText = multipartBody([{ name: 'caption', data: 'a dog' }]);
-    refused(await post(onlyText.body, { 'content-type': onlyText.contentType }), 400, 'missing_field', 'expected a file in multipart field "image", got no file');
-    refused(await post(form(dog, { field: 'photo' })), 400, 'missing_field', 'expected a file in multipart field "image", got file field(s) "photo"');
+    refused(
+      await post(onlyText.body, { 'content-type': onlyText.contentType }),
+      400,
+      'missing_field',
+      'expected a file in multipart field "image", got no file',
+    );
+    refused(
+      await post(form(dog, { field: 'photo' })),
+      400,
+      'missing_field',
+      'expected a file in multipart field "image", got file field(s) "photo"',
+    );
     const two = multipartBody([
       { name: 'image', filename: 'a.jpg', contentType: 'image/jpeg', data: dog },
       { name: 'image', filename: 'b.jpg', contentType: 'image/jpeg', data: dog },
     ]);
-    refused(await post(two.body, { 'content-type': two.contentType }), 400, 'several_files', 'expected one file in field "image", got 2 files');
+    refused(
+      await post(two.body, { 'content-type': two.contentType }),
+      400,
+      'several_files',
+      'expected one file in field "image", got 2 files',
+    );
     const three = multipartBody([1, 2, 3].map((i) => ({ name: 'image', filename: `${i}.jpg`, contentType: 'image/jpeg', data: dog })));
-    refused(await post(three.body, { 'content-type': three.contentType }), 400, 'several_files', 'expected one file in field "image", got more than 2 files');
+    refused(
+      await post(three.body, { 'content-type': three.contentType }),
+      400,
+      'several_files',
+      'expected one file in field "image", got more than 2 files',
+    );
     const noBoundary = await post(Buffer.from('x'), { 'content-type': 'multipart/form-data' });
     refused(noBoundary, 400, 'bad_multipart', /^expected a multipart body with a boundary: /);
-    refused(await post(Buffer.from('{}'), { 'content-type': 'application/json' }), 415, 'unsupported_content_type', 'expected multipart/form-data with a file field "image", or a body with an image/* content type; got "application/json"');
+    refused(
+      await post(Buffer.from('{}'), { 'content-type': 'application/json' }),
+      415,
+      'unsupported_content_type',
+      'expected multipart/form-data with a file field "image", or a body with an image/* content type; got "application/json"',
+    );
   });
 
   it('refuses a chunked multipart body over the limit while it streams, before the client has sent it all', async () => {
@@ -277,42 +352,52 @@ describe('bad input on the embedded default, over HTTP', () => {
     const total = 8 * 1024 * 1024;
     const chunk = Buffer.alloc(64 * 1024, 0x41);
     const { port } = new URL(pipeline.url!);
-    const result = await new Promise<{ status: number; body: string; sentWhenAnswered: number; stoppedEarly: boolean }>((resolve, reject) => {
-      let sent = 0;
-      let answeredAt = -1;
-      let body = '';
-      let status = 0;
-      let stopped = false;
-      const req = http.request({ host: '127.0.0.1', port, path: '/upload', method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=xyz', 'transfer-encoding': 'chunked' } });
-      req.on('response', (res) => {
-        answeredAt = sent;
-        status = res.statusCode ?? 0;
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve({ status, body, sentWhenAnswered: answeredAt, stoppedEarly: true }));
-      });
-      req.on('error', (e) => {
-        // The server dropping the connection mid-upload is a refusal too, if the answer came first.
-        if (answeredAt >= 0 || stopped) return;
-        reject(e);
-      });
-      req.write('--xyz\r\nContent-Disposition: form-data; name="image"; filename="big.jpg"\r\nContent-Type: image/jpeg\r\n\r\n');
-      const pump = () => {
-        if (answeredAt >= 0 || req.destroyed) return;
-        if (sent >= total) {
-          stopped = true;
-          req.end('\r\n--xyz--\r\n');
-          return;
-        }
-        sent += chunk.length;
-        req.write(chunk);
-        setTimeout(pump, 5);
-      };
-      pump();
-    });
+    const result = await new Promise<{ status: number; body: string; sentWhenAnswered: number; stoppedEarly: boolean }>(
+      (resolve, reject) => {
+        let sent = 0;
+        let answeredAt = -1;
+        let body = '';
+        let status = 0;
+        let stopped = false;
+        const req = http.request({
+          host: '127.0.0.1',
+          port,
+          path: '/upload',
+          method: 'POST',
+          headers: { 'content-type': 'multipart/form-data; boundary=xyz', 'transfer-encoding': 'chunked' },
+        });
+        req.on('response', (res) => {
+          answeredAt = sent;
+          status = res.statusCode ?? 0;
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status, body, sentWhenAnswered: answeredAt, stoppedEarly: true }));
+        });
+        req.on('error', (e) => {
+          // The server dropping the connection mid-upload is a refusal too, if the answer came first.
+          if (answeredAt >= 0 || stopped) return;
+          reject(e);
+        });
+        req.write('--xyz\r\nContent-Disposition: form-data; name="image"; filename="big.jpg"\r\nContent-Type: image/jpeg\r\n\r\n');
+        const pump = () => {
+          if (answeredAt >= 0 || req.destroyed) return;
+          if (sent >= total) {
+            stopped = true;
+            req.end('\r\n--xyz--\r\n');
+            return;
+          }
+          sent += chunk.length;
+          req.write(chunk);
+          setTimeout(pump, 5);
+        };
+        pump();
+      },
+    );
     assert.equal(result.status, 413, result.body);
     assert.ok(result.sentWhenAnswered < total, `answered after ${result.sentWhenAnswered} of ${total} bytes`);
     assert.ok(result.sentWhenAnswered <= MAX_BODY_BYTES + 512 * 1024, `answered after ${result.sentWhenAnswered} bytes`);
-    assert.deepEqual(JSON.parse(result.body), { error: { code: 'too_large', message: `expected an upload of at most ${MAX_BODY_BYTES} bytes, got more` } });
+    assert.deepEqual(JSON.parse(result.body), {
+      error: { code: 'too_large', message: `expected an upload of at most ${MAX_BODY_BYTES} bytes, got more` },
+    });
   });
 
   it('dead-letters malformed and hostile queue messages at once with a reason; neighbours pass', async () => {
@@ -322,23 +407,43 @@ describe('bad input on the embedded default, over HTTP', () => {
     const ghost = newImageId();
     const cases: Array<{ queue: string; body: string; reason: string }> = [
       { queue: resizeQueue, body: 'not json {', reason: 'InvalidMessageError: resize message: body is not JSON (got "not json {")' },
-      { queue: resizeQueue, body: JSON.stringify({ v: 2, image_id: ghost, original_path: imageKey('original', ghost) }), reason: 'InvalidMessageError: resize message: unknown message version 2, expected 1' },
+      {
+        queue: resizeQueue,
+        body: JSON.stringify({ v: 2, image_id: ghost, original_path: imageKey('original', ghost) }),
+        reason: 'InvalidMessageError: resize message: unknown message version 2, expected 1',
+      },
       {
         queue: resizeQueue,
         body: JSON.stringify({ v: 1, image_id: '../../etc/passwd', original_path: 'original/../../etc/passwd.jpg' }),
-        reason: 'InvalidMessageError: resize message: image_id: expected a server-generated image id (UUIDv7); original_path: expected an image key like original/<image_id>.jpg',
+        reason:
+          'InvalidMessageError: resize message: image_id: expected a server-generated image id (UUIDv7); original_path: expected an image key like original/<image_id>.jpg',
       },
-      { queue: resizeQueue, body: JSON.stringify([1, 2]), reason: 'InvalidMessageError: resize message: (root): Invalid input: expected object, received array' },
+      {
+        queue: resizeQueue,
+        body: JSON.stringify([1, 2]),
+        reason: 'InvalidMessageError: resize message: (root): Invalid input: expected object, received array',
+      },
       {
         queue: resizeQueue,
         body: JSON.stringify({ v: 1, image_id: ghost, original_path: imageKey('original', ghost), extra: '../x' }),
         reason: 'InvalidMessageError: resize message: (root): Unrecognized key: "extra"',
       },
       // Well-formed, but the object is not there: a terminal failure, not a retry loop.
-      { queue: resizeQueue, body: JSON.stringify({ v: 1, image_id: ghost, original_path: imageKey('original', ghost) }), reason: `ObjectNotFoundError: object not found: ${imageKey('original', ghost)}` },
+      {
+        queue: resizeQueue,
+        body: JSON.stringify({ v: 1, image_id: ghost, original_path: imageKey('original', ghost) }),
+        reason: `ObjectNotFoundError: object not found: ${imageKey('original', ghost)}`,
+      },
       {
         queue: tagQueue,
-        body: JSON.stringify({ v: 1, image_id: ghost, original_path: `original/${ghost}.jpg/../../../x.jpg`, origin_h: 1, origin_w: 1, detections: [] }),
+        body: JSON.stringify({
+          v: 1,
+          image_id: ghost,
+          original_path: `original/${ghost}.jpg/../../../x.jpg`,
+          origin_h: 1,
+          origin_w: 1,
+          detections: [],
+        }),
         reason: 'InvalidMessageError: tag message: original_path: expected an image key like original/<image_id>.jpg',
       },
     ];
@@ -348,7 +453,10 @@ describe('bad input on the embedded default, over HTTP', () => {
     await neighbour();
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const dead = [...(await queue.listDeadLetters(resizeQueue)).slice(before.get(resizeQueue)), ...(await queue.listDeadLetters(tagQueue)).slice(before.get(tagQueue))];
+      const dead = [
+        ...(await queue.listDeadLetters(resizeQueue)).slice(before.get(resizeQueue)),
+        ...(await queue.listDeadLetters(tagQueue)).slice(before.get(tagQueue)),
+      ];
       if (dead.length >= cases.length || Date.now() > deadline) {
         for (const c of cases) {
           const letter = dead.find((d) => d.body === c.body);
@@ -362,7 +470,15 @@ describe('bad input on the embedded default, over HTTP', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     // Nothing was written outside the server's own keys: every key is <folder>/<UUIDv7>...
-    for (const key of await pipeline.deps.store.list('')) assert.match(key, /^(original|resized|grayscale|tagged|status)\/[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}[./]/, key);
-    await assert.rejects(pipeline.deps.store.get('original/../../etc/passwd'), { name: 'UnsafeKeyError', message: 'unsafe object key "original/../../etc/passwd": ".." segments are not allowed' });
+    for (const key of await pipeline.deps.store.list(''))
+      assert.match(
+        key,
+        /^(original|resized|grayscale|tagged|status)\/[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}[./]/,
+        key,
+      );
+    await assert.rejects(pipeline.deps.store.get('original/../../etc/passwd'), {
+      name: 'UnsafeKeyError',
+      message: 'unsafe object key "original/../../etc/passwd": ".." segments are not allowed',
+    });
   });
 });

@@ -3,11 +3,11 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { ensureModel } from '../../models/ensure-model';
 import { loadConfig } from '../../src/config';
 import { apiRoutes } from '../../src/runtime/apiRoutes';
-import { startEmbedded, type EmbeddedPipeline } from '../../src/runtime/startEmbedded';
+import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
 import { FIXTURE_IMAGES_DIR, REPO_ROOT } from '../helpers/fixtures';
 
 /**
@@ -85,6 +85,7 @@ describe('gallery in a browser', { skip: existsSync(CHROMIUM) ? false : `no chro
       undefined,
       { timeout: TIMEOUT_MS },
     );
+    // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator, not a DOM node: innerText is the visible text
     const foundIn = async (name: string) => (await jobs.filter({ hasText: name }).locator('.found').innerText()).trim();
     assert.match(await foundIn('dog.jpg'), /^Found: .*\bdog\b/);
     assert.match(await foundIn('horses.jpg'), /^Found: .*\bhorse\b/);
@@ -95,24 +96,41 @@ describe('gallery in a browser', { skip: existsSync(CHROMIUM) ? false : `no chro
     await page.waitForFunction(
       () => {
         const done = [...document.querySelectorAll('#gallery article.photo[data-state="done"]')];
-        return done.length === 2 && done.every((a) => {
-          const imgs = [...a.querySelectorAll('img')];
-          return imgs.length === 4 && imgs.every((img) => img.complete && img.naturalWidth > 0);
-        });
+        return (
+          done.length === 2 &&
+          done.every((a) => {
+            const imgs = [...a.querySelectorAll('img')];
+            return imgs.length === 4 && imgs.every((img) => img.complete && img.naturalWidth > 0);
+          })
+        );
       },
       undefined,
       { timeout: TIMEOUT_MS },
     );
     const detections = await page.locator('#gallery .detections li').allInnerTexts();
-    assert.ok(detections.some((d) => /^dog \d+ %$/.test(d)), detections.join(', '));
-    assert.ok(detections.some((d) => /^horse \d+ %$/.test(d)), detections.join(', '));
+    assert.ok(
+      detections.some((d) => /^dog \d+ %$/.test(d)),
+      detections.join(', '),
+    );
+    assert.ok(
+      detections.some((d) => /^horse \d+ %$/.test(d)),
+      detections.join(', '),
+    );
     const alts = await page.locator('#gallery img').evaluateAll((imgs) => imgs.map((i) => i.getAttribute('alt') ?? ''));
     assert.equal(alts.length, 8);
-    assert.ok(alts.every((a) => a.length > 10), alts.join(' | '));
-    assert.ok(alts.some((a) => /^Tagged copy with boxes around: .*horse/.test(a)), alts.join(' | '));
-    const sizes = await page.locator('#gallery article.photo').first().locator('img').evaluateAll((imgs) =>
-      imgs.map((i) => [(i as HTMLImageElement).naturalWidth, (i as HTMLImageElement).naturalHeight]),
+    assert.ok(
+      alts.every((a) => a.length > 10),
+      alts.join(' | '),
     );
+    assert.ok(
+      alts.some((a) => /^Tagged copy with boxes around: .*horse/.test(a)),
+      alts.join(' | '),
+    );
+    const sizes = await page
+      .locator('#gallery article.photo')
+      .first()
+      .locator('img')
+      .evaluateAll((imgs) => imgs.map((i) => [(i as HTMLImageElement).naturalWidth, (i as HTMLImageElement).naturalHeight]));
     // Original, 25 % resized, grayscale (of the resized), tagged (original size).
     assert.equal(sizes[1]![0], Math.round(sizes[0]![0]! / 4));
     assert.deepEqual(sizes[2], sizes[1]);

@@ -8,7 +8,7 @@ import { ensureModel } from '../../models/ensure-model';
 import { loadConfig } from '../../src/config';
 import { detect } from '../../src/detect';
 import { imageKey } from '../../src/keys';
-import { startEmbedded, type EmbeddedPipeline } from '../../src/runtime/startEmbedded';
+import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
 import { waitForImage } from '../../src/runtime/waitForImage';
 import { fixtureNames, readFixture } from '../helpers/fixtures';
 
@@ -46,7 +46,11 @@ describe('embedded default, end to end over HTTP', () => {
       assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', orig.width, orig.height], name);
       const expected = await detect(readFixture(name), { modelPath });
       const got = outcome.stages.detect?.detections ?? [];
-      assert.deepEqual(got.map((d) => d.label), expected.map((d) => d.label), name);
+      assert.deepEqual(
+        got.map((d) => d.label),
+        expected.map((d) => d.label),
+        name,
+      );
       got.forEach((d, i) => {
         const e = expected[i]!;
         assert.ok(Math.abs(d.score - e.score) < 0.002, `${name} ${d.label} score`);

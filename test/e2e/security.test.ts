@@ -10,7 +10,7 @@ import { createRuntimeDeps } from '../../src/lambda/runtimeDeps';
 import { createLogger } from '../../src/log';
 import { FsObjectStore } from '../../src/ports/FsObjectStore';
 import { apiRoutes } from '../../src/runtime/apiRoutes';
-import { startEmbedded, type EmbeddedPipeline } from '../../src/runtime/startEmbedded';
+import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
 import { readFixture } from '../helpers/fixtures';
 
 /** Security checks over HTTP: the upload API key, server-made ids, no path escapes, no key in logs. */
@@ -33,7 +33,10 @@ describe('security over HTTP (embedded default)', () => {
     for (const [k, v] of Object.entries(extra ?? {})) form.append(k, v);
     form.append('image', new Blob([new Uint8Array(readFixture('dog.jpg'))], { type: 'image/jpeg' }), filename);
     const res = await fetch(`${pipeline.url}/upload`, { method: 'POST', body: form, headers });
-    return { status: res.status, body: (await res.json()) as { image_id?: string; original_path?: string; error?: { code: string; message: string } } };
+    return {
+      status: res.status,
+      body: (await res.json()) as { image_id?: string; original_path?: string; error?: { code: string; message: string } },
+    };
   };
 
   it('refuses uploads without the API key or with a wrong one (401), accepts the right one', async () => {
@@ -72,11 +75,13 @@ describe('security over HTTP (embedded default)', () => {
     for (const raw of ['/images/../../../../etc/passwd', '/images/%2e%2e/%2e%2e/etc/passwd/tagged']) {
       const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
         const { port } = new URL(pipeline.url!);
-        http.get({ host: '127.0.0.1', port, path: raw }, (res) => {
-          let body = '';
-          res.on('data', (c: Buffer) => (body += c.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        }).on('error', reject);
+        http
+          .get({ host: '127.0.0.1', port, path: raw }, (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          })
+          .on('error', reject);
       });
       assert.ok(status === 400 || status === 404, `${raw}: ${status}`);
       assert.doesNotMatch(body, /root:|\/bin\/(ba)?sh/);

@@ -1,14 +1,14 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, type Config } from '../../src/config';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
+import { type Config, loadConfig } from '../../src/config';
+import type { RuntimeDeps } from '../../src/lambda/runtimeDeps';
 import { createLogger, type LogLevel } from '../../src/log';
 import { FsObjectStore } from '../../src/ports/FsObjectStore';
 import { MemoryQueue } from '../../src/ports/MemoryQueue';
-import type { RuntimeDeps } from '../../src/lambda/runtimeDeps';
-import type { DetectFn } from '../../src/stages/Stage';
 import { localContext, toSqsEvent } from '../../src/runtime/sqsEvent';
+import type { DetectFn } from '../../src/stages/Stage';
 
 /** Factories for events, contexts and runtime deps, so each test states only what matters to it. */
 export function lambdaContext(name = 'test'): Context {
@@ -33,7 +33,11 @@ export function multipartBody(parts: Part[], boundary = '----pipeline-test-bound
   const chunks: Buffer[] = [];
   for (const p of parts) {
     const disposition = `form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ''}`;
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n${p.contentType ? `Content-Type: ${p.contentType}\r\n` : ''}\r\n`));
+    chunks.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: ${disposition}\r\n${p.contentType ? `Content-Type: ${p.contentType}\r\n` : ''}\r\n`,
+      ),
+    );
     chunks.push(Buffer.isBuffer(p.data) ? p.data : Buffer.from(p.data));
     chunks.push(Buffer.from('\r\n'));
   }
@@ -41,7 +45,13 @@ export function multipartBody(parts: Part[], boundary = '----pipeline-test-bound
   return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
-export function httpApiEvent(options: { body?: Buffer; contentType?: string; path?: string; method?: string; headers?: Record<string, string> }): APIGatewayProxyEventV2 {
+export function httpApiEvent(options: {
+  body?: Buffer;
+  contentType?: string;
+  path?: string;
+  method?: string;
+  headers?: Record<string, string>;
+}): APIGatewayProxyEventV2 {
   const method = options.method ?? 'POST';
   const p = options.path ?? '/upload';
   return {

@@ -1,12 +1,12 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Repository root, whatever the current directory. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Shared fixtures live beside the repository (../shared/fixtures); FIXTURES_DIR overrides. */
-export const FIXTURES_DIR = process.env.FIXTURES_DIR ?? path.resolve(REPO_ROOT, '../shared/fixtures');
+/** The test fixtures: `images/` and `reference-detections.json`, in the repository; FIXTURES_DIR overrides. */
+export const FIXTURES_DIR = process.env.FIXTURES_DIR ?? path.resolve(REPO_ROOT, 'test/fixtures');
 export const FIXTURE_IMAGES_DIR = path.join(FIXTURES_DIR, 'images');
 
 export interface ReferenceDetection {
@@ -22,7 +22,9 @@ export interface ReferenceImage {
 }
 
 export function fixtureNames(): string[] {
-  return readdirSync(FIXTURE_IMAGES_DIR).filter((f) => /\.(jpe?g|png|webp)$/i.test(f)).sort();
+  return readdirSync(FIXTURE_IMAGES_DIR)
+    .filter((f) => /\.(jpe?g|png|webp)$/i.test(f))
+    .sort();
 }
 
 export function fixturePath(name: string): string {

@@ -152,7 +152,10 @@ export function queueContract(adapter: string, setUp: () => Promise<QueueUnderTe
       assert.deepEqual(await queue.listDeadLetters(name), []);
       const got = await receiveAll(queue, name, bodies.length, 30);
       assert.deepEqual(got.map((m) => m.body).sort(), [...bodies].sort());
-      assert.ok(got.every((m) => m.receiveCount === 1), 'redriven messages start over');
+      assert.ok(
+        got.every((m) => m.receiveCount === 1),
+        'redriven messages start over',
+      );
       for (const m of got) await queue.delete(name, m.receiptHandle);
       assert.equal(await queue.redriveDeadLetters(name), 0);
     });

@@ -14,7 +14,7 @@ import { loadSession } from '../../src/detect/loadSession';
 import { defaultModelPath, modelPathCandidates } from '../../src/detect/modelPath';
 import { RuntimeLoadError } from '../../src/errors';
 import { iouXywh, xywh } from '../helpers/boxes';
-import { fixtureNames, readFixture, referenceDetections, REPO_ROOT, type ReferenceDetection } from '../helpers/fixtures';
+import { fixtureNames, REPO_ROOT, type ReferenceDetection, readFixture, referenceDetections } from '../helpers/fixtures';
 
 /**
  * Pairs our detections (score >= 0.5) one-to-one with the reference's: same label, IoU >= 0.5,
@@ -24,9 +24,7 @@ function compare(ours: Detection[], reference: ReferenceDetection[]) {
   const left = ours.filter((d) => d.score >= 0.5);
   const missing: ReferenceDetection[] = [];
   for (const ref of reference) {
-    const k = left.findIndex(
-      (d) => d.label === ref.label && iouXywh(xywh(d), ref.bbox) >= 0.5 && Math.abs(d.score - ref.score) <= 0.05,
-    );
+    const k = left.findIndex((d) => d.label === ref.label && iouXywh(xywh(d), ref.bbox) >= 0.5 && Math.abs(d.score - ref.score) <= 0.05);
     if (k === -1) missing.push(ref);
     else left.splice(k, 1);
   }
@@ -56,7 +54,10 @@ describe('detector accuracy against the reference (COCO-SSD TF.js + coco-ssd 2.2
       t.diagnostic(`${name}: ${show(detections)}`);
       assert.deepEqual(missing, [], `missing: ${show(missing)}; found: ${show(detections)}`);
       assert.deepEqual(extra, [], `extra: ${show(extra)}`);
-      assert.deepEqual(detections.map((d) => d.score), [...detections.map((d) => d.score)].sort((a, b) => b - a));
+      assert.deepEqual(
+        detections.map((d) => d.score),
+        [...detections.map((d) => d.score)].sort((a, b) => b - a),
+      );
     });
   }
 
@@ -72,7 +73,10 @@ describe('detector accuracy against the reference (COCO-SSD TF.js + coco-ssd 2.2
       const agnostic = await detect(readFixture(name), { modelPath, classAgnostic: true });
       const perClass = await detect(readFixture(name), { modelPath, classAgnostic: false });
       // Assess: a superset; the extras are recorded, not asserted (the finding behind the default)
-      const { missing, extra } = compare(perClass, agnostic.map((d) => ({ label: d.label, score: d.score, bbox: xywh(d) })));
+      const { missing, extra } = compare(
+        perClass,
+        agnostic.map((d) => ({ label: d.label, score: d.score, bbox: xywh(d) })),
+      );
       assert.deepEqual(missing, [], `${name}: per-class lost ${show(missing)}`);
       if (extra.length > 0) extras.push(`${name}: ${show(extra)}`);
     }
@@ -103,7 +107,10 @@ describe('detector accuracy against the reference (COCO-SSD TF.js + coco-ssd 2.2
     }
     // The bicycle, the most confident object in colour, is still found in gray.
     const bicycle = referenceDetections()['dog.jpg']!.detections[0]!;
-    assert.ok(detections.some((d) => d.label === bicycle.label && iouXywh(xywh(d), bicycle.bbox) >= 0.5), show(detections));
+    assert.ok(
+      detections.some((d) => d.label === bicycle.label && iouXywh(xywh(d), bicycle.bbox) >= 0.5),
+      show(detections),
+    );
   });
 });
 
@@ -200,7 +207,9 @@ describe('default model path', () => {
     const candidates = modelPathCandidates({});
     assert.equal(candidates[0], '/opt/ssdlite_mobilenet_v2_coco.onnx');
     assert.ok(candidates.includes(path.resolve(REPO_ROOT, 'layers/model/ssdlite_mobilenet_v2_coco.onnx')));
-    assert.equal(defaultModelPath({}), candidates.find((p) => existsSync(p)));
+    assert.equal(
+      defaultModelPath({}),
+      candidates.find((p) => existsSync(p)),
+    );
   });
 });
-

@@ -1,10 +1,10 @@
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
+import { type DevStack, startDevStack } from '../../scripts/dev/devStack';
 import { SqsQueue } from '../../src/ports/SqsQueue';
 import { StageStatusSchema } from '../../src/status/stageStatus';
-import { startDevStack, type DevStack } from '../../scripts/dev/devStack';
 import { fixtureNames, readFixture, referenceDetections } from '../helpers/fixtures';
 
 /**
@@ -134,7 +134,11 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
     const tagAfter = stack.bridgeStats()[stack.functionName('tag')]!;
     assert.equal(tagAfter.succeeded - tagBefore.succeeded, 100, 'tag records handled, counted by the bridge');
     assert.equal(tagAfter.failed - tagBefore.failed, 0, 'tag records failed');
-    const queue = new SqsQueue({ region: 'us-east-1', endpoint: stack.urls.sqs, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const queue = new SqsQueue({
+      region: 'us-east-1',
+      endpoint: stack.urls.sqs,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     try {
       for (const q of Object.values(stack.queues)) assert.deepEqual(await queue.listDeadLetters(q), [], `${q}_dlq is empty`);
     } finally {

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { ensureModel } from '../../models/ensure-model';
-import { loadConfig, type Config } from '../../src/config';
+import { startElasticMq, startMinio } from '../../scripts/servers/local-servers';
+import { type Config, loadConfig } from '../../src/config';
 import { TransientError } from '../../src/errors';
 import { imageKey } from '../../src/keys';
 import { createRuntimeDeps, type RuntimeDeps } from '../../src/lambda/runtimeDeps';
@@ -20,12 +21,11 @@ import type { Queue } from '../../src/ports/Queue';
 import { S3ObjectStore } from '../../src/ports/S3ObjectStore';
 import { SqsQueue } from '../../src/ports/SqsQueue';
 import { apiRoutes } from '../../src/runtime/apiRoutes';
-import { startEmbedded, type EmbeddedPipeline } from '../../src/runtime/startEmbedded';
+import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
 import { waitForImage } from '../../src/runtime/waitForImage';
 import { readStageStatuses } from '../../src/status/stageStatus';
 import { acceptUpload } from '../../src/upload/acceptUpload';
-import { startElasticMq, startMinio } from '../../scripts/servers/local-servers';
-import { fixtureNames, fixturePath, readFixture, REPO_ROOT } from '../helpers/fixtures';
+import { fixtureNames, fixturePath, REPO_ROOT, readFixture } from '../helpers/fixtures';
 
 /**
  * Nothing is lost when things go wrong: the store goes away mid-run, messages arrive twice, the
@@ -88,7 +88,13 @@ describe('faults', () => {
       // messages that failed during the outage come back soon after it.
       VISIBILITY_TIMEOUT_SECONDS: '6',
     });
-    await new S3ObjectStore({ bucket: 'images', region: minio.region, endpoint: minio.endpoint, forcePathStyle: true, credentials: minio }).ensureBucket();
+    await new S3ObjectStore({
+      bucket: 'images',
+      region: minio.region,
+      endpoint: minio.endpoint,
+      forcePathStyle: true,
+      credentials: minio,
+    }).ensureBucket();
     const lines: string[] = [];
     const deps = { ...createRuntimeDeps(config), log: logSink(lines) };
     const pipeline = await startEmbedded({ config, deps, port: 0, routes: apiRoutes() });
@@ -112,8 +118,11 @@ describe('faults', () => {
     }
     // Let processing get under way, then pull the store out from under it.
     const store = pipeline.deps.store;
-    let taggedAtStop = 0;
-    while ((taggedAtStop = (await store.list('tagged/')).length) < 5) await sleep(100);
+    let taggedAtStop = (await store.list('tagged/')).length;
+    while (taggedAtStop < 5) {
+      await sleep(100);
+      taggedAtStop = (await store.list('tagged/')).length;
+    }
     await minio.stop({ keepData: true, signal: 'SIGKILL' });
     // While it is down, uploads are refused with 503 and nothing is accepted.
     const refusedUploads: number[] = [];
@@ -136,10 +145,18 @@ describe('faults', () => {
       const outcome = await waitTagged(store, id, 120_000);
       // On failure, say where the image stopped: its stage records and its log lines.
       if (outcome !== 'done') {
-        const trail = lines.filter((l) => l.includes(id)).slice(-15).join('\n');
-        const problems = lines.filter((l) => /"level":"(warn|error)"/.test(l) && !l.includes('stale')).slice(-25).join('\n');
+        const trail = lines
+          .filter((l) => l.includes(id))
+          .slice(-15)
+          .join('\n');
+        const problems = lines
+          .filter((l) => /"level":"(warn|error)"/.test(l) && !l.includes('stale'))
+          .slice(-25)
+          .join('\n');
         const stats = JSON.stringify((pipeline.deps.queue as unknown as { stats(): unknown }).stats());
-        assert.fail(`${id}: ${outcome}\nstages: ${JSON.stringify(await readStageStatuses(store, id))}\nlogs:\n${trail}\nqueues: ${stats}\nwarnings:\n${problems}`);
+        assert.fail(
+          `${id}: ${outcome}\nstages: ${JSON.stringify(await readStageStatuses(store, id))}\nlogs:\n${trail}\nqueues: ${stats}\nwarnings:\n${problems}`,
+        );
       }
     }
 
@@ -153,7 +170,9 @@ describe('faults', () => {
     assert.match(all, /will be retried|upload failed/);
     const retried = lines.filter((l) => l.includes('"stage failed; will be retried"')).length;
     assert.ok(taggedAtStop < 30, `stopped too late: ${taggedAtStop} tagged`);
-    t.diagnostic(`MinIO killed with ${taggedAtStop} of 40 tagged; ${retried} stage attempts failed and were retried; ${lines.filter((l) => l.includes('"upload failed"')).length} uploads refused with 503`);
+    t.diagnostic(
+      `MinIO killed with ${taggedAtStop} of 40 tagged; ${retried} stage attempts failed and were retried; ${lines.filter((l) => l.includes('"upload failed"')).length} uploads refused with 503`,
+    );
     assert.ok(!all.includes(minio.secretAccessKey), 'secret key in logs');
     assert.ok(!/X-Amz-Signature|X-Amz-Credential/i.test(all), 'presigned URL in logs');
     // A presigned redirect from the status API is not logged either.
@@ -167,7 +186,13 @@ describe('faults', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-dup-'));
     const config = loadConfig({ DATA_DIR: dir, VISIBILITY_TIMEOUT_SECONDS: '2' });
     const queue = new MemoryQueue({ maxReceiveCount: 3, visibilityTimeoutSeconds: 2 });
-    const deps: RuntimeDeps = { config, log: createLogger({}, 'error'), store: new FsObjectStore({ root: path.join(dir, 'images') }), queue, detect: stubDetect };
+    const deps: RuntimeDeps = {
+      config,
+      log: createLogger({}, 'error'),
+      store: new FsObjectStore({ root: path.join(dir, 'images') }),
+      queue,
+      detect: stubDetect,
+    };
     const pipeline = await startEmbedded({ config, deps });
     t.after(() => pipeline.stop());
     const ids: string[] = [];
@@ -205,18 +230,30 @@ describe('faults', () => {
 
   it('killed mid-batch (SIGKILL): a new process on the same DATA_DIR finishes the work; every image tagged, once, none missing', async (t) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-kill-'));
-    const env = { ...process.env, DATA_DIR: dir, MODEL_PATH: modelPath, LOG_LEVEL: 'error', VISIBILITY_TIMEOUT_SECONDS: '2', DETECT_THREADS: '1' };
+    const env = {
+      ...process.env,
+      DATA_DIR: dir,
+      MODEL_PATH: modelPath,
+      LOG_LEVEL: 'error',
+      VISIBILITY_TIMEOUT_SECONDS: '2',
+      DETECT_THREADS: '1',
+    };
     const files = Array.from({ length: 14 }, (_, i) => fixturePath(fixtureNames()[i % fixtureNames().length]!));
     const childScript = path.join(REPO_ROOT, 'test/helpers/embeddedChild.ts');
     const startChild = (args: string[]) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', childScript, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', childScript, ...args], {
+        cwd: REPO_ROOT,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const out: string[] = [];
       let stderr = '';
       child.stdout!.on('data', (c: Buffer) => out.push(...c.toString().split('\n').filter(Boolean)));
       child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
       return { child, out, stderr: () => stderr };
     };
-    const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
+    const exited = (c: ChildProcess) =>
+      new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
     const store = new FsObjectStore({ root: path.join(dir, 'images') });
 
     const first = startChild(files);
@@ -330,15 +367,31 @@ describe('faults', () => {
     assert.match(listed.stdout, /^resize_queue: 1 dead letter\n/);
     assert.match(listed.stdout, /reason: maxReceiveCount exceeded\n/);
     assert.ok(listed.stdout.includes(poison.image_id));
-    const json = (await dlq('list', '--json')).stdout.trim().split('\n').map((l) => JSON.parse(l) as { queue: string; reason: string; body: string });
-    assert.deepEqual(json.map((l) => [l.queue, l.reason, JSON.parse(l.body).image_id]), [['resize_queue', 'maxReceiveCount exceeded', poison.image_id]]);
-    await assert.rejects(dlq('redrive'), (e: { code: number; stderr: string }) => e.code === 2 && e.stderr.includes('redrive needs --queue NAME or --all'));
-    await assert.rejects(dlq('list', '--queue', 'nope'), (e: { code: number; stderr: string }) => e.code === 2 && e.stderr.includes('unknown queue "nope"'));
+    const json = (await dlq('list', '--json')).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { queue: string; reason: string; body: string });
+    assert.deepEqual(
+      json.map((l) => [l.queue, l.reason, JSON.parse(l.body).image_id]),
+      [['resize_queue', 'maxReceiveCount exceeded', poison.image_id]],
+    );
+    await assert.rejects(
+      dlq('redrive'),
+      (e: { code: number; stderr: string }) => e.code === 2 && e.stderr.includes('redrive needs --queue NAME or --all'),
+    );
+    await assert.rejects(
+      dlq('list', '--queue', 'nope'),
+      (e: { code: number; stderr: string }) => e.code === 2 && e.stderr.includes('unknown queue "nope"'),
+    );
     assert.equal((await dlq('redrive', '--queue', 'resize')).stdout, 'resize_queue: redrove 1 message\n');
     assert.equal((await dlq('list', '--queue', 'resize_queue')).stdout, 'resize_queue: 0 dead letters\n');
 
     // With the fault gone, the redriven message goes all the way through.
-    const healthy: RuntimeDeps = { ...deps, store: fsStore, queue: new MemoryQueue({ maxReceiveCount: 3, visibilityTimeoutSeconds: 1, dir: path.join(dir, 'queues') }) };
+    const healthy: RuntimeDeps = {
+      ...deps,
+      store: fsStore,
+      queue: new MemoryQueue({ maxReceiveCount: 3, visibilityTimeoutSeconds: 1, dir: path.join(dir, 'queues') }),
+    };
     const again = await startEmbedded({ config, deps: healthy });
     t.after(() => again.stop());
     // (Its old "failed" resize record stands until the redriven message is picked up: wait for tag.)
@@ -353,9 +406,16 @@ describe('faults', () => {
   it('`npm run dlq` lists and redrives dead letters on SQS (ElasticMQ)', async (t) => {
     const server = await startElasticMq();
     t.after(() => server.stop());
-    const sqs = new SqsQueue({ region: server.region, endpoint: server.endpoint, credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey } });
+    const sqs = new SqsQueue({
+      region: server.region,
+      endpoint: server.endpoint,
+      credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+    });
     t.after(() => sqs.client.destroy());
-    await sqs.ensureQueues(['resize_queue', 'grayscale_queue', 'objectdetect_queue', 'tag_queue'], { maxReceiveCount: 3, visibilityTimeoutSeconds: 5 });
+    await sqs.ensureQueues(['resize_queue', 'grayscale_queue', 'objectdetect_queue', 'tag_queue'], {
+      maxReceiveCount: 3,
+      visibilityTimeoutSeconds: 5,
+    });
     await sqs.deadLetter('resize_queue', '{"v":99}', 'InvalidMessageError: resize message: unknown message version 99, expected 1');
     const env = {
       ...process.env,
@@ -369,12 +429,21 @@ describe('faults', () => {
     const dlq = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'scripts/dlq.ts', ...args], { cwd: REPO_ROOT, env });
     const listed = await dlq('list');
     assert.match(listed.stdout, /^resize_queue: 1 dead letter\n/);
-    assert.match(listed.stdout, /reason: InvalidMessageError: resize message: unknown message version 99, expected 1\n {4}body: {3}\{"v":99\}\n/);
+    assert.match(
+      listed.stdout,
+      /reason: InvalidMessageError: resize message: unknown message version 99, expected 1\n {4}body: {3}\{"v":99\}\n/,
+    );
     assert.match(listed.stdout, /tag_queue: 0 dead letters\n/);
     assert.match(listed.stderr, new RegExp(`1 dead letter\\(s\\) in SQS at ${server.endpoint}`));
-    assert.equal((await dlq('redrive', '--all')).stdout, 'resize_queue: redrove 1 message\ngrayscale_queue: redrove 0 messages\nobjectdetect_queue: redrove 0 messages\ntag_queue: redrove 0 messages\n');
+    assert.equal(
+      (await dlq('redrive', '--all')).stdout,
+      'resize_queue: redrove 1 message\ngrayscale_queue: redrove 0 messages\nobjectdetect_queue: redrove 0 messages\ntag_queue: redrove 0 messages\n',
+    );
     assert.equal((await dlq('list', '--queue', 'resize_queue')).stdout, 'resize_queue: 0 dead letters\n');
     const back = await sqs.receive('resize_queue', { maxMessages: 10, waitTimeSeconds: 2 });
-    assert.deepEqual(back.map((m) => m.body), ['{"v":99}']);
+    assert.deepEqual(
+      back.map((m) => m.body),
+      ['{"v":99}'],
+    );
   });
 });

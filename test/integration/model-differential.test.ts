@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { loadTfjsReference, tf, type RawDetections, type TfjsReference } from '../../bench/tfjs-reference';
+import { loadTfjsReference, type RawDetections, type TfjsReference, tf } from '../../bench/tfjs-reference';
 import { ensureModel } from '../../models/ensure-model';
 import { fixturePath } from '../helpers/fixtures';
 

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { ensureInt8Model, quantizedBytes, readInt8Record } from '../../models/build-int8';
@@ -24,7 +24,7 @@ import { readRecord } from '../../models/record';
 import type { Detection } from '../../src/contracts';
 import { detect } from '../../src/detect/Detector';
 import { iouXywh, xywh } from '../helpers/boxes';
-import { fixtureNames, readFixture, referenceDetections, type ReferenceDetection } from '../helpers/fixtures';
+import { fixtureNames, type ReferenceDetection, readFixture, referenceDetections } from '../helpers/fixtures';
 
 const { onnx } = onnxProto;
 const DT = onnx.TensorProto.DataType;
@@ -75,7 +75,11 @@ describe('int8 model build', () => {
     assert.equal(second.section.sha256, first.section.sha256, 'two builds differ');
     assert.deepEqual(Buffer.from(second.bytes), Buffer.from(first.bytes));
     const recorded = readInt8Record();
-    assert.equal(first.section.sha256, recorded?.sha256, 'differs from models/ssdlite_mobilenet_v2_coco.json: run npm run build:model -- --int8');
+    assert.equal(
+      first.section.sha256,
+      recorded?.sha256,
+      'differs from models/ssdlite_mobilenet_v2_coco.json: run npm run build:model -- --int8',
+    );
     assert.equal(first.section.bytes, recorded?.bytes);
     assert.equal(recorded?.from, readRecord().onnx.sha256, 'the int8 record was made from another float model');
     assert.equal(createHash('sha256').update(readFileSync(modelPath)).digest('hex'), recorded?.sha256);
@@ -85,8 +89,14 @@ describe('int8 model build', () => {
     const record = readRecord();
     const model = onnx.ModelProto.decode(readFileSync(modelPath));
     const graph = model.graph as InstanceType<typeof onnx.GraphProto>;
-    assert.deepEqual(graph.input.map((i) => i.name), record.onnx.inputs.map((i) => i.name));
-    assert.deepEqual(graph.output.map((o) => o.name), record.onnx.outputs.map((o) => o.name));
+    assert.deepEqual(
+      graph.input.map((i) => i.name),
+      record.onnx.inputs.map((i) => i.name),
+    );
+    assert.deepEqual(
+      graph.output.map((o) => o.name),
+      record.onnx.outputs.map((o) => o.name),
+    );
 
     const producer = new Map(graph.node.flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));
     const inits = new Map(graph.initializer.map((t) => [t.name, t]));
@@ -164,7 +174,8 @@ describe('int8 model accuracy against the reference, per fixture', () => {
       assert.deepEqual(missing, [], `missing: ${show(missing)}; found: ${show(detections)}`);
       assert.deepEqual(extra, [], `extra: ${show(extra)}`);
       const tolerance = KNOWN_SCORE_MISSES[name] ?? SCORE_TOLERANCE;
-      for (const p of pairs) assert.ok(p.delta <= tolerance, `${p.ref.label} ${p.ref.score}: score off by ${p.delta.toFixed(3)} > ${tolerance}`);
+      for (const p of pairs)
+        assert.ok(p.delta <= tolerance, `${p.ref.label} ${p.ref.score}: score off by ${p.delta.toFixed(3)} > ${tolerance}`);
     });
   }
 

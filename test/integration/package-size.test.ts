@@ -6,7 +6,7 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ensureModel } from '../../models/ensure-model';
-import { buildFunctions, type BuildManifest } from '../../scripts/package/build-functions';
+import { type BuildManifest, buildFunctions } from '../../scripts/package/build-functions';
 
 /**
  * `sls package` (osls) with dummy credentials and no network, then the AWS limits on what it made:
@@ -59,24 +59,31 @@ describe('AWS packaging (sls package, offline)', { timeout: 300_000 }, () => {
     await ensureModel();
     const state = path.join(OUT, 'cloudformation-template-update-stack.json');
     const manifestFile = path.join(REPO_ROOT, '.build', 'manifest.json');
-    const inputs = newestMtime(['serverless.yml', 'functions', 'src', 'scripts/package', 'layers/model'].map((p) => path.join(REPO_ROOT, p)));
-    const fresh = existsSync(state) && existsSync(manifestFile) && statSync(state).mtimeMs > inputs && statSync(manifestFile).mtimeMs > inputs;
+    const inputs = newestMtime(
+      ['serverless.yml', 'functions', 'src', 'scripts/package', 'layers/model'].map((p) => path.join(REPO_ROOT, p)),
+    );
+    const fresh =
+      existsSync(state) && existsSync(manifestFile) && statSync(state).mtimeMs > inputs && statSync(manifestFile).mtimeMs > inputs;
     if (!fresh) {
       await buildFunctions({ log: () => undefined });
-      const run = spawnSync(process.execPath, [path.join(REPO_ROOT, 'node_modules/osls/bin/serverless.js'), 'package', '--stage', 'dev', '--region', 'us-east-1'], {
-        cwd: REPO_ROOT,
-        encoding: 'utf8',
-        timeout: 240_000,
-        env: {
-          ...process.env,
-          SLS_TELEMETRY_DISABLED: '1',
-          SLS_OFFLINE_PACKAGE: '1',
-          AWS_ACCESS_KEY_ID: 'dummy',
-          AWS_SECRET_ACCESS_KEY: 'dummy',
-          AWS_SESSION_TOKEN: '',
-          AWS_PROFILE: '',
+      const run = spawnSync(
+        process.execPath,
+        [path.join(REPO_ROOT, 'node_modules/osls/bin/serverless.js'), 'package', '--stage', 'dev', '--region', 'us-east-1'],
+        {
+          cwd: REPO_ROOT,
+          encoding: 'utf8',
+          timeout: 240_000,
+          env: {
+            ...process.env,
+            SLS_TELEMETRY_DISABLED: '1',
+            SLS_OFFLINE_PACKAGE: '1',
+            AWS_ACCESS_KEY_ID: 'dummy',
+            AWS_SECRET_ACCESS_KEY: 'dummy',
+            AWS_SESSION_TOKEN: '',
+            AWS_PROFILE: '',
+          },
         },
-      });
+      );
       assert.equal(run.status, 0, `sls package failed:\n${run.stdout}\n${run.stderr}`);
     }
     template = JSON.parse(readFileSync(state, 'utf8')) as Template;
@@ -94,10 +101,20 @@ describe('AWS packaging (sls package, offline)', { timeout: 300_000 }, () => {
       const zipped = statSync(zip).size;
       assert.ok(zipped < 50 * MB, `${file}: ${(zipped / MB).toFixed(1)} MB zipped, expected < 50 MB`);
       const entries = zipEntries(zip);
-      const foreign = entries.filter((e) => /onnxruntime/.test(e.name) && /\.(node|so(\.\d+)*|dylib|dll)$/.test(e.name) && FOREIGN.test(e.name));
-      assert.deepEqual(foreign.map((e) => e.name), [], `${file}: onnxruntime binaries for other platforms`);
+      const foreign = entries.filter(
+        (e) => /onnxruntime/.test(e.name) && /\.(node|so(\.\d+)*|dylib|dll)$/.test(e.name) && FOREIGN.test(e.name),
+      );
+      assert.deepEqual(
+        foreign.map((e) => e.name),
+        [],
+        `${file}: onnxruntime binaries for other platforms`,
+      );
       const anyForeignNative = entries.filter((e) => /\.(node|dylib|dll)$/.test(e.name) && FOREIGN.test(e.name));
-      assert.deepEqual(anyForeignNative.map((e) => e.name), [], `${file}: native binaries for other platforms`);
+      assert.deepEqual(
+        anyForeignNative.map((e) => e.name),
+        [],
+        `${file}: native binaries for other platforms`,
+      );
       const unzipped = entries.reduce((n, e) => n + e.size, 0);
       unzippedOf.set(file, unzipped);
       return { zipped, unzipped };
@@ -119,12 +136,20 @@ describe('AWS packaging (sls package, offline)', { timeout: 300_000 }, () => {
           `with layers [${layers.join(', ')}] ${(total / MB).toFixed(1)} MB unzipped`,
       );
     }
-    for (const [file, size] of unzippedOf) if (!file.match(/^(api|upload|resize|grayscale|detect|tag)\.zip$/)) report.push(`layer ${file}: ${(statSync(path.join(OUT, file)).size / MB).toFixed(1)} MB zipped / ${(size / MB).toFixed(1)} MB unzipped`);
+    for (const [file, size] of unzippedOf)
+      if (!file.match(/^(api|upload|resize|grayscale|detect|tag)\.zip$/))
+        report.push(
+          `layer ${file}: ${(statSync(path.join(OUT, file)).size / MB).toFixed(1)} MB zipped / ${(size / MB).toFixed(1)} MB unzipped`,
+        );
     process.stderr.write(`# ${report.join('\n# ')}\n`);
   });
 
   it('gives each function a layer for every native module its bundle loads', () => {
-    const providers: Record<string, string> = { sharp: 'SharpLambdaLayer', '@napi-rs/canvas': 'CanvasLambdaLayer', 'onnxruntime-node': 'OnnxruntimeLambdaLayer' };
+    const providers: Record<string, string> = {
+      sharp: 'SharpLambdaLayer',
+      '@napi-rs/canvas': 'CanvasLambdaLayer',
+      'onnxruntime-node': 'OnnxruntimeLambdaLayer',
+    };
     for (const [name, fn] of Object.entries(manifest.functions)) {
       const resource = Object.values(template.Resources).find(
         (r) => r.Type === 'AWS::Lambda::Function' && (r.Properties as { FunctionName: string }).FunctionName.endsWith(`-${name}`),
@@ -135,7 +160,10 @@ describe('AWS packaging (sls package, offline)', { timeout: 300_000 }, () => {
       if (name === 'detect') {
         assert.ok(layers.includes('OnnxruntimeLambdaLayer') && layers.includes('ModelLambdaLayer'), 'detect has onnxruntime and the model');
       } else {
-        assert.ok(!layers.includes('OnnxruntimeLambdaLayer'), `${name} does not carry onnxruntime (it imports it lazily, only detect runs it)`);
+        assert.ok(
+          !layers.includes('OnnxruntimeLambdaLayer'),
+          `${name} does not carry onnxruntime (it imports it lazily, only detect runs it)`,
+        );
       }
     }
   });

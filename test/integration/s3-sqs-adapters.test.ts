@@ -6,17 +6,11 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { type LocalS3Server, type LocalSqsServer, startElasticMq, startMinio, startVersity } from '../../scripts/servers/local-servers';
 import { ConfigError, ObjectNotFoundError, TransientError } from '../../src/errors';
+import { createLogger } from '../../src/log';
 import { S3ObjectStore } from '../../src/ports/S3ObjectStore';
 import { SqsQueue } from '../../src/ports/SqsQueue';
-import { createLogger } from '../../src/log';
-import {
-  startElasticMq,
-  startMinio,
-  startVersity,
-  type LocalS3Server,
-  type LocalSqsServer,
-} from '../../scripts/servers/local-servers';
 import { objectStoreContract } from '../helpers/objectStoreContract';
 import { queueContract } from '../helpers/queueContract';
 
@@ -208,7 +202,10 @@ describe('SqsQueue specifics on ElasticMQ', () => {
     await new Promise((r) => setTimeout(r, 1200));
     // maxReceiveCount is now 1: the next delivery goes to the dead-letter queue.
     assert.deepEqual(await queue.receive(name, { waitTimeSeconds: 1 }), []);
-    assert.deepEqual((await queue.listDeadLetters(name)).map((d) => [d.body, d.reason]), [['once', 'maxReceiveCount exceeded']]);
+    assert.deepEqual(
+      (await queue.listDeadLetters(name)).map((d) => [d.body, d.reason]),
+      [['once', 'maxReceiveCount exceeded']],
+    );
   });
 
   it('finds the dead-letter queue from the RedrivePolicy, whatever its name', async () => {
@@ -217,8 +214,8 @@ describe('SqsQueue specifics on ElasticMQ', () => {
     const dlq = `custom_${process.pid}_graveyard`;
     const { CreateQueueCommand, GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
     const dlqUrl = (await queue.client.send(new CreateQueueCommand({ QueueName: dlq }))).QueueUrl;
-    const arn = (await queue.client.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] })))
-      .Attributes?.QueueArn;
+    const arn = (await queue.client.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }))).Attributes
+      ?.QueueArn;
     await queue.client.send(
       new CreateQueueCommand({
         QueueName: name,

@@ -26,13 +26,13 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import {
+  type LocalS3Server,
   LocalServerError,
+  type LocalSqsServer,
   ServerStartError,
   startElasticMq,
   startMinio,
   startVersity,
-  type LocalS3Server,
-  type LocalSqsServer,
 } from '../../scripts/servers/local-servers';
 
 /** Long enough for a first-time build of a Go server on 2 cores; a cached start takes about a second. */
@@ -56,9 +56,7 @@ async function assertS3RoundTrip(s3: S3Client, bucket: string): Promise<void> {
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
 
   // Act
-  await s3.send(
-    new PutObjectCommand({ Bucket: bucket, Key: 'original/photo-1.jpg', Body: body, ContentType: 'image/jpeg' }),
-  );
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'original/photo-1.jpg', Body: body, ContentType: 'image/jpeg' }));
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'resized/photo-1.jpg', Body: body.subarray(0, 10) }));
   const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'original/photo-1.jpg' }));
   const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'original/photo-1.jpg' }));
@@ -74,7 +72,10 @@ async function assertS3RoundTrip(s3: S3Client, bucket: string): Promise<void> {
     listed.Contents?.map((o) => [o.Key, o.Size]),
     [['original/photo-1.jpg', body.length]],
   );
-  assert.ok(buckets.Buckets?.some((b) => b.Name === bucket), `ListBuckets should name ${bucket}`);
+  assert.ok(
+    buckets.Buckets?.some((b) => b.Name === bucket),
+    `ListBuckets should name ${bucket}`,
+  );
 
   // Act: clean up, which must leave nothing behind
   await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'original/photo-1.jpg' }));
@@ -154,13 +155,13 @@ describe('MinIO', { timeout: START_TIMEOUT_MS + 5 * TEST_TIMEOUT_MS }, () => {
   it('refuses to start on a port that is taken, instead of probing the other server', { timeout: TEST_TIMEOUT_MS }, async () => {
     assert.equal(server.running, true);
     const second = startMinio({ port: server.port });
-    second.then((unexpected) => unexpected.stop(), () => undefined); // never leave a second server behind
+    second.then(
+      (unexpected) => unexpected.stop(),
+      () => undefined,
+    ); // never leave a second server behind
     await assert.rejects(second, (error: Error) => {
       assert.ok(error instanceof ServerStartError);
-      assert.equal(
-        error.message,
-        `Cannot start minio: port ${server.port} on 127.0.0.1 is already in use (another server still running?)`,
-      );
+      assert.equal(error.message, `Cannot start minio: port ${server.port} on 127.0.0.1 is already in use (another server still running?)`);
       return true;
     });
   });
@@ -234,9 +235,8 @@ describe('ElasticMQ', { timeout: START_TIMEOUT_MS + 2 * TEST_TIMEOUT_MS }, () =>
     // Prepare: a work queue whose messages go to a dead-letter queue after two receives
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: 'resize_queue_dlq' }));
     assert.equal(dlq.QueueUrl, `${server.endpoint}/000000000000/resize_queue_dlq`);
-    const dlqArn = (
-      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))
-    ).Attributes?.QueueArn;
+    const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes
+      ?.QueueArn;
     assert.equal(dlqArn, 'arn:aws:sqs:us-east-1:000000000000:resize_queue_dlq');
     const created = await sqs.send(
       new CreateQueueCommand({
@@ -286,9 +286,7 @@ describe('ElasticMQ', { timeout: START_TIMEOUT_MS + 2 * TEST_TIMEOUT_MS }, () =>
     assert.equal(whileInFlight.Messages?.length ?? 0, 0);
 
     // ...visible again at once when its visibility is set to 0 (what a failed record does)
-    await sqs.send(
-      new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }),
-    );
+    await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }));
     const second = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }),
     );

@@ -29,8 +29,9 @@ describe('sls invoke local with the sample events (no server)', { timeout: 180_0
     try {
       await seed();
     } finally {
-      for (const k of ['STORE', 'QUEUE', 'DATA_DIR']) if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
+      for (const k of ['STORE', 'QUEUE', 'DATA_DIR'])
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
     }
   });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -38,8 +39,25 @@ describe('sls invoke local with the sample events (no server)', { timeout: 180_0
   async function invoke(fn: string): Promise<unknown> {
     const { stdout } = await run(
       process.execPath,
-      [path.join(REPO_ROOT, 'node_modules/osls/bin/serverless.js'), 'invoke', 'local', '--stage', 'local', '-f', fn, '-p', `events/${fn}.json`,
-        '-e', 'STORE=fs', '-e', 'QUEUE=memory', '-e', `DATA_DIR=${dataDir}`, '-e', 'LOG_LEVEL=warn'],
+      [
+        path.join(REPO_ROOT, 'node_modules/osls/bin/serverless.js'),
+        'invoke',
+        'local',
+        '--stage',
+        'local',
+        '-f',
+        fn,
+        '-p',
+        `events/${fn}.json`,
+        '-e',
+        'STORE=fs',
+        '-e',
+        'QUEUE=memory',
+        '-e',
+        `DATA_DIR=${dataDir}`,
+        '-e',
+        'LOG_LEVEL=warn',
+      ],
       {
         cwd: REPO_ROOT,
         timeout: 60_000,

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { ConfigError, ObjectNotFoundError, TransientError, isRetryable } from '../../src/errors';
+import { ConfigError, isRetryable, ObjectNotFoundError, TransientError } from '../../src/errors';
 import { isTransientAwsError } from '../../src/ports/awsErrors';
 import { S3ObjectStore } from '../../src/ports/S3ObjectStore';
-import { SqsQueue, dlqNameFromPolicy } from '../../src/ports/SqsQueue';
+import { dlqNameFromPolicy, SqsQueue } from '../../src/ports/SqsQueue';
 
 /** An error shaped like the SDK's service exceptions. */
 function sdkError(name: string, status?: number, extra: Record<string, unknown> = {}): Error {
@@ -58,7 +58,12 @@ describe('AWS error classification', () => {
   });
 
   it('counts client errors as not transient', () => {
-    for (const error of [sdkError('AccessDenied', 403), sdkError('NoSuchKey', 404), sdkError('InvalidParameterValue', 400), new Error('x')]) {
+    for (const error of [
+      sdkError('AccessDenied', 403),
+      sdkError('NoSuchKey', 404),
+      sdkError('InvalidParameterValue', 400),
+      new Error('x'),
+    ]) {
       assert.equal(isTransientAwsError(error), false, error.name);
     }
   });
@@ -166,7 +171,12 @@ describe('SqsQueue (stubbed client)', () => {
         ? { QueueUrl: 'http://sqs/q' }
         : {
             Messages: [
-              { MessageId: 'm1', ReceiptHandle: 'h1', Body: 'b', Attributes: { ApproximateReceiveCount: '2', SentTimestamp: '1700000000000' } },
+              {
+                MessageId: 'm1',
+                ReceiptHandle: 'h1',
+                Body: 'b',
+                Attributes: { ApproximateReceiveCount: '2', SentTimestamp: '1700000000000' },
+              },
             ],
           },
     );

@@ -25,7 +25,10 @@ describe('createPorts', () => {
     await ports.close();
     // A restart on the same dataDir finds the message.
     const again = createPorts(config);
-    assert.deepEqual((await again.queue.receive('resize_queue')).map((m) => m.body), ['kept']);
+    assert.deepEqual(
+      (await again.queue.receive('resize_queue')).map((m) => m.body),
+      ['kept'],
+    );
     await again.close();
     await rm(dataDir, { recursive: true, force: true });
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -90,7 +90,10 @@ describe('FsObjectStore on disk', () => {
     stop = true;
     await reader;
     // Assess
-    assert.deepEqual([...seen].filter((s) => s.startsWith('torn')), []);
+    assert.deepEqual(
+      [...seen].filter((s) => s.startsWith('torn')),
+      [],
+    );
     assert.deepEqual(await allFiles(root), [key]);
     await rm(root, { recursive: true, force: true });
   });

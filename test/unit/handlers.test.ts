@@ -10,7 +10,7 @@ import { TransientError } from '../../src/errors';
 import { newImageId } from '../../src/imageId';
 import { imageKey } from '../../src/keys';
 import { setRuntimeDeps } from '../../src/lambda/runtimeDeps';
-import { httpApiEvent, lambdaContext, multipartBody, restApiEvent, sqsEvent, testDeps, type TestDeps } from '../helpers/factories';
+import { httpApiEvent, lambdaContext, multipartBody, restApiEvent, sqsEvent, type TestDeps, testDeps } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 
 function install(deps: TestDeps): TestDeps {
@@ -31,7 +31,9 @@ describe('upload handler', () => {
   it('accepts a multipart image (HTTP API v2): 202, original stored, resize queued', async () => {
     // Prepare
     const deps = install(testDeps());
-    const { body, contentType } = multipartBody([{ name: 'image', filename: 'dog.jpg', contentType: 'image/jpeg', data: readFixture('dog.jpg') }]);
+    const { body, contentType } = multipartBody([
+      { name: 'image', filename: 'dog.jpg', contentType: 'image/jpeg', data: readFixture('dog.jpg') },
+    ]);
     // Act
     const res = await uploadHandler(httpApiEvent({ body, contentType }), lambdaContext());
     // Assess
@@ -56,13 +58,52 @@ describe('upload handler', () => {
   });
 
   const refusals: Array<[string, () => { body?: Buffer; contentType?: string }, number, string]> = [
-    ['a missing field', () => multipartBody([{ name: 'title', data: 'hello' }]), 400, 'expected a file in multipart field "image", got no file'],
-    ['a wrong field name', () => multipartBody([{ name: 'photo', filename: 'a.jpg', data: readFixture('dog.jpg') }]), 400, 'expected a file in multipart field "image", got file field(s) "photo"'],
-    ['several files', () => multipartBody([{ name: 'image', filename: 'a.jpg', data: readFixture('dog.jpg') }, { name: 'image', filename: 'b.jpg', data: readFixture('dog.jpg') }]), 400, 'expected one file in field "image", got 2 files'],
-    ['bytes that are not an image', () => ({ body: Buffer.from('not an image at all'), contentType: 'image/jpeg' }), 415, 'expected JPEG, PNG, WebP, GIF, TIFF or AVIF image bytes, got 19 bytes starting 6e 6f 74 20 61 6e 20 69 that sharp cannot read'],
-    ['an empty body', () => ({ body: Buffer.alloc(0), contentType: 'image/jpeg' }), 400, 'expected image bytes in the body, got an empty body'],
-    ['a JSON body', () => ({ body: Buffer.from('{}'), contentType: 'application/json' }), 415, 'expected multipart/form-data with a file field "image", or a body with an image/* content type; got "application/json"'],
-    ['a file over the byte limit', () => multipartBody([{ name: 'image', filename: 'big.jpg', data: Buffer.alloc(2048, 1) }]), 413, 'expected an upload of at most 1024 bytes, got more'],
+    [
+      'a missing field',
+      () => multipartBody([{ name: 'title', data: 'hello' }]),
+      400,
+      'expected a file in multipart field "image", got no file',
+    ],
+    [
+      'a wrong field name',
+      () => multipartBody([{ name: 'photo', filename: 'a.jpg', data: readFixture('dog.jpg') }]),
+      400,
+      'expected a file in multipart field "image", got file field(s) "photo"',
+    ],
+    [
+      'several files',
+      () =>
+        multipartBody([
+          { name: 'image', filename: 'a.jpg', data: readFixture('dog.jpg') },
+          { name: 'image', filename: 'b.jpg', data: readFixture('dog.jpg') },
+        ]),
+      400,
+      'expected one file in field "image", got 2 files',
+    ],
+    [
+      'bytes that are not an image',
+      () => ({ body: Buffer.from('not an image at all'), contentType: 'image/jpeg' }),
+      415,
+      'expected JPEG, PNG, WebP, GIF, TIFF or AVIF image bytes, got 19 bytes starting 6e 6f 74 20 61 6e 20 69 that sharp cannot read',
+    ],
+    [
+      'an empty body',
+      () => ({ body: Buffer.alloc(0), contentType: 'image/jpeg' }),
+      400,
+      'expected image bytes in the body, got an empty body',
+    ],
+    [
+      'a JSON body',
+      () => ({ body: Buffer.from('{}'), contentType: 'application/json' }),
+      415,
+      'expected multipart/form-data with a file field "image", or a body with an image/* content type; got "application/json"',
+    ],
+    [
+      'a file over the byte limit',
+      () => multipartBody([{ name: 'image', filename: 'big.jpg', data: Buffer.alloc(2048, 1) }]),
+      413,
+      'expected an upload of at most 1024 bytes, got more',
+    ],
   ];
   for (const [what, make, status, message] of refusals) {
     it(`refuses ${what} with ${status} and a JSON reason`, async () => {
@@ -90,12 +131,22 @@ describe('SQS stage handlers', () => {
   it('resize: writes resized/<id>.jpg and sends the contract message to grayscale_queue', async () => {
     const deps = install(testDeps());
     const { id, key } = await storeOriginal(deps);
-    const res = await resizeHandler(sqsEvent('resize_queue', [JSON.stringify({ v: 1, image_id: id, original_path: key })]), lambdaContext());
+    const res = await resizeHandler(
+      sqsEvent('resize_queue', [JSON.stringify({ v: 1, image_id: id, original_path: key })]),
+      lambdaContext(),
+    );
     assert.deepEqual(res, { batchItemFailures: [] });
     const meta = await sharp((await deps.store.get(imageKey('resized', id))).body).metadata();
     assert.deepEqual([meta.width, meta.height], [192, 144]);
     const [msg] = await deps.queue.receive('grayscale_queue');
-    assert.deepEqual(JSON.parse(msg!.body), { v: 1, image_id: id, original_path: key, path: imageKey('resized', id), origin_h: 576, origin_w: 768 });
+    assert.deepEqual(JSON.parse(msg!.body), {
+      v: 1,
+      image_id: id,
+      original_path: key,
+      path: imageKey('resized', id),
+      origin_h: 576,
+      origin_w: 768,
+    });
   });
 
   it('reports only the failing record of a batch (partial batch failure) and dead-letters invalid ones', async () => {
@@ -138,7 +189,7 @@ describe('SQS stage handlers', () => {
     const body = (i: number) => JSON.stringify({ v: 1, image_id: images[i]!.id, original_path: images[i]!.key });
     const a = sqsEvent('resize_queue', [body(0), body(1)]);
     const b = sqsEvent('resize_queue', [body(2), body(3)]);
-    b.Records.forEach((r, i) => (r.messageId = `b${i}`));
+    for (const [i, r] of b.Records.entries()) r.messageId = `b${i}`;
     // Act
     const [ra, rb] = await Promise.all([resizeHandler(a, lambdaContext()), resizeHandler(b, lambdaContext())]);
     // Assess
@@ -151,7 +202,10 @@ describe('SQS stage handlers', () => {
     const id = newImageId();
     const key = imageKey('original', id);
     await deps.store.put(key, readFixture('dog.jpg').subarray(0, 15_000));
-    const res = await resizeHandler(sqsEvent('resize_queue', [JSON.stringify({ v: 1, image_id: id, original_path: key })]), lambdaContext());
+    const res = await resizeHandler(
+      sqsEvent('resize_queue', [JSON.stringify({ v: 1, image_id: id, original_path: key })]),
+      lambdaContext(),
+    );
     assert.deepEqual(res, { batchItemFailures: [] });
     const [dead] = await deps.queue.listDeadLetters('resize_queue');
     assert.match(dead!.reason ?? '', /^UnsupportedImageError: resize: cannot decode image/);
@@ -191,11 +245,21 @@ describe('SQS stage handlers', () => {
     const id = newImageId();
     const gray = await sharp(readFixture('dog.jpg')).resize(192, 144).toColourspace('b-w').jpeg().toBuffer();
     await deps.store.put(imageKey('grayscale', id), gray);
-    const body = JSON.stringify({ v: 1, image_id: id, original_path: imageKey('original', id), path: imageKey('grayscale', id), resized_path: imageKey('resized', id), origin_h: 576, origin_w: 768 });
+    const body = JSON.stringify({
+      v: 1,
+      image_id: id,
+      original_path: imageKey('original', id),
+      path: imageKey('grayscale', id),
+      resized_path: imageKey('resized', id),
+      origin_h: 576,
+      origin_w: 768,
+    });
     await detectHandler(sqsEvent('objectdetect_queue', [body]), lambdaContext());
     assert.equal(seen[0]!.width, 192);
     const [t] = await deps.queue.receive('tag_queue');
-    assert.deepEqual((JSON.parse(t!.body) as { detections: unknown[] }).detections, [{ label: 'dog', score: 0.8, box: { x: 40, y: 80, width: 120, height: 160 } }]);
+    assert.deepEqual((JSON.parse(t!.body) as { detections: unknown[] }).detections, [
+      { label: 'dog', score: 0.8, box: { x: 40, y: 80, width: 120, height: 160 } },
+    ]);
   });
 
   it('refuses an unknown message version without retrying', async () => {

