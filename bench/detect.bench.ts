@@ -19,7 +19,10 @@ import { decodeImage, MODEL_SIZE, resizeBilinear } from '../src/detect/preproces
 import { fixtureNames, fixturePath, readFixture } from '../test/helpers/fixtures';
 import { loadTfjsReference, tf } from './tfjs-reference';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, 'cold-runs': { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  strict: false,
+  options: { seconds: { type: 'string', default: '3' }, 'cold-runs': { type: 'string', default: '3' } },
+});
 const BUDGET_MS = Number(values.seconds) * 1000;
 const COLD_RUNS = Number(values['cold-runs']);
 const HERE = path.dirname(fileURLToPath(import.meta.url));

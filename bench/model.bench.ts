@@ -147,7 +147,8 @@ function report(r: ModelBenchResult): void {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   const { values } = parseArgs({
+    strict: false,
     options: { runs: { type: 'string', default: '30' }, 'compare-plain': { type: 'boolean', default: false } },
   });
-  report(await runModelBench({ runs: Number(values.runs), comparePlain: values['compare-plain'] }));
+  report(await runModelBench({ runs: Number(values.runs), comparePlain: values['compare-plain'] === true }));
 }

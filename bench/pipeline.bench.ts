@@ -1,136 +1,309 @@
 /**
- * Pipeline benchmark: `npx tsx bench/pipeline.bench.ts [--seconds N] [--images 100]`.
- * 1. Per-stage median ms on the shared fixtures (the cores each stage runs, no queue).
- * 2. Our sharp resize against vipsthumbnail (Debian's libvips-tools) on the same files, same
- *    output size and JPEG quality, measured in the same run; vipsthumbnail gets all copies of one
- *    photo in one process, so its start-up is spread over them.
- * 3. Sustained images/s of `npm run pipeline` on a folder of N photos (copies of the fixtures).
+ * Pipeline benchmark, per size class: the fixtures as they are (`small`, about 0.4 MP) and real-size
+ * photos made from them at bench time (`12mp`, `24mp`, see bench/photos.ts).
+ *
+ *   npx tsx bench/pipeline.bench.ts [--classes small,12mp,24mp] [--sections stages,memory,sustained,bill]
+ *                                   [--runs 3] [--images 100] [--large-images 24]
+ *
+ * stages     per-stage medians, one photo at a time, each photo's stages interleaved with its
+ *            references from the same run: `vips copy` (full decode + encode: tag's floor),
+ *            `vipsthumbnail` (resize), the reduced decode `vips copy in.jpg[shrink=N]` and the
+ *            model alone (detect); ratios are per photo, then the median over photos.
+ * memory     peak resident memory of each stage, each in a fresh process (bench/stage-memory.ts).
+ * sustained  images/s of `npm run pipeline` (embedded default) on a folder of photos, and the
+ *            process's peak resident memory (VmHWM, read from /proc while it runs).
+ * bill       object writes and requests per photo (counted on the embedded pipeline), and the
+ *            estimated AWS cost per 1 million photos of each class (bench/bill.ts).
+ * The machine may be shared: trust the ratios to references measured in the same run more than
+ * the absolute figures, and repeat runs.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { ensureModel } from '../models/ensure-model';
-import { detect } from '../src/detect';
+import type { Detection } from '../src/contracts';
+import { detectWithTimings, runModel } from '../src/detect/Detector';
+import { loadSession } from '../src/detect/loadSession';
+import { decodeImage, MODEL_SIZE, resizeBilinear } from '../src/detect/preprocess';
 import { drawDetections } from '../src/draw/drawDetections';
 import { grayscaleImage } from '../src/image/grayscaleImage';
 import { inspectImage } from '../src/image/openImage';
 import { resizeImage } from '../src/image/resizeImage';
-import { fixtureNames, fixturePath, readFixture } from '../test/helpers/fixtures';
-import { fmt, median, timeRuns } from './stats';
+import { bill, functionMemory, printBill, readPrices } from './bill';
+import { photosFor, SIZE_CLASSES, type SizeClass } from './photos';
+import { countRequests } from './requestCounts';
+import { median } from './stats';
+import { vipsRefs } from './vipsRefs';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '2' }, images: { type: 'string', default: '100' } } });
-const BUDGET = Number(values.seconds) * 1000;
-const N_IMAGES = Number(values.images);
+const { values } = parseArgs({
+  strict: false,
+  options: {
+    classes: { type: 'string', default: 'small,12mp,24mp' },
+    sections: { type: 'string', default: 'stages,memory,sustained,bill' },
+    runs: { type: 'string', default: '3' },
+    images: { type: 'string', default: '100' },
+    'large-images': { type: 'string', default: '24' },
+  },
+});
+const CLASSES = String(values.classes)
+  .split(',')
+  .map((c) => {
+    const k = SIZE_CLASSES[c];
+    if (!k) throw new Error(`--classes: expected some of ${Object.keys(SIZE_CLASSES).join(', ')}, got ${c}`);
+    return k;
+  });
+const SECTIONS = new Set(String(values.sections).split(','));
+const RUNS = Number(values.runs);
+const N_SMALL = Number(values.images);
+const N_LARGE = Number(values['large-images']);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const limits = { maxInputPixels: 40_000_000 };
 const opts = { quality: 85, limits };
+const STAGES = ['upload', 'resize', 'grayscale', 'detect', 'tag'] as const;
+const f1 = (x: number) => x.toFixed(1);
 
-async function perStage(modelPath: string): Promise<void> {
-  console.log('\n## Per-stage median on the fixtures (ms per image, one at a time)');
-  const names = fixtureNames();
-  const rows: Array<[string, number]> = [];
-  const per = async (label: string, fn: (name: string) => Promise<unknown>) => {
-    const medians: number[] = [];
-    for (const name of names) medians.push(median(await timeRuns(() => fn(name), BUDGET / names.length, 3)));
-    rows.push([label, median(medians)]);
-  };
-  const bytes = new Map(names.map((n) => [n, readFixture(n)]));
-  const resized = new Map<string, Buffer>();
-  for (const n of names) resized.set(n, (await resizeImage(bytes.get(n)!, { scale: 0.25, ...opts })).data);
-  const found = new Map<string, Awaited<ReturnType<typeof detect>>>();
-  for (const n of names) found.set(n, await detect(bytes.get(n)!, { modelPath }));
-  await per('upload (header check)', (n) => inspectImage(bytes.get(n)!, limits));
-  await per('resize 25 %', (n) => resizeImage(bytes.get(n)!, { scale: 0.25, ...opts }));
-  await per('grayscale', (n) => grayscaleImage(resized.get(n)!, opts));
-  await per('detect (original)', (n) => detect(bytes.get(n)!, { modelPath }));
-  await per('tag (draw + JPEG)', (n) => drawDetections(bytes.get(n)!, found.get(n)!, opts));
-  for (const [label, ms] of rows) console.log(`${label.padEnd(24)} ${fmt(ms).padStart(10)}`);
-  console.log(`${'sum'.padEnd(24)} ${fmt(rows.reduce((a, [, m]) => a + m, 0)).padStart(10)}`);
+/** The JPEG shrink a 300x300 model input allows: the largest of 8, 4, 2 that leaves both sides >= 300. */
+const shrinkFor = (w: number, h: number) => [8, 4, 2].find((s) => Math.ceil(w / s) >= MODEL_SIZE && Math.ceil(h / s) >= MODEL_SIZE) ?? 1;
+
+interface Photo {
+  file: string;
+  name: string;
+  bytes: Buffer;
+  width: number;
+  height: number;
+  resized: Buffer;
+  detections: Detection[];
+  modelInput: Float32Array;
 }
 
-async function resizeVsVips(dir: string): Promise<void> {
-  console.log(`\n## Resize 25 %: sharp (this project) vs vipsthumbnail, ${N_IMAGES} photos, JPEG q85`);
-  const vips = spawnSync('vipsthumbnail', ['--vips-version'], { encoding: 'utf8' });
-  if (vips.status !== 0) {
-    console.log('vipsthumbnail not found: install Debian libvips-tools (apt-get install libvips-tools); skipped');
-    return;
+async function load(files: string[], modelPath: string): Promise<Photo[]> {
+  const out: Photo[] = [];
+  for (const file of files) {
+    const bytes = readFileSync(file);
+    const meta = await sharp(bytes).metadata();
+    const resized = (await resizeImage(bytes, { scale: 0.25, ...opts })).data;
+    const { detections } = await detectWithTimings(bytes, { modelPath, intraOpNumThreads: 1 });
+    const modelInput = resizeBilinear(await decodeImage(bytes), MODEL_SIZE, MODEL_SIZE);
+    out.push({ file, name: path.basename(file), bytes, width: meta.width!, height: meta.height!, resized, detections, modelInput });
   }
-  const groups = new Map<string, string[]>();
-  for (let i = 0; i < N_IMAGES; i++) {
-    const name = fixtureNames()[i % fixtureNames().length]!;
-    groups.set(name, [...(groups.get(name) ?? []), path.join(dir, `${String(i).padStart(3, '0')}-${name}`)]);
-  }
-  const sizes = new Map<string, string>();
-  for (const name of groups.keys()) {
-    const m = await sharp(fixturePath(name)).metadata();
-    sizes.set(name, `${Math.round(m.width! * 0.25)}x${Math.round(m.height! * 0.25)}!`);
-  }
-  const out = mkdtempSync(path.join(os.tmpdir(), 'bench-vips-'));
-  const sharpRuns: number[] = [];
-  const vipsRuns: number[] = [];
-  // Alternate the two, three rounds each, so machine noise hits both alike.
-  for (let round = 0; round < 3; round++) {
-    let t0 = performance.now();
-    for (const files of groups.values()) {
-      for (const f of files) await resizeImage(readFileSync(f), { scale: 0.25, ...opts });
-    }
-    sharpRuns.push(performance.now() - t0);
-    t0 = performance.now();
-    for (const [name, files] of groups) {
-      execFileSync('vipsthumbnail', [...files, '--size', sizes.get(name)!, '-o', `${out}/%s.jpg[Q=85]`]);
-    }
-    vipsRuns.push(performance.now() - t0);
-  }
-  rmSync(out, { recursive: true, force: true });
-  const s = median(sharpRuns) / N_IMAGES;
-  const v = median(vipsRuns) / N_IMAGES;
-  console.log(`sharp          ${fmt(s)} per image (median of 3 rounds; reads the file too)`);
-  console.log(`vipsthumbnail  ${fmt(v)} per image (${vips.stdout.trim()})`);
-  console.log(`ratio sharp/vipsthumbnail = ${(s / v).toFixed(2)}x (target <= 1.0)`);
+  return out;
 }
 
-function sustained(dir: string): void {
-  console.log(`\n## Sustained throughput: npm run pipeline on ${N_IMAGES} photos (embedded default)`);
+export interface StageFigures {
+  stageMs: Record<string, number>;
+}
+
+async function stages(k: SizeClass, photos: Photo[], modelPath: string): Promise<StageFigures> {
+  const mp = median(photos.map((p) => (p.width * p.height) / 1e6));
+  const mb = median(photos.map((p) => p.bytes.length / 1e6));
+  console.log(`\n## ${k.name}: per-stage medians (${photos.length} photos, median ${f1(mp)} MP, ${f1(mb)} MB; ${RUNS} runs each)`);
+  const vips = await vipsRefs();
+  if (!vips) console.log('  vips / vipsthumbnail not found: install Debian libvips-tools; references skipped');
+  const session = await loadSession({ modelPath, intraOpNumThreads: 1 });
+  const cols = [...STAGES, 'model only', 'vips copy', 'vipsthumbnail', 'vips shrink-decode'] as const;
+  type Col = (typeof cols)[number];
+  const perPhoto = new Map<string, Record<Col, number[]>>();
+  const steps: Record<string, number[]> = { decode: [], preprocess: [], inference: [], postprocess: [] };
+  for (const p of photos) {
+    const t: Record<Col, number[]> = Object.fromEntries(cols.map((c) => [c, [] as number[]])) as unknown as Record<Col, number[]>;
+    perPhoto.set(p.name, t);
+    const rw = Math.round(p.width * 0.25);
+    const rh = Math.round(p.height * 0.25);
+    const time = async (c: Col, fn: () => Promise<unknown> | unknown) => {
+      const t0 = performance.now();
+      await fn();
+      t[c].push(performance.now() - t0);
+    };
+    for (let r = 0; r < RUNS + 1; r++) {
+      const keep = r > 0; // the first round warms up
+      const before = Object.fromEntries(cols.map((c) => [c, t[c].length]));
+      await time('upload', () => inspectImage(p.bytes, limits));
+      await time('resize', () => resizeImage(p.bytes, { scale: 0.25, ...opts }));
+      await time('grayscale', () => grayscaleImage(p.resized, opts));
+      const t0 = performance.now();
+      const d = await detectWithTimings(p.bytes, { modelPath, intraOpNumThreads: 1 });
+      t.detect.push(performance.now() - t0);
+      if (keep) for (const s of Object.keys(steps)) steps[s]!.push(d.timings[s as keyof typeof d.timings]);
+      await time('model only', () => runModel(session, p.modelInput));
+      await time('tag', () => drawDetections(p.bytes, p.detections, opts));
+      if (vips) {
+        t['vips copy'].push(vips.copy(p.file));
+        t.vipsthumbnail.push(vips.thumbnail(p.file, rw, rh));
+        t['vips shrink-decode'].push(vips.shrinkDecode(p.file, shrinkFor(p.width, p.height)));
+      }
+      if (!keep) for (const c of cols) t[c].length = before[c]!;
+    }
+  }
+  vips?.close();
+  const med = (c: Col) => median([...perPhoto.values()].map((t) => median(t[c])));
+  const ratio = (a: Col, b: Col) => median([...perPhoto.values()].map((t) => median(t[a]) / median(t[b])));
+  console.log(`  ${'stage'.padEnd(20)}${'median ms'.padStart(10)}   reference (same photos, same run)`);
+  const ref = (a: Col, b: Col, target: string) =>
+    vips || b === 'model only' ? `${b} ${f1(med(b))} ms: ${ratio(a, b).toFixed(2)}x (${target})` : '';
+  const rows: [Col, string][] = [
+    ['upload', ''],
+    ['resize', ref('resize', 'vipsthumbnail', 'target <= 1.0x')],
+    ['grayscale', ''],
+    ['detect', `${ref('detect', 'model only', 'target <= 2x')}; ${vips ? ref('detect', 'vips shrink-decode', 'decode floor') : ''}`],
+    ['tag', ref('tag', 'vips copy', 'target <= 1.3x')],
+  ];
+  for (const [c, note] of rows) console.log(`  ${c.padEnd(20)}${f1(med(c)).padStart(10)}   ${note}`);
+  console.log(
+    `  inside detect (median ms): ${Object.entries(steps)
+      .map(([s, v]) => `${s} ${f1(median(v))}`)
+      .join(', ')}`,
+  );
+  if (vips) console.log(`  (vips start-up of ${f1(vips.startupMs)} ms subtracted from each vips figure; ${vips.version})`);
+  return { stageMs: Object.fromEntries(STAGES.map((s) => [s, med(s)])) };
+}
+
+function memory(k: SizeClass, photos: Photo[], modelPath: string): void {
+  console.log(`\n## ${k.name}: peak resident memory per stage (fresh process each, photos one at a time, 2 passes)`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-mem-'));
+  try {
+    const inputs = {
+      modelPath,
+      photos: photos.map((p, i) => {
+        const resizedFile = path.join(dir, `${i}.jpg`);
+        writeFileSync(resizedFile, p.resized);
+        return { file: p.file, resizedFile, detections: p.detections };
+      }),
+    };
+    const file = path.join(dir, 'inputs.json');
+    writeFileSync(file, JSON.stringify(inputs));
+    for (const stage of STAGES) {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'bench/stage-memory.ts'), stage, file], {
+        cwd: REPO,
+        encoding: 'utf8',
+      });
+      if (r.status !== 0) {
+        console.log(`  ${stage.padEnd(10)} failed: ${r.stderr.split('\n').slice(0, 3).join(' ')}`);
+        continue;
+      }
+      const m = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { beforeMb: number; peakMb: number };
+      console.log(`  ${stage.padEnd(10)} peak ${String(m.peakMb).padStart(5)} MB   (${m.beforeMb} MB before the work)`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs `npm run pipeline` on the files, polling the child's VmHWM; returns images/s and peak MB. */
+async function sustained(label: string, files: string[], modelPath: string): Promise<void> {
+  console.log(`\n## ${label}: sustained throughput, npm run pipeline on ${files.length} photos (embedded default)`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-photos-'));
   const data = mkdtempSync(path.join(os.tmpdir(), 'bench-pipeline-'));
-  const t0 = performance.now();
-  const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'scripts/pipeline.ts'), dir, '--json'], {
-    cwd: REPO,
-    env: { ...process.env, DATA_DIR: data, LOG_LEVEL: 'error' },
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
+  files.forEach((f, i) => {
+    copyFileSync(f, path.join(dir, `${String(i).padStart(3, '0')}-${path.basename(f)}`));
   });
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'scripts/pipeline.ts'), dir, '--json'], {
+    cwd: REPO,
+    env: { ...process.env, DATA_DIR: data, LOG_LEVEL: 'error', MODEL_PATH: modelPath },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  let peakKb = 0;
+  const poll = setInterval(() => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      if (m) peakKb = Math.max(peakKb, Number(m[1]));
+    } catch {
+      /* exited */
+    }
+  }, 100);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearInterval(poll);
   const wall = (performance.now() - t0) / 1000;
+  rmSync(dir, { recursive: true, force: true });
   rmSync(data, { recursive: true, force: true });
-  const lines = run.stdout
+  const lines = stdout
     .trim()
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as { status: string });
   const done = lines.filter((l) => l.status === 'done').length;
-  const summary = /in ([\d.]+) s \(([\d.]+) images\/s\)/.exec(run.stderr);
-  console.log(`${done}/${N_IMAGES} tagged; exit ${run.status}`);
-  if (summary) console.log(`sustained: ${summary[2]} images/s (${summary[1]} s from first upload to last tagged; target >= 20)`);
-  console.log(`whole command, start-up included: ${wall.toFixed(1)} s`);
+  const summary = /in ([\d.]+) s \(([\d.]+) images\/s\)/.exec(stderr);
+  console.log(`  ${done}/${files.length} tagged; exit ${code}`);
+  if (summary) console.log(`  sustained: ${summary[2]} images/s (${summary[1]} s from first upload to last tagged)`);
+  console.log(`  peak resident memory of the pipeline process: ${Math.round(peakKb / 1024)} MB (VmHWM)`);
+  console.log(`  whole command, start-up included: ${wall.toFixed(1)} s`);
 }
 
 async function main(): Promise<void> {
-  console.log(`# Pipeline benchmark (${os.cpus().length} cores, node ${process.version})`);
+  console.log(
+    `# Pipeline benchmark (${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}; the machine may be shared: read the ratios)`,
+  );
   const modelPath = await ensureModel();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-photos-'));
-  mkdirSync(dir, { recursive: true });
-  const names = fixtureNames();
-  for (let i = 0; i < N_IMAGES; i++) {
-    const name = names[i % names.length]!;
-    copyFileSync(fixturePath(name), path.join(dir, `${String(i).padStart(3, '0')}-${name}`));
+  const figures = new Map<string, StageFigures>();
+  const files = new Map<string, string[]>();
+  for (const k of CLASSES) {
+    const list = await photosFor(k, (m) => console.log(m));
+    files.set(k.name, list);
+    if (!SECTIONS.has('stages') && !SECTIONS.has('memory') && !SECTIONS.has('bill')) continue;
+    const photos = await load(list, modelPath);
+    if (SECTIONS.has('stages') || SECTIONS.has('bill')) figures.set(k.name, await stages(k, photos, modelPath));
+    if (SECTIONS.has('memory')) memory(k, photos, modelPath);
   }
-  await perStage(modelPath);
-  await resizeVsVips(dir);
-  sustained(dir);
-  rmSync(dir, { recursive: true, force: true });
+  if (SECTIONS.has('sustained')) {
+    const small = files.get('small');
+    if (small)
+      await sustained(
+        `small (${N_SMALL} copies of the fixtures)`,
+        Array.from({ length: N_SMALL }, (_, i) => small[i % small.length]!),
+        modelPath,
+      );
+    const large = CLASSES.filter((k) => k.megapixels).flatMap((k) => files.get(k.name)!);
+    if (large.length > 0) {
+      const names = CLASSES.filter((k) => k.megapixels)
+        .map((k) => k.name)
+        .join(' + ');
+      // Interleave the classes, so the run mixes sizes as real uploads do.
+      const perClass = CLASSES.filter((k) => k.megapixels).map((k) => files.get(k.name)!);
+      const mixed = Array.from({ length: N_LARGE }, (_, i) => {
+        const list = perClass[i % perClass.length]!;
+        return list[Math.floor(i / perClass.length) % list.length]!;
+      });
+      await sustained(`large set (${names})`, mixed, modelPath);
+    }
+  }
+  if (SECTIONS.has('bill')) {
+    const prices = readPrices();
+    const memory = functionMemory();
+    const counted = await countRequests(files.get(CLASSES[0]!.name)!.slice(0, 3), modelPath);
+    console.log('\n## Object writes and requests per photo (embedded pipeline, counted; the same calls are S3/SQS requests on AWS)');
+    console.log(
+      `  object writes ${f1(counted.counts.s3Puts)}: ${Object.entries(counted.putsByFolder)
+        .map(([k, v]) => `${k} ${f1(v)}`)
+        .join(', ')}`,
+    );
+    console.log(
+      `  object reads ${f1(counted.counts.s3Gets)}; queue sends ${f1(counted.counts.sqsSends)}, messages received ${f1(counted.counts.sqsReceives)}, deletes ${f1(counted.counts.sqsDeletes)}`,
+    );
+    console.log(
+      `  function memory (serverless.yml): ${Object.entries(memory)
+        .map(([k, v]) => `${k} ${v} MB`)
+        .join(', ')}`,
+    );
+    for (const [name, fig] of figures) printBill(name, bill(fig.stageMs, counted.counts, memory, prices), prices);
+    console.log(
+      '  assumptions: one invocation per photo per stage; Lambda CPU = memory/1769 MB of one vCPU (work measured on one core here);',
+    );
+    console.log('  20 ms in-region wait per store or queue call; status polling by clients, idle SQS long polls and storage not included.');
+  }
 }
 
 main().catch((e: unknown) => {

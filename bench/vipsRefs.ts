@@ -1,0 +1,60 @@
+/**
+ * The libvips command-line references the pipeline is measured against, on the same photo in the
+ * same run (Debian's libvips-tools): `vips copy in.jpg out.jpg[Q=85]` (a full decode and encode:
+ * the floor for tag), `vipsthumbnail` (resize) and `vips copy in.jpg[shrink=N] out.v` (the reduced
+ * decode the detector needs). Each is one process per photo; the process start-up (the same command
+ * on a 1x1 JPEG, median of a few) is subtracted, so what is left is the image work.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { median } from './stats';
+
+export interface VipsRefs {
+  version: string;
+  /** ms of image work (start-up subtracted) for one call. */
+  copy(file: string): number;
+  thumbnail(file: string, width: number, height: number): number;
+  shrinkDecode(file: string, shrink: number): number;
+  startupMs: number;
+  close(): void;
+}
+
+function run(cmd: string, args: string[]): number {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status}): ${r.stderr}`);
+  return ms;
+}
+
+/** The references, or undefined when libvips-tools is not installed (the caller says so). */
+export async function vipsRefs(): Promise<VipsRefs | undefined> {
+  const probe = spawnSync('vips', ['--version'], { encoding: 'utf8' });
+  if (probe.status !== 0 || spawnSync('vipsthumbnail', ['--vips-version']).status !== 0) return undefined;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-vips-'));
+  const tiny = path.join(dir, 'tiny.jpg');
+  writeFileSync(
+    tiny,
+    await sharp({ create: { width: 1, height: 1, channels: 3, background: '#888' } })
+      .jpeg()
+      .toBuffer(),
+  );
+  const out = (name: string) => path.join(dir, name);
+  const startup = median(Array.from({ length: 5 }, () => run('vips', ['copy', tiny, `${out('t.jpg')}[Q=85]`])));
+  const thumbStartup = median(
+    Array.from({ length: 5 }, () => run('vipsthumbnail', [tiny, '--size', '1x1!', '-o', `${out('%s-t.jpg')}[Q=85]`])),
+  );
+  const net = (ms: number, base: number) => Math.max(0, ms - base);
+  return {
+    version: probe.stdout.trim(),
+    startupMs: startup,
+    copy: (file) => net(run('vips', ['copy', file, `${out('copy.jpg')}[Q=85]`]), startup),
+    thumbnail: (file, w, h) =>
+      net(run('vipsthumbnail', [file, '--size', `${w}x${h}!`, '-o', `${out('%s-thumb.jpg')}[Q=85]`]), thumbStartup),
+    shrinkDecode: (file, shrink) => net(run('vips', ['copy', `${file}[shrink=${shrink}]`, out('shrunk.v')]), startup),
+    close: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
