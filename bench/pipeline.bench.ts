@@ -157,7 +157,10 @@ async function stages(k: SizeClass, photos: Photo[], modelPath: string): Promise
       .map(([s, v]) => `${s} ${f1(median(v))}`)
       .join(', ')}`,
   );
-  if (vips) console.log(`  (vips start-up of ${f1(vips.startupMs)} ms subtracted from each vips figure; ${vips.version})`);
+  if (vips)
+    console.log(
+      `  (vips start-up, median ${f1(vips.startupMs)} ms, measured before each vips call and subtracted from it; ${vips.version})`,
+    );
   return { stageMs: Object.fromEntries(STAGES.map((s) => [s, med(s)])) };
 }
 

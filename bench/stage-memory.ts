@@ -3,7 +3,8 @@
  *   tsx bench/stage-memory.ts <stage> <inputs.json>
  * Loads its inputs (and, for detect, the model) first, then runs the stage over every photo twice,
  * one at a time as a Lambda container does, and prints one JSON line: the resident set before the
- * work and its high-water mark (process.resourceUsage().maxRSS), in MB.
+ * work and its high-water mark (VmHWM of /proc/self/status), in MB. Not getrusage's maxRSS: Linux
+ * carries that over an exec from the parent, so a child of a big bench process would report the parent's.
  */
 import { readFileSync } from 'node:fs';
 import type { Detection } from '../src/contracts';
@@ -42,4 +43,5 @@ if (stage === 'detect') await loadSession({ modelPath: inputs.modelPath, intraOp
 const mb = (kb: number) => Math.round(kb / 1024);
 const before = mb(process.memoryUsage.rss() / 1024);
 for (let pass = 0; pass < 2; pass++) for (const p of bytes) await fn(p);
-process.stdout.write(`${JSON.stringify({ stage, beforeMb: before, peakMb: mb(process.resourceUsage().maxRSS) })}\n`);
+const hwmKb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? Number.NaN);
+process.stdout.write(`${JSON.stringify({ stage, beforeMb: before, peakMb: mb(hwmKb) })}\n`);
