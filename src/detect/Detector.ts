@@ -2,7 +2,15 @@ import type { Detection } from '../contracts';
 import { NUM_CLASSES } from './cocoLabels';
 import { type LoadedModel, loadSession, MODEL_INPUT, type SessionOptions } from './loadSession';
 import { type NmsOptions, postprocess } from './nms';
-import { assertRawImage, DEFAULT_LIMIT_INPUT_PIXELS, decodeImage, MODEL_SIZE, type RawImage, resizeBilinear } from './preprocess';
+import {
+  assertRawImage,
+  DEFAULT_LIMIT_INPUT_PIXELS,
+  decodeForModel,
+  MODEL_SIZE,
+  type ModelImage,
+  type RawImage,
+  resizeBilinear,
+} from './preprocess';
 
 /** An encoded image (JPEG, PNG, WebP...) or raw 8-bit pixels (gray, RGB or RGBA). */
 export type DetectInput = Buffer | Uint8Array | RawImage;
@@ -42,29 +50,30 @@ export async function detectWithTimings(input: DetectInput, options: DetectOptio
   const model = await loadSession(options);
 
   const t0 = performance.now();
-  let image: RawImage;
+  let decoded: ModelImage;
   if (isRawImage(input)) {
     assertRawImage(input, limit);
-    image = input;
+    decoded = { image: input, width: input.width, height: input.height, shrink: 1 };
   } else {
-    image = await decodeImage(Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength), limit);
+    // Encoded bytes: decoded at reduced scale when the photo is much larger than the model input.
+    decoded = await decodeForModel(Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength), limit);
   }
   const t1 = performance.now();
-  const tensorData = resizeBilinear(image, MODEL_SIZE, MODEL_SIZE);
+  const tensorData = resizeBilinear(decoded.image, MODEL_SIZE, MODEL_SIZE);
   const t2 = performance.now();
   const { scores, boxes } = await runModel(model, tensorData);
   const t3 = performance.now();
   const detections = postprocess(
     { scores, boxes, numAnchors: boxes.length / 4, numClasses: NUM_CLASSES },
-    image.width,
-    image.height,
+    decoded.width,
+    decoded.height,
     options,
   );
   const t4 = performance.now();
   return {
     detections,
-    width: image.width,
-    height: image.height,
+    width: decoded.width,
+    height: decoded.height,
     timings: { decode: t1 - t0, preprocess: t2 - t1, inference: t3 - t2, postprocess: t4 - t3, total: t4 - t0 },
   };
 }

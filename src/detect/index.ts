@@ -8,5 +8,14 @@ export { clearSessionCache, loadSession, MODEL_INPUT, MODEL_OUTPUTS } from './lo
 export { defaultModelPath, LAMBDA_LAYER_MODEL_PATH, MODEL_FILE_NAME, modelPathCandidates } from './modelPath';
 export type { NmsOptions, RawDetections } from './nms';
 export { DEFAULT_CLASS_AGNOSTIC, DEFAULT_NMS, iou, nonMaxSuppression, postprocess, toPixelBox } from './nms';
-export type { RawImage } from './preprocess';
-export { assertRawImage, DEFAULT_LIMIT_INPUT_PIXELS, decodeImage, flattenOnWhite, MODEL_SIZE, resizeBilinear } from './preprocess';
+export type { ModelImage, RawImage } from './preprocess';
+export {
+  assertRawImage,
+  DEFAULT_LIMIT_INPUT_PIXELS,
+  decodeForModel,
+  decodeImage,
+  decodeShrink,
+  flattenOnWhite,
+  MODEL_SIZE,
+  resizeBilinear,
+} from './preprocess';

@@ -18,21 +18,86 @@ export const DEFAULT_LIMIT_INPUT_PIXELS = 40_000_000;
 
 /**
  * Decodes an encoded image (JPEG, PNG, WebP, GIF, TIFF, AVIF...) to raw 8-bit pixels of the
- * upright image: EXIF orientation applied, alpha flattened on white, 3 channels (sharp outputs a
- * single-channel JPEG as sRGB, i.e. gray replicated to R, G, B; 1 channel is accepted too).
+ * upright image at full size: EXIF orientation applied, alpha flattened on white, 3 channels (sharp
+ * outputs a single-channel JPEG as sRGB, i.e. gray replicated to R, G, B; 1 channel is accepted too).
  */
 export async function decodeImage(input: Buffer, limitInputPixels = DEFAULT_LIMIT_INPUT_PIXELS): Promise<RawImage> {
+  return (await decode(input, limitInputPixels, () => undefined)).image;
+}
+
+/** Pixels for the model, and the size of the upright photo they were decoded from (the boxes' frame). */
+export interface ModelImage {
+  image: RawImage;
+  /** Upright size of the photo itself. */
+  width: number;
+  height: number;
+  /** 1 (decoded at full size) or the block shrink libvips decoded it at (2, 4, 8). */
+  shrink: number;
+}
+
+/**
+ * How much larger than the model input the reduced decode stays on each side. The accuracy contract
+ * was established on photos of 424-773 px, i.e. TF's bilinear resize from 1.4-2.6 times the model
+ * input; a reduced decode to about that scale keeps the model's view alike. Decoding down to just
+ * the model size (factor 1) blurs what bilinear sampling keeps sharp: measured on 12 and 24 MP
+ * upscales of the fixtures, factor 1 moved scores by up to 0.27 and lost objects; factor 2 kept every
+ * object, closer to the reference than the full-size decode does (test/integration/detect-reduced-decode.test.ts).
+ */
+export const DECODE_MARGIN = 2;
+
+/**
+ * The block shrink the detector may decode a width x height photo at: the largest of 8, 4, 2 that
+ * still leaves DECODE_MARGIN x MODEL_SIZE pixels on both sides (see decodeForModel), else 1.
+ */
+export function decodeShrink(width: number, height: number): number {
+  const least = DECODE_MARGIN * MODEL_SIZE;
+  return [8, 4, 2].find((s) => Math.floor(width / (s + 1)) >= least && Math.floor(height / (s + 1)) >= least) ?? 1;
+}
+
+/**
+ * Decodes no more pixels than the model needs. A photo under about 1800 px on its short side (the
+ * fixtures, 0.3-0.5 MP) is decoded at full size, so the model sees exactly what the reference
+ * graph's TF ResizeBilinear makes of it. A larger one is decoded by libvips at 1/2, 1/4 or 1/8
+ * scale (JPEG shrink-on-load: the DCT is scaled down, only the entropy decode stays whole; other
+ * formats shrink after decoding, still in libvips) and reduced a little further, to
+ * floor(side / (shrink + 1)), so that sharp keeps that block shrink (it halves a shrink equal to the
+ * whole factor); the TF-exact bilinear resize to 300x300 is then done from that image of at least
+ * 600 px a side. "The same input" at reduced scale means the same picture at the scale the model was
+ * checked at, not the same point samples: bilinear sampling of 2 x 2 pixels every 13-20 pixels of a
+ * 12-24 MP photo aliases its noise and fine texture, which moved scores more than this does. The
+ * sampling grids differ by under half a pixel of the reduced image (under 0.1 % of a side).
+ * Boxes are normalised, so they map to the photo's own size.
+ */
+export async function decodeForModel(input: Buffer, limitInputPixels = DEFAULT_LIMIT_INPUT_PIXELS): Promise<ModelImage> {
+  return decode(input, limitInputPixels, (width, height) => {
+    const shrink = decodeShrink(width, height);
+    return shrink > 1 ? { shrink, width: Math.floor(width / (shrink + 1)), height: Math.floor(height / (shrink + 1)) } : undefined;
+  });
+}
+
+async function decode(
+  input: Buffer,
+  limitInputPixels: number,
+  reduceTo: (width: number, height: number) => { shrink: number; width: number; height: number } | undefined,
+): Promise<ModelImage> {
   if (input.length === 0) throw new UnsupportedImageError('cannot decode image: expected JPEG, PNG or WebP bytes, got an empty buffer');
   try {
-    const { data, info } = await sharp(input, { limitInputPixels })
-      .rotate()
-      .flatten({ background: '#ffffff' })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
+    const meta = await sharp(input, { limitInputPixels }).metadata();
+    const width = meta.autoOrient?.width ?? meta.width ?? 0;
+    const height = meta.autoOrient?.height ?? meta.height ?? 0;
+    const reduced = reduceTo(width, height);
+    let pipeline = sharp(input, { limitInputPixels }).rotate();
+    if (reduced) pipeline = pipeline.resize(reduced.width, reduced.height, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: true });
+    const { data, info } = await pipeline.flatten({ background: '#ffffff' }).raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 1 && info.channels !== 3) {
       throw new UnsupportedImageError(`cannot decode image: expected 1 or 3 channels after decoding, got ${info.channels}`);
     }
-    return { data, width: info.width, height: info.height, channels: info.channels };
+    return {
+      image: { data, width: info.width, height: info.height, channels: info.channels },
+      width: reduced ? width : info.width,
+      height: reduced ? height : info.height,
+      shrink: reduced?.shrink ?? 1,
+    };
   } catch (err) {
     if (err instanceof UnsupportedImageError) throw err;
     const message = err instanceof Error ? err.message : String(err);
