@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { ImageTooLargeError, UnsupportedImageError } from '../errors';
+import { decodeFailureReason } from '../image/decodeFailure';
 
 /** The model's input side: images are resized to MODEL_SIZE x MODEL_SIZE. */
 export const MODEL_SIZE = 300;
@@ -105,8 +106,10 @@ async function decode(
       throw new ImageTooLargeError(`image is larger than the limit of ${limitInputPixels} pixels (${message})`, { cause: err });
     }
     const head = input.subarray(0, 8).toString('hex');
+    // The reason from the bytes where it can be: libvips's error text is per thread and can be lost.
+    const reason = await decodeFailureReason(input, err);
     throw new UnsupportedImageError(
-      `cannot decode image: expected JPEG, PNG, WebP, GIF, TIFF or AVIF bytes, got ${input.length} bytes starting ${head} (${message})`,
+      `cannot decode image: expected JPEG, PNG, WebP, GIF, TIFF or AVIF bytes, got ${input.length} bytes starting ${head} (${reason})`,
       { cause: err },
     );
   }

@@ -129,6 +129,6 @@ export async function drawDetections(
       .toBuffer({ resolveWithObject: true });
     return { data: out.data, width: out.info.width, height: out.info.height };
   } catch (cause) {
-    throw imageDecodeError(cause, 'tag');
+    throw await imageDecodeError(cause, 'tag', bytes);
   }
 }

@@ -13,6 +13,6 @@ export async function grayscaleImage(
       .toBuffer({ resolveWithObject: true });
     return { data: out.data, width: out.info.width, height: out.info.height };
   } catch (cause) {
-    throw imageDecodeError(cause, 'grayscale');
+    throw await imageDecodeError(cause, 'grayscale', bytes);
   }
 }

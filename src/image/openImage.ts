@@ -1,6 +1,7 @@
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { ImageTooLargeError, UnsupportedImageError } from '../errors';
 import type { ImageExtension } from '../keys';
+import { decodeFailureReason } from './decodeFailure';
 
 /**
  * The one way the pipeline opens image bytes: sharp with the pixel limit (a decompression bomb
@@ -64,11 +65,15 @@ export function assertPixels(width: number, height: number, limits: ImageLimits)
   }
 }
 
-/** Turns a sharp failure into one of our errors, so consumers know it is the input's fault. */
-export function imageDecodeError(cause: unknown, what: string): Error {
+/**
+ * Turns a sharp failure into one of our errors, so consumers know it is the input's fault; the
+ * reason is derived from the bytes where it can be (decodeFailureReason), so it does not depend
+ * on what libvips's per-thread error buffer held at the time.
+ */
+export async function imageDecodeError(cause: unknown, what: string, bytes: Buffer): Promise<Error> {
   const message = cause instanceof Error ? cause.message : String(cause);
   if (/pixel limit/i.test(message)) return new ImageTooLargeError(`${what}: ${message}`, { cause });
-  return new UnsupportedImageError(`${what}: cannot decode image: ${message.split('\n')[0]}`, { cause });
+  return new UnsupportedImageError(`${what}: cannot decode image: ${await decodeFailureReason(bytes, cause)}`, { cause });
 }
 
 function describeBytes(bytes: Buffer): string {

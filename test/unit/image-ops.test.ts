@@ -76,8 +76,53 @@ describe('resizeImage', () => {
     const truncated = readFixture('dog.jpg').subarray(0, 20_000);
     await assert.rejects(resizeImage(truncated, { scale: 0.25, quality: 85, limits }), (e: unknown) => {
       assert.ok(e instanceof UnsupportedImageError, String(e));
-      assert.match(e.message, /^resize: cannot decode image: /);
+      assert.equal(
+        e.message,
+        'resize: cannot decode image: premature end of JPEG data: expected an end-of-image marker (FF D9) after the last scan, got 20000 bytes without one',
+      );
       return true;
+    });
+  });
+
+  it('gives the same reason for a truncated JPEG under concurrency (libvips can lose its per-thread error text)', async () => {
+    // Prepare: truncated photos, small and large, decoded many at once (this gave "Unknown error")
+    const small = readFixture('dog.jpg');
+    const large = await sharp(small).resize(3000, 2250).jpeg({ quality: 92 }).toBuffer();
+    const inputs = Array.from({ length: 24 }, (_, i) =>
+      (i % 2 ? small : large).subarray(0, Math.floor((i % 2 ? small : large).length / 2)),
+    );
+    // Act
+    const messages = await Promise.all(
+      inputs.map((bytes, i) =>
+        (i % 3 === 0 ? grayscaleImage(bytes, { quality: 85, limits }) : resizeImage(bytes, { scale: 0.25, quality: 85, limits })).then(
+          () => 'decoded',
+          (e: Error) => e.message.replace(/^\w+: /, ''),
+        ),
+      ),
+    );
+    // Assess
+    assert.deepEqual(
+      messages,
+      inputs.map(
+        (b) =>
+          `cannot decode image: premature end of JPEG data: expected an end-of-image marker (FF D9) after the last scan, got ${b.length} bytes without one`,
+      ),
+    );
+  });
+
+  it("names a truncated PNG, and keeps libvips's reason for other damage", async () => {
+    const png = await sharp(readFixture('dog.jpg')).png().toBuffer();
+    await assert.rejects(resizeImage(png.subarray(0, 5000), { scale: 0.25, quality: 85, limits }), {
+      message: 'resize: cannot decode image: premature end of PNG data: expected an IEND chunk, got 5000 bytes without one',
+    });
+    // A JPEG with all its markers but a bogus Huffman table: libvips's own reason is kept (and
+    // asked for again, alone, if a concurrent call lost it).
+    const jpeg = Buffer.from(readFixture('dog.jpg'));
+    const dht = jpeg.indexOf(Buffer.from([0xff, 0xc4]));
+    jpeg.fill(0xff, dht + 5, dht + 21);
+    await assert.rejects(grayscaleImage(jpeg, { quality: 85, limits }), {
+      name: 'UnsupportedImageError',
+      message: 'grayscale: cannot decode image: Input buffer has corrupt header: VipsJpeg: Bogus Huffman table definition',
     });
   });
 });
