@@ -16,26 +16,36 @@ import { median } from './stats';
 export interface VipsRefs {
   version: string;
   /** ms of image work (start-up subtracted) for one call. */
-  copy(file: string): number;
-  thumbnail(file: string, width: number, height: number): number;
-  shrinkDecode(file: string, shrink: number): number;
+  copy(file: string): Cost;
+  thumbnail(file: string, width: number, height: number): Cost;
+  shrinkDecode(file: string, shrink: number): Cost;
   /** Median start-up subtracted so far. */
   readonly startupMs: number;
   close(): void;
 }
 
-function run(cmd: string, args: string[]): number {
-  const t0 = performance.now();
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  const ms = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status}): ${r.stderr}`);
-  return ms;
+/** Wall and CPU (user + system, from GNU time, 10 ms resolution) milliseconds of one command. */
+export interface Cost {
+  wall: number;
+  cpu: number;
 }
+
+function run(cmd: string, args: string[]): Cost {
+  const t0 = performance.now();
+  const r = spawnSync(TIME, ['-f', '%U %S', cmd, ...args], { encoding: 'utf8' });
+  const wall = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status}): ${r.stderr}`);
+  const [user = 0, system = 0] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
+  return { wall, cpu: (user + system) * 1000 };
+}
+
+const TIME = '/usr/bin/time';
 
 /** The references, or undefined when libvips-tools is not installed (the caller says so). */
 export async function vipsRefs(): Promise<VipsRefs | undefined> {
   const probe = spawnSync('vips', ['--version'], { encoding: 'utf8' });
   if (probe.status !== 0 || spawnSync('vipsthumbnail', ['--vips-version']).status !== 0) return undefined;
+  if (spawnSync(TIME, ['-f', '%U', 'true']).status !== 0) return undefined;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-vips-'));
   const tiny = path.join(dir, 'tiny.jpg');
   writeFileSync(
@@ -46,12 +56,13 @@ export async function vipsRefs(): Promise<VipsRefs | undefined> {
   );
   const out = (name: string) => path.join(dir, name);
   const startups: number[] = [];
+  const less = (a: Cost, b: Cost): Cost => ({ wall: Math.max(0, a.wall - b.wall), cpu: Math.max(0, a.cpu - b.cpu) });
   const vipsStart = () => run('vips', ['copy', tiny, `${out('t.jpg')}[Q=85]`]);
   const thumbStart = () => run('vipsthumbnail', [tiny, '--size', '1x1!', '-o', `${out('%s-t.jpg')}[Q=85]`]);
-  const net = (start: () => number, work: () => number) => {
+  const net = (start: () => Cost, work: () => Cost) => {
     const base = start();
-    startups.push(base);
-    return Math.max(0, work() - base);
+    startups.push(base.wall);
+    return less(work(), base);
   };
   vipsStart(); // the first start reads the binaries from disk
   return {

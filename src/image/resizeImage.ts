@@ -9,6 +9,11 @@ export interface ResizeResult {
   originHeight: number;
 }
 
+/** The size resizeImage makes of a width x height image: each side scaled, rounded, at least 1 px. */
+export function resizedSize(width: number, height: number, scale: number): { width: number; height: number } {
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
 /**
  * Scales each side by `scale` (rounded, at least 1 px) and encodes JPEG, upright (EXIF applied),
  * in sRGB (CMYK and 16-bit inputs are converted) with transparency flattened on white.
@@ -16,8 +21,7 @@ export interface ResizeResult {
  */
 export async function resizeImage(bytes: Buffer, options: { scale: number; quality: number; limits: ImageLimits }): Promise<ResizeResult> {
   const info = await inspectImage(bytes, options.limits);
-  const width = Math.max(1, Math.round(info.width * options.scale));
-  const height = Math.max(1, Math.round(info.height * options.scale));
+  const { width, height } = resizedSize(info.width, info.height, options.scale);
   try {
     const out = await openImage(bytes, options.limits)
       .resize(width, height, { fit: 'fill' })

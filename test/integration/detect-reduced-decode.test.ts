@@ -9,17 +9,24 @@
  *    a full-size decode of the same upscale. The upscale is not the fixture: both ways of looking
  *    at it move some scores by more than the 0.05 of the fixture contract (the diagnostics print
  *    them), hence a looser per-object bound here.
+ * 3. The detect stage reads such photos from their 25 % copy (detectSourceKey): the same bounds hold
+ *    for the copy's detections scaled to the original, and the same "closer than a full decode".
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { ensureModel } from '../../models/ensure-model';
+import { loadConfig } from '../../src/config';
 import type { Detection } from '../../src/contracts';
 import { NUM_CLASSES } from '../../src/detect/cocoLabels';
 import { detectWithTimings, runModel } from '../../src/detect/Detector';
 import { loadSession } from '../../src/detect/loadSession';
 import { postprocess } from '../../src/detect/nms';
 import { decodeForModel, decodeImage, decodeShrink, MODEL_SIZE, resizeBilinear } from '../../src/detect/preprocess';
+import { resizeImage } from '../../src/image/resizeImage';
+import { newImageId } from '../../src/imageId';
+import { imageKey } from '../../src/keys';
+import { detectSourceKey, toOriginal } from '../../src/stages/detectStage';
 import { iouXywh, xywh } from '../helpers/boxes';
 import { fixtureNames, type ReferenceDetection, readFixture, referenceDetections } from '../helpers/fixtures';
 
@@ -87,40 +94,68 @@ describe('reduced decode for the detector', () => {
     );
   });
 
-  for (const megapixels of [12, 24]) {
-    it(`on ${megapixels} MP upscales of the fixtures: every reference object, nothing else, closer than a full decode`, async (t) => {
-      let reducedSum = 0;
-      let fullSum = 0;
-      for (const name of fixtureNames()) {
-        // Prepare: the fixture upscaled, as a camera-size JPEG
-        const expected = reference[name]!;
-        const k = Math.sqrt((megapixels * 1e6) / (expected.width * expected.height));
-        const [w, h] = [Math.round(expected.width * k), Math.round(expected.height * k)];
-        const photo = await sharp(readFixture(name)).resize(w, h, { kernel: 'lanczos3', fit: 'fill' }).jpeg({ quality: 92 }).toBuffer();
-        // Act
-        const reduced = await detectWithTimings(photo, { modelPath, intraOpNumThreads: 1 });
-        const full = await fullDecodeDetect(photo);
-        // Assess
-        assert.deepEqual([reduced.width, reduced.height], [w, h], `${name}: boxes refer to the photo's own size`);
-        assert.ok((await decodeForModel(photo)).shrink >= 2, `${name}: decoded at reduced scale`);
-        const r = pair(reduced.detections, expected.detections, w / expected.width);
-        const f = pair(full, expected.detections, w / expected.width);
-        t.diagnostic(
-          `${name}: reduced decode worst delta ${Math.max(0, ...r.deltas).toFixed(3)} (${show(reduced.detections)}); ` +
-            `full decode worst ${Math.max(0, ...f.deltas).toFixed(3)}, missing ${show(f.missing)}, extra ${show(f.extra)}`,
-        );
-        assert.deepEqual(
-          r.missing.filter((m) => m.score > 0.55),
-          [],
-          `${name}: missing ${show(r.missing)}`,
-        );
-        assert.deepEqual(r.extra, [], `${name}: extra ${show(r.extra)}`);
-        for (const d of r.deltas) assert.ok(d <= UPSCALE_SCORE_BOUND, `${name}: a score moved by ${d.toFixed(3)}`);
-        reducedSum += r.sum + r.missing.length; // an object not found counts as a whole score off
-        fullSum += f.sum + f.missing.length; // an object not found counts as a whole score off
-      }
-      t.diagnostic(`sum of |score delta|: reduced decode ${reducedSum.toFixed(3)}, full decode ${fullSum.toFixed(3)}`);
-      assert.ok(reducedSum <= fullSum, `reduced ${reducedSum.toFixed(3)} > full ${fullSum.toFixed(3)}`);
+  it('the detect stage reads a photo from its 25 % copy when the copy keeps 600 px a side', () => {
+    const config = loadConfig({});
+    const id = newImageId();
+    const msg = (w: number, h: number) => ({
+      v: 1 as const,
+      image_id: id,
+      original_path: imageKey('original', id),
+      path: imageKey('grayscale', id),
+      resized_path: imageKey('resized', id),
+      origin_w: w,
+      origin_h: h,
     });
+    assert.equal(detectSourceKey(msg(768, 576), config), imageKey('original', id));
+    assert.equal(detectSourceKey(msg(4000, 2396), config), imageKey('original', id), 'copy 1000x599');
+    assert.equal(detectSourceKey(msg(4000, 2400), config), imageKey('resized', id), 'copy 1000x600');
+    assert.equal(detectSourceKey(msg(6000, 4000), loadConfig({ DETECT_SOURCE: 'grayscale' })), imageKey('grayscale', id));
+  });
+
+  for (const megapixels of [12, 24]) {
+    for (const via of ['reduced decode', '25 % copy'] as const) {
+      it(`on ${megapixels} MP upscales of the fixtures, via the ${via}: every reference object, nothing else, closer than a full decode`, async (t) => {
+        let reducedSum = 0;
+        let fullSum = 0;
+        for (const name of fixtureNames()) {
+          // Prepare: the fixture upscaled, as a camera-size JPEG
+          const expected = reference[name]!;
+          const k = Math.sqrt((megapixels * 1e6) / (expected.width * expected.height));
+          const [w, h] = [Math.round(expected.width * k), Math.round(expected.height * k)];
+          const photo = await sharp(readFixture(name)).resize(w, h, { kernel: 'lanczos3', fit: 'fill' }).jpeg({ quality: 92 }).toBuffer();
+          // Act
+          let detections: Detection[];
+          if (via === 'reduced decode') {
+            const reduced = await detectWithTimings(photo, { modelPath, intraOpNumThreads: 1 });
+            assert.deepEqual([reduced.width, reduced.height], [w, h], `${name}: boxes refer to the photo's own size`);
+            assert.ok((await decodeForModel(photo)).shrink >= 2, `${name}: decoded at reduced scale`);
+            detections = reduced.detections;
+          } else {
+            const copy = await resizeImage(photo, { scale: 0.25, quality: 85, limits: { maxInputPixels: 40_000_000 } });
+            const found = await detectWithTimings(copy.data, { modelPath, intraOpNumThreads: 1 });
+            detections = toOriginal(found.detections, found.width, found.height, w, h);
+          }
+          const full = await fullDecodeDetect(photo);
+          // Assess
+          const r = pair(detections, expected.detections, w / expected.width);
+          const f = pair(full, expected.detections, w / expected.width);
+          t.diagnostic(
+            `${name}: ${via} worst delta ${Math.max(0, ...r.deltas).toFixed(3)} (${show(detections)}); ` +
+              `full decode worst ${Math.max(0, ...f.deltas).toFixed(3)}, missing ${show(f.missing)}, extra ${show(f.extra)}`,
+          );
+          assert.deepEqual(
+            r.missing.filter((m) => m.score > 0.55),
+            [],
+            `${name}: missing ${show(r.missing)}`,
+          );
+          assert.deepEqual(r.extra, [], `${name}: extra ${show(r.extra)}`);
+          for (const d of r.deltas) assert.ok(d <= UPSCALE_SCORE_BOUND, `${name}: a score moved by ${d.toFixed(3)}`);
+          reducedSum += r.sum + r.missing.length; // an object not found counts as a whole score off
+          fullSum += f.sum + f.missing.length;
+        }
+        t.diagnostic(`sum of |score delta|: ${via} ${reducedSum.toFixed(3)}, full decode ${fullSum.toFixed(3)}`);
+        assert.ok(reducedSum <= fullSum, `${via} ${reducedSum.toFixed(3)} > full ${fullSum.toFixed(3)}`);
+      });
+    }
   }
 });
