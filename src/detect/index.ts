@@ -11,6 +11,7 @@ export { DEFAULT_CLASS_AGNOSTIC, DEFAULT_NMS, iou, nonMaxSuppression, postproces
 export type { ModelImage, RawImage } from './preprocess';
 export {
   assertRawImage,
+  DECODE_MARGIN,
   DEFAULT_LIMIT_INPUT_PIXELS,
   decodeForModel,
   decodeImage,
