@@ -92,6 +92,8 @@ async function load(files: string[], modelPath: string): Promise<Photo[]> {
 
 export interface StageFigures {
   stageMs: Record<string, number>;
+  /** CPU ms of all stages of one photo, one at a time. */
+  cpuMs: number;
 }
 
 async function stages(k: SizeClass, photos: Photo[], modelPath: string): Promise<StageFigures> {
@@ -188,7 +190,7 @@ async function stages(k: SizeClass, photos: Photo[], modelPath: string): Promise
     console.log(
       `  (vips start-up, median ${f1(vips.startupMs)} ms, measured before each vips call and subtracted from it; ${vips.version})`,
     );
-  return { stageMs: Object.fromEntries(STAGES.map((s) => [s, med(s)])) };
+  return { stageMs: Object.fromEntries(STAGES.map((s) => [s, med(s)])), cpuMs: STAGES.reduce((a, s) => a + med(s, perPhotoCpu), 0) };
 }
 
 function memory(k: SizeClass, photos: Photo[], modelPath: string): void {
@@ -222,8 +224,13 @@ function memory(k: SizeClass, photos: Photo[], modelPath: string): void {
   }
 }
 
-/** Runs `npm run pipeline` on the files, polling the child's VmHWM; returns images/s and peak MB. */
-async function sustained(label: string, files: string[], modelPath: string): Promise<void> {
+/**
+ * Runs `npm run pipeline` on the files under GNU time: images/s, the process's CPU time per photo
+ * and its peak resident memory (GNU time's maximum RSS of the child). `stageCpuMs`, when known, is
+ * the CPU the stages themselves need per photo, one at a time: the process's CPU beyond it is the
+ * runtime's (queues, status records, files), and cores x 1000 / stageCpuMs the throughput bound.
+ */
+async function sustained(label: string, files: string[], modelPath: string, stageCpuMs?: number): Promise<void> {
   console.log(`\n## ${label}: sustained throughput, npm run pipeline on ${files.length} photos (embedded default)`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-photos-'));
   const data = mkdtempSync(path.join(os.tmpdir(), 'bench-pipeline-'));
@@ -231,10 +238,11 @@ async function sustained(label: string, files: string[], modelPath: string): Pro
     copyFileSync(f, path.join(dir, `${String(i).padStart(3, '0')}-${path.basename(f)}`));
   });
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'scripts/pipeline.ts'), dir, '--json'], {
-    cwd: REPO,
-    env: { ...process.env, DATA_DIR: data, LOG_LEVEL: 'error', MODEL_PATH: modelPath },
-  });
+  const child = spawn(
+    '/usr/bin/time',
+    ['-f', 'GNU-TIME %e %U %S %M', process.execPath, '--import', 'tsx', path.join(REPO, 'scripts/pipeline.ts'), dir, '--json'],
+    { cwd: REPO, env: { ...process.env, DATA_DIR: data, LOG_LEVEL: 'error', MODEL_PATH: modelPath } },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => {
@@ -243,17 +251,7 @@ async function sustained(label: string, files: string[], modelPath: string): Pro
   child.stderr.on('data', (c: Buffer) => {
     stderr += c.toString();
   });
-  let peakKb = 0;
-  const poll = setInterval(() => {
-    try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-      if (m) peakKb = Math.max(peakKb, Number(m[1]));
-    } catch {
-      /* exited */
-    }
-  }, 100);
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  clearInterval(poll);
   const wall = (performance.now() - t0) / 1000;
   rmSync(dir, { recursive: true, force: true });
   rmSync(data, { recursive: true, force: true });
@@ -264,9 +262,19 @@ async function sustained(label: string, files: string[], modelPath: string): Pro
     .map((l) => JSON.parse(l) as { status: string });
   const done = lines.filter((l) => l.status === 'done').length;
   const summary = /in ([\d.]+) s \(([\d.]+) images\/s\)/.exec(stderr);
+  const time = /GNU-TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(stderr);
   console.log(`  ${done}/${files.length} tagged; exit ${code}`);
   if (summary) console.log(`  sustained: ${summary[2]} images/s (${summary[1]} s from first upload to last tagged)`);
-  console.log(`  peak resident memory of the pipeline process: ${Math.round(peakKb / 1024)} MB (VmHWM)`);
+  if (time) {
+    const cpuPerPhoto = ((Number(time[2]) + Number(time[3])) * 1000) / files.length;
+    console.log(`  peak resident memory of the pipeline process: ${Math.round(Number(time[4]) / 1024)} MB (GNU time, maximum RSS)`);
+    console.log(
+      `  CPU of the whole process: ${cpuPerPhoto.toFixed(0)} ms a photo, start-up included` +
+        (stageCpuMs
+          ? `; the stages alone need ${stageCpuMs.toFixed(0)} ms (bound on ${os.availableParallelism()} free cores: ${((os.availableParallelism() * 1000) / stageCpuMs).toFixed(1)} images/s)`
+          : ''),
+    );
+  }
   console.log(`  whole command, start-up included: ${wall.toFixed(1)} s`);
 }
 
@@ -307,7 +315,9 @@ async function main(): Promise<void> {
         const list = perClass[i % perClass.length]!;
         return list[Math.floor(i / perClass.length) % list.length]!;
       });
-      await sustained(`large set (${names})`, mixed, modelPath);
+      const cpus = CLASSES.filter((k) => k.megapixels).map((k) => figures.get(k.name)?.cpuMs);
+      const largeCpu = cpus.every((c) => c !== undefined) ? cpus.reduce((a, c) => a! + c!, 0)! / cpus.length : undefined;
+      await sustained(`large set (${names})`, mixed, modelPath, largeCpu);
     }
   }
   if (SECTIONS.has('bill')) {

@@ -2,6 +2,7 @@ import { createCanvas } from '@napi-rs/canvas';
 import sharp from 'sharp';
 import type { Detection } from '../contracts';
 import { UnsupportedImageError } from '../errors';
+import { wholePhotoSlots } from '../image/concurrencyLimit';
 import { type ImageLimits, imageDecodeError, openImage } from '../image/openImage';
 import { ensureLabelFont } from './labelFont';
 
@@ -146,26 +147,31 @@ export async function drawDetections(
   detections: readonly Detection[],
   options: { quality: number; limits: ImageLimits },
 ): Promise<{ data: Buffer; width: number; height: number }> {
-  let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
-  try {
-    // Flatten and convert only when there is something to do: each is a pass over the photo.
-    const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
-    let image = openImage(bytes, options.limits);
-    if (meta.hasAlpha) image = image.flatten({ background: '#ffffff' });
-    if (meta.space !== 'srgb' || meta.depth !== 'uchar' || meta.channels !== 3) image = image.toColourspace('srgb');
-    raw = await image.raw().toBuffer({ resolveWithObject: true });
-  } catch (cause) {
-    throw await imageDecodeError(cause, 'tag', bytes);
-  }
-  const { width, height, channels } = raw.info;
-  if (channels !== 3 || raw.data.length !== width * height * 3) {
-    throw new UnsupportedImageError(`tag: expected 8-bit RGB after decoding to sRGB, got ${channels} channels in ${raw.data.length} bytes`);
-  }
-  paintRgb(raw.data, width, detectionPaints(detections, width, height));
-  // Standard Huffman tables, as `vips copy` and libjpeg write by default (optimised ones cost a
-  // second pass over the coefficients for a few per cent of the bytes).
-  const data = await sharp(raw.data, { raw: { width, height, channels: 3 } })
-    .jpeg({ quality: options.quality, optimiseCoding: false })
-    .toBuffer();
-  return { data, width, height };
+  // The decoded RGB is the whole photo: one per core at a time (wholePhotoSlots).
+  return wholePhotoSlots(async () => {
+    let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
+    try {
+      // Flatten and convert only when there is something to do: each is a pass over the photo.
+      const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+      let image = openImage(bytes, options.limits);
+      if (meta.hasAlpha) image = image.flatten({ background: '#ffffff' });
+      if (meta.space !== 'srgb' || meta.depth !== 'uchar' || meta.channels !== 3) image = image.toColourspace('srgb');
+      raw = await image.raw().toBuffer({ resolveWithObject: true });
+    } catch (cause) {
+      throw await imageDecodeError(cause, 'tag', bytes);
+    }
+    const { width, height, channels } = raw.info;
+    if (channels !== 3 || raw.data.length !== width * height * 3) {
+      throw new UnsupportedImageError(
+        `tag: expected 8-bit RGB after decoding to sRGB, got ${channels} channels in ${raw.data.length} bytes`,
+      );
+    }
+    paintRgb(raw.data, width, detectionPaints(detections, width, height));
+    // Standard Huffman tables, as `vips copy` and libjpeg write by default (optimised ones cost a
+    // second pass over the coefficients for a few per cent of the bytes).
+    const data = await sharp(raw.data, { raw: { width, height, channels: 3 } })
+      .jpeg({ quality: options.quality, optimiseCoding: false })
+      .toBuffer();
+    return { data, width, height };
+  });
 }
