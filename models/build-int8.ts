@@ -1,8 +1,9 @@
 /**
- * The optional int8 (QDQ) variant of the model: calibrate the float model on the fixture photos
- * (models/calibrate.ts), rewrite it (models/quantize.ts), write
+ * The int8 (QDQ) variant of the model, the default (models/defaultModel.ts): calibrate the float
+ * model on natural photos that are not the accuracy fixtures (models/calibration-photos.json,
+ * models/calibrate.ts), rewrite it (models/quantize.ts), write
  * layers/model/ssdlite_mobilenet_v2_coco.int8.onnx and check its sha256 against the `int8` section
- * of models/ssdlite_mobilenet_v2_coco.json. Not the default model: select it with MODEL_PATH.
+ * of models/ssdlite_mobilenet_v2_coco.json.
  *
  *   npm run build:model -- --int8 [--update-record]      or      npx tsx models/build-int8.ts [--update-record]
  */
@@ -12,8 +13,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { calibrate, calibrationImages } from './calibrate';
-import { ensureModel } from './ensure-model';
+import { ensureFloatModel } from './ensure-model';
 import { ModelBuildError, RecordMismatchError } from './errors';
+import { readCalibrationRecord } from './fetch-calibration';
 import { CACHE_DIR, RECORD_PATH, REPO_ROOT } from './paths';
 import { quantizeModel, quantPlan } from './quantize';
 
@@ -34,7 +36,8 @@ export const INT8_PATH = 'layers/model/ssdlite_mobilenet_v2_coco.int8.onnx';
 const DESCRIPTION =
   'Static post-training quantization (QDQ) of the float model by models/quantize.ts: Conv weights int8 per output channel ' +
   '(symmetric), biases int32 and corrected for the weights rounding, Conv inputs/outputs uint8 per tensor (min/max over the ' +
-  'calibration photos); box decoding and Sigmoid in float. Optional: not the default model, select it with MODEL_PATH';
+  'calibration photos: natural photos from Debian opencv-doc, not the accuracy fixtures); box decoding and Sigmoid in float. ' +
+  'The default model (models/defaultModel.ts); the float model is MODEL_PATH=layers/model/ssdlite_mobilenet_v2_coco.onnx';
 
 function readRecordJson(): Record<string, unknown> & { int8?: Int8Record } {
   return JSON.parse(readFileSync(RECORD_PATH, 'utf8')) as Record<string, unknown> & { int8?: Int8Record };
@@ -48,9 +51,15 @@ export function int8ModelPath(): string {
   return path.join(REPO_ROOT, readInt8Record()?.path ?? INT8_PATH);
 }
 
+/** Where the calibration photos come from, as the record states it. */
+function calibrationSource(): string {
+  const { debian } = readCalibrationRecord();
+  return `debian ${debian.package} ${debian.version}: ${debian.folder} (${debian.licence})`;
+}
+
 /** The int8 model's bytes and the facts the record keeps about them, built from the float model. */
 export async function quantizedBytes(log: Log = () => {}): Promise<{ bytes: Uint8Array; section: Int8Record }> {
-  const floatPath = await ensureModel();
+  const floatPath = await ensureFloatModel();
   const floatBytes = readFileSync(floatPath);
   const images = await calibrationImages();
   const plan = quantPlan(floatBytes);
@@ -67,7 +76,7 @@ export async function quantizedBytes(log: Log = () => {}): Promise<{ bytes: Uint
       path: INT8_PATH,
       description: DESCRIPTION,
       from,
-      calibration: { folder: 'test/fixtures/images', images: images.map(({ name, sha256 }) => ({ name, sha256 })) },
+      calibration: { folder: calibrationSource(), images: images.map(({ name, sha256 }) => ({ name, sha256 })) },
       sha256: createHash('sha256').update(bytes).digest('hex'),
       bytes: bytes.length,
     },

@@ -1,15 +1,17 @@
 /**
  * `npm run build:model` — builds layers/model/ssdlite_mobilenet_v2_coco.onnx from the pinned TF.js
- * COCO-SSD graph model and checks it against models/ssdlite_mobilenet_v2_coco.json.
+ * COCO-SSD graph model and checks it against models/ssdlite_mobilenet_v2_coco.json; then, when the
+ * default model is the int8 one (models/defaultModel.ts), that one too.
  *
  *   --update-record   rewrite the record's sha256/size instead of failing when they differ
  *   --plain --out F   experimental: every Conv wrapped in transposes, no folding (for comparison)
- *   --int8            instead: the optional int8 (QDQ) variant, layers/model/ssdlite_mobilenet_v2_coco.int8.onnx,
+ *   --int8            only the int8 (QDQ) variant, layers/model/ssdlite_mobilenet_v2_coco.int8.onnx,
  *                     checked against the record's int8 section (models/build-int8.ts; --update-record, --out apply)
  */
 import { parseArgs } from 'node:util';
 import { buildModel } from './build';
 import { buildInt8Model } from './build-int8';
+import { DEFAULT_MODEL } from './defaultModel';
 import { ModelBuildError } from './errors';
 
 const { values } = parseArgs({
@@ -34,6 +36,9 @@ try {
       out: values.out,
       log: (m) => console.log(m),
     });
+    if (DEFAULT_MODEL === 'int8' && !values.plain && values.out === undefined) {
+      await buildInt8Model({ updateRecord: values['update-record'], log: (m) => console.log(m) });
+    }
   }
 } catch (error) {
   if (error instanceof ModelBuildError) {

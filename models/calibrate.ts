@@ -1,22 +1,18 @@
 /**
  * Calibration for models/quantize.ts: runs the float model (with the tensors to quantize exposed as
- * outputs) in onnxruntime-node at one thread on the shared fixture photos, preprocessed exactly as
- * the detector does (sharp decode, then the TF-exact bilinear resize of src/detect/preprocess.ts),
+ * outputs) in onnxruntime-node at one thread on the calibration photos (models/calibration-photos.json:
+ * natural photos from a pinned Debian package, not the accuracy fixtures), preprocessed exactly as
+ * the detector does (decodeForModel, then the TF-exact bilinear resize of src/detect/preprocess.ts),
  * and records each tensor's min and max.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { decodeImage, MODEL_SIZE, resizeBilinear } from '../src/detect/preprocess';
+import { decodeForModel, MODEL_SIZE, resizeBilinear } from '../src/detect/preprocess';
 import { ModelBuildError } from './errors';
-import { REPO_ROOT } from './paths';
+import { ensureCalibrationPhotos, readCalibrationRecord } from './fetch-calibration';
 import { calibrationModel, type QuantTarget, type Range } from './quantize';
-
-/** The test fixtures (test/fixtures/images); FIXTURES_DIR overrides, as in the tests. */
-export function calibrationImagesDir(): string {
-  return path.join(process.env.FIXTURES_DIR ?? path.resolve(REPO_ROOT, 'test/fixtures'), 'images');
-}
 
 export interface CalibrationImage {
   name: string;
@@ -24,21 +20,17 @@ export interface CalibrationImage {
   input: Float32Array;
 }
 
-/** Every photo in the fixtures folder, sorted by name, as the model's [1,300,300,3] input. */
-export async function calibrationImages(dir = calibrationImagesDir()): Promise<CalibrationImage[]> {
-  let names: string[];
-  try {
-    names = readdirSync(dir)
-      .filter((f) => /\.(jpe?g|png|webp)$/i.test(f))
-      .sort();
-  } catch (cause) {
-    throw new ModelBuildError(`calibration images: expected a folder of photos at ${dir} (set FIXTURES_DIR), could not read it`, { cause });
-  }
-  if (names.length === 0) throw new ModelBuildError(`calibration images: expected photos in ${dir}, found none`);
+/** The calibration photos, in the record's order, as the model's [1,300,300,3] input. */
+export async function calibrationImages(dir = ensureCalibrationPhotos((m) => process.stderr.write(`${m}\n`))): Promise<CalibrationImage[]> {
   const out: CalibrationImage[] = [];
-  for (const name of names) {
-    const bytes = readFileSync(path.join(dir, name));
-    const image = await decodeImage(bytes);
+  for (const { name } of readCalibrationRecord().photos) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path.join(dir, name));
+    } catch (cause) {
+      throw new ModelBuildError(`calibration images: expected ${name} in ${dir}, could not read it`, { cause });
+    }
+    const { image } = await decodeForModel(bytes);
     out.push({ name, sha256: createHash('sha256').update(bytes).digest('hex'), input: resizeBilinear(image, MODEL_SIZE, MODEL_SIZE) });
   }
   return out;

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildModel } from './build';
+import { DEFAULT_MODEL } from './defaultModel';
 import { ModelBuildError } from './errors';
 import { CACHE_DIR } from './paths';
 import { type ModelRecord, modelPath, readRecord } from './record';
@@ -54,11 +55,22 @@ function isRecordedModel(file: string, record: ModelRecord): boolean {
 }
 
 /**
- * Returns the path of the ONNX model, building it first if it is missing or is not the one the
- * record describes (say, left from before a converter change). Tests, `npm start` and packaging
- * call this, so a fresh clone works without a separate build step. Hashing costs about 50 ms.
+ * Returns the path of the default model (models/defaultModel.ts: the int8 one), building it (and
+ * the float model it is made from) first when missing or not the one the record describes. Tests,
+ * `npm start`, `npm run pipeline` and packaging call this, so a fresh clone works without a
+ * separate build step.
  */
 export async function ensureModel(): Promise<string> {
+  if (DEFAULT_MODEL === 'float') return ensureFloatModel();
+  const { ensureInt8Model } = await import('./build-int8');
+  return ensureInt8Model();
+}
+
+/**
+ * Returns the path of the float ONNX model, building it first if it is missing or is not the one
+ * the record describes (say, left from before a converter change). Hashing costs about 50 ms.
+ */
+export async function ensureFloatModel(): Promise<string> {
   const record = readRecord();
   const file = modelPath(record);
   const deadline = Date.now() + WAIT_LIMIT_MS;

@@ -2,7 +2,11 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const MODEL_FILE_NAME = 'ssdlite_mobilenet_v2_coco.onnx';
+/**
+ * The default model's file: the int8 one (models/defaultModel.ts says why). The float model,
+ * ssdlite_mobilenet_v2_coco.onnx beside it, is one setting away: MODEL_PATH.
+ */
+export const MODEL_FILE_NAME = 'ssdlite_mobilenet_v2_coco.int8.onnx';
 /** Where the model layer is mounted on Lambda. */
 export const LAMBDA_LAYER_MODEL_PATH = `/opt/${MODEL_FILE_NAME}`;
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { ensureModel } from '../../models/ensure-model';
+import { ensureFloatModel, ensureModel } from '../../models/ensure-model';
 import type { Detection } from '../../src/contracts';
 import { COCO_LABELS } from '../../src/detect/cocoLabels';
 import { detect, detectWithTimings } from '../../src/detect/Detector';
@@ -33,33 +33,38 @@ function compare(ours: Detection[], reference: ReferenceDetection[]) {
 
 const show = (ds: { label: string; score: number }[]) => ds.map((d) => `${d.label} ${d.score.toFixed(3)}`).join(', ') || 'none';
 
+/** The default model (int8, models/defaultModel.ts) and the float model, one MODEL_PATH away. */
 let modelPath: string;
+let floatModelPath: string;
 before(async () => {
   modelPath = await ensureModel();
+  floatModelPath = await ensureFloatModel();
 });
 
 describe('detector accuracy against the reference (COCO-SSD TF.js + coco-ssd 2.2.3 post-processing)', () => {
   const reference = referenceDetections();
 
-  for (const name of fixtureNames()) {
-    it(`${name}: finds each reference object and nothing else at score >= 0.5`, async (t) => {
-      // Prepare
-      const expected = reference[name];
-      assert.ok(expected, `no reference detections for ${name}`);
-      // Act
-      const { detections, width, height } = await detectWithTimings(readFixture(name), { modelPath });
-      // Assess
-      assert.deepEqual([width, height], [expected.width, expected.height]);
-      const { missing, extra } = compare(detections, expected.detections);
-      t.diagnostic(`${name}: ${show(detections)}`);
-      assert.deepEqual(missing, [], `missing: ${show(missing)}; found: ${show(detections)}`);
-      assert.deepEqual(extra, [], `extra: ${show(extra)}`);
-      assert.deepEqual(
-        detections.map((d) => d.score),
-        [...detections.map((d) => d.score)].sort((a, b) => b - a),
-      );
-    });
-  }
+  for (const name of fixtureNames())
+    for (const variant of ['default', 'float'] as const)
+      it(`${name}, ${variant === 'default' ? 'default (int8)' : 'float'} model: finds each reference object and nothing else at score >= 0.5`, async (t) => {
+        // Prepare
+        const expected = reference[name];
+        assert.ok(expected, `no reference detections for ${name}`);
+        // Act
+        const { detections, width, height } = await detectWithTimings(readFixture(name), {
+          modelPath: variant === 'default' ? modelPath : floatModelPath,
+        });
+        // Assess
+        assert.deepEqual([width, height], [expected.width, expected.height]);
+        const { missing, extra } = compare(detections, expected.detections);
+        t.diagnostic(`${name}: ${show(detections)}`);
+        assert.deepEqual(missing, [], `missing: ${show(missing)}; found: ${show(detections)}`);
+        assert.deepEqual(extra, [], `extra: ${show(extra)}`);
+        assert.deepEqual(
+          detections.map((d) => d.score),
+          [...detections.map((d) => d.score)].sort((a, b) => b - a),
+        );
+      });
 
   it('scream.jpg yields nothing', async () => {
     assert.deepEqual(await detect(readFixture('scream.jpg'), { modelPath }), []);
@@ -123,7 +128,7 @@ describe('detector load errors', () => {
 
   const invalidMessage = (file: string) =>
     `could not load the model ${file}: onnxruntime-node rejected it (the file is truncated, corrupt or not an ONNX model). ` +
-    'Rebuild it with `npm run build:model`, or set MODEL_PATH to a valid ssdlite_mobilenet_v2_coco.onnx';
+    'Rebuild it with `npm run build:model`, or set MODEL_PATH to a valid ssdlite_mobilenet_v2_coco.int8.onnx';
 
   it('a truncated model file gives RuntimeLoadError naming the path and the fix, with the cause', async () => {
     // Prepare
@@ -152,8 +157,8 @@ describe('detector load errors', () => {
       assert.ok(err instanceof RuntimeLoadError);
       assert.equal(
         err.message,
-        `model file not found: ${file}. Build it with \`npm run build:model\` (writes layers/model/ssdlite_mobilenet_v2_coco.onnx), ` +
-          'set MODEL_PATH to the .onnx file, or on Lambda attach the model layer (mounted at /opt/ssdlite_mobilenet_v2_coco.onnx)',
+        `model file not found: ${file}. Build it with \`npm run build:model\` (writes layers/model/ssdlite_mobilenet_v2_coco.int8.onnx), ` +
+          'set MODEL_PATH to the .onnx file, or on Lambda attach the model layer (mounted at /opt/ssdlite_mobilenet_v2_coco.int8.onnx)',
       );
       assert.equal((err.cause as NodeJS.ErrnoException).code, 'ENOENT');
       return true;
@@ -205,8 +210,8 @@ describe('default model path', () => {
 
   it('else looks in the Lambda layer mount first, then the repository layers/model/', () => {
     const candidates = modelPathCandidates({});
-    assert.equal(candidates[0], '/opt/ssdlite_mobilenet_v2_coco.onnx');
-    assert.ok(candidates.includes(path.resolve(REPO_ROOT, 'layers/model/ssdlite_mobilenet_v2_coco.onnx')));
+    assert.equal(candidates[0], '/opt/ssdlite_mobilenet_v2_coco.int8.onnx');
+    assert.ok(candidates.includes(path.resolve(REPO_ROOT, 'layers/model/ssdlite_mobilenet_v2_coco.int8.onnx')));
     assert.equal(
       defaultModelPath({}),
       candidates.find((p) => existsSync(p)),

@@ -1,14 +1,14 @@
 /**
- * The optional int8 (QDQ) model (models/quantize.ts, `npm run build:model -- --int8`): it builds to
- * the same bytes every time and to the recorded ones, onnxruntime fuses every Conv into a
- * QLinearConv, the detector loads it through MODEL_PATH's route (an explicit modelPath), and its
- * detections are held against the accuracy contract of detector-accuracy.test.ts, per fixture.
+ * The int8 (QDQ) model, the default (models/quantize.ts, models/defaultModel.ts): it builds to the
+ * same bytes every time and to the recorded ones, onnxruntime fuses every Conv into a QLinearConv,
+ * the detector loads it through MODEL_PATH's route (an explicit modelPath), and its detections are
+ * held against the accuracy contract of detector-accuracy.test.ts, per fixture: same labels,
+ * IoU >= 0.5, score within 0.05, nothing else >= 0.5.
  *
- * Known failure, left out on purpose (see the per-image table in the diagnostics): on horses.jpg the
- * second horse scores 0.743 against the reference's 0.798, a delta of 0.055 where the contract allows
- * 0.05. Labels, boxes (IoU >= 0.5) and "nothing else >= 0.5" hold there; the score check on that
- * image is bounded at 0.10 instead, so a regression still fails. This is why the int8 model is not
- * the default. The calibration photos are the fixtures themselves, so this is a best case.
+ * The calibration photos are not the fixtures (models/calibration-photos.json: natural photos from
+ * Debian's opencv-doc), so the fixtures are a held-out set here. Measured: worst score delta 0.037
+ * (kite.jpg's second kite), worst IoU 0.843. The margin depends on the set: calibrated on either half
+ * of it alone, the worst delta was 0.043 and 0.063.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -29,9 +29,8 @@ import { fixtureNames, type ReferenceDetection, readFixture, referenceDetections
 const { onnx } = onnxProto;
 const DT = onnx.TensorProto.DataType;
 
-/** The contract's score tolerance, and the looser bound used where the int8 model is known to miss it. */
+/** The contract's score tolerance. */
 const SCORE_TOLERANCE = 0.05;
-const KNOWN_SCORE_MISSES: Record<string, number> = { 'horses.jpg': 0.1 };
 
 /**
  * Pairs each reference object with our best-overlapping detection of its label (score >= 0.5),
@@ -157,7 +156,7 @@ describe('int8 model accuracy against the reference, per fixture', () => {
   const reference = referenceDetections();
 
   for (const name of fixtureNames()) {
-    it(`${name}: same labels, IoU >= 0.5, score within ${KNOWN_SCORE_MISSES[name] ?? SCORE_TOLERANCE}, nothing else >= 0.5`, async (t) => {
+    it(`${name}: same labels, IoU >= 0.5, score within ${SCORE_TOLERANCE}, nothing else >= 0.5`, async (t) => {
       // Prepare
       const expected = reference[name];
       assert.ok(expected, `no reference detections for ${name}`);
@@ -169,11 +168,11 @@ describe('int8 model accuracy against the reference, per fixture', () => {
       const worstDelta = Math.max(0, ...pairs.map((p) => p.delta));
       t.diagnostic(
         `${name}: found ${pairs.length}/${expected.detections.length}, worst IoU ${worstIou.toFixed(3)}, ` +
-          `worst score delta ${worstDelta.toFixed(3)}; ours: ${show(detections)}`,
+          `worst score delta ${worstDelta.toFixed(3)}; per object |delta|: ${pairs.map((p) => `${p.ref.label} ${p.ref.score} ${p.delta.toFixed(3)}`).join(', ') || 'none'}; ours: ${show(detections)}`,
       );
       assert.deepEqual(missing, [], `missing: ${show(missing)}; found: ${show(detections)}`);
       assert.deepEqual(extra, [], `extra: ${show(extra)}`);
-      const tolerance = KNOWN_SCORE_MISSES[name] ?? SCORE_TOLERANCE;
+      const tolerance = SCORE_TOLERANCE;
       for (const p of pairs)
         assert.ok(p.delta <= tolerance, `${p.ref.label} ${p.ref.score}: score off by ${p.delta.toFixed(3)} > ${tolerance}`);
     });
