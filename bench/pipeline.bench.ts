@@ -303,6 +303,7 @@ async function main(): Promise<void> {
         `small (${N_SMALL} copies of the fixtures)`,
         Array.from({ length: N_SMALL }, (_, i) => small[i % small.length]!),
         modelPath,
+        figures.get('small')?.cpuMs,
       );
     const large = CLASSES.filter((k) => k.megapixels).flatMap((k) => files.get(k.name)!);
     if (large.length > 0) {
