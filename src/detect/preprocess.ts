@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { ImageTooLargeError, UnsupportedImageError } from '../errors';
 import { decodeFailureReason } from '../image/decodeFailure';
+import { isSrgbProfile } from '../image/srgbProfile';
 
 /** The model's input side: images are resized to MODEL_SIZE x MODEL_SIZE. */
 export const MODEL_SIZE = 300;
@@ -87,9 +88,11 @@ async function decode(
     const width = meta.autoOrient?.width ?? meta.width ?? 0;
     const height = meta.autoOrient?.height ?? meta.height ?? 0;
     const reduced = reduceTo(width, height);
-    let pipeline = sharp(input, { limitInputPixels }).rotate();
+    // A plain sRGB profile is not converted from (it changes rounding only, at the cost of a decode).
+    let pipeline = sharp(input, { limitInputPixels, ignoreIcc: isSrgbProfile(meta.icc) }).rotate();
     if (reduced) pipeline = pipeline.resize(reduced.width, reduced.height, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: true });
-    const { data, info } = await pipeline.flatten({ background: '#ffffff' }).raw().toBuffer({ resolveWithObject: true });
+    if (meta.hasAlpha) pipeline = pipeline.flatten({ background: '#ffffff' });
+    const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 1 && info.channels !== 3) {
       throw new UnsupportedImageError(`cannot decode image: expected 1 or 3 channels after decoding, got ${info.channels}`);
     }

@@ -4,6 +4,7 @@ import type { Detection } from '../contracts';
 import { UnsupportedImageError } from '../errors';
 import { wholePhotoSlots } from '../image/concurrencyLimit';
 import { type ImageLimits, imageDecodeError, openImage } from '../image/openImage';
+import { isSrgbProfile } from '../image/srgbProfile';
 import { ensureLabelFont } from './labelFont';
 
 /** Colours that read well on photos; one per label, stable across images. */
@@ -153,7 +154,7 @@ export async function drawDetections(
     try {
       // Flatten and convert only when there is something to do: each is a pass over the photo.
       const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
-      let image = openImage(bytes, options.limits);
+      let image = openImage(bytes, options.limits, { srgb: isSrgbProfile(meta.icc) });
       if (meta.hasAlpha) image = image.flatten({ background: '#ffffff' });
       if (meta.space !== 'srgb' || meta.depth !== 'uchar' || meta.channels !== 3) image = image.toColourspace('srgb');
       raw = await image.raw().toBuffer({ resolveWithObject: true });

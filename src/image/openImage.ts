@@ -2,6 +2,7 @@ import sharp, { type Metadata, type Sharp } from 'sharp';
 import { ImageTooLargeError, UnsupportedImageError } from '../errors';
 import type { ImageExtension } from '../keys';
 import { decodeFailureReason } from './decodeFailure';
+import { isSrgbProfile } from './srgbProfile';
 
 /**
  * The one way the pipeline opens image bytes: sharp with the pixel limit (a decompression bomb
@@ -20,6 +21,8 @@ export interface ImageInfo {
   width: number;
   height: number;
   pages: number;
+  /** The embedded ICC profile is plain sRGB (or there is none worth converting from): see openImage. */
+  srgb: boolean;
 }
 
 const ACCEPTED: Record<string, { ext: ImageExtension; contentType: string }> = {
@@ -32,9 +35,13 @@ const ACCEPTED: Record<string, { ext: ImageExtension; contentType: string }> = {
 };
 export const ACCEPTED_FORMATS = 'JPEG, PNG, WebP, GIF, TIFF or AVIF';
 
-/** A sharp pipeline on the bytes, upright, limited, failing on corrupt input. Only the first frame of animations. */
-export function openImage(bytes: Buffer, limits: ImageLimits): Sharp {
-  return sharp(bytes, { limitInputPixels: limits.maxInputPixels, failOn: 'error' }).rotate();
+/**
+ * A sharp pipeline on the bytes, upright, limited, failing on corrupt input. Only the first frame
+ * of animations. `srgb` (the photo's profile is plain sRGB, isSrgbProfile) skips the conversion
+ * from that profile to sRGB, which changes nothing but rounding and costs as much as the decode.
+ */
+export function openImage(bytes: Buffer, limits: ImageLimits, options: { srgb?: boolean } = {}): Sharp {
+  return sharp(bytes, { limitInputPixels: limits.maxInputPixels, failOn: 'error', ignoreIcc: options.srgb === true }).rotate();
 }
 
 /** Reads the header only: format and upright size, checked against the limits. Cheap: no decode. */
@@ -56,7 +63,7 @@ export async function inspectImage(bytes: Buffer, limits: ImageLimits): Promise<
   const height = meta.autoOrient?.height ?? meta.height;
   if (!width || !height) throw new UnsupportedImageError(`expected an image with a width and height, got ${width}x${height}`);
   assertPixels(width, height, limits);
-  return { format: meta.format!, ...accepted, width, height, pages: meta.pages ?? 1 };
+  return { format: meta.format!, ...accepted, width, height, pages: meta.pages ?? 1, srgb: isSrgbProfile(meta.icc) };
 }
 
 export function assertPixels(width: number, height: number, limits: ImageLimits): void {

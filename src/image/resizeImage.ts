@@ -23,7 +23,7 @@ export async function resizeImage(bytes: Buffer, options: { scale: number; quali
   const info = await inspectImage(bytes, options.limits);
   const { width, height } = resizedSize(info.width, info.height, options.scale);
   try {
-    const out = await openImage(bytes, options.limits)
+    const out = await openImage(bytes, options.limits, { srgb: info.srgb })
       .resize(width, height, { fit: 'fill' })
       .flatten({ background: '#ffffff' })
       .toColourspace('srgb')

@@ -6,6 +6,7 @@ import { ImageTooLargeError, UnsupportedImageError } from '../../src/errors';
 import { grayscaleImage } from '../../src/image/grayscaleImage';
 import { inspectImage } from '../../src/image/openImage';
 import { resizeImage } from '../../src/image/resizeImage';
+import { isSrgbProfile } from '../../src/image/srgbProfile';
 import { fixtureNames, readFixture, referenceDetections } from '../helpers/fixtures';
 import { pngBomb } from '../helpers/hostileImages';
 
@@ -195,5 +196,38 @@ describe('drawDetections', () => {
     assert.equal(labelMetrics(100, 80).fontPx, 11);
     assert.equal(labelMetrics(768, 576).fontPx, 16);
     assert.equal(labelMetrics(6000, 4000).fontPx, 64);
+  });
+});
+
+describe('isSrgbProfile', () => {
+  it('knows a plain sRGB profile from others, so only those skip the conversion', async () => {
+    // Prepare: the fixtures' IEC sRGB profile, sharp's own sRGB, Display P3, a CMYK profile, none
+    const profileOf = async (bytes: Buffer) => (await sharp(bytes).metadata()).icc;
+    const dog = readFixture('dog.jpg');
+    const tagged = async (profile: string) => sharp(dog).withIccProfile(profile).jpeg().toBuffer();
+    // Act / Assess
+    assert.equal(isSrgbProfile(await profileOf(dog)), true);
+    assert.equal(isSrgbProfile(await profileOf(await tagged('srgb'))), true);
+    assert.equal(isSrgbProfile(await profileOf(await tagged('p3'))), false);
+    assert.equal(isSrgbProfile(await profileOf(await tagged('cmyk'))), false);
+    assert.equal(isSrgbProfile(await profileOf(await sharp(dog).jpeg().toBuffer())), false);
+    assert.equal(isSrgbProfile(Buffer.from('not a profile')), false);
+  });
+
+  it('still converts a Display P3 photo to sRGB (its greens and reds move)', async () => {
+    // Prepare: the same pixels, tagged P3 (sharp converts sRGB -> P3 when tagging)
+    const p3 = await sharp(readFixture('dog.jpg')).withIccProfile('p3').jpeg({ quality: 95 }).toBuffer();
+    // Act
+    const converted = await resizeImage(p3, { scale: 0.25, quality: 95, limits });
+    const asIs = await sharp(p3, { ignoreIcc: true }).resize(192, 144).jpeg({ quality: 95 }).toBuffer();
+    const original = await resizeImage(readFixture('dog.jpg'), { scale: 0.25, quality: 95, limits });
+    // Assess: the converted copy is closer to the sRGB original than the unconverted pixels are
+    const diff = async (a: Buffer, b: Buffer) => {
+      const [x, y] = [await sharp(a).raw().toBuffer(), await sharp(b).raw().toBuffer()];
+      let sum = 0;
+      for (let i = 0; i < x.length; i++) sum += Math.abs(x[i]! - y[i]!);
+      return sum / x.length;
+    };
+    assert.ok((await diff(converted.data, original.data)) < (await diff(asIs, original.data)));
   });
 });
