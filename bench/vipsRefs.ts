@@ -7,7 +7,7 @@
  * so what is left is the image work.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -18,6 +18,8 @@ export interface VipsRefs {
   /** ms of image work (start-up subtracted) for one call. */
   copy(file: string): Cost;
   thumbnail(file: string, width: number, height: number): Cost;
+  /** The JPEG vipsthumbnail makes of the file at that size (for a quality comparison). */
+  thumbnailBytes(file: string, width: number, height: number): Buffer;
   shrinkDecode(file: string, shrink: number): Cost;
   /** Median start-up subtracted so far. */
   readonly startupMs: number;
@@ -73,6 +75,10 @@ export async function vipsRefs(): Promise<VipsRefs | undefined> {
     copy: (file) => net(vipsStart, () => run('vips', ['copy', file, `${out('copy.jpg')}[Q=85]`])),
     thumbnail: (file, w, h) =>
       net(thumbStart, () => run('vipsthumbnail', [file, '--size', `${w}x${h}!`, '-o', `${out('%s-thumb.jpg')}[Q=85]`])),
+    thumbnailBytes: (file, w, h) => {
+      run('vipsthumbnail', [file, '--size', `${w}x${h}!`, '-o', `${out('q-%s.jpg')}[Q=85]`]);
+      return readFileSync(out(`q-${path.basename(file, path.extname(file))}.jpg`));
+    },
     shrinkDecode: (file, shrink) => net(vipsStart, () => run('vips', ['copy', `${file}[shrink=${shrink}]`, out('shrunk.v')])),
     close: () => rmSync(dir, { recursive: true, force: true }),
   };
