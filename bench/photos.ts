@@ -8,11 +8,10 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { REPO_ROOT as REPO } from '../models/paths';
 import { fixtureNames, fixturePath } from '../test/helpers/fixtures';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CACHE = path.join(REPO, '.cache', 'bench-photos');
 const NOISE = 12;
 const QUALITY = 92;
