@@ -49,7 +49,15 @@ export function ensureCalibrationPhotos(log: (m: string) => void = () => {}): st
   const work = mkdtempSync(path.join(REPO_ROOT, '.cache', 'calibration-'));
   try {
     log(`fetching the calibration photos: apt-get download ${debian.package}=${debian.version}…`);
-    const got = spawnSync('apt-get', ['download', `${debian.package}=${debian.version}`], { cwd: work, encoding: 'utf8' });
+    const download = () => spawnSync('apt-get', ['download', `${debian.package}=${debian.version}`], { cwd: work, encoding: 'utf8' });
+    let got = download();
+    // A fresh machine may have no package lists yet: as root, fetch them once and try again (as
+    // scripts/install-system-deps.sh does before installing).
+    if (got.status !== 0 && process.getuid?.() === 0) {
+      log('apt-get download failed; running apt-get update once…');
+      spawnSync('apt-get', ['update', '-qq'], { encoding: 'utf8' });
+      got = download();
+    }
     const deb = readdirSync(work).find((f) => f.endsWith('.deb'));
     if (got.status !== 0 || !deb) {
       throw new ModelBuildError(
