@@ -10,7 +10,7 @@
 // memory, so queues start empty: the code creates them.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCliArgs } from '../cliArgs';
 import { repoRoot } from './ensure-installed';
 import { LocalServerError } from './errors';
 import type { LocalServer } from './local-server';
@@ -28,18 +28,20 @@ function port(raw: string | undefined, fallback: number, flag: string): number {
 }
 
 async function up(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      's3-port': { type: 'string' },
-      'sqs-port': { type: 'string' },
-      console: { type: 'boolean', default: false },
-      'console-port': { type: 'string' },
-      versity: { type: 'boolean', default: false },
-      fresh: { type: 'boolean', default: false },
+  const { values } = parseCliArgs(
+    usage,
+    {
+      options: {
+        's3-port': { type: 'string' },
+        'sqs-port': { type: 'string' },
+        console: { type: 'boolean', default: false },
+        'console-port': { type: 'string' },
+        versity: { type: 'boolean', default: false },
+        fresh: { type: 'boolean', default: false },
+      },
     },
-    strict: true,
-  });
+    argv,
+  );
   const s3Port = port(values['s3-port'], 9000, '--s3-port');
   const sqsPort = port(values['sqs-port'], 9324, '--sqs-port');
   const consolePort = values.console ? port(values['console-port'], 9001, '--console-port') : undefined;

@@ -1,5 +1,6 @@
 import { parseMessage } from '../contracts';
 import { InvalidMessageError, isRetryable, TransientError } from '../errors';
+import { childLogger } from '../logger/createLogger';
 import { noopMetrics } from '../metrics/StageMetrics';
 import type { Queue } from '../ports/Queue';
 import { writeStageStatus } from '../status/stageStatus';
@@ -49,7 +50,7 @@ export async function processMessage<In extends { image_id: string; request_id?:
     return 'dead-lettered';
   }
 
-  const log = deps.log.child({ stage: stage.name, image_id: msg.image_id, request_id: msg.request_id });
+  const log = childLogger(deps.log, { stage: stage.name, image_id: msg.image_id, request_id: msg.request_id });
   const startedAt = new Date();
   const t0 = performance.now();
   await writeStageStatus(deps.store, msg.image_id, {

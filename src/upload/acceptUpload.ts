@@ -5,7 +5,7 @@ import { HttpError } from '../http/HttpError';
 import { type ImageInfo, inspectImage } from '../image/openImage';
 import { newImageId } from '../imageId';
 import { imageKey } from '../keys';
-import type { Logger } from '../log';
+import type { Logger } from '../logger/createLogger';
 import type { StageMetrics } from '../metrics/StageMetrics';
 import type { ObjectStore } from '../ports/ObjectStore';
 import type { Queue } from '../ports/Queue';
@@ -25,11 +25,15 @@ export interface AcceptedUpload {
  * them untouched as `original/<id>.<ext>` and queues the resize. The id is made here, never taken
  * from the client.
  */
-export async function acceptUpload(
-  bytes: Buffer,
-  deps: { store: ObjectStore; queue: Queue; config: Config; log: Logger; metrics?: StageMetrics },
-  requestId?: string,
-): Promise<AcceptedUpload> {
+export interface AcceptDeps {
+  store: ObjectStore;
+  queue: Queue;
+  config: Config;
+  log: Logger;
+  metrics?: StageMetrics;
+}
+
+export async function acceptUpload(bytes: Buffer, deps: AcceptDeps, requestId?: string): Promise<AcceptedUpload> {
   const started = new Date();
   const t0 = performance.now();
   let info: ImageInfo;

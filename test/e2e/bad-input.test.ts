@@ -6,15 +6,15 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp, { type Metadata } from 'sharp';
 import { ensureModel } from '../../models/ensure-model';
+import { createApp } from '../../src/app/createApp';
 import { loadConfig } from '../../src/config';
 import type { Detection } from '../../src/contracts';
 import { newImageId } from '../../src/imageId';
 import { imageKey } from '../../src/keys';
 import type { DeadLetterAdmin } from '../../src/ports/DeadLetters';
 import type { Queue } from '../../src/ports/Queue';
-import { apiRoutes } from '../../src/runtime/apiRoutes';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
-import { type ImageOutcome, waitForImage } from '../../src/runtime/waitForImage';
+import { type ImageOutcome, waitForImage } from '../../src/status/waitForImage';
 import { multipartBody } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 import { pngBomb, realPngBomb } from '../helpers/hostileImages';
@@ -76,7 +76,7 @@ describe('bad input on the embedded default, over HTTP', () => {
   }
 
   async function outcomeOf(imageId: string): Promise<ImageOutcome> {
-    return waitForImage(pipeline.deps.store, imageId, { timeoutMs: 60_000, pollMs: 50 });
+    return waitForImage(pipeline.app.store, imageId, { timeoutMs: 60_000, pollMs: 50 });
   }
 
   async function acceptedAndTagged(
@@ -88,7 +88,7 @@ describe('bad input on the embedded default, over HTTP', () => {
     const id = reply.body.image_id!;
     const outcome = await outcomeOf(id);
     assert.equal(outcome.status, 'done', `${outcome.failedStage}: ${outcome.error}`);
-    const tagged = await sharp((await pipeline.deps.store.get(imageKey('tagged', id))).body).metadata();
+    const tagged = await sharp((await pipeline.app.store.get(imageKey('tagged', id))).body).metadata();
     assert.equal(tagged.format, 'jpeg');
     return { id, reply, outcome, tagged };
   }
@@ -110,8 +110,8 @@ describe('bad input on the embedded default, over HTTP', () => {
       MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
       VISIBILITY_TIMEOUT_SECONDS: '2',
     });
-    pipeline = await startEmbedded({ config, port: 0, routes: apiRoutes() });
-    queue = pipeline.deps.queue as Queue & DeadLetterAdmin;
+    pipeline = await startEmbedded(createApp({ config, detector: 'worker' }), { port: 0 });
+    queue = pipeline.app.queue as Queue & DeadLetterAdmin;
     const dog = await acceptedAndTagged(readFixture('dog.jpg'));
     dogDetections = dog.outcome.stages.detect?.detections ?? [];
     assert.ok(dogDetections.length > 0);
@@ -157,7 +157,7 @@ describe('bad input on the embedded default, over HTTP', () => {
     assert.equal(outcome.failedStage, 'resize');
     assert.match(outcome.error ?? '', /^UnsupportedImageError: resize: cannot decode image: VipsJpeg: premature end of JPEG image/);
     assert.equal(outcome.stages.resize?.attempt, 1, 'bad input is not retried');
-    const dead = await queue.listDeadLetters(pipeline.deps.config.queues.resize);
+    const dead = await queue.listDeadLetters(pipeline.app.config.queues.resize);
     assert.equal(dead.filter((d) => d.body.includes(id)).length, 1);
     assert.equal(dead.find((d) => d.body.includes(id))?.reason, outcome.error);
     // The status API tells the user why.
@@ -223,7 +223,7 @@ describe('bad input on the embedded default, over HTTP', () => {
     assert.deepEqual([tagged.width, tagged.height], [768, 576]);
     assert.ok((outcome.stages.detect?.detections ?? []).length > 0);
     const g = await sharp(
-      (await pipeline.deps.store.get(imageKey('grayscale', outcome.stages.tag!.output_key!.slice(7, -4)))).body,
+      (await pipeline.app.store.get(imageKey('grayscale', outcome.stages.tag!.output_key!.slice(7, -4)))).body,
     ).metadata();
     assert.equal(g.format, 'jpeg');
   });
@@ -250,7 +250,7 @@ describe('bad input on the embedded default, over HTTP', () => {
       }
     });
     assert.deepEqual(outcome.stages.resize?.output_key?.startsWith('resized/'), true);
-    const resized = await sharp((await pipeline.deps.store.get(outcome.stages.resize!.output_key!)).body).metadata();
+    const resized = await sharp((await pipeline.app.store.get(outcome.stages.resize!.output_key!)).body).metadata();
     assert.deepEqual([resized.width, resized.height], [192, 144], 'resized copy is upright too');
   });
 
@@ -266,7 +266,7 @@ describe('bad input on the embedded default, over HTTP', () => {
       .toBuffer();
     const b = await acceptedAndTagged(strip);
     assert.deepEqual([b.tagged.width, b.tagged.height], [12_000, 8]);
-    const resized = await sharp((await pipeline.deps.store.get(b.outcome.stages.resize!.output_key!)).body).metadata();
+    const resized = await sharp((await pipeline.app.store.get(b.outcome.stages.resize!.output_key!)).body).metadata();
     assert.deepEqual([resized.width, resized.height], [3000, 2]);
   });
 
@@ -298,7 +298,7 @@ describe('bad input on the embedded default, over HTTP', () => {
     assert.equal((await sharp(gif).metadata()).pages, 3);
     const { tagged, id } = await acceptedAndTagged(gif, 'anim.jpg');
     assert.deepEqual([tagged.width, tagged.height, tagged.pages ?? 1], [64, 48, 1]);
-    const { data } = await sharp((await pipeline.deps.store.get(imageKey('tagged', id))).body)
+    const { data } = await sharp((await pipeline.app.store.get(imageKey('tagged', id))).body)
       .raw()
       .toBuffer({ resolveWithObject: true });
     assert.ok(data[0]! > 200 && data[1]! < 60, 'first frame (red)');
@@ -402,8 +402,8 @@ describe('bad input on the embedded default, over HTTP', () => {
 
   it('dead-letters malformed and hostile queue messages at once with a reason; neighbours pass', async () => {
     await neighbour();
-    const resizeQueue = pipeline.deps.config.queues.resize;
-    const tagQueue = pipeline.deps.config.queues.tag;
+    const resizeQueue = pipeline.app.config.queues.resize;
+    const tagQueue = pipeline.app.config.queues.tag;
     const ghost = newImageId();
     const cases: Array<{ queue: string; body: string; reason: string }> = [
       { queue: resizeQueue, body: 'not json {', reason: 'InvalidMessageError: resize message: body is not JSON (got "not json {")' },
@@ -449,7 +449,7 @@ describe('bad input on the embedded default, over HTTP', () => {
     ];
     const before = new Map<string, number>();
     for (const q of [resizeQueue, tagQueue]) before.set(q, (await queue.listDeadLetters(q)).length);
-    for (const c of cases) await pipeline.deps.queue.send(c.queue, c.body);
+    for (const c of cases) await pipeline.app.queue.send(c.queue, c.body);
     await neighbour();
     const deadline = Date.now() + 20_000;
     for (;;) {
@@ -470,13 +470,13 @@ describe('bad input on the embedded default, over HTTP', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     // Nothing was written outside the server's own keys: every key is <folder>/<UUIDv7>...
-    for (const key of await pipeline.deps.store.list(''))
+    for (const key of await pipeline.app.store.list(''))
       assert.match(
         key,
         /^(original|resized|grayscale|tagged|status)\/[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}[./]/,
         key,
       );
-    await assert.rejects(pipeline.deps.store.get('original/../../etc/passwd'), {
+    await assert.rejects(pipeline.app.store.get('original/../../etc/passwd'), {
       name: 'UnsafeKeyError',
       message: 'unsafe object key "original/../../etc/passwd": ".." segments are not allowed',
     });

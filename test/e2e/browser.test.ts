@@ -5,8 +5,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { ensureModel } from '../../models/ensure-model';
+import { createApp } from '../../src/app/createApp';
 import { loadConfig } from '../../src/config';
-import { apiRoutes } from '../../src/runtime/apiRoutes';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
 import { FIXTURE_IMAGES_DIR, REPO_ROOT } from '../helpers/fixtures';
 
@@ -30,7 +30,7 @@ describe('gallery in a browser', { skip: existsSync(CHROMIUM) ? false : `no chro
     const modelPath = await ensureModel();
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-browser-'));
     const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', MODEL_PATH: modelPath });
-    pipeline = await startEmbedded({ config, port: 0, routes: apiRoutes() });
+    pipeline = await startEmbedded(createApp({ config, detector: 'worker' }), { port: 0 });
     userDataDir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-chromium-'));
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,

@@ -5,17 +5,16 @@
  * then runs until killed. A test SIGKILLs it mid-run and starts another on the same DATA_DIR.
  */
 import { readFileSync } from 'node:fs';
-import { loadConfig } from '../../src/config';
-import { createLogger } from '../../src/log';
+import { createApp } from '../../src/app/createApp';
+import { configFromEnvironment } from '../../src/config';
 import { startEmbedded } from '../../src/runtime/startEmbedded';
 import { acceptUpload } from '../../src/upload/acceptUpload';
 
-const config = loadConfig();
-const pipeline = await startEmbedded({ config });
+const app = createApp({ config: configFromEnvironment({ defaults: { LOG_LEVEL: 'error' } }), detector: 'worker' });
+const pipeline = await startEmbedded(app);
 process.stdout.write('ready\n');
-const log = createLogger({}, 'error');
 for (const file of process.argv.slice(2)) {
-  const accepted = await acceptUpload(readFileSync(file), { ...pipeline.deps, log });
+  const accepted = await acceptUpload(readFileSync(file), app);
   process.stdout.write(`accepted ${accepted.image_id}\n`);
 }
 process.stdout.write('uploaded\n');

@@ -8,11 +8,10 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { ensureModel } from '../../models/ensure-model';
 import { startElasticMq, startMinio } from '../../scripts/servers/local-servers';
+import { createApp } from '../../src/app/createApp';
 import { type Config, loadConfig } from '../../src/config';
 import { TransientError } from '../../src/errors';
 import { imageKey } from '../../src/keys';
-import { createRuntimeDeps, type RuntimeDeps } from '../../src/lambda/runtimeDeps';
-import { createLogger } from '../../src/log';
 import type { DeadLetterAdmin } from '../../src/ports/DeadLetters';
 import { FsObjectStore } from '../../src/ports/FsObjectStore';
 import { MemoryQueue } from '../../src/ports/MemoryQueue';
@@ -20,10 +19,10 @@ import type { ObjectStore } from '../../src/ports/ObjectStore';
 import type { Queue } from '../../src/ports/Queue';
 import { S3ObjectStore } from '../../src/ports/S3ObjectStore';
 import { SqsQueue } from '../../src/ports/SqsQueue';
-import { apiRoutes } from '../../src/runtime/apiRoutes';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
-import { waitForImage } from '../../src/runtime/waitForImage';
+import type { DetectFn } from '../../src/stages/Stage';
 import { readStageStatuses } from '../../src/status/stageStatus';
+import { waitForImage } from '../../src/status/waitForImage';
 import { acceptUpload } from '../../src/upload/acceptUpload';
 import { fixtureNames, fixturePath, REPO_ROOT, readFixture } from '../helpers/fixtures';
 
@@ -33,10 +32,10 @@ import { fixtureNames, fixturePath, REPO_ROOT, readFixture } from '../helpers/fi
  */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const run = promisify(execFile);
-const stubDetect: RuntimeDeps['detect'] = async () => [{ label: 'dog', score: 0.9, box: { x: 1, y: 1, width: 10, height: 10 } }];
+const stubDetect: DetectFn = async () => [{ label: 'dog', score: 0.9, box: { x: 1, y: 1, width: 10, height: 10 } }];
 
 function logSink(lines: string[]) {
-  return createLogger({}, 'debug', (line) => lines.push(line));
+  return (line: string) => lines.push(line);
 }
 
 /** Polls until the image is tagged, riding out a store that is down (its reads throw meanwhile). */
@@ -96,8 +95,7 @@ describe('faults', () => {
       credentials: minio,
     }).ensureBucket();
     const lines: string[] = [];
-    const deps = { ...createRuntimeDeps(config), log: logSink(lines) };
-    const pipeline = await startEmbedded({ config, deps, port: 0, routes: apiRoutes() });
+    const pipeline = await startEmbedded(createApp({ config, logSink: logSink(lines) }), { port: 0 });
     t.after(() => pipeline.stop());
 
     const names = fixtureNames();
@@ -117,7 +115,7 @@ describe('faults', () => {
       }
     }
     // Let processing get under way, then pull the store out from under it.
-    const store = pipeline.deps.store;
+    const store = pipeline.app.store;
     let taggedAtStop = (await store.list('tagged/')).length;
     while (taggedAtStop < 5) {
       await sleep(100);
@@ -150,10 +148,10 @@ describe('faults', () => {
           .slice(-15)
           .join('\n');
         const problems = lines
-          .filter((l) => /"level":"(warn|error)"/.test(l) && !l.includes('stale'))
+          .filter((l) => /"level":"(WARN|ERROR)"/.test(l) && !l.includes('stale'))
           .slice(-25)
           .join('\n');
-        const stats = JSON.stringify((pipeline.deps.queue as unknown as { stats(): unknown }).stats());
+        const stats = JSON.stringify((pipeline.app.queue as unknown as { stats(): unknown }).stats());
         assert.fail(
           `${id}: ${outcome}\nstages: ${JSON.stringify(await readStageStatuses(store, id))}\nlogs:\n${trail}\nqueues: ${stats}\nwarnings:\n${problems}`,
         );
@@ -163,7 +161,7 @@ describe('faults', () => {
     // Assess: every accepted upload is tagged, once, and nothing is in a dead-letter queue.
     assert.deepEqual((await idsUnder(store, 'tagged')).sort(), [...accepted].sort());
     assert.deepEqual((await idsUnder(store, 'original')).sort(), [...accepted].sort());
-    const admin = pipeline.deps.queue as Queue & DeadLetterAdmin;
+    const admin = pipeline.app.queue as Queue & DeadLetterAdmin;
     for (const q of Object.values(config.queues)) assert.deepEqual(await admin.listDeadLetters(q), [], q);
     // The outage was seen and ridden out (retries logged), the secret and presigned URLs never logged.
     const all = lines.join('\n');
@@ -184,16 +182,11 @@ describe('faults', () => {
 
   it('duplicate delivery: the same message twice gives the same keys and the same bytes, nothing missing, nothing extra', async (t) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-dup-'));
-    const config = loadConfig({ DATA_DIR: dir, VISIBILITY_TIMEOUT_SECONDS: '2' });
+    const config = loadConfig({ DATA_DIR: dir, VISIBILITY_TIMEOUT_SECONDS: '2', LOG_LEVEL: 'error' });
     const queue = new MemoryQueue({ maxReceiveCount: 3, visibilityTimeoutSeconds: 2 });
-    const deps: RuntimeDeps = {
-      config,
-      log: createLogger({}, 'error'),
-      store: new FsObjectStore({ root: path.join(dir, 'images') }),
-      queue,
-      detect: stubDetect,
-    };
-    const pipeline = await startEmbedded({ config, deps });
+    const store = new FsObjectStore({ root: path.join(dir, 'images') });
+    const deps = createApp({ config, ports: { store, queue, close: () => queue.close() }, detector: stubDetect });
+    const pipeline = await startEmbedded(deps);
     t.after(() => pipeline.stop());
     const ids: string[] = [];
     for (const name of ['dog.jpg', 'horses.jpg']) ids.push((await acceptUpload(readFixture(name), deps)).image_id);
@@ -323,8 +316,8 @@ describe('faults', () => {
     };
     const lines: string[] = [];
     const queue = new MemoryQueue({ maxReceiveCount: 3, visibilityTimeoutSeconds: 1, dir: path.join(dir, 'queues') });
-    const deps: RuntimeDeps = { config, log: logSink(lines), store, queue, detect: stubDetect };
-    const pipeline: EmbeddedPipeline = await startEmbedded({ config, deps });
+    const deps = createApp({ config, ports: { store, queue, close: () => queue.close() }, detector: stubDetect, logSink: logSink(lines) });
+    const pipeline: EmbeddedPipeline = await startEmbedded(deps);
     let stopped = false;
     t.after(async () => {
       if (!stopped) await pipeline.stop();
@@ -346,7 +339,7 @@ describe('faults', () => {
     const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.image_id === poison.image_id);
     const reason = `TransientError: GetObject ${poisonKey} failed: injected fault`;
     assert.deepEqual(
-      logged.filter((l) => l.level !== 'info' && l.level !== 'debug').map((l) => [l.msg, l.reason, l.attempt]),
+      logged.filter((l) => l.level !== 'INFO' && l.level !== 'DEBUG').map((l) => [l.message, l.reason, l.attempt]),
       [
         ['stage failed; will be retried', reason, 1],
         ['stage failed; will be retried', reason, 2],
@@ -387,12 +380,14 @@ describe('faults', () => {
     assert.equal((await dlq('list', '--queue', 'resize_queue')).stdout, 'resize_queue: 0 dead letters\n');
 
     // With the fault gone, the redriven message goes all the way through.
-    const healthy: RuntimeDeps = {
-      ...deps,
-      store: fsStore,
-      queue: new MemoryQueue({ maxReceiveCount: 3, visibilityTimeoutSeconds: 1, dir: path.join(dir, 'queues') }),
-    };
-    const again = await startEmbedded({ config, deps: healthy });
+    const healthyQueue = new MemoryQueue({ maxReceiveCount: 3, visibilityTimeoutSeconds: 1, dir: path.join(dir, 'queues') });
+    const healthy = createApp({
+      config,
+      ports: { store: fsStore, queue: healthyQueue, close: () => healthyQueue.close() },
+      detector: stubDetect,
+      logSink: logSink(lines),
+    });
+    const again = await startEmbedded(healthy);
     t.after(() => again.stop());
     // (Its old "failed" resize record stands until the redriven message is picked up: wait for tag.)
     const until = Date.now() + 30_000;
