@@ -22,8 +22,8 @@ const TAG_DONE = new Map<string, number>();
 function onSlsLine(line: string): void {
   if (!line.startsWith('{')) return;
   try {
-    const entry = JSON.parse(line) as { msg?: string; stage?: string; image_id?: string };
-    if (entry.msg === 'stage done' && entry.stage === 'tag' && entry.image_id) {
+    const entry = JSON.parse(line) as { message?: string; stage?: string; image_id?: string };
+    if (entry.message === 'stage done' && entry.stage === 'tag' && entry.image_id) {
       TAG_DONE.set(entry.image_id, (TAG_DONE.get(entry.image_id) ?? 0) + 1);
     }
   } catch {
