@@ -1,10 +1,16 @@
 import type { App } from '../app/createApp';
 import { ROUTES, routePattern } from '../http/routes';
 import { apiHandler } from '../lambda/apiHandler';
-import { sqsStageHandler } from '../lambda/sqsStageHandler';
-import { SQS_STAGES } from '../lambda/stages';
+import { detectHandler } from '../lambda/detectHandler';
+import { grayscaleHandler } from '../lambda/grayscaleHandler';
+import { resizeHandler } from '../lambda/resizeHandler';
+import { tagHandler } from '../lambda/tagHandler';
 import { uploadHandler } from '../lambda/uploadHandler';
 import { FsObjectStore } from '../ports/FsObjectStore';
+import { detectStage } from '../stages/detectStage';
+import { grayscaleStage } from '../stages/grayscaleStage';
+import { resizeStage } from '../stages/resizeStage';
+import { tagStage } from '../stages/tagStage';
 import { type ApiHandler, type Route, startHttpServer } from './httpServer';
 import { QueueConsumer } from './QueueConsumer';
 import { localContext } from './sqsEvent';
@@ -30,13 +36,21 @@ export interface EmbeddedPipeline {
 /** Batches of one stage handled at once (Lambda's concurrency). */
 const CONSUMER_CONCURRENCY = 2;
 
+/** Which handler consumes which stage's queue: the event source mappings of serverless.yml. */
+const CONSUMERS = [
+  { stage: resizeStage, handler: resizeHandler },
+  { stage: grayscaleStage, handler: grayscaleHandler },
+  { stage: detectStage, handler: detectHandler },
+  { stage: tagStage, handler: tagHandler },
+] as const;
+
 export async function startEmbedded(app: App, options: EmbeddedOptions = {}): Promise<EmbeddedPipeline> {
   // Load the model before taking work: a missing model fails the start, not every photo.
   await app.warmUp();
   // Temp files of writes cut short by a crash of an earlier run; they are never objects.
   if (app.store instanceof FsObjectStore) await app.store.sweepTemporaryFiles();
-  const consumers = SQS_STAGES.map((stage) => {
-    const handler = sqsStageHandler(stage, app);
+  const consumers = CONSUMERS.map(({ stage, handler: handlerFor }) => {
+    const handler = handlerFor(app);
     return new QueueConsumer({
       queue: app.queue,
       queueName: stage.inputQueue(app.config),

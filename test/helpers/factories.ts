@@ -7,9 +7,11 @@ import { type App, createApp } from '../../src/app/createApp';
 import { type Config, type LogLevel, loadConfig } from '../../src/config';
 import type { ApiEvent } from '../../src/lambda/apiEvent';
 import { apiHandler } from '../../src/lambda/apiHandler';
+import { detectHandler } from '../../src/lambda/detectHandler';
+import { grayscaleHandler } from '../../src/lambda/grayscaleHandler';
 import { httpMiddlewares, lambdaMiddlewares } from '../../src/lambda/middlewares';
-import { sqsStageHandler } from '../../src/lambda/sqsStageHandler';
-import { detectStage, grayscaleStage, resizeStage, tagStage } from '../../src/lambda/stages';
+import { resizeHandler } from '../../src/lambda/resizeHandler';
+import { tagHandler } from '../../src/lambda/tagHandler';
 import { uploadHandler } from '../../src/lambda/uploadHandler';
 import type { StageMetrics } from '../../src/metrics/StageMetrics';
 import { FsObjectStore } from '../../src/ports/FsObjectStore';
@@ -155,9 +157,9 @@ export function lambdaFunctions(app: App): {
   return {
     upload: middy(uploadHandler(app)).use(httpMiddlewares(app)),
     api: middy(apiHandler(app)).use(httpMiddlewares(app)),
-    resize: middy(sqsStageHandler(resizeStage, app)).use(lambdaMiddlewares(app)),
-    grayscale: middy(sqsStageHandler(grayscaleStage, app)).use(lambdaMiddlewares(app)),
-    detect: middy(sqsStageHandler(detectStage, app)).use(lambdaMiddlewares(app)),
-    tag: middy(sqsStageHandler(tagStage, app)).use(lambdaMiddlewares(app)),
+    resize: middy(resizeHandler(app)).use(lambdaMiddlewares(app)),
+    grayscale: middy(grayscaleHandler(app)).use(lambdaMiddlewares(app)),
+    detect: middy(detectHandler(app)).use(lambdaMiddlewares(app)),
+    tag: middy(tagHandler(app)).use(lambdaMiddlewares(app)),
   };
 }

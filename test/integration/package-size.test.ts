@@ -187,6 +187,9 @@ describe('AWS packaging (sls package, offline)', { timeout: 300_000 }, () => {
         encoding: 'utf8',
         env: {
           PATH: process.env.PATH,
+          // What Lambda sets: the defaults are then the AWS adapters (each bundle builds its app at load).
+          AWS_LAMBDA_FUNCTION_NAME: 'detect',
+          AWS_REGION: 'us-east-1',
           NODE_PATH: path.join(opt, 'nodejs', 'node_modules'),
           MODEL_PATH: path.join(opt, 'ssdlite_mobilenet_v2_coco.onnx'),
           FONT_PATH: path.join(opt, 'fonts', 'dejavu-sans-latin-700-normal.woff2'),

@@ -174,7 +174,7 @@ describe('layer rules (who may import whom)', () => {
       'src/lambda/middlewares.ts',
     ]);
     assert.ok(importsOf('src/detect/loadSession.ts').includes('onnxruntime-node'), 'a dynamic import()');
-    assert.ok(importsOf('src/lambda/stages.ts').includes('src/stages/Stage.ts'), 'a type-only import');
+    assert.ok(importsOf('src/lambda/resizeHandler.ts').includes('src/app/createApp.ts'), 'a type-only import');
   });
 
   it('finds a forbidden edge when there is one', () => {
