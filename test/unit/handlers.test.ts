@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { TransientError } from '../../src/errors';
 import { newImageId } from '../../src/imageId';
 import { imageKey } from '../../src/keys';
+import { uploadHandler } from '../../src/lambda/uploadHandler';
 import {
   httpApiEvent,
   lambdaContext,
@@ -119,6 +120,19 @@ describe('upload handler', () => {
       assert.equal(deps.queue.stats().resize_queue?.visible ?? 0, 0);
     });
   }
+
+  it("finds the content type whatever the case of the client's header names (@middy/http-header-normalizer)", async () => {
+    // Prepare: a REST (v1) event keeps the client's header case, as API Gateway passes it on.
+    const app = install(testApp());
+    const event = restApiEvent({ body: readFixture('dog.jpg'), contentType: 'image/jpeg' });
+    event.headers = { 'Content-Type': 'image/jpeg', 'X-Forwarded-For': '127.0.0.1' };
+    // Act: the adapter alone, then the function as deployed (with its middlewares).
+    const bare = await uploadHandler(app)(structuredClone(event));
+    const deployed = await fn.upload(structuredClone(event), lambdaContext());
+    // Assess: the core reads lower-case names; only the normalizer makes them so.
+    assert.equal(bare.statusCode, 415);
+    assert.equal(deployed.statusCode, 202, deployed.body);
+  });
 
   it('asks for the API key when one is configured', async () => {
     install(testApp({ env: { API_KEY: 'k-123' } }));
