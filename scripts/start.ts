@@ -5,14 +5,15 @@
  * land under ./data/images (DATA_DIR).
  */
 import { startEmbedded } from '../src/runtime/startEmbedded';
-import { parseCliArgs } from './cliArgs';
+import { parseCliArgs, wholeNumber } from './cliArgs';
 import { embeddedApp } from './embeddedApp';
 
 const USAGE = 'usage: npm start [-- --port PORT] [--host HOST]';
 
 async function main(): Promise<void> {
   const { values } = parseCliArgs(USAGE, { options: { port: { type: 'string' }, host: { type: 'string' } } });
-  const app = await embeddedApp({ overrides: { PORT: values.port, HOST: values.host } });
+  const port = values.port === undefined ? undefined : String(wholeNumber(USAGE, '--port', values.port, 0, 0, 65_535));
+  const app = await embeddedApp({ overrides: { PORT: port, HOST: values.host } });
   const embedded = await startEmbedded(app, { port: app.config.http.port, host: app.config.http.host });
   process.stderr.write(
     `image pipeline (embedded) listening on ${embedded.url}\n` +
