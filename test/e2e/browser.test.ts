@@ -90,7 +90,11 @@ describe('gallery in a browser', { skip: existsSync(CHROMIUM) ? false : `no chro
     assert.match(await foundIn('dog.jpg'), /^Found: .*\bdog\b/);
     assert.match(await foundIn('horses.jpg'), /^Found: .*\bhorse\b/);
     assert.equal(await page.locator('#jobs .step.done').count(), 10);
-    assert.match((await page.locator('#live').textContent()) ?? '', /is tagged\. Found: /);
+    // The live region is emptied and refilled 50 ms later on each announcement (so a screen reader
+    // reads it again): wait for the text rather than read it once, which could land in the gap.
+    await page.waitForFunction(() => /is tagged\. Found: /.test(document.getElementById('live')?.textContent ?? ''), undefined, {
+      timeout: 5_000,
+    });
 
     // The gallery shows both, four images each, all loaded, with the detections listed.
     await page.waitForFunction(
