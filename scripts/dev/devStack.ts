@@ -20,6 +20,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config';
 import { createLogger, type Logger } from '../../src/log';
+import { provisionBucket } from '../../src/ports/provisionBucket';
+import { provisionQueues } from '../../src/ports/provisionQueues';
 import { S3ObjectStore } from '../../src/ports/S3ObjectStore';
 import { SqsQueue } from '../../src/ports/SqsQueue';
 import { buildFunctions } from '../package/build-functions';
@@ -161,15 +163,17 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     const config = loadConfig({ ...process.env, BUCKET: 'images', RESIZE_QUEUE: '', GRAYSCALE_QUEUE: '', DETECT_QUEUE: '', TAG_QUEUE: '' });
     const credentials = { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
     const store = new S3ObjectStore({ bucket: config.bucket, region: s3.region, endpoint: s3.endpoint, forcePathStyle: true, credentials });
+    const bridgeLog: Logger = createLogger({ component: 'sqs-bridge' }, 'warn');
     const queue = new SqsQueue({
+      log: bridgeLog,
       region: elasticmq.region,
       endpoint: elasticmq.endpoint,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     cleanups.push(async () => queue.client.destroy());
     await step('resources', 'creating bucket and queues (with _dlq and RedrivePolicy)', async () => {
-      await store.ensureBucket();
-      await queue.ensureQueues(Object.values(config.queues), {
+      await provisionBucket(store, { log: createLogger({ component: 'dev' }) });
+      await provisionQueues(queue, Object.values(config.queues), {
         maxReceiveCount: config.maxReceiveCount,
         visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
       });
@@ -200,7 +204,6 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     cleanups.push(() => sls.stop());
 
     const lambdaEndpoint = `http://127.0.0.1:${lambdaPort}`;
-    const bridgeLog: Logger = createLogger({ component: 'sqs-bridge' }, 'warn');
     const bridge = new SqsBridge({
       queue,
       lambdaEndpoint,

@@ -16,6 +16,8 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { loadConfig } from '../../src/config';
 import { createPorts } from '../../src/ports/createPorts';
+import { provisionBucket } from '../../src/ports/provisionBucket';
+import { S3ObjectStore } from '../../src/ports/S3ObjectStore';
 import { toSqsEvent } from '../../src/runtime/sqsEvent';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -116,7 +118,7 @@ export async function seed(): Promise<string[]> {
   const config = loadConfig();
   const { store, close } = createPorts(config, { persistQueues: false });
   try {
-    if ('ensureBucket' in store && typeof store.ensureBucket === 'function') await (store.ensureBucket as () => Promise<boolean>)();
+    if (store instanceof S3ObjectStore) await provisionBucket(store);
     const resized = await sharp(image).resize(96, 72).jpeg().toBuffer();
     const gray = await sharp(resized).grayscale().jpeg().toBuffer();
     await store.put(ORIGINAL, image, { contentType: 'image/jpeg' });

@@ -17,6 +17,8 @@ import type { DeadLetterAdmin } from '../../src/ports/DeadLetters';
 import { FsObjectStore } from '../../src/ports/FsObjectStore';
 import { MemoryQueue } from '../../src/ports/MemoryQueue';
 import type { ObjectStore } from '../../src/ports/ObjectStore';
+import { provisionBucket } from '../../src/ports/provisionBucket';
+import { provisionQueues } from '../../src/ports/provisionQueues';
 import type { Queue } from '../../src/ports/Queue';
 import { S3ObjectStore } from '../../src/ports/S3ObjectStore';
 import { SqsQueue } from '../../src/ports/SqsQueue';
@@ -88,13 +90,15 @@ describe('faults', () => {
       // messages that failed during the outage come back soon after it.
       VISIBILITY_TIMEOUT_SECONDS: '6',
     });
-    await new S3ObjectStore({
-      bucket: 'images',
-      region: minio.region,
-      endpoint: minio.endpoint,
-      forcePathStyle: true,
-      credentials: minio,
-    }).ensureBucket();
+    await provisionBucket(
+      new S3ObjectStore({
+        bucket: 'images',
+        region: minio.region,
+        endpoint: minio.endpoint,
+        forcePathStyle: true,
+        credentials: minio,
+      }),
+    );
     const lines: string[] = [];
     const deps = { ...createRuntimeDeps(config), log: logSink(lines) };
     const pipeline = await startEmbedded({ config, deps, port: 0, routes: apiRoutes() });
@@ -412,7 +416,7 @@ describe('faults', () => {
       credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
     });
     t.after(() => sqs.client.destroy());
-    await sqs.ensureQueues(['resize_queue', 'grayscale_queue', 'objectdetect_queue', 'tag_queue'], {
+    await provisionQueues(sqs, ['resize_queue', 'grayscale_queue', 'objectdetect_queue', 'tag_queue'], {
       maxReceiveCount: 3,
       visibilityTimeoutSeconds: 5,
     });

@@ -15,6 +15,7 @@ queueContract('MemoryQueue', async () => {
   const queue = new MemoryQueue({ maxReceiveCount: 3, visibilityTimeoutSeconds: 0.2 });
   return {
     queue,
+    deadLetters: queue,
     newQueue: async () => {
       counter += 1;
       return `q${counter}`;
@@ -31,6 +32,7 @@ queueContract('MemoryQueue with a journal', async () => {
   const queue = new MemoryQueue({ maxReceiveCount: 3, visibilityTimeoutSeconds: 0.2, dir });
   return {
     queue,
+    deadLetters: queue,
     newQueue: async () => {
       counter += 1;
       return `q${counter}`;
