@@ -19,8 +19,8 @@ import { createPorts } from '../../src/ports/createPorts';
 import { provisionBucket } from '../../src/ports/provisionBucket';
 import { S3ObjectStore } from '../../src/ports/S3ObjectStore';
 import { toSqsEvent } from '../../src/runtime/sqsEvent';
+import { REPO_ROOT } from '../repoRoot';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const EVENTS_DIR = path.join(REPO_ROOT, 'events');
 export const SAMPLE_IMAGE_ID = '01900000-0000-7000-8000-000000000001';
 const ORIGINAL = `original/${SAMPLE_IMAGE_ID}.jpg`;

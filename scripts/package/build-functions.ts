@@ -20,8 +20,8 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
+import { REPO_ROOT } from '../repoRoot';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BUILD_DIR = path.join(REPO_ROOT, '.build');
 const NODE_MODULES = path.join(REPO_ROOT, 'node_modules');
 

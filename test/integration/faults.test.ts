@@ -8,6 +8,7 @@ import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { ensureModel } from '../../models/ensure-model';
+import { REPO_ROOT } from '../../scripts/repoRoot';
 import { startElasticMq, startMinio } from '../../scripts/servers/local-servers';
 import { type Config, loadConfig } from '../../src/config';
 import { TransientError } from '../../src/errors';
@@ -28,7 +29,7 @@ import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmb
 import { waitForImage } from '../../src/runtime/waitForImage';
 import { readStageStatuses } from '../../src/status/stageStatus';
 import { acceptUpload } from '../../src/upload/acceptUpload';
-import { fixtureNames, fixturePath, REPO_ROOT, readFixture } from '../helpers/fixtures';
+import { fixtureNames, fixturePath, readFixture } from '../helpers/fixtures';
 
 /**
  * Nothing is lost when things go wrong: the store goes away mid-run, messages arrive twice, the

@@ -4,17 +4,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ensureModel } from '../../models/ensure-model';
 import { seed } from '../../scripts/dev/sample-events';
 import { buildFunctions } from '../../scripts/package/build-functions';
+import { REPO_ROOT } from '../../scripts/repoRoot';
 
 /**
  * `sls invoke local --stage local -f <fn> -p events/<fn>.json` for every function, with no server:
  * STORE=fs QUEUE=memory under a temp DATA_DIR, seeded with the sample image's copies.
  */
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const run = promisify(execFile);
 
 describe('sls invoke local with the sample events (no server)', { timeout: 180_000 }, () => {

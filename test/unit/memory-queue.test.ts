@@ -4,8 +4,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { REPO_ROOT } from '../../scripts/repoRoot';
 import { MemoryQueue } from '../../src/ports/MemoryQueue';
-import { REPO_ROOT } from '../helpers/fixtures';
 import { queueContract } from '../helpers/queueContract';
 
 let counter = 0;
