@@ -12,7 +12,7 @@ import { REPO_ROOT } from '../../scripts/repoRoot';
 import { startElasticMq, startMinio } from '../../scripts/servers/local-servers';
 import { type Config, loadConfig } from '../../src/config';
 import { TransientError } from '../../src/errors';
-import { imageKey } from '../../src/keys';
+import { imageKey, STAGE_FOLDERS } from '../../src/keys';
 import { createRuntimeDeps, type RuntimeDeps } from '../../src/lambda/runtimeDeps';
 import { createLogger } from '../../src/log';
 import type { DeadLetterAdmin } from '../../src/ports/DeadLetters';
@@ -341,7 +341,7 @@ describe('faults', () => {
       await exited(second.child);
     });
     for (const id of accepted) assert.equal(await waitTagged(store, id, 120_000), 'done', `${id}: ${second.stderr().slice(-2000)}`);
-    for (const folder of ['original', 'resized', 'grayscale', 'tagged']) {
+    for (const folder of STAGE_FOLDERS) {
       const ids = await idsUnder(store, folder);
       assert.deepEqual([...ids].sort(), [...accepted].sort(), `${folder}: one key per image`);
     }
