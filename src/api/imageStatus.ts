@@ -1,6 +1,6 @@
 import type { Detection } from '../contracts';
 import { isImageId } from '../imageId';
-import { STAGE_FOLDERS } from '../keys';
+import { STAGE_FOLDERS, STAGE_OF_FOLDER } from '../keys';
 import type { ObjectStore } from '../ports/ObjectStore';
 import { readStageStatuses, STAGES, type StageName, type StageStatus } from '../status/stageStatus';
 
@@ -13,12 +13,7 @@ export const IMAGE_KINDS = STAGE_FOLDERS;
 export type ImageKind = (typeof IMAGE_KINDS)[number];
 
 /** The stage whose output each image kind is. */
-export const STAGE_OF_KIND: Record<ImageKind, StageName> = {
-  original: 'upload',
-  resized: 'resize',
-  grayscale: 'grayscale',
-  tagged: 'tag',
-};
+export const STAGE_OF_KIND: Readonly<Record<ImageKind, StageName>> = STAGE_OF_FOLDER;
 
 export function isImageKind(value: unknown): value is ImageKind {
   return typeof value === 'string' && (IMAGE_KINDS as readonly string[]).includes(value);
