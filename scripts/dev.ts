@@ -10,11 +10,9 @@
 // MinIO keeps objects in .cache/dev-data/minio-offline between runs unless --fresh.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type DevStack, startDevStack } from './dev/devStack';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+import { REPO_ROOT } from './repoRoot';
 
 function port(raw: string | undefined, fallback: number, flag: string): number {
   if (raw === undefined) return fallback;
@@ -37,7 +35,7 @@ async function main(): Promise<void> {
   });
   let dataDir: string | undefined;
   if (!values.fresh) {
-    dataDir = path.join(repoRoot, '.cache', 'dev-data', 'minio-offline');
+    dataDir = path.join(REPO_ROOT, '.cache', 'dev-data', 'minio-offline');
     mkdirSync(dataDir, { recursive: true });
   }
   let stack: DevStack | undefined;

@@ -17,6 +17,7 @@ import type { Config } from '../src/config';
 process.env.LOG_LEVEL ??= 'warn';
 const { loadConfig } = await import('../src/config');
 const { createPorts } = await import('../src/ports/createPorts');
+const { createLogger } = await import('../src/log');
 
 function usage(message?: string): never {
   if (message) process.stderr.write(`error: ${message}\n`);
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
   if (command === 'redrive' && wanted === undefined && !all) usage('redrive needs --queue NAME or --all');
 
   const config = loadConfig();
-  const ports = createPorts(config);
+  const ports = createPorts(config, { log: createLogger({}, config.logLevel) });
   try {
     const names = queueNames(config, wanted);
     const where =
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
     if (command === 'list') {
       let total = 0;
       for (const name of names) {
-        const letters = await ports.queue.listDeadLetters(name);
+        const letters = await ports.deadLetters.listDeadLetters(name);
         total += letters.length;
         if (json) {
           for (const l of letters) process.stdout.write(`${JSON.stringify({ queue: name, ...l })}\n`);
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
     } else {
       let total = 0;
       for (const name of names) {
-        const moved = await ports.queue.redriveDeadLetters(name);
+        const moved = await ports.deadLetters.redriveDeadLetters(name);
         total += moved;
         process.stdout.write(`${name}: redrove ${moved} message${moved === 1 ? '' : 's'}\n`);
       }

@@ -11,11 +11,10 @@ import type { Detection } from '../src/contracts';
 import { HttpError } from '../src/http/HttpError';
 import { imageKey } from '../src/keys';
 import { createLogger } from '../src/log';
+import { IMAGE_FORMATS, isImageFileName } from '../src/ports/imageFormats';
 import { startEmbedded } from '../src/runtime/startEmbedded';
 import { StatusWatcher } from '../src/status/StatusWatcher';
 import { acceptUpload } from '../src/upload/acceptUpload';
-
-const IMAGE_FILE = /\.(jpe?g|png|webp|gif|tiff?|avif)$/i;
 
 function usage(message?: string): never {
   if (message) process.stderr.write(`error: ${message}\n`);
@@ -33,7 +32,7 @@ function collect(inputs: string[]): string[] {
       usage(`no such file or folder: ${input}`);
     }
     if (st.isDirectory()) {
-      for (const f of readdirSync(input).sort()) if (IMAGE_FILE.test(f)) files.push(path.join(input, f));
+      for (const f of readdirSync(input).sort()) if (isImageFileName(f)) files.push(path.join(input, f));
     } else files.push(input);
   }
   return files;
@@ -56,7 +55,7 @@ async function main(): Promise<void> {
   const inputs = args.filter((a, i) => !a.startsWith('--') && !(t >= 0 && i === t + 1));
   if (inputs.length === 0) usage('no input given');
   const files = collect(inputs);
-  if (files.length === 0) usage('no image files found (jpg, png, webp, gif, tiff, avif)');
+  if (files.length === 0) usage(`no image files found (${IMAGE_FORMATS.flatMap((f) => f.fileExtensions).join(', ')})`);
 
   const progress = (s: string) => process.stderr.write(s);
   // Logs go to a file-free quiet level unless asked: the CLI prints its own summary.

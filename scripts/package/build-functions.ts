@@ -20,8 +20,9 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
+import { REPO_ROOT } from '../repoRoot';
+import { inlineGalleryFiles } from './inlineGalleryFiles';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BUILD_DIR = path.join(REPO_ROOT, '.build');
 const NODE_MODULES = path.join(REPO_ROOT, 'node_modules');
 
@@ -73,6 +74,7 @@ async function bundleFunction(name: string): Promise<BuildManifest['functions'][
     // `import.meta.url` in a CommonJS bundle: the bundle's own file URL.
     banner: { js: 'const __import_meta_url = require("url").pathToFileURL(__filename).href;' },
     define: { 'import.meta.url': '__import_meta_url' },
+    plugins: [inlineGalleryFiles()],
   });
   // The repository is "type": "module"; this keeps the bundle CommonJS when run from the repo
   // (sls offline, sls invoke local). On Lambda nothing above it says otherwise.

@@ -44,8 +44,9 @@ export function detectorFor(config: Config): DetectFn {
 }
 
 export function createRuntimeDeps(config: Config = readConfig()): RuntimeDeps {
-  const { store, queue } = createPorts(config);
-  return { config, log: createLogger({}, config.logLevel), store, queue, detect: detectorFor(config), metrics: createStageMetrics() };
+  const log = createLogger({}, config.logLevel);
+  const { store, queue } = createPorts(config, { log });
+  return { config, log, store, queue, detect: detectorFor(config), metrics: createStageMetrics() };
 }
 
 export function runtimeDeps(): RuntimeDeps {

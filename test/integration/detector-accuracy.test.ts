@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { ensureModel } from '../../models/ensure-model';
+import { REPO_ROOT } from '../../scripts/repoRoot';
 import type { Detection } from '../../src/contracts';
 import { COCO_LABELS } from '../../src/detect/cocoLabels';
 import { detect, detectWithTimings } from '../../src/detect/Detector';
@@ -14,7 +15,7 @@ import { loadSession } from '../../src/detect/loadSession';
 import { defaultModelPath, modelPathCandidates } from '../../src/detect/modelPath';
 import { RuntimeLoadError } from '../../src/errors';
 import { iouXywh, xywh } from '../helpers/boxes';
-import { fixtureNames, REPO_ROOT, type ReferenceDetection, readFixture, referenceDetections } from '../helpers/fixtures';
+import { fixtureNames, type ReferenceDetection, readFixture, referenceDetections } from '../helpers/fixtures';
 
 /**
  * Pairs our detections (score >= 0.5) one-to-one with the reference's: same label, IoU >= 0.5,

@@ -4,9 +4,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { ensureModel } from '../../models/ensure-model';
 import { type BuildManifest, buildFunctions } from '../../scripts/package/build-functions';
+import { REPO_ROOT } from '../../scripts/repoRoot';
 
 /**
  * `sls package` (osls) with dummy credentials and no network, then the AWS limits on what it made:
@@ -14,7 +14,6 @@ import { type BuildManifest, buildFunctions } from '../../scripts/package/build-
  * onnxruntime binaries anywhere, and every native module a bundle loads provided by one of its layers.
  * Reuses .serverless/ when it is newer than serverless.yml, the handlers, src/ and the build script.
  */
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const OUT = path.join(REPO_ROOT, '.serverless');
 const MB = 1024 * 1024;
 const FOREIGN = /(darwin|win32|arm64)/;
