@@ -23,11 +23,11 @@ import { createLogger, type Logger } from '../../src/log';
 import { S3ObjectStore } from '../../src/ports/S3ObjectStore';
 import { SqsQueue } from '../../src/ports/SqsQueue';
 import { buildFunctions } from '../package/build-functions';
+import { SLS_BIN } from '../package/serverlessCli';
 import { freePort, type LocalS3Server, type LocalServer, startElasticMq, startMinio } from '../servers/local-servers';
 import { type BridgeCounts, SqsBridge } from './sqsBridge';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SLS_BIN = path.join(REPO_ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
 export const SERVICE = 'image-pipeline';
 export const STAGE = 'local';
 

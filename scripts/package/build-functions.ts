@@ -3,7 +3,7 @@
  * `npm run build:functions`):
  *
  *   .build/functions/<fn>/handler.js   one esbuild bundle per functions/<fn>/handler.ts (CommonJS,
- *                                      node20, minified) with the native modules left external
+ *                                      node24, minified) with the native modules left external
  *   .build/layers/sharp/nodejs/node_modules/...        sharp + its linux-x64 binaries
  *   .build/layers/canvas/nodejs/node_modules/...       @napi-rs/canvas linux-x64-gnu, and
  *   .build/layers/canvas/fonts/<label font>            the label font (/opt/fonts/ on Lambda)
@@ -63,7 +63,7 @@ async function bundleFunction(name: string): Promise<BuildManifest['functions'][
     outfile,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node24',
     format: 'cjs',
     minify: true,
     legalComments: 'none',

@@ -7,6 +7,7 @@ import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ensureModel } from '../../models/ensure-model';
 import { type BuildManifest, buildFunctions } from '../../scripts/package/build-functions';
+import { SLS_BIN } from '../../scripts/package/serverlessCli';
 
 /**
  * `sls package` (osls) with dummy credentials and no network, then the AWS limits on what it made:
@@ -66,24 +67,20 @@ describe('AWS packaging (sls package, offline)', { timeout: 300_000 }, () => {
       existsSync(state) && existsSync(manifestFile) && statSync(state).mtimeMs > inputs && statSync(manifestFile).mtimeMs > inputs;
     if (!fresh) {
       await buildFunctions({ log: () => undefined });
-      const run = spawnSync(
-        process.execPath,
-        [path.join(REPO_ROOT, 'node_modules/osls/bin/serverless.js'), 'package', '--stage', 'dev', '--region', 'us-east-1'],
-        {
-          cwd: REPO_ROOT,
-          encoding: 'utf8',
-          timeout: 240_000,
-          env: {
-            ...process.env,
-            SLS_TELEMETRY_DISABLED: '1',
-            SLS_OFFLINE_PACKAGE: '1',
-            AWS_ACCESS_KEY_ID: 'dummy',
-            AWS_SECRET_ACCESS_KEY: 'dummy',
-            AWS_SESSION_TOKEN: '',
-            AWS_PROFILE: '',
-          },
+      const run = spawnSync(process.execPath, [SLS_BIN, 'package', '--stage', 'dev', '--region', 'us-east-1'], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        timeout: 240_000,
+        env: {
+          ...process.env,
+          SLS_TELEMETRY_DISABLED: '1',
+          SLS_OFFLINE_PACKAGE: '1',
+          AWS_ACCESS_KEY_ID: 'dummy',
+          AWS_SECRET_ACCESS_KEY: 'dummy',
+          AWS_SESSION_TOKEN: '',
+          AWS_PROFILE: '',
         },
-      );
+      });
       assert.equal(run.status, 0, `sls package failed:\n${run.stdout}\n${run.stderr}`);
     }
     template = JSON.parse(readFileSync(state, 'utf8')) as Template;

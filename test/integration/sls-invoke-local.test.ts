@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { ensureModel } from '../../models/ensure-model';
 import { seed } from '../../scripts/dev/sample-events';
 import { buildFunctions } from '../../scripts/package/build-functions';
+import { SLS_BIN } from '../../scripts/package/serverlessCli';
 
 /**
  * `sls invoke local --stage local -f <fn> -p events/<fn>.json` for every function, with no server:
@@ -40,7 +41,7 @@ describe('sls invoke local with the sample events (no server)', { timeout: 180_0
     const { stdout } = await run(
       process.execPath,
       [
-        path.join(REPO_ROOT, 'node_modules/osls/bin/serverless.js'),
+        SLS_BIN,
         'invoke',
         'local',
         '--stage',
