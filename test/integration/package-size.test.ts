@@ -61,7 +61,9 @@ describe('AWS packaging (sls package, offline)', { timeout: 300_000 }, () => {
     const state = path.join(OUT, 'cloudformation-template-update-stack.json');
     const manifestFile = path.join(REPO_ROOT, '.build', 'manifest.json');
     const inputs = newestMtime(
-      ['serverless.yml', 'functions', 'src', 'scripts/package', 'layers/model'].map((p) => path.join(REPO_ROOT, p)),
+      ['serverless.yml', 'functions', 'src', 'scripts/package', 'layers/model/ssdlite_mobilenet_v2_coco.onnx'].map((p) =>
+        path.join(REPO_ROOT, p),
+      ),
     );
     const fresh =
       existsSync(state) && existsSync(manifestFile) && statSync(state).mtimeMs > inputs && statSync(manifestFile).mtimeMs > inputs;
@@ -165,33 +167,36 @@ describe('AWS packaging (sls package, offline)', { timeout: 300_000 }, () => {
     }
   });
 
-  it('runs the detect and tag bundles from their zips with only their layers on NODE_PATH, as on Lambda', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'lambda-sim-'));
-    try {
-      const unzip = (file: string, to: string) => execFileSync('unzip', ['-q', '-o', path.join(OUT, file), '-d', path.join(dir, to)]);
-      for (const f of ['detect', 'tag']) unzip(`${f}.zip`, `task-${f}`);
-      for (const l of ['sharp', 'canvas', 'onnxruntime', 'model']) unzip(`${l}.zip`, 'opt');
-      const opt = path.join(dir, 'opt');
-      const script = `
-        const d = require('./task-detect/.build/functions/detect/handler.js');
-        const t = require('./task-tag/.build/functions/tag/handler.js');
-        if (typeof d.handler !== 'function' || typeof t.handler !== 'function') throw new Error('no handler');
-        const ort = require('onnxruntime-node');
-        require('@napi-rs/canvas').GlobalFonts.registerFromPath(process.env.FONT_PATH, 'x') || (() => { throw new Error('font') })();
-        ort.InferenceSession.create(process.env.MODEL_PATH).then((s) => console.log(JSON.stringify(s.inputNames)));`;
-      const out = execFileSync(process.execPath, ['-e', script], {
-        cwd: dir,
-        encoding: 'utf8',
-        env: {
-          PATH: process.env.PATH,
-          NODE_PATH: path.join(opt, 'nodejs', 'node_modules'),
-          MODEL_PATH: path.join(opt, 'ssdlite_mobilenet_v2_coco.onnx'),
-          FONT_PATH: path.join(opt, 'fonts', 'dejavu-sans-latin-700-normal.woff2'),
-        },
-      });
-      assert.equal(out.trim(), '["image"]');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  for (const layout of ['merged into /opt, as on AWS', 'one folder per layer, as on MiniStack'] as const) {
+    it(`runs the detect and tag bundles from their zips with only their layers on NODE_PATH (${layout})`, () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'lambda-sim-'));
+      try {
+        const unzip = (file: string, to: string) => execFileSync('unzip', ['-q', '-o', path.join(OUT, file), '-d', path.join(dir, to)]);
+        for (const f of ['detect', 'tag']) unzip(`${f}.zip`, `task-${f}`);
+        const layers = ['sharp', 'canvas', 'onnxruntime', 'model'];
+        const layerDirs = layout.startsWith('merged') ? ['opt'] : layers.map((l) => `layer-${l}`);
+        for (const [i, l] of layers.entries()) unzip(`${l}.zip`, layerDirs[Math.min(i, layerDirs.length - 1)]!);
+        // The model and the font are found as the code finds them: module resolution of their packages.
+        const script = `
+          const d = require('./task-detect/.build/functions/detect/handler.js');
+          const t = require('./task-tag/.build/functions/tag/handler.js');
+          if (typeof d.handler !== 'function' || typeof t.handler !== 'function') throw new Error('no handler');
+          const ort = require('onnxruntime-node');
+          const font = require.resolve('@image-pipeline/label-font');
+          require('@napi-rs/canvas').GlobalFonts.registerFromPath(font, 'x') || (() => { throw new Error('font ' + font) })();
+          ort.InferenceSession.create(require.resolve('@image-pipeline/model')).then((s) => console.log(JSON.stringify(s.inputNames)));`;
+        const out = execFileSync(process.execPath, ['-e', script], {
+          cwd: dir,
+          encoding: 'utf8',
+          env: {
+            PATH: process.env.PATH,
+            NODE_PATH: layerDirs.map((l) => path.join(dir, l, 'nodejs', 'node_modules')).join(path.delimiter),
+          },
+        });
+        assert.equal(out.trim(), '["image"]');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });
