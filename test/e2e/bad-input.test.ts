@@ -16,7 +16,6 @@ import { apiRoutes } from '../../src/runtime/apiRoutes';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
 import { type ImageOutcome, waitForImage } from '../../src/runtime/waitForImage';
 import { FAILING_UPLOADS, imageForm, REFUSED_UPLOADS } from '../helpers/badInputCases';
-import { multipartBody } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 
 /**
