@@ -38,5 +38,8 @@ bash scripts/servers/install.sh all
 step "integration tests (real S3- and SQS-compatible servers on loopback)"
 node --import tsx --test --test-concurrency=1 test/integration/*.test.ts
 
-step "end-to-end tests"
+step "MiniStack for the deployed-stack tests (pinned with hashes, installed once into .cache/ministack/venv)"
+npx tsx -e "import('./scripts/deploy/ministack.ts').then(m => m.ensureMiniStack()).then(p => console.log('ministack:', p))"
+
+step "end-to-end tests (embedded default, browser, and the stack deployed onto MiniStack)"
 node --import tsx --test --test-concurrency=1 test/e2e/*.test.ts
