@@ -4,10 +4,9 @@
  * output goes to `logFile` and, line by line, to `onLine` (the handlers' JSON logs are in it).
  */
 import path from 'node:path';
+import { SLS_BIN } from '../package/serverlessCli';
 import { REPO_ROOT } from '../repoRoot';
 import { acceptsConnections, LOOPBACK, LocalServer, launch } from '../servers/local-server';
-
-const SLS_BIN = path.join(REPO_ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
 
 export interface SlsOfflineOptions {
   stage: string;

@@ -20,6 +20,11 @@ export interface ProcessSpec {
   command: string;
   args: readonly string[];
   env?: NodeJS.ProcessEnv;
+  /**
+   * Start from `env` alone instead of this process's environment plus `env`: for a server that hands
+   * its own environment on to code it runs (MiniStack passes it to every Lambda function).
+   */
+  isolatedEnv?: boolean;
   cwd?: string;
   probe: ReadinessProbe;
 }
@@ -152,7 +157,7 @@ export class LocalServer {
     try {
       child = spawn(this.#spec.command, [...this.#spec.args], {
         cwd: this.#spec.cwd ?? this.runDir,
-        env: { ...process.env, ...this.#spec.env },
+        env: this.#spec.isolatedEnv ? { ...this.#spec.env } : { ...process.env, ...this.#spec.env },
         stdio: ['ignore', relay ? 'pipe' : out, relay ? 'pipe' : out],
         detached: true, // own process group: stop() signals the whole group
       });

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { ensureModel } from '../../models/ensure-model';
 import { seed } from '../../scripts/dev/sample-events';
 import { buildFunctions } from '../../scripts/package/build-functions';
+import { SLS_BIN } from '../../scripts/package/serverlessCli';
 import { REPO_ROOT } from '../../scripts/repoRoot';
 import { galleryPage } from '../../src/web/galleryPage';
 
@@ -40,7 +41,7 @@ describe('sls invoke local with the sample events (no server)', { timeout: 180_0
     const { stdout } = await run(
       process.execPath,
       [
-        path.join(REPO_ROOT, 'node_modules/osls/bin/serverless.js'),
+        SLS_BIN,
         'invoke',
         'local',
         '--stage',
