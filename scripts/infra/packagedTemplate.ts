@@ -9,7 +9,7 @@ import { StackPackageError } from './errors';
 export const TEMPLATE = path.join(REPO_ROOT, '.serverless', 'cloudformation-template-update-stack.json');
 
 /** Everything the template (and the zips beside it) is made from. */
-const INPUTS = ['serverless.yml', 'functions', 'src', 'scripts/package', 'layers/model'];
+const INPUTS = ['serverless.yml', 'functions', 'src', 'scripts/package', 'layers'];
 
 function newestMtime(file: string): number {
   if (!existsSync(file)) return 0;
