@@ -3,6 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ensureModel } from '../../models/ensure-model';
 import { buildFunctions } from '../package/build-functions';
+import { SLS_BIN } from '../package/serverlessCli';
 import { REPO_ROOT } from '../repoRoot';
 import { StackPackageError } from './errors';
 
@@ -29,24 +30,20 @@ export async function packagedTemplate(log: (line: string) => void = () => undef
   log('[infra] packaging the stack (build:functions, then sls package offline)…');
   await ensureModel(); // the model layer's file
   await buildFunctions({ log: () => undefined });
-  const run = spawnSync(
-    process.execPath,
-    [path.join(REPO_ROOT, 'node_modules/osls/bin/serverless.js'), 'package', '--stage', 'dev', '--region', 'us-east-1'],
-    {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-      timeout: 240_000,
-      env: {
-        ...process.env,
-        SLS_TELEMETRY_DISABLED: '1',
-        SLS_OFFLINE_PACKAGE: '1',
-        AWS_ACCESS_KEY_ID: 'dummy',
-        AWS_SECRET_ACCESS_KEY: 'dummy',
-        AWS_SESSION_TOKEN: '',
-        AWS_PROFILE: '',
-      },
+  const run = spawnSync(process.execPath, [SLS_BIN, 'package', '--stage', 'dev', '--region', 'us-east-1'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: 240_000,
+    env: {
+      ...process.env,
+      SLS_TELEMETRY_DISABLED: '1',
+      SLS_OFFLINE_PACKAGE: '1',
+      AWS_ACCESS_KEY_ID: 'dummy',
+      AWS_SECRET_ACCESS_KEY: 'dummy',
+      AWS_SESSION_TOKEN: '',
+      AWS_PROFILE: '',
     },
-  );
+  });
   if (run.status !== 0 || !existsSync(TEMPLATE)) {
     throw new StackPackageError(
       `sls package: expected exit 0 and ${path.relative(REPO_ROOT, TEMPLATE)}, got exit ${run.status ?? run.signal}:\n${run.stdout}\n${run.stderr}`,
