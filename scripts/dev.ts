@@ -10,11 +10,9 @@
 // MinIO keeps objects in .cache/dev-data/minio-offline between runs unless --fresh.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseCliArgs, usageError } from './cliArgs';
 import { type DevStack, startDevStack } from './dev/devStack';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+import { REPO_ROOT } from './repoRoot';
 
 const USAGE = 'usage: npm run dev -- [--http-port 3000] [--lambda-port 3002] [--s3-port 9000] [--sqs-port 9324] [--fresh] [--quiet]';
 
@@ -38,7 +36,7 @@ async function main(): Promise<void> {
   });
   let dataDir: string | undefined;
   if (!values.fresh) {
-    dataDir = path.join(repoRoot, '.cache', 'dev-data', 'minio-offline');
+    dataDir = path.join(REPO_ROOT, '.cache', 'dev-data', 'minio-offline');
     mkdirSync(dataDir, { recursive: true });
   }
   let stack: DevStack | undefined;

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     if (command === 'list') {
       let total = 0;
       for (const name of names) {
-        const letters = await app.queue.listDeadLetters(name);
+        const letters = await app.deadLetters.listDeadLetters(name);
         total += letters.length;
         if (json) {
           for (const l of letters) process.stdout.write(`${JSON.stringify({ queue: name, ...l })}\n`);
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     } else {
       let total = 0;
       for (const name of names) {
-        const moved = await app.queue.redriveDeadLetters(name);
+        const moved = await app.deadLetters.redriveDeadLetters(name);
         total += moved;
         process.stdout.write(`${name}: redrove ${moved} message${moved === 1 ? '' : 's'}\n`);
       }

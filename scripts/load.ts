@@ -171,7 +171,7 @@ async function main(): Promise<void> {
   let deadLettered: number | undefined;
   if (embedded) {
     deadLettered = 0;
-    for (const q of Object.values(embedded.app.config.queues)) deadLettered += (await embedded.app.queue.listDeadLetters(q)).length;
+    for (const q of Object.values(embedded.app.config.queues)) deadLettered += (await embedded.app.deadLetters.listDeadLetters(q)).length;
   }
 
   const tagged = accepted.filter((t) => t.state === 'done');

@@ -10,13 +10,13 @@ import type { Detection } from '../src/contracts';
 import { HttpError } from '../src/http/HttpError';
 import { imageKey } from '../src/keys';
 import { childLogger } from '../src/logger/createLogger';
+import { IMAGE_FORMATS, isImageFileName } from '../src/ports/imageFormats';
 import { startEmbedded } from '../src/runtime/startEmbedded';
 import { StatusWatcher } from '../src/status/StatusWatcher';
 import { acceptUpload } from '../src/upload/acceptUpload';
 import { parseCliArgs, usageError, wholeNumber } from './cliArgs';
 import { embeddedApp } from './embeddedApp';
 
-const IMAGE_FILE = /\.(jpe?g|png|webp|gif|tiff?|avif)$/i;
 const USAGE = 'usage: npm run pipeline -- <files or folders> [--json] [--timeout SECONDS]';
 /** The CLI's log level when LOG_LEVEL is unset: errors only. */
 const PIPELINE_LOG_LEVEL = 'error';
@@ -35,7 +35,7 @@ function collect(inputs: string[]): string[] {
       usage(`no such file or folder: ${input}`);
     }
     if (st.isDirectory()) {
-      for (const f of readdirSync(input).sort()) if (IMAGE_FILE.test(f)) files.push(path.join(input, f));
+      for (const f of readdirSync(input).sort()) if (isImageFileName(f)) files.push(path.join(input, f));
     } else files.push(input);
   }
   return files;
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   const timeoutMs = wholeNumber(USAGE, '--timeout', values.timeout, 300, 1, 86_400) * 1000;
   if (inputs.length === 0) usage('no input given');
   const files = collect(inputs);
-  if (files.length === 0) usage('no image files found (jpg, png, webp, gif, tiff, avif)');
+  if (files.length === 0) usage(`no image files found (${IMAGE_FORMATS.flatMap((f) => f.fileExtensions).join(', ')})`);
 
   const progress = (s: string) => process.stderr.write(s);
   // Read once, quiet by default: one level for every logger of the app, the ports' included.

@@ -15,10 +15,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { createApp } from '../../src/app/createApp';
+import { provisionBucket } from '../../src/ports/provisionBucket';
+import { S3ObjectStore } from '../../src/ports/S3ObjectStore';
 import { toSqsEvent } from '../../src/runtime/sqsEvent';
 import { parseCliArgs, usageError } from '../cliArgs';
+import { REPO_ROOT } from '../repoRoot';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const EVENTS_DIR = path.join(REPO_ROOT, 'events');
 export const SAMPLE_IMAGE_ID = '01900000-0000-7000-8000-000000000001';
 const ORIGINAL = `original/${SAMPLE_IMAGE_ID}.jpg`;
@@ -115,7 +117,7 @@ export async function seed(): Promise<string[]> {
   const image = await sampleImage();
   const { config, store, close } = createApp({ persistQueues: false });
   try {
-    if ('ensureBucket' in store && typeof store.ensureBucket === 'function') await (store.ensureBucket as () => Promise<boolean>)();
+    if (store instanceof S3ObjectStore) await provisionBucket(store);
     const resized = await sharp(image).resize(96, 72).jpeg().toBuffer();
     const gray = await sharp(resized).grayscale().jpeg().toBuffer();
     await store.put(ORIGINAL, image, { contentType: 'image/jpeg' });

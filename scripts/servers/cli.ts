@@ -11,7 +11,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCliArgs } from '../cliArgs';
-import { repoRoot } from './ensure-installed';
+import { REPO_ROOT } from '../repoRoot';
 import { LocalServerError } from './errors';
 import type { LocalServer } from './local-server';
 import { type LocalS3Server, startElasticMq, startMinio, startVersity } from './local-servers';
@@ -48,7 +48,7 @@ async function up(argv: string[]): Promise<void> {
   const s3Name = values.versity ? 'versitygw' : 'minio';
   let dataDir: string | undefined;
   if (!values.fresh) {
-    dataDir = join(repoRoot, '.cache', 'dev-data', s3Name);
+    dataDir = join(REPO_ROOT, '.cache', 'dev-data', s3Name);
     await mkdir(dataDir, { recursive: true });
   }
 

@@ -21,6 +21,8 @@ export interface App {
   log: Logger;
   store: Ports['store'];
   queue: Ports['queue'];
+  /** Listing and redriving the queues' dead letters (`npm run dlq`, the load tool). */
+  deadLetters: Ports['deadLetters'];
   detect: DetectFn;
   /** EMF (Powertools Metrics) on Lambda, Prometheus embedded, as config.metrics says. */
   metrics: StageMetrics;
@@ -31,7 +33,7 @@ export interface App {
 }
 
 export interface AppOptions {
-  /** Default: the process environment (configFromEnvironment). */
+  /** Default: the environment of this process (configFromEnvironment). */
   config?: Config;
   /**
    * Where the detector runs: `inline` on this thread (a Lambda container runs one batch at a time),
@@ -39,7 +41,7 @@ export interface AppOptions {
    * would stall the other four stages), or a function of the caller's (tests). Default `inline`.
    */
   detector?: 'inline' | 'worker' | DetectFn;
-  /** The caller's store and queue (tests, fault injection); default createPorts(config). */
+  /** The caller's store, queue and dead letters (tests, fault injection); default createPorts(config) with the app's logger. */
   ports?: Ports;
   /** Keep the memory queue's journal under `<dataDir>/queues` (createPorts). Default true. */
   persistQueues?: boolean;
@@ -65,9 +67,7 @@ export function createApp(options: AppOptions = {}): App {
   const config = options.config ?? configFromEnvironment();
   const log = createLogger({ level: config.logLevel, serviceName: config.serviceName }, options.logSink ? { sink: options.logSink } : {});
   // The ports take the app's logger (not a module-level one), so a CLI's quiet level reaches them.
-  // Passed as a variable so this call compiles before and after the ports' `log` option exists.
-  const portOptions = { persistQueues: options.persistQueues ?? true, log };
-  const ports = options.ports ?? createPorts(config, portOptions);
+  const ports = options.ports ?? createPorts(config, { persistQueues: options.persistQueues ?? true, log });
   const metrics = options.metrics ?? createStageMetrics(config, log);
 
   let worker: DetectorWorker | undefined;
@@ -87,6 +87,7 @@ export function createApp(options: AppOptions = {}): App {
     log,
     store: ports.store,
     queue: ports.queue,
+    deadLetters: ports.deadLetters,
     detect: detectFn,
     metrics,
     warmUp: () => (typeof choice === 'function' ? Promise.resolve() : warmUpDetector(detectFn)),

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { ImageTooLargeError, UnsupportedImageError } from '../errors';
+import { ACCEPTED_FORMATS } from '../ports/imageFormats';
 
 /** The model's input side: images are resized to MODEL_SIZE x MODEL_SIZE. */
 export const MODEL_SIZE = 300;
@@ -41,7 +42,7 @@ export async function decodeImage(input: Buffer, limitInputPixels = DEFAULT_LIMI
     }
     const head = input.subarray(0, 8).toString('hex');
     throw new UnsupportedImageError(
-      `cannot decode image: expected JPEG, PNG, WebP, GIF, TIFF or AVIF bytes, got ${input.length} bytes starting ${head} (${message})`,
+      `cannot decode image: expected ${ACCEPTED_FORMATS} bytes, got ${input.length} bytes starting ${head} (${message})`,
       { cause: err },
     );
   }

@@ -1,5 +1,5 @@
 import { parseMessage } from '../contracts';
-import { InvalidMessageError, isRetryable, TransientError } from '../errors';
+import { isRetryable, TransientError } from '../errors';
 import { childLogger } from '../logger/createLogger';
 import { noopMetrics } from '../metrics/StageMetrics';
 import type { Queue } from '../ports/Queue';
@@ -26,10 +26,12 @@ function errorText(error: unknown): string {
 
 /**
  * One message through one stage, the same on Lambda, on serverless-offline and embedded:
- * validate, run, send the next message, record status. Bad input (invalid message, undecodable
- * image) goes straight to the dead-letter queue with its reason and counts as handled, so it is
- * never retried and never holds up its batch. Transient faults throw, and the queue redelivers
- * the message until its max receive count, after which its redrive policy dead-letters it.
+ * validate, run, send the next message, record status. Bad input (invalid message, undecodable or
+ * oversized image) goes straight to the dead-letter queue with its reason and counts as handled, so
+ * it is never retried and never holds up its batch. Everything else — transient faults and faults of
+ * the deployment (missing model, font, native module, bucket or queue; an object not yet there) —
+ * is recorded as `retrying` with its reason and thrown: the record becomes a batch item failure, the
+ * queue redelivers it, and after maxReceiveCount receives its redrive policy dead-letters it.
  */
 export async function processMessage<In extends { image_id: string; request_id?: string }, Out>(
   stage: Stage<In, Out>,
@@ -89,7 +91,7 @@ export async function processMessage<In extends { image_id: string; request_id?:
     return 'done';
   } catch (error) {
     const reason = errorText(error);
-    const retry = isRetryable(error) && !(error instanceof InvalidMessageError);
+    const retry = isRetryable(error);
     const lastTry = receiveCount >= deps.config.maxReceiveCount;
     metrics.recordStage(stage.name, retry && !lastTry ? 'retried' : 'failed', Math.round(performance.now() - t0));
     await writeStageStatus(deps.store, msg.image_id, {

@@ -5,10 +5,11 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { ensureModel } from '../../models/ensure-model';
+import { REPO_ROOT } from '../../scripts/repoRoot';
 import { createApp } from '../../src/app/createApp';
 import { loadConfig } from '../../src/config';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
-import { FIXTURE_IMAGES_DIR, REPO_ROOT } from '../helpers/fixtures';
+import { FIXTURE_IMAGES_DIR } from '../helpers/fixtures';
 
 /**
  * The gallery as a person uses it: Debian's headless chromium opens GET /, picks two photos in the

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { ensureModel } from '../../models/ensure-model';
-import { fixturePath, REPO_ROOT } from '../helpers/fixtures';
+import { REPO_ROOT } from '../../scripts/repoRoot';
+import { fixturePath } from '../helpers/fixtures';
 
 const run = promisify(execFile);
 
@@ -25,8 +26,9 @@ function logLines(output: string): Array<Record<string, unknown>> {
 /**
  * `npm run pipeline` prints its own summary and no log lines unless LOG_LEVEL asks for them, the
  * ports' lines included: its quiet level reaches every logger because the config is read once and
- * the loggers are handed down. (It used to set LOG_LEVEL after the process-wide logger was made,
- * so a port's warning still came out.)
+ * the app's one logger is handed down, to the ports too (createPorts' `log`). (It used to set
+ * LOG_LEVEL after the process-wide logger was made, so a port's warning still came out; and a port
+ * on a logger of its own would say nothing when LOG_LEVEL does ask.)
  */
 describe('npm run pipeline (scripts/pipeline.ts) is quiet', () => {
   let env: NodeJS.ProcessEnv;
@@ -55,6 +57,28 @@ describe('npm run pipeline (scripts/pipeline.ts) is quiet', () => {
     assert.match(stderr, /^1 done, 0 failed in /m);
     assert.deepEqual(logLines(stdout), []);
     assert.deepEqual(logLines(stderr), []);
+  });
+
+  it("with LOG_LEVEL=info: the queue's warning about the torn journal, through the app's logger", async () => {
+    const dir = dataDirWithTornJournal();
+    const { stdout, stderr } = await pipeline(dir, { LOG_LEVEL: 'info', POWERTOOLS_SERVICE_NAME: 'pipeline-cli-test' });
+    const lines = [...logLines(stdout), ...logLines(stderr)];
+    const torn = lines.filter((l) => l.message === 'queue journal: skipping an unreadable line');
+    // The port's line carries the app's settings (its service name, Powertools' keys): the app's logger, not one of its own.
+    assert.deepEqual(
+      torn.map((l) => [l.level, l.service, l.file, l.line]),
+      [['WARN', 'pipeline-cli-test', path.join(dir, 'queues', 'resize_queue.jsonl'), 1]],
+    );
+    assert.match(String(torn[0]!.timestamp), /^\d{4}-\d\d-\d\dT/);
+  });
+
+  it('with LOG_LEVEL=warn: that warning and no info line', async () => {
+    const { stdout, stderr } = await pipeline(dataDirWithTornJournal(), { LOG_LEVEL: 'warn' });
+    const lines = [...logLines(stdout), ...logLines(stderr)];
+    assert.deepEqual(
+      lines.map((l) => [l.level, l.message]),
+      [['WARN', 'queue journal: skipping an unreadable line']],
+    );
   });
 
   it('with LOG_LEVEL=info: the stage lines of the one photo, followed by its image_id', async () => {

@@ -134,7 +134,7 @@ export function testApp(
   const queue = new MemoryQueue({ maxReceiveCount: config.maxReceiveCount, visibilityTimeoutSeconds: 0.2 });
   const app = createApp({
     config,
-    ports: { store, queue, close: () => queue.close() },
+    ports: { store, queue, deadLetters: queue, close: () => queue.close() },
     detector: options.detect ?? (async () => [{ label: 'dog', score: 0.9, box: { x: 10, y: 10, width: 20, height: 20 } }]),
     logSink: (line) => logs.push(JSON.parse(line) as LogLine),
     ...(options.metrics ? { metrics: options.metrics } : {}),

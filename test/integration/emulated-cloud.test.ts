@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { type DevStack, startDevStack } from '../../scripts/dev/devStack';
+import { SqsDeadLetters } from '../../src/ports/SqsDeadLetters';
 import { SqsQueue } from '../../src/ports/SqsQueue';
 import { StageStatusSchema } from '../../src/status/stageStatus';
 import { fixtureNames, readFixture, referenceDetections } from '../helpers/fixtures';
@@ -139,8 +140,9 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
       endpoint: stack.urls.sqs,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
+    const deadLetters = new SqsDeadLetters(queue);
     try {
-      for (const q of Object.values(stack.queues)) assert.deepEqual(await queue.listDeadLetters(q), [], `${q}_dlq is empty`);
+      for (const q of Object.values(stack.queues)) assert.deepEqual(await deadLetters.listDeadLetters(q), [], `${q}_dlq is empty`);
     } finally {
       queue.client.destroy();
     }

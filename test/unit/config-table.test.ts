@@ -2,16 +2,20 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { REPO_ROOT } from '../helpers/fixtures';
+import { REPO_ROOT } from '../../scripts/repoRoot';
 
 /**
  * README's configuration tables and the code agree: every environment variable the code reads is
  * in a table, and every variable of the tables is read somewhere. src/config.ts reads through its
- * helpers (`str(env, 'NAME', …)`), everything else as `process.env.NAME` or `env.NAME`.
+ * helpers (`str(env, 'NAME', …)`), everything else as `process.env.NAME` or `env.NAME`; a shell script
+ * reads one as `${NAME:-default}` (its other variables are its own).
  */
 const SOURCE_DIRS = ['src', 'functions', 'scripts', 'test', 'bench', 'models'];
-/** Read only to pass the whole environment on, or the system's own: not configuration. */
-const NOT_CONFIGURATION = new Set(['PATH']);
+/**
+ * The system's own, read only to hand them on to a child with an otherwise isolated environment
+ * (scripts/deploy/ministack.ts gives MiniStack the PATH and HOME it was started with): not configuration.
+ */
+const NOT_CONFIGURATION = new Set(['PATH', 'HOME']);
 
 function walk(dir: string): string[] {
   const abs = path.join(REPO_ROOT, dir);
@@ -19,7 +23,7 @@ function walk(dir: string): string[] {
   return readdirSync(abs).flatMap((name) => {
     const rel = path.join(dir, name);
     if (name === 'node_modules' || name.startsWith('.')) return [];
-    return statSync(path.join(REPO_ROOT, rel)).isDirectory() ? walk(rel) : /\.(ts|cjs|mjs|js)$/.test(name) ? [rel] : [];
+    return statSync(path.join(REPO_ROOT, rel)).isDirectory() ? walk(rel) : /\.(ts|cjs|mjs|js|sh)$/.test(name) ? [rel] : [];
   });
 }
 
@@ -28,6 +32,7 @@ function namesRead(text: string): string[] {
     /\b(?:process\.)?env\.([A-Z][A-Z0-9_]+)\b/g,
     /\benv\[['"]([A-Z][A-Z0-9_]+)['"]\]/g,
     /\b(?:str|optional|num|oneOf|bool)\(\s*env,\s*'([A-Z][A-Z0-9_]+)'/g,
+    /\$\{([A-Z][A-Z0-9_]+):-/g,
   ];
   return patterns.flatMap((p) => [...text.matchAll(p)].map((m) => m[1]!));
 }
@@ -61,6 +66,7 @@ describe("README's configuration table", () => {
       assert.ok(config.includes(name), `src/config.ts reads ${name}`);
     }
     assert.ok(documented.has('DATA_DIR') && documented.has('FIXTURES_DIR'));
+    assert.ok(namesRead(readFileSync(path.join(REPO_ROOT, 'scripts/infra/install.sh'), 'utf8')).includes('INFRA_PYTHON'), 'a shell read');
   });
 
   it('names every variable the code reads', () => {

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { REPO_ROOT } from '../../scripts/repoRoot';
 import { matchRoute, ROUTES, routePattern } from '../../src/http/routes';
 import { newImageId } from '../../src/imageId';
-import { REPO_ROOT } from '../helpers/fixtures';
 
 /** The httpApi events of each function in serverless.yml, as `METHOD path`. */
 function serverlessRoutes(): Record<string, string[]> {
