@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT as REPO } from '../models/paths';
+import { REPO_ROOT as REPO } from '../scripts/repoRoot';
 
 export interface Prices {
   region: string;

@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { REPO_ROOT as REPO } from '../models/paths';
+import { REPO_ROOT as REPO } from '../scripts/repoRoot';
 import { fixtureNames, fixturePath } from '../test/helpers/fixtures';
 
 const CACHE = path.join(REPO, '.cache', 'bench-photos');

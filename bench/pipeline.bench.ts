@@ -24,7 +24,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { ensureModel } from '../models/ensure-model';
-import { REPO_ROOT as REPO } from '../models/paths';
+import { REPO_ROOT as REPO } from '../scripts/repoRoot';
 import type { Detection } from '../src/contracts';
 import { detectWithTimings, runModel } from '../src/detect/Detector';
 import { loadSession } from '../src/detect/loadSession';

@@ -6,8 +6,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createApp } from '../src/app/createApp';
 import { loadConfig } from '../src/config';
-import { createRuntimeDeps } from '../src/lambda/runtimeDeps';
 import type { ObjectStore } from '../src/ports/ObjectStore';
 import type { Queue } from '../src/ports/Queue';
 import { startEmbedded } from '../src/runtime/startEmbedded';
@@ -24,7 +24,9 @@ export interface CountedRun {
 export async function countRequests(files: string[], modelPath: string): Promise<CountedRun> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-counts-'));
   const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'error', MODEL_PATH: modelPath });
-  const deps = createRuntimeDeps(config);
+  // The app's own ports, wrapped: every call passes through and is counted.
+  const app = createApp({ config });
+  const deps = { store: app.store, queue: app.queue };
   const puts: string[] = [];
   let gets = 0;
   let sends = 0;
@@ -53,11 +55,13 @@ export async function countRequests(files: string[], modelPath: string): Promise
     deletes++;
     return deps.queue.delete(name, handle);
   };
+  // Told of each stage record as it is written (as npm run pipeline waits): no polling reads to count.
   const watcher = new StatusWatcher();
-  const embedded = await startEmbedded({ config, deps: { ...deps, store, queue }, statusWatcher: watcher, detectInWorker: false });
+  const counted = { ...app, store: watcher.wrap(store), queue };
+  const embedded = await startEmbedded(counted);
   try {
     for (const file of files) {
-      const accepted = await acceptUpload(readFileSync(file), { ...embedded.deps });
+      const accepted = await acceptUpload(readFileSync(file), counted);
       const outcome = await watcher.waitFor(accepted.image_id, 120_000);
       if (outcome.status !== 'done') throw new Error(`request count run: ${file} ended ${outcome.status}`);
     }

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { calibrate, calibrationImages } from './calibrate';
+import { MODEL_FILES } from './defaultModel';
 import { ensureFloatModel } from './ensure-model';
 import { ModelBuildError, RecordMismatchError } from './errors';
 import { readCalibrationRecord } from './fetch-calibration';
@@ -32,7 +33,7 @@ export interface Int8Record {
 
 type Log = (message: string) => void;
 
-export const INT8_PATH = 'layers/model/ssdlite_mobilenet_v2_coco.int8.onnx';
+export const INT8_PATH = path.posix.join('layers/model', MODEL_FILES.int8);
 const DESCRIPTION =
   'Static post-training quantization (QDQ) of the float model by models/quantize.ts: Conv weights int8 per output channel ' +
   '(symmetric), biases int32 and corrected for the weights rounding, Conv inputs/outputs uint8 per tensor (min/max over the ' +

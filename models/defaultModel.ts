@@ -3,6 +3,8 @@
  * calibrated on photos that are not the fixtures, within the accuracy contract on them:
  * test/integration/detector-accuracy.test.ts and model-int8.test.ts) or `float`
  * (layers/model/ssdlite_mobilenet_v2_coco.onnx, the conversion itself). MODEL_PATH picks either at
- * run time; this constant, and MODEL_FILE_NAME in src/detect/modelPath.ts, are the build-time default.
+ * run time. Defined once, in src/detect/modelPath.ts (with MODEL_FILE_NAME derived from it: the
+ * file the runtime looks for and the model layer carries); src/ may not import models/, so the
+ * build takes it from there.
  */
-export const DEFAULT_MODEL: 'int8' | 'float' = 'int8';
+export { DEFAULT_MODEL, MODEL_FILES } from '../src/detect/modelPath';

@@ -1,8 +1,7 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from '../scripts/repoRoot';
 
-/** Repository root, whatever the current directory (this file lives in <root>/models). */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export { REPO_ROOT };
 
 /** Where `npm pack` puts the source tarball and where it is extracted; ignored by git. */
 export const CACHE_DIR = path.join(REPO_ROOT, '.cache', 'models');

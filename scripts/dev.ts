@@ -10,21 +10,21 @@
 // MinIO keeps objects in .cache/dev-data/minio-offline between runs unless --fresh.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCliArgs, usageError } from './cliArgs';
 import { type DevStack, startDevStack } from './dev/devStack';
+import { REPO_ROOT } from './repoRoot';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const USAGE = 'usage: npm run dev -- [--http-port 3000] [--lambda-port 3002] [--s3-port 9000] [--sqs-port 9324] [--fresh] [--quiet]';
 
 function port(raw: string | undefined, fallback: number, flag: string): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new Error(`${flag}: expected a port from 0 to 65535, got ${JSON.stringify(raw)}`);
+  if (!/^\d+$/.test(raw) || n > 65_535) usageError(USAGE, `${flag}: expected a port from 0 to 65535, got ${JSON.stringify(raw)}`);
   return n;
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseCliArgs(USAGE, {
     options: {
       'http-port': { type: 'string' },
       'lambda-port': { type: 'string' },
@@ -33,11 +33,10 @@ async function main(): Promise<void> {
       fresh: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
     },
-    strict: true,
   });
   let dataDir: string | undefined;
   if (!values.fresh) {
-    dataDir = path.join(repoRoot, '.cache', 'dev-data', 'minio-offline');
+    dataDir = path.join(REPO_ROOT, '.cache', 'dev-data', 'minio-offline');
     mkdirSync(dataDir, { recursive: true });
   }
   let stack: DevStack | undefined;

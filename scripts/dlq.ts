@@ -10,18 +10,14 @@
  * NAME is a queue name (resize_queue, grayscale_queue, objectdetect_queue, tag_queue) or a stage
  * name (resize, grayscale, detect, tag).
  */
-import type { Config } from '../src/config';
+import { createApp } from '../src/app/createApp';
+import { type Config, configFromEnvironment } from '../src/config';
+import { parseCliArgs, usageError } from './cliArgs';
 
-// The report goes to stdout: keep the adapters' info logs out of it unless LOG_LEVEL asks for them
-// (set before the modules that read it are loaded).
-process.env.LOG_LEVEL ??= 'warn';
-const { loadConfig } = await import('../src/config');
-const { createPorts } = await import('../src/ports/createPorts');
+const USAGE = 'usage: npm run dlq -- list [--queue NAME] [--json]\n       npm run dlq -- redrive (--queue NAME | --all)';
 
 function usage(message?: string): never {
-  if (message) process.stderr.write(`error: ${message}\n`);
-  process.stderr.write('usage: npm run dlq -- list [--queue NAME] [--json]\n       npm run dlq -- redrive (--queue NAME | --all)\n');
-  process.exit(2);
+  return usageError(USAGE, message);
 }
 
 function queueNames(config: Config, wanted: string | undefined): string[] {
@@ -33,22 +29,21 @@ function queueNames(config: Config, wanted: string | undefined): string[] {
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const command = args[0];
+  const { values, positionals } = parseCliArgs(USAGE, {
+    options: { queue: { type: 'string' }, all: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    allowPositionals: true,
+  });
+  const [command, ...extra] = positionals;
   if (command !== 'list' && command !== 'redrive')
     usage(command === undefined ? 'no command given' : `unknown command ${JSON.stringify(command)}`);
-  const q = args.indexOf('--queue');
-  const wanted = q >= 0 ? args[q + 1] : undefined;
-  if (q >= 0 && (wanted === undefined || wanted.startsWith('--'))) usage('--queue needs a queue name');
-  const all = args.includes('--all');
-  const json = args.includes('--json');
-  const known = new Set(['--queue', '--all', '--json', ...(wanted !== undefined ? [wanted] : [])]);
-  const unknown = args.slice(1).filter((a) => !known.has(a));
-  if (unknown.length) usage(`unknown argument(s): ${unknown.join(' ')}`);
+  if (extra.length) usage(`unknown argument(s): ${extra.join(' ')}`);
+  const { queue: wanted, all, json } = values;
+  if (wanted === '') usage('--queue needs a queue name');
   if (command === 'redrive' && wanted === undefined && !all) usage('redrive needs --queue NAME or --all');
 
-  const config = loadConfig();
-  const ports = createPorts(config);
+  // The report goes to stdout: the adapters' info lines stay out of it unless LOG_LEVEL asks.
+  const config = configFromEnvironment({ defaults: { LOG_LEVEL: 'warn' } });
+  const app = createApp({ config });
   try {
     const names = queueNames(config, wanted);
     const where =
@@ -58,7 +53,7 @@ async function main(): Promise<void> {
     if (command === 'list') {
       let total = 0;
       for (const name of names) {
-        const letters = await ports.queue.listDeadLetters(name);
+        const letters = await app.deadLetters.listDeadLetters(name);
         total += letters.length;
         if (json) {
           for (const l of letters) process.stdout.write(`${JSON.stringify({ queue: name, ...l })}\n`);
@@ -76,14 +71,14 @@ async function main(): Promise<void> {
     } else {
       let total = 0;
       for (const name of names) {
-        const moved = await ports.queue.redriveDeadLetters(name);
+        const moved = await app.deadLetters.redriveDeadLetters(name);
         total += moved;
         process.stdout.write(`${name}: redrove ${moved} message${moved === 1 ? '' : 's'}\n`);
       }
       process.stderr.write(`${total} message(s) moved back in ${where}\n`);
     }
   } finally {
-    await ports.close();
+    await app.close();
   }
 }
 

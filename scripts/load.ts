@@ -17,12 +17,9 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureModel } from '../models/ensure-model';
-import { loadConfig } from '../src/config';
-import type { DeadLetterAdmin } from '../src/ports/DeadLetters';
-import type { Queue } from '../src/ports/Queue';
-import { apiRoutes } from '../src/runtime/apiRoutes';
 import { type EmbeddedPipeline, startEmbedded } from '../src/runtime/startEmbedded';
+import { parseCliArgs, usageError, wholeNumber } from './cliArgs';
+import { embeddedApp } from './embeddedApp';
 
 interface Args {
   n: number;
@@ -34,44 +31,37 @@ interface Args {
   dataDir?: string;
 }
 
+const USAGE =
+  'usage: npm run load -- [--n 200] [--concurrency 16] [--target embedded|URL] [--timeout SECONDS] [--images DIR] [--data-dir DIR] [--json]';
+
 function usage(message?: string): never {
-  if (message) process.stderr.write(`error: ${message}\n`);
-  process.stderr.write(
-    'usage: npm run load -- [--n 200] [--concurrency 16] [--target embedded|URL] [--timeout SECONDS] [--images DIR] [--data-dir DIR] [--json]\n',
-  );
-  process.exit(2);
+  return usageError(USAGE, message);
 }
 
-function parseArgs(argv: string[]): Args {
+function readArgs(): Args {
+  const { values } = parseCliArgs(USAGE, {
+    options: {
+      n: { type: 'string' },
+      concurrency: { type: 'string' },
+      target: { type: 'string', default: 'embedded' },
+      timeout: { type: 'string' },
+      images: { type: 'string' },
+      'data-dir': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
   const args: Args = {
-    n: 200,
-    concurrency: 16,
-    target: 'embedded',
-    timeoutSeconds: 600,
-    json: false,
-    images: path.resolve(path.dirname(new URL(import.meta.url).pathname), '../samples'),
+    n: wholeNumber(USAGE, '--n', values.n, 200, 1, 100_000),
+    concurrency: wholeNumber(USAGE, '--concurrency', values.concurrency, 16, 1, 1000),
+    target: values.target,
+    timeoutSeconds: wholeNumber(USAGE, '--timeout', values.timeout, 600, 1, 86_400),
+    json: values.json,
+    images:
+      values.images !== undefined
+        ? path.resolve(values.images)
+        : path.resolve(path.dirname(new URL(import.meta.url).pathname), '../samples'),
+    ...(values['data-dir'] !== undefined ? { dataDir: path.resolve(values['data-dir']) } : {}),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) usage(`${a} needs a value`);
-      return v;
-    };
-    const count = (name: string, max: number) => {
-      const v = Number(value());
-      if (!Number.isInteger(v) || v < 1 || v > max) usage(`${name}: expected a whole number from 1 to ${max}`);
-      return v;
-    };
-    if (a === '--n') args.n = count('--n', 100_000);
-    else if (a === '--concurrency') args.concurrency = count('--concurrency', 1000);
-    else if (a === '--timeout') args.timeoutSeconds = count('--timeout', 86_400);
-    else if (a === '--target') args.target = value();
-    else if (a === '--images') args.images = path.resolve(value());
-    else if (a === '--data-dir') args.dataDir = path.resolve(value());
-    else if (a === '--json') args.json = true;
-    else usage(`unknown argument ${JSON.stringify(a)}`);
-  }
   if (args.target !== 'embedded' && !/^https?:\/\/[^/]+/.test(args.target))
     usage(`--target: expected embedded or an http(s) URL, got ${JSON.stringify(args.target)}`);
   return args;
@@ -104,7 +94,7 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promi
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = readArgs();
   const files = readdirSync(args.images)
     .filter((f) => /\.(jpe?g|png|webp)$/i.test(f))
     .sort()
@@ -116,11 +106,10 @@ async function main(): Promise<void> {
   let embedded: EmbeddedPipeline | undefined;
   let base = args.target.replace(/\/+$/, '');
   if (args.target === 'embedded') {
-    process.env.LOG_LEVEL ??= 'warn';
     const dataDir = args.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'pipeline-load-'));
-    const config = loadConfig({ ...process.env, DATA_DIR: dataDir });
-    const modelPath = config.detect.modelPath ?? (await ensureModel());
-    embedded = await startEmbedded({ config: { ...config, detect: { ...config.detect, modelPath } }, port: 0, routes: apiRoutes() });
+    // The summary goes to stdout: log lines only from warnings up unless LOG_LEVEL asks for more.
+    const app = await embeddedApp({ defaults: { LOG_LEVEL: 'warn' }, overrides: { DATA_DIR: dataDir } });
+    embedded = await startEmbedded(app, { port: 0 });
     base = embedded.url!;
     say(`load: embedded default on ${base}, DATA_DIR ${dataDir}\n`);
   }
@@ -181,9 +170,8 @@ async function main(): Promise<void> {
 
   let deadLettered: number | undefined;
   if (embedded) {
-    const admin = embedded.deps.queue as Queue & DeadLetterAdmin;
     deadLettered = 0;
-    for (const q of Object.values(embedded.deps.config.queues)) deadLettered += (await admin.listDeadLetters(q)).length;
+    for (const q of Object.values(embedded.app.config.queues)) deadLettered += (await embedded.app.deadLetters.listDeadLetters(q)).length;
   }
 
   const tagged = accepted.filter((t) => t.state === 'done');

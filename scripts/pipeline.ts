@@ -1,26 +1,28 @@
 /**
  * npm run pipeline -- <files or folders> [--json] [--timeout SECONDS]
  * Pushes images through all five stages on the embedded default and prints each image's
- * detections and outputs. Exits 1 when any image failed, after finishing the others.
+ * detections and outputs. Exits 1 when any image failed, after finishing the others, 2 on bad
+ * arguments. Quiet: no log lines unless LOG_LEVEL asks for them (the CLI prints its own summary).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ensureModel } from '../models/ensure-model';
-import { loadConfig } from '../src/config';
 import type { Detection } from '../src/contracts';
 import { HttpError } from '../src/http/HttpError';
 import { imageKey } from '../src/keys';
-import { createLogger } from '../src/log';
+import { childLogger } from '../src/logger/createLogger';
+import { IMAGE_FORMATS, isImageFileName } from '../src/ports/imageFormats';
 import { startEmbedded } from '../src/runtime/startEmbedded';
 import { StatusWatcher } from '../src/status/StatusWatcher';
 import { acceptUpload } from '../src/upload/acceptUpload';
+import { parseCliArgs, usageError, wholeNumber } from './cliArgs';
+import { embeddedApp } from './embeddedApp';
 
-const IMAGE_FILE = /\.(jpe?g|png|webp|gif|tiff?|avif)$/i;
+const USAGE = 'usage: npm run pipeline -- <files or folders> [--json] [--timeout SECONDS]';
+/** The CLI's log level when LOG_LEVEL is unset: errors only. */
+const PIPELINE_LOG_LEVEL = 'error';
 
 function usage(message?: string): never {
-  if (message) process.stderr.write(`error: ${message}\n`);
-  process.stderr.write('usage: npm run pipeline -- <files or folders> [--json] [--timeout SECONDS]\n');
-  process.exit(2);
+  return usageError(USAGE, message);
 }
 
 function collect(inputs: string[]): string[] {
@@ -33,7 +35,7 @@ function collect(inputs: string[]): string[] {
       usage(`no such file or folder: ${input}`);
     }
     if (st.isDirectory()) {
-      for (const f of readdirSync(input).sort()) if (IMAGE_FILE.test(f)) files.push(path.join(input, f));
+      for (const f of readdirSync(input).sort()) if (isImageFileName(f)) files.push(path.join(input, f));
     } else files.push(input);
   }
   return files;
@@ -49,25 +51,26 @@ interface Line {
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const json = args.includes('--json');
-  const t = args.indexOf('--timeout');
-  const timeoutMs = t >= 0 ? Number(args[t + 1]) * 1000 : 300_000;
-  const inputs = args.filter((a, i) => !a.startsWith('--') && !(t >= 0 && i === t + 1));
+  const { values, positionals: inputs } = parseCliArgs(USAGE, {
+    options: { json: { type: 'boolean', default: false }, timeout: { type: 'string' } },
+    allowPositionals: true,
+  });
+  const json = values.json;
+  const timeoutMs = wholeNumber(USAGE, '--timeout', values.timeout, 300, 1, 86_400) * 1000;
   if (inputs.length === 0) usage('no input given');
   const files = collect(inputs);
-  if (files.length === 0) usage('no image files found (jpg, png, webp, gif, tiff, avif)');
+  if (files.length === 0) usage(`no image files found (${IMAGE_FORMATS.flatMap((f) => f.fileExtensions).join(', ')})`);
 
   const progress = (s: string) => process.stderr.write(s);
-  // Logs go to a file-free quiet level unless asked: the CLI prints its own summary.
-  if (!process.env.LOG_LEVEL) process.env.LOG_LEVEL = 'warn';
-  const config = loadConfig();
-  const modelPath = config.detect.modelPath ?? (await ensureModel());
+  // Read once, quiet by default: one level for every logger of the app, the ports' included.
+  const app = await embeddedApp({ defaults: { LOG_LEVEL: PIPELINE_LOG_LEVEL } });
+  // Told of every stage record as it is written: the CLI waits on those, it does not poll.
   const watcher = new StatusWatcher();
-  const embedded = await startEmbedded({ config: { ...config, detect: { ...config.detect, modelPath } }, statusWatcher: watcher });
-  const dataImages = path.join(config.dataDir, 'images');
+  const watched = { ...app, store: watcher.wrap(app.store) };
+  const embedded = await startEmbedded(watched);
+  const dataImages = path.join(app.config.dataDir, 'images');
   const onDisk = (key: string) => path.join(dataImages, key);
-  const log = createLogger({}, config.logLevel);
+  const log = childLogger(app.log, { stage: 'upload' });
   const t0 = performance.now();
   let finished = 0;
   let failedCount = 0;
@@ -76,7 +79,7 @@ async function main(): Promise<void> {
     files.map(async (file): Promise<Line> => {
       let line: Line;
       try {
-        const accepted = await acceptUpload(readFileSync(file), { ...embedded.deps, log });
+        const accepted = await acceptUpload(readFileSync(file), { ...watched, log });
         const outcome = await watcher.waitFor(accepted.image_id, timeoutMs);
         const id = accepted.image_id;
         line =

@@ -1,28 +1,25 @@
 /**
- * npm start: the embedded default. Serves POST /upload on http://localhost:3000 (PORT) and runs
- * the four queue consumers in this process; images land under ./data/images (DATA_DIR).
+ * npm start [-- --port 3000] [--host 127.0.0.1]
+ * The embedded default. Serves the HTTP API (POST /upload, the status API, the gallery) on
+ * http://127.0.0.1:3000 (PORT, HOST) and runs the four queue consumers in this process; images
+ * land under ./data/images (DATA_DIR).
  */
-
-import { ensureModel } from '../models/ensure-model';
-import { loadConfig } from '../src/config';
-import { apiRoutes } from '../src/runtime/apiRoutes';
 import { startEmbedded } from '../src/runtime/startEmbedded';
+import { parseCliArgs, wholeNumber } from './cliArgs';
+import { embeddedApp } from './embeddedApp';
+
+const USAGE = 'usage: npm start [-- --port PORT] [--host HOST]';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
-  const modelPath = config.detect.modelPath ?? (await ensureModel());
-  const port = Number(process.env.PORT ?? 3000);
-  const embedded = await startEmbedded({
-    config: { ...config, detect: { ...config.detect, modelPath } },
-    port,
-    host: process.env.HOST ?? '127.0.0.1',
-    routes: apiRoutes(),
-  });
+  const { values } = parseCliArgs(USAGE, { options: { port: { type: 'string' }, host: { type: 'string' } } });
+  const port = values.port === undefined ? undefined : String(wholeNumber(USAGE, '--port', values.port, 0, 0, 65_535));
+  const app = await embeddedApp({ overrides: { PORT: port, HOST: values.host } });
+  const embedded = await startEmbedded(app, { port: app.config.http.port, host: app.config.http.host });
   process.stderr.write(
     `image pipeline (embedded) listening on ${embedded.url}\n` +
       `  gallery: ${embedded.url}/  (drop photos there, watch them go through)\n` +
       `  upload:  curl -X POST -F "image=@photo.jpg" ${embedded.url}/upload\n` +
-      `  outputs: ${config.dataDir}/images/{original,resized,grayscale,tagged}/\n` +
+      `  outputs: ${app.config.dataDir}/images/{original,resized,grayscale,tagged}/\n` +
       '  Ctrl-C to stop\n',
   );
   const stop = async () => {

@@ -32,8 +32,19 @@ export interface Config {
   visibilityTimeoutSeconds: number;
   presignExpiresSeconds: number;
   apiKey?: string;
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  logLevel: LogLevel;
+  /** The `service` key of every log line and the `service` metric dimension. */
+  serviceName: string;
+  /** `emf`: CloudWatch embedded metric format (Lambda); `prometheus`: text for GET /metrics (embedded). */
+  metrics: 'emf' | 'prometheus';
+  /** The CloudWatch namespace of the EMF metrics. */
+  metricsNamespace: string;
+  /** Where `npm start` serves the HTTP API. */
+  http: { port: number; host: string };
 }
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 type Env = Record<string, string | undefined>;
 
@@ -76,6 +87,7 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
 
 const positiveInt = (n: number) => Number.isInteger(n) && n > 0;
 
+/** The config from these variables (tests pass their own; processes use configFromEnvironment). */
 export function loadConfig(env: Env = process.env): Config {
   // On Lambda (AWS_LAMBDA_FUNCTION_NAME set) the default adapters are the AWS ones.
   const onLambda = env.AWS_LAMBDA_FUNCTION_NAME !== undefined;
@@ -118,17 +130,24 @@ export function loadConfig(env: Env = process.env): Config {
     visibilityTimeoutSeconds: num(env, 'VISIBILITY_TIMEOUT_SECONDS', 60, positiveInt, 'a positive whole number of seconds'),
     presignExpiresSeconds: num(env, 'PRESIGN_EXPIRES_SECONDS', 300, positiveInt, 'a positive whole number of seconds'),
     apiKey: optional(env, 'API_KEY'),
-    logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    serviceName: str(env, 'POWERTOOLS_SERVICE_NAME', 'image-pipeline'),
+    // EMF on Lambda (serverless-offline and `sls invoke local` set AWS_LAMBDA_FUNCTION_NAME too).
+    metrics: oneOf(env, 'METRICS', ['emf', 'prometheus'] as const, onLambda ? 'emf' : 'prometheus'),
+    metricsNamespace: str(env, 'POWERTOOLS_METRICS_NAMESPACE', 'ImagePipeline'),
+    http: {
+      port: num(env, 'PORT', 3000, (n) => Number.isInteger(n) && n >= 0 && n <= 65_535, 'a port from 0 to 65535'),
+      host: str(env, 'HOST', '127.0.0.1'),
+    },
   };
 }
 
-let cached: Config | undefined;
-/** The process-wide config, read on first use. */
-export function config(): Config {
-  cached ??= loadConfig();
-  return cached;
-}
-/** For tests and runtimes that change the environment before starting. */
-export function resetConfig(): void {
-  cached = undefined;
+/**
+ * The config of this process: its environment over a tool's own `defaults` (the pipeline CLI is
+ * quiet unless LOG_LEVEL says otherwise), under `overrides` (what the tool's arguments say). The
+ * one place that reads `process.env`; an empty or undefined value counts as unset.
+ */
+export function configFromEnvironment(options: { defaults?: Env; overrides?: Env } = {}): Config {
+  const given = (env: Env = {}) => Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  return loadConfig({ ...given(options.defaults), ...given(process.env), ...given(options.overrides) });
 }

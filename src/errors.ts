@@ -1,11 +1,15 @@
 /**
  * Error classes shared by the core. Each sets `name` and carries `cause`, and each says whether
- * retrying could help: a queue consumer retries only `retryable` errors; everything else is a
- * terminal failure that goes to the dead-letter queue with its reason, at once.
+ * retrying could help. Only bad input (InvalidInputError and its subclasses: an invalid message, an
+ * undecodable or oversized image) is terminal and goes to the dead-letter queue with its reason, at
+ * once. Everything else is a fault of the deployment or of the moment — a missing model, font or
+ * native module, a missing bucket or queue, an object not (yet) there, a network fault — and is
+ * retried: the record is reported as a batch item failure and the queue's redrive policy decides
+ * (maxReceiveCount, then the DLQ, from which `npm run dlq -- redrive` brings it back once fixed).
  */
 export class PipelineError extends Error {
-  /** Whether a retry of the same input might succeed (transient infrastructure faults). */
-  readonly retryable: boolean = false;
+  /** Whether a retry of the same input might succeed once the deployment or the moment is fixed. */
+  readonly retryable: boolean = true;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'PipelineError';
@@ -14,6 +18,7 @@ export class PipelineError extends Error {
 
 /** The input itself is wrong (bad image, bad message, bad request): never retried. */
 export class InvalidInputError extends PipelineError {
+  override readonly retryable = false;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'InvalidInputError';
@@ -44,7 +49,7 @@ export class ImageTooLargeError extends InvalidInputError {
   }
 }
 
-/** An object the pipeline expected in the store is not there. */
+/** An object the pipeline expected in the store is not there (yet: retried, a write may be late). */
 export class ObjectNotFoundError extends PipelineError {
   constructor(
     readonly key: string,
@@ -57,14 +62,16 @@ export class ObjectNotFoundError extends PipelineError {
 
 /** A store or queue call failed in a way that may pass (network, 5xx, throttling). */
 export class TransientError extends PipelineError {
-  override readonly retryable = true;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'TransientError';
   }
 }
 
-/** Configuration is missing or malformed: raised once at start, before any work. */
+/**
+ * Configuration is missing or malformed, or names a bucket or queue that does not exist: raised at
+ * start, or by a store or queue call (retried: the deployment is fixed, not the message).
+ */
 export class ConfigError extends PipelineError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -72,7 +79,7 @@ export class ConfigError extends PipelineError {
   }
 }
 
-/** A native module or the model could not be loaded; the message says how to fix it. */
+/** A native module, the model or the font could not be loaded; the message says how to fix it (retried). */
 export class RuntimeLoadError extends PipelineError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -80,7 +87,7 @@ export class RuntimeLoadError extends PipelineError {
   }
 }
 
-/** True when an error should be retried rather than dead-lettered. Unknown errors are retried. */
+/** True when an error should be retried rather than dead-lettered: all but bad input. Unknown errors are retried. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof PipelineError) return error.retryable;
   return true;

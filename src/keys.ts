@@ -1,4 +1,6 @@
 import { IMAGE_ID_PATTERN } from './imageId';
+import { IMAGE_EXTENSIONS, type ImageExtension } from './ports/imageFormats';
+import type { StageName } from './status/stageStatus';
 
 /**
  * Object keys of the bucket. Every key the pipeline reads is built here or checked here, so no
@@ -7,8 +9,13 @@ import { IMAGE_ID_PATTERN } from './imageId';
 export const STAGE_FOLDERS = ['original', 'resized', 'grayscale', 'tagged'] as const;
 export type StageFolder = (typeof STAGE_FOLDERS)[number];
 
-export const IMAGE_EXTENSIONS = ['jpg', 'png', 'webp', 'gif', 'tiff', 'avif'] as const;
-export type ImageExtension = (typeof IMAGE_EXTENSIONS)[number];
+/** The stage whose output each folder holds. */
+export const STAGE_OF_FOLDER: Readonly<Record<StageFolder, StageName>> = {
+  original: 'upload',
+  resized: 'resize',
+  grayscale: 'grayscale',
+  tagged: 'tag',
+};
 
 const KEY_PATTERN = new RegExp(
   `^(${STAGE_FOLDERS.join('|')})/(${IMAGE_ID_PATTERN.source.slice(1, -1)})\\.(${IMAGE_EXTENSIONS.join('|')})$`,

@@ -1,9 +1,14 @@
 import middy from '@middy/core';
-import { handleApi } from '../../src/lambda/apiHandler';
+import { createApp } from '../../src/app/createApp';
+import { apiHandler } from '../../src/lambda/apiHandler';
+import { httpMiddlewares } from '../../src/lambda/middlewares';
+
+/** Built once per container, at init: config, logger, store, metrics. */
+const app = createApp();
 
 /**
  * The read API and the gallery (API Gateway REST v1 or HTTP API v2): GET /, GET /images,
  * GET /images/{id}, GET /images/{id}/{kind}, GET /metrics. Image bodies are base64 with
  * isBase64Encoded (a REST API needs binary media types `image/*` for that).
  */
-export const handler = middy(handleApi);
+export const handler = middy(apiHandler(app)).use(httpMiddlewares(app));

@@ -1,6 +1,10 @@
 import middy from '@middy/core';
-import { sqsStageHandler } from '../../src/lambda/sqsStageHandler';
-import { detectStage } from '../../src/stages/detectStage';
+import { createApp } from '../../src/app/createApp';
+import { detectHandler } from '../../src/lambda/detectHandler';
+import { lambdaMiddlewares } from '../../src/lambda/middlewares';
 
-/** SQS detect stage; the work is in src/stages/detectStage.ts. */
-export const handler = middy(sqsStageHandler(detectStage));
+/** Built once per container, at init: config, logger, store, queue, detector, metrics. */
+const app = createApp();
+
+/** SQS detect stage (partial batch failures); the work is in src/stages/detectStage.ts. */
+export const handler = middy(detectHandler(app)).use(lambdaMiddlewares(app));

@@ -1,6 +1,10 @@
 import middy from '@middy/core';
-import { sqsStageHandler } from '../../src/lambda/sqsStageHandler';
-import { grayscaleStage } from '../../src/stages/grayscaleStage';
+import { createApp } from '../../src/app/createApp';
+import { grayscaleHandler } from '../../src/lambda/grayscaleHandler';
+import { lambdaMiddlewares } from '../../src/lambda/middlewares';
 
-/** SQS grayscale stage; the work is in src/stages/grayscaleStage.ts. */
-export const handler = middy(sqsStageHandler(grayscaleStage));
+/** Built once per container, at init: config, logger, store, queue, detector, metrics. */
+const app = createApp();
+
+/** SQS grayscale stage (partial batch failures); the work is in src/stages/grayscaleStage.ts. */
+export const handler = middy(grayscaleHandler(app)).use(lambdaMiddlewares(app));

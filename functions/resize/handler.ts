@@ -1,6 +1,10 @@
 import middy from '@middy/core';
-import { sqsStageHandler } from '../../src/lambda/sqsStageHandler';
-import { resizeStage } from '../../src/stages/resizeStage';
+import { createApp } from '../../src/app/createApp';
+import { lambdaMiddlewares } from '../../src/lambda/middlewares';
+import { resizeHandler } from '../../src/lambda/resizeHandler';
 
-/** SQS resize stage; the work is in src/stages/resizeStage.ts. */
-export const handler = middy(sqsStageHandler(resizeStage));
+/** Built once per container, at init: config, logger, store, queue, detector, metrics. */
+const app = createApp();
+
+/** SQS resize stage (partial batch failures); the work is in src/stages/resizeStage.ts. */
+export const handler = middy(resizeHandler(app)).use(lambdaMiddlewares(app));

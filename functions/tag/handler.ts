@@ -1,6 +1,10 @@
 import middy from '@middy/core';
-import { sqsStageHandler } from '../../src/lambda/sqsStageHandler';
-import { tagStage } from '../../src/stages/tagStage';
+import { createApp } from '../../src/app/createApp';
+import { lambdaMiddlewares } from '../../src/lambda/middlewares';
+import { tagHandler } from '../../src/lambda/tagHandler';
 
-/** SQS tag stage; the work is in src/stages/tagStage.ts. */
-export const handler = middy(sqsStageHandler(tagStage));
+/** Built once per container, at init: config, logger, store, queue, detector, metrics. */
+const app = createApp();
+
+/** SQS tag stage (partial batch failures); the work is in src/stages/tagStage.ts. */
+export const handler = middy(tagHandler(app)).use(lambdaMiddlewares(app));

@@ -11,23 +11,19 @@
  *   // curl -F image=@dog.jpg ${stack.urls.upload}
  *   await stack.stop();
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
-import { createConnection } from 'node:net';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config';
-import { createLogger, type Logger } from '../../src/log';
+import { childLogger, createLogger } from '../../src/logger/createLogger';
+import { provisionBucket } from '../../src/ports/provisionBucket';
+import { provisionQueues } from '../../src/ports/provisionQueues';
 import { S3ObjectStore } from '../../src/ports/S3ObjectStore';
 import { SqsQueue } from '../../src/ports/SqsQueue';
-import { buildFunctions } from '../package/build-functions';
-import { freePort, type LocalS3Server, type LocalServer, startElasticMq, startMinio } from '../servers/local-servers';
+import { buildFunctions, REPO_MODEL_FILE } from '../package/build-functions';
+import { REPO_ROOT } from '../repoRoot';
+import { assertPortFree, freePort, type LocalS3Server, type LocalServer, startElasticMq, startMinio } from '../servers/local-servers';
+import { startSlsOffline } from './slsOffline';
 import { type BridgeCounts, SqsBridge } from './sqsBridge';
-
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SLS_BIN = path.join(REPO_ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
 export const SERVICE = 'image-pipeline';
 export const STAGE = 'local';
 
@@ -85,17 +81,6 @@ async function pickPort(wanted: number | undefined, fallback: number): Promise<n
   return wanted ?? fallback;
 }
 
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 export async function startDevStack(options: DevStackOptions = {}): Promise<DevStack> {
   const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
   const t0 = Date.now();
@@ -115,12 +100,8 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     pickPort(options.ports?.s3, 9000),
     pickPort(options.ports?.sqs, 9324),
   ]);
-  for (const [name, port] of [
-    ['http', httpPort],
-    ['lambda', lambdaPort],
-  ] as const) {
-    if (await portOpen(port)) throw new Error(`[dev] port ${port} (${name}) on 127.0.0.1 is already in use: another dev stack running?`);
-  }
+  // Before minutes of building: serverless offline's ports must be free (another dev stack running?).
+  for (const port of [httpPort, lambdaPort]) await assertPortFree(port, 'serverless-offline');
 
   const cleanups: Array<() => Promise<void>> = [];
   const stopAll = async () => {
@@ -128,8 +109,8 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
   };
 
   try {
-    const model = path.join(REPO_ROOT, 'layers', 'model', 'ssdlite_mobilenet_v2_coco.onnx');
-    if (!existsSync(model)) {
+    // The default model (MODEL_FILE_NAME: int8), the file serverless offline's detect function finds.
+    if (!existsSync(REPO_MODEL_FILE)) {
       await step('model', 'building the model (once)', async () => {
         const { ensureModel } = await import('../../models/ensure-model');
         await ensureModel();
@@ -161,15 +142,19 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     const config = loadConfig({ ...process.env, BUCKET: 'images', RESIZE_QUEUE: '', GRAYSCALE_QUEUE: '', DETECT_QUEUE: '', TAG_QUEUE: '' });
     const credentials = { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
     const store = new S3ObjectStore({ bucket: config.bucket, region: s3.region, endpoint: s3.endpoint, forcePathStyle: true, credentials });
+    // The bridge reports only what goes wrong (its queue's warnings); the dev lines follow LOG_LEVEL.
+    const bridgeLog = childLogger(createLogger({ level: 'warn', serviceName: config.serviceName }), { component: 'sqs-bridge' });
+    const devLog = childLogger(createLogger({ level: config.logLevel, serviceName: config.serviceName }), { component: 'dev' });
     const queue = new SqsQueue({
+      log: bridgeLog,
       region: elasticmq.region,
       endpoint: elasticmq.endpoint,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     cleanups.push(async () => queue.client.destroy());
     await step('resources', 'creating bucket and queues (with _dlq and RedrivePolicy)', async () => {
-      await store.ensureBucket();
-      await queue.ensureQueues(Object.values(config.queues), {
+      await provisionBucket(store, { log: devLog });
+      await provisionQueues(queue, Object.values(config.queues), {
         maxReceiveCount: config.maxReceiveCount,
         visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
       });
@@ -179,7 +164,8 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     mkdirSync(logDir, { recursive: true });
     const slsLogFile = path.join(logDir, `sls-offline-${httpPort}.log`);
     const sls = await step('offline', `starting serverless offline (HTTP :${httpPort}, Lambda :${lambdaPort})`, () =>
-      startOffline({
+      startSlsOffline({
+        stage: STAGE,
         httpPort,
         lambdaPort,
         logFile: slsLogFile,
@@ -200,7 +186,6 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     cleanups.push(() => sls.stop());
 
     const lambdaEndpoint = `http://127.0.0.1:${lambdaPort}`;
-    const bridgeLog: Logger = createLogger({ component: 'sqs-bridge' }, 'warn');
     const bridge = new SqsBridge({
       queue,
       lambdaEndpoint,
@@ -233,104 +218,4 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     await stopAll();
     throw error;
   }
-}
-
-interface OfflineProcess {
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-const liveGroups = new Set<number>();
-let exitHook = false;
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-/** `serverless offline --stage local` in its own process group; resolves when both ports answer. */
-async function startOffline(o: {
-  httpPort: number;
-  lambdaPort: number;
-  logFile: string;
-  env: Record<string, string>;
-  onLine?: (line: string) => void;
-}): Promise<OfflineProcess> {
-  const out: WriteStream = createWriteStream(o.logFile, { flags: 'w' });
-  const child = spawn(
-    process.execPath,
-    [
-      SLS_BIN,
-      'offline',
-      'start',
-      '--stage',
-      STAGE,
-      '--httpPort',
-      String(o.httpPort),
-      '--lambdaPort',
-      String(o.lambdaPort),
-      '--host',
-      '127.0.0.1',
-    ],
-    { cwd: REPO_ROOT, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-  );
-  const pid = child.pid!;
-  liveGroups.add(pid);
-  if (!exitHook) {
-    exitHook = true;
-    process.once('exit', () => {
-      for (const group of liveGroups) killGroup(group, 'SIGKILL');
-    });
-  }
-  const lines: string[] = [];
-  for (const stream of [child.stdout!, child.stderr!]) {
-    createInterface({ input: stream }).on('line', (line) => {
-      out.write(`${line}\n`);
-      lines.push(line);
-      if (lines.length > 40) lines.shift();
-      o.onLine?.(line);
-    });
-  }
-  let exited = false;
-  const exitedPromise = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      exited = true;
-      liveGroups.delete(pid);
-      resolve();
-    }),
-  );
-  const stop = async () => {
-    if (!exited) {
-      killGroup(pid, 'SIGTERM');
-      const timer = new AbortController();
-      const timedOut = await Promise.race([
-        exitedPromise.then(() => false),
-        sleep(5_000, true, { signal: timer.signal }).catch(() => false),
-      ]);
-      timer.abort();
-      if (timedOut) {
-        killGroup(pid, 'SIGKILL');
-        await exitedPromise;
-      }
-    }
-    await new Promise<void>((resolve) => out.end(resolve));
-  };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (exited) {
-      await stop();
-      throw new Error(`serverless offline exited before it was ready. Last lines (all in ${o.logFile}):\n${lines.join('\n')}`);
-    }
-    if ((await portOpen(o.httpPort)) && (await portOpen(o.lambdaPort))) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(
-        `serverless offline was not ready on :${o.httpPort} and :${o.lambdaPort} within 60 s. Last lines:\n${lines.join('\n')}`,
-      );
-    }
-    await sleep(100);
-  }
-  return { child, stop };
 }

@@ -14,11 +14,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { loadConfig } from '../../src/config';
-import { createPorts } from '../../src/ports/createPorts';
+import { createApp } from '../../src/app/createApp';
+import { provisionBucket } from '../../src/ports/provisionBucket';
+import { S3ObjectStore } from '../../src/ports/S3ObjectStore';
 import { toSqsEvent } from '../../src/runtime/sqsEvent';
+import { parseCliArgs, usageError } from '../cliArgs';
+import { REPO_ROOT } from '../repoRoot';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const EVENTS_DIR = path.join(REPO_ROOT, 'events');
 export const SAMPLE_IMAGE_ID = '01900000-0000-7000-8000-000000000001';
 const ORIGINAL = `original/${SAMPLE_IMAGE_ID}.jpg`;
@@ -113,10 +115,9 @@ export async function writeEvents(): Promise<string[]> {
 /** Stores the sample's original, resized and grayscale copies where the environment's config points. */
 export async function seed(): Promise<string[]> {
   const image = await sampleImage();
-  const config = loadConfig();
-  const { store, close } = createPorts(config, { persistQueues: false });
+  const { config, store, close } = createApp({ persistQueues: false });
   try {
-    if ('ensureBucket' in store && typeof store.ensureBucket === 'function') await (store.ensureBucket as () => Promise<boolean>)();
+    if (store instanceof S3ObjectStore) await provisionBucket(store);
     const resized = await sharp(image).resize(96, 72).jpeg().toBuffer();
     const gray = await sharp(resized).grayscale().jpeg().toBuffer();
     await store.put(ORIGINAL, image, { contentType: 'image/jpeg' });
@@ -131,12 +132,12 @@ export async function seed(): Promise<string[]> {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const command = process.argv[2];
+  const usage = 'usage: tsx scripts/dev/sample-events.ts write|seed';
+  const { positionals } = parseCliArgs(usage, { options: {}, allowPositionals: true });
+  const [command, ...extra] = positionals;
   const run = command === 'write' ? writeEvents : command === 'seed' ? seed : undefined;
-  if (!run) {
-    process.stderr.write('usage: tsx scripts/dev/sample-events.ts write|seed\n');
-    process.exit(2);
-  }
+  if (!run || extra.length)
+    usageError(usage, command === undefined ? 'no command given' : `unknown command ${JSON.stringify(positionals.join(' '))}`);
   run().then(
     (lines) => process.stdout.write(`${lines.join('\n')}\n`),
     (error: unknown) => {

@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { Logger } from '../../src/log';
+import type { Logger } from '../../src/logger/createLogger';
 import type { Queue } from '../../src/ports/Queue';
 import { QueueConsumer } from '../../src/runtime/QueueConsumer';
 

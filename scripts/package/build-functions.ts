@@ -1,41 +1,74 @@
 /**
- * Builds what serverless.yml packages (run before `sls package`, `sls offline` and `sls invoke local`;
- * `npm run build:functions`):
+ * Builds what serverless.yml packages (run before `sls package`, `sls deploy`, `sls offline` and
+ * `sls invoke local`; `npm run build:functions`):
  *
  *   .build/functions/<fn>/handler.js   one esbuild bundle per functions/<fn>/handler.ts (CommonJS,
- *                                      node20, minified) with the native modules left external
- *   .build/layers/sharp/nodejs/node_modules/...        sharp + its linux-x64 binaries
- *   .build/layers/canvas/nodejs/node_modules/...       @napi-rs/canvas linux-x64-gnu, and
- *   .build/layers/canvas/fonts/<label font>            the label font (/opt/fonts/ on Lambda)
- *   .build/layers/onnxruntime/nodejs/node_modules/...  onnxruntime-node with only bin/napi-v6/linux/x64
+ *                                      node24, minified) with the native modules left external
+ *   layers/<layer>/nodejs/node_modules/...   each Lambda layer's content (layers/<layer>/README.md says
+ *                                      what goes in; ignored by git):
+ *     sharp        sharp + its linux-x64 binaries
+ *     canvas       @napi-rs/canvas linux-x64-gnu, and @image-pipeline/label-font (the label font)
+ *     onnxruntime  onnxruntime-node with only bin/napi-v6/linux/x64
+ *     model        @image-pipeline/model (the ONNX model that `npm run build:model` wrote to layers/model/)
  *   .build/manifest.json               which external modules each function imports (from esbuild's metafile)
  *
  * Why CommonJS: Lambda puts layers on NODE_PATH (/opt/nodejs/node_modules), which `require` honours and
  * ESM `import` does not. `import.meta.url` is defined as the bundle's file URL so code that resolves
  * files next to itself keeps working. Layers keep the big native parts out of every function's zip:
- * onnxruntime-node ships every platform (about 290 MB); its linux-x64 part is about 46 MB.
+ * onnxruntime-node ships every platform (about 290 MB); its linux-x64 part is about 46 MB. The model
+ * and the font are packages too (a package.json whose `main` is the file), so the code finds them by
+ * module resolution wherever the runtime put the layer (src/layerPackage.ts).
  */
 
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
+import { MODEL_FILE_NAME, MODEL_PACKAGE } from '../../src/detect/modelPath';
+import { LABEL_FONT_FILE, LABEL_FONT_PACKAGE, LABEL_FONT_SOURCE } from '../../src/draw/labelFontPath';
+import { REPO_ROOT } from '../repoRoot';
+import { inlineGalleryFiles } from './inlineGalleryFiles';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BUILD_DIR = path.join(REPO_ROOT, '.build');
+/** One folder per Lambda layer (README.md in git; the built nodejs/ folder ignored). */
+export const LAYERS_DIR = path.join(REPO_ROOT, 'layers');
 const NODE_MODULES = path.join(REPO_ROOT, 'node_modules');
 
 /** Native modules: never bundled, provided by a layer on Lambda (and by node_modules locally). */
 export const NATIVE_EXTERNALS = ['sharp', '@napi-rs/canvas', 'onnxruntime-node'] as const;
 
-/** Layer name -> the packages it carries (plus their runtime dependencies). */
+/** Layer name -> the npm packages it carries (plus their runtime dependencies). */
 export const RUNTIME_LAYERS: Record<string, readonly string[]> = {
   sharp: ['sharp'],
   canvas: ['@napi-rs/canvas'],
   onnxruntime: ['onnxruntime-node'],
+  model: [],
 };
 
-const LABEL_FONT = 'dejavu-sans-latin-700-normal.woff2';
+/** The repository's model, as `npm run build:model` writes it. */
+export const REPO_MODEL_FILE = path.join(LAYERS_DIR, 'model', MODEL_FILE_NAME);
+
+/** Layer name -> the data packages it carries: package name and the file that is its `main`. */
+function dataPackages(layer: string): Array<{ name: string; file: string; description: string }> {
+  if (layer === 'canvas') {
+    return [
+      {
+        name: LABEL_FONT_PACKAGE,
+        file: path.join(packageDir('@fontsource/dejavu-sans', NODE_MODULES), path.relative('@fontsource/dejavu-sans', LABEL_FONT_SOURCE)),
+        description: `The label font ${LABEL_FONT_FILE} (DejaVu Sans Bold, from @fontsource/dejavu-sans)`,
+      },
+    ];
+  }
+  if (layer === 'model') {
+    if (!existsSync(REPO_MODEL_FILE)) {
+      throw new Error(
+        `the model layer needs ${path.relative(REPO_ROOT, REPO_MODEL_FILE)}, which is missing: run \`npm run build:model\` first`,
+      );
+    }
+    return [{ name: MODEL_PACKAGE, file: REPO_MODEL_FILE, description: `SSDLite MobileNetV2 COCO as ONNX (${MODEL_FILE_NAME})` }];
+  }
+  return [];
+}
 /** Platform packages and folders a linux-x64 (glibc) Lambda never loads. */
 const FOREIGN_PLATFORM = /(darwin|win32|arm64|arm|musl|wasm|wasi|freebsd|android|ppc64|s390x|riscv|loong|ia32)/;
 
@@ -63,7 +96,7 @@ async function bundleFunction(name: string): Promise<BuildManifest['functions'][
     outfile,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node24',
     format: 'cjs',
     minify: true,
     legalComments: 'none',
@@ -73,6 +106,7 @@ async function bundleFunction(name: string): Promise<BuildManifest['functions'][
     // `import.meta.url` in a CommonJS bundle: the bundle's own file URL.
     banner: { js: 'const __import_meta_url = require("url").pathToFileURL(__filename).href;' },
     define: { 'import.meta.url': '__import_meta_url' },
+    plugins: [inlineGalleryFiles()],
   });
   // The repository is "type": "module"; this keeps the bundle CommonJS when run from the repo
   // (sls offline, sls invoke local). On Lambda nothing above it says otherwise.
@@ -162,17 +196,22 @@ function copyPackage(name: string, from: string, toNodeModules: string): void {
 }
 
 function buildLayer(layer: string, roots: readonly string[]): BuildManifest['layers'][string] {
-  const dir = path.join(BUILD_DIR, 'layers', layer);
-  rmSync(dir, { recursive: true, force: true });
+  const dir = path.join(LAYERS_DIR, layer);
+  rmSync(path.join(dir, 'nodejs'), { recursive: true, force: true });
   const nm = path.join(dir, 'nodejs', 'node_modules');
   mkdirSync(nm, { recursive: true });
   const packages = closure(roots);
   for (const [name, from] of packages) copyPackage(name, from, nm);
-  if (layer === 'canvas') {
-    mkdirSync(path.join(dir, 'fonts'), { recursive: true });
-    cpSync(path.join(packageDir('@fontsource/dejavu-sans', NODE_MODULES), 'files', LABEL_FONT), path.join(dir, 'fonts', LABEL_FONT));
+  const names = [...packages.keys()];
+  for (const data of dataPackages(layer)) {
+    const to = path.join(nm, data.name);
+    mkdirSync(to, { recursive: true });
+    copyFileSync(data.file, path.join(to, path.basename(data.file)));
+    const pkg = { name: data.name, version: '0.0.0', private: true, description: data.description, main: path.basename(data.file) };
+    writeFileSync(path.join(to, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
+    names.push(data.name);
   }
-  return { dir: path.relative(REPO_ROOT, dir), packages: [...packages.keys()].sort() };
+  return { dir: path.relative(REPO_ROOT, dir), packages: names.sort() };
 }
 
 export interface BuildOptions {

@@ -10,8 +10,8 @@
 // memory, so queues start empty: the code creates them.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { repoRoot } from './ensure-installed';
+import { parseCliArgs } from '../cliArgs';
+import { REPO_ROOT } from '../repoRoot';
 import { LocalServerError } from './errors';
 import type { LocalServer } from './local-server';
 import { type LocalS3Server, startElasticMq, startMinio, startVersity } from './local-servers';
@@ -28,25 +28,27 @@ function port(raw: string | undefined, fallback: number, flag: string): number {
 }
 
 async function up(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      's3-port': { type: 'string' },
-      'sqs-port': { type: 'string' },
-      console: { type: 'boolean', default: false },
-      'console-port': { type: 'string' },
-      versity: { type: 'boolean', default: false },
-      fresh: { type: 'boolean', default: false },
+  const { values } = parseCliArgs(
+    usage,
+    {
+      options: {
+        's3-port': { type: 'string' },
+        'sqs-port': { type: 'string' },
+        console: { type: 'boolean', default: false },
+        'console-port': { type: 'string' },
+        versity: { type: 'boolean', default: false },
+        fresh: { type: 'boolean', default: false },
+      },
     },
-    strict: true,
-  });
+    argv,
+  );
   const s3Port = port(values['s3-port'], 9000, '--s3-port');
   const sqsPort = port(values['sqs-port'], 9324, '--sqs-port');
   const consolePort = values.console ? port(values['console-port'], 9001, '--console-port') : undefined;
   const s3Name = values.versity ? 'versitygw' : 'minio';
   let dataDir: string | undefined;
   if (!values.fresh) {
-    dataDir = join(repoRoot, '.cache', 'dev-data', s3Name);
+    dataDir = join(REPO_ROOT, '.cache', 'dev-data', s3Name);
     await mkdir(dataDir, { recursive: true });
   }
 

@@ -1,16 +1,14 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../repoRoot';
 import { ServerInstallError } from './errors';
 
 export type ServerName = 'minio' | 'versitygw' | 'elasticmq';
 
-/** Root of the repository (this file lives in scripts/servers/). */
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const installScript = join(repoRoot, 'scripts', 'servers', 'install.sh');
-export const binDir = join(repoRoot, '.bin');
-export const elasticMqLibDir = join(repoRoot, '.cache', 'elasticmq', 'lib');
+export const installScript = join(REPO_ROOT, 'scripts', 'servers', 'install.sh');
+export const binDir = join(REPO_ROOT, '.bin');
+export const elasticMqLibDir = join(REPO_ROOT, '.cache', 'elasticmq', 'lib');
 
 /** What a first install costs here (2 cores), measured; shown before the installer runs. */
 const firstInstallHint: Record<ServerName, string> = {
@@ -22,7 +20,7 @@ const firstInstallHint: Record<ServerName, string> = {
 /** The file whose presence (with its version stamp) means the server is installed. */
 function installedMarker(name: ServerName): { artefact: string; stamp: string } {
   if (name === 'elasticmq') {
-    return { artefact: elasticMqLibDir, stamp: join(repoRoot, '.cache', 'elasticmq', '.version') };
+    return { artefact: elasticMqLibDir, stamp: join(REPO_ROOT, '.cache', 'elasticmq', '.version') };
   }
   return { artefact: join(binDir, name), stamp: join(binDir, `.${name}.version`) };
 }
@@ -41,7 +39,7 @@ export async function ensureInstalled(name: ServerName, log: (line: string) => v
   log(`[servers] ${firstInstallHint[name]}… (cached afterwards in .bin/ and .cache/)`);
   const started = Date.now();
   const code = await new Promise<number>((resolvePromise, reject) => {
-    const child = spawn('bash', [installScript, name], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn('bash', [installScript, name], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
     child.once('error', reject);
     child.once('exit', (exitCode, signal) => resolvePromise(exitCode ?? (signal ? 128 : 1)));
   }).catch((cause: unknown) => {

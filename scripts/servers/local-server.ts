@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ServerStartError } from './errors';
 
@@ -14,11 +15,16 @@ export const LOOPBACK = '127.0.0.1';
 export type ReadinessProbe = (signal: AbortSignal) => Promise<boolean>;
 
 export interface ProcessSpec {
-  /** Short name for messages and log files: 'minio', 'versitygw', 'elasticmq'. */
+  /** Short name for messages and log files: 'minio', 'versitygw', 'elasticmq', 'serverless-offline'. */
   name: string;
   command: string;
   args: readonly string[];
   env?: NodeJS.ProcessEnv;
+  /**
+   * Start from `env` alone instead of this process's environment plus `env`: for a server that hands
+   * its own environment on to code it runs (MiniStack passes it to every Lambda function).
+   */
+  isolatedEnv?: boolean;
   cwd?: string;
   probe: ReadinessProbe;
 }
@@ -28,13 +34,15 @@ export interface StopOptions {
   keepData?: boolean;
   /** SIGTERM (default) lets the server shut down cleanly; SIGKILL simulates a crash. */
   signal?: NodeJS.Signals;
-  /** How long to wait after `signal` before SIGKILL. Default 10 s. */
+  /** How long to wait after `signal` before SIGKILL. Default: the server's stopTimeoutMs (10 s). */
   timeoutMs?: number;
 }
 
 export interface LocalServerInit {
   spec: ProcessSpec;
   port: number;
+  /** Further ports the process listens on: each must be free before it starts. */
+  otherPorts?: readonly number[];
   endpoint: string;
   /** Where the server keeps its data (for ElasticMQ, which keeps messages in memory, the run dir). */
   dataDir: string;
@@ -43,6 +51,15 @@ export interface LocalServerInit {
   /** Folders removed by `stop()` unless `keepData`. */
   ownedPaths: readonly string[];
   readyTimeoutMs: number;
+  /** The output's file; `<runDir>/<name>.log` by default. Emptied by the first start, appended to by restarts. */
+  logFile?: string;
+  /**
+   * Each line the process prints (stdout and stderr), as it comes, besides the log file. Without it
+   * the process writes to the file itself, which outlives this Node process; with it Node relays.
+   */
+  onOutputLine?: (line: string) => void;
+  /** How long `stop()` waits after SIGTERM before SIGKILL. Default 10 s. */
+  stopTimeoutMs?: number;
 }
 
 const live = new Set<LocalServer>();
@@ -77,6 +94,8 @@ function installExitHook(): void {
 /**
  * A server running as a child process in its own process group, with its output in
  * `<runDir>/<name>.log`. `stop()` then `start()` brings it back on the same port and data dir.
+ * The one manager of long-running children here: the S3/SQS servers and serverless offline
+ * (scripts/dev/slsOffline.ts) alike.
  */
 export class LocalServer {
   readonly name: string;
@@ -91,10 +110,14 @@ export class LocalServer {
 
   readonly #spec: ProcessSpec;
   readonly #ownedPaths: readonly string[];
+  readonly #otherPorts: readonly number[];
   readonly #readyTimeoutMs: number;
+  readonly #stopTimeoutMs: number;
+  readonly #onOutputLine: ((line: string) => void) | undefined;
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
   #removed = false;
+  #started = false;
 
   constructor(init: LocalServerInit) {
     this.#spec = init.spec;
@@ -103,9 +126,12 @@ export class LocalServer {
     this.endpoint = init.endpoint;
     this.dataDir = init.dataDir;
     this.runDir = init.runDir;
-    this.logFile = join(init.runDir, `${init.spec.name}.log`);
+    this.logFile = init.logFile ?? join(init.runDir, `${init.spec.name}.log`);
     this.#ownedPaths = init.ownedPaths;
+    this.#otherPorts = init.otherPorts ?? [];
     this.#readyTimeoutMs = init.readyTimeoutMs;
+    this.#stopTimeoutMs = init.stopTimeoutMs ?? 10_000;
+    this.#onOutputLine = init.onOutputLine;
   }
 
   get pid(): number | undefined {
@@ -122,20 +148,25 @@ export class LocalServer {
     if (this.#removed) {
       throw new ServerStartError(`${this.name} on port ${this.port} was stopped and its data removed; start a new one`);
     }
-    await assertPortFree(this.port, this.name);
+    for (const port of [this.port, ...this.#otherPorts]) await assertPortFree(port, this.name);
     const started = Date.now();
-    const out = openSync(this.logFile, 'a');
+    const out = openSync(this.logFile, this.#started ? 'a' : 'w');
+    this.#started = true;
+    const relay = this.#onOutputLine;
     let child: ChildProcess;
     try {
       child = spawn(this.#spec.command, [...this.#spec.args], {
         cwd: this.#spec.cwd ?? this.runDir,
-        env: { ...process.env, ...this.#spec.env },
-        stdio: ['ignore', out, out],
+        env: this.#spec.isolatedEnv ? { ...this.#spec.env } : { ...process.env, ...this.#spec.env },
+        stdio: ['ignore', relay ? 'pipe' : out, relay ? 'pipe' : out],
         detached: true, // own process group: stop() signals the whole group
       });
-    } finally {
+    } catch (error) {
       closeSync(out);
+      throw error;
     }
+    if (relay) relayLines(child, out, relay);
+    else closeSync(out);
     child.unref(); // a server someone forgot to stop must not keep Node alive; the exit hook kills it
     this.#child = child;
     let spawnFailure: Error | undefined;
@@ -186,7 +217,7 @@ export class LocalServer {
 
   /** Stops the server and its process group; removes its temp folders unless `keepData`. */
   async stop(options: StopOptions = {}): Promise<void> {
-    const { keepData = false, signal = 'SIGTERM', timeoutMs = 10_000 } = options;
+    const { keepData = false, signal = 'SIGTERM', timeoutMs = this.#stopTimeoutMs } = options;
     const child = this.#child;
     if (child && this.running) {
       child.ref(); // keep Node alive until the exit is seen
@@ -249,6 +280,28 @@ export async function launch<T extends LocalServer>(server: T): Promise<T> {
   }
 }
 
+/**
+ * Copies the child's output, line by line, to the log file (synchronously, so a failed start's
+ * message can quote the last lines) and to `relay`; closes the file when both pipes have closed.
+ * The pipes are unref'd like the child: they must not keep Node alive either.
+ */
+function relayLines(child: ChildProcess, fd: number, relay: (line: string) => void): void {
+  let open = 2;
+  for (const stream of [child.stdout, child.stderr]) {
+    if (!stream) continue;
+    (stream as Socket).unref();
+    const lines = createInterface({ input: stream });
+    lines.on('line', (line) => {
+      writeSync(fd, `${line}\n`);
+      relay(line);
+    });
+    lines.once('close', () => {
+      open -= 1;
+      if (open === 0) closeSync(fd);
+    });
+  }
+}
+
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return;
   try {
@@ -298,6 +351,18 @@ export async function assertPortFree(port: number, name: string): Promise<void> 
       );
     });
     server.listen(port, LOOPBACK, () => server.close(() => resolveFree()));
+  });
+}
+
+/** True when something accepts TCP connections on `port` on loopback (a readiness probe for servers without HTTP health). */
+export function acceptsConnections(port: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: LOOPBACK, port, ...(signal ? { signal } : {}) });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
   });
 }
 

@@ -14,6 +14,6 @@
 export { type ElasticMqOptions, elasticMqConfig, LocalSqsServer, startElasticMq } from './elasticmq';
 export { ensureInstalled, isInstalled, type ServerName } from './ensure-installed';
 export { LocalServerError, ServerInstallError, ServerStartError } from './errors';
-export { freePort, LOOPBACK, LocalServer, type StopOptions } from './local-server';
+export { acceptsConnections, assertPortFree, freePort, LOOPBACK, LocalServer, type StopOptions } from './local-server';
 export { LocalS3Server, type MinioOptions, type S3ServerOptions, startMinio } from './minio';
 export { startVersity } from './versity';

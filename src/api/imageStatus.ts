@@ -1,5 +1,6 @@
 import type { Detection } from '../contracts';
 import { isImageId } from '../imageId';
+import { STAGE_FOLDERS, STAGE_OF_FOLDER } from '../keys';
 import type { ObjectStore } from '../ports/ObjectStore';
 import { readStageStatuses, STAGES, type StageName, type StageStatus } from '../status/stageStatus';
 
@@ -7,16 +8,12 @@ import { readStageStatuses, STAGES, type StageName, type StageStatus } from '../
  * The status API's view of one image, assembled from the records each stage writes for itself
  * (`status/<id>/<stage>.json`); nothing here writes, so no stage ever waits on another's record.
  */
-export const IMAGE_KINDS = ['original', 'resized', 'grayscale', 'tagged'] as const;
+/** The images of one photo: the bucket's stage folders (src/keys.ts). */
+export const IMAGE_KINDS = STAGE_FOLDERS;
 export type ImageKind = (typeof IMAGE_KINDS)[number];
 
 /** The stage whose output each image kind is. */
-export const STAGE_OF_KIND: Record<ImageKind, StageName> = {
-  original: 'upload',
-  resized: 'resize',
-  grayscale: 'grayscale',
-  tagged: 'tag',
-};
+export const STAGE_OF_KIND: Readonly<Record<ImageKind, StageName>> = STAGE_OF_FOLDER;
 
 export function isImageKind(value: unknown): value is ImageKind {
   return typeof value === 'string' && (IMAGE_KINDS as readonly string[]).includes(value);

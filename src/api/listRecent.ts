@@ -41,7 +41,11 @@ export async function listRecentIds(store: ObjectStore, limit: number, now: numb
   return idsNewestFirst(await store.list('original/')).slice(0, limit);
 }
 
-/** The newest `limit` images with their assembled status (see getImageStatus). */
+/**
+ * The newest `limit` images with their assembled status (see getImageStatus). An original that no
+ * stage record names was never accepted (its upload answered 503) and is left out, as the status
+ * API answers 404 for it.
+ */
 export async function listRecent(
   store: ObjectStore,
   limit: number = DEFAULT_RECENT_LIMIT,
@@ -49,5 +53,11 @@ export async function listRecent(
   now?: number,
 ): Promise<ImageStatus[]> {
   const ids = await listRecentIds(store, limit, now);
-  return Promise.all(ids.map(async (id) => assembleStatus(id, await readStatusRecords(store, id), baseUrl)));
+  const listed = await Promise.all(
+    ids.map(async (id) => {
+      const records = await readStatusRecords(store, id);
+      return Object.keys(records).length ? assembleStatus(id, records, baseUrl) : undefined;
+    }),
+  );
+  return listed.filter((status) => status !== undefined);
 }

@@ -1,8 +1,9 @@
-import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Config } from '../config';
+import type { ApiRequest } from '../http/ApiRequest';
+import { type ApiResponse, errorResponse, jsonResponse } from '../http/ApiResponse';
+import { matchRoute, routeNames } from '../http/routes';
 import { isImageId } from '../imageId';
-import { type ApiRequest, errorResponse, jsonResponse } from '../lambda/apiRequest';
-import type { Logger } from '../log';
+import type { Logger } from '../logger/createLogger';
 import { PROMETHEUS_CONTENT_TYPE, PrometheusStageMetrics } from '../metrics/PrometheusStageMetrics';
 import type { StageMetrics } from '../metrics/StageMetrics';
 import type { ObjectStore } from '../ports/ObjectStore';
@@ -18,7 +19,8 @@ import { DEFAULT_RECENT_LIMIT, listRecent, MAX_RECENT_LIMIT } from './listRecent
  *   GET /images/{id}            one image's status, stage by stage
  *   GET /images/{id}/{kind}     original | resized | grayscale | tagged: bytes, or 302 to a presigned URL
  *   GET /metrics                per-stage counts and latency, Prometheus text (embedded runtime)
- * functions/api/handler.ts adapts it to API Gateway events; the embedded server calls that handler.
+ * The routes are src/http/routes.ts's `api` ones; src/lambda/apiHandler.ts adapts this to API
+ * Gateway events, and the embedded server calls that adapter.
  */
 export interface ApiDeps {
   store: ObjectStore;
@@ -27,40 +29,13 @@ export interface ApiDeps {
   metrics?: StageMetrics;
 }
 
-export const API_ROUTES = ['GET /', 'GET /images', 'GET /images/{id}', 'GET /images/{id}/{kind}', 'GET /metrics'] as const;
-
-type Match =
-  | { route: 'page' }
-  | { route: 'list' }
-  | { route: 'status'; id: string }
-  | { route: 'image'; id: string; kind: string }
-  | { route: 'metrics' };
-
-function decode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
-export function matchRoute(path: string): Match | undefined {
-  const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path;
-  if (trimmed === '/' || trimmed === '' || trimmed === '/index.html') return { route: 'page' };
-  if (trimmed === '/metrics') return { route: 'metrics' };
-  const parts = trimmed.split('/').slice(1);
-  if (parts[0] !== 'images') return undefined;
-  if (parts.length === 1) return { route: 'list' };
-  if (parts.length === 2) return { route: 'status', id: decode(parts[1]!) };
-  if (parts.length === 3) return { route: 'image', id: decode(parts[1]!), kind: decode(parts[2]!) };
-  return undefined;
-}
+export const API_ROUTES = routeNames('api');
 
 function shown(value: string): string {
   return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
 }
 
-function badId(id: string, requestId?: string): APIGatewayProxyResult {
+function badId(id: string, requestId?: string): ApiResponse {
   return errorResponse(
     400,
     'invalid_image_id',
@@ -80,21 +55,18 @@ export function parseLimit(raw: string | undefined): number | string {
 
 const IMAGE_CACHE = 'private, max-age=300';
 
-async function route(req: ApiRequest, deps: ApiDeps): Promise<APIGatewayProxyResult> {
-  const match = matchRoute(req.path);
-  if (!match)
-    return errorResponse(
-      404,
-      'not_found',
-      `no route for ${req.method} ${req.path}; expected one of ${API_ROUTES.join(', ')}`,
-      req.requestId,
-    );
+async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+  const notFound = () =>
+    errorResponse(404, 'not_found', `no route for ${req.method} ${req.path}; expected one of ${API_ROUTES.join(', ')}`, req.requestId);
+  const match = matchRoute(req.path === '' ? '/' : req.path, 'api');
+  if (!match) return notFound();
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     return errorResponse(405, 'method_not_allowed', `expected GET on ${req.path}, got ${req.method}`, req.requestId);
   }
 
-  switch (match.route) {
-    case 'page':
+  const { id = '', kind = '' } = match.params;
+  switch (match.route.path) {
+    case '/':
       return {
         statusCode: 200,
         headers: {
@@ -107,7 +79,7 @@ async function route(req: ApiRequest, deps: ApiDeps): Promise<APIGatewayProxyRes
         body: galleryPage.html,
       };
 
-    case 'metrics': {
+    case '/metrics': {
       if (deps.metrics instanceof PrometheusStageMetrics) {
         return {
           statusCode: 200,
@@ -123,26 +95,26 @@ async function route(req: ApiRequest, deps: ApiDeps): Promise<APIGatewayProxyRes
       );
     }
 
-    case 'list': {
+    case '/images': {
       const limit = parseLimit(req.query.limit);
       if (typeof limit === 'string') return errorResponse(400, 'invalid_limit', limit, req.requestId);
       const images = await listRecent(deps.store, limit);
       return jsonResponse(200, { images, limit });
     }
 
-    case 'status': {
-      if (!isImageId(match.id)) return badId(match.id, req.requestId);
-      const status = await getImageStatus(deps.store, match.id);
-      if (!status) return errorResponse(404, 'unknown_image', `no image with id ${match.id}`, req.requestId);
+    case '/images/{id}': {
+      if (!isImageId(id)) return badId(id, req.requestId);
+      const status = await getImageStatus(deps.store, id);
+      if (!status) return errorResponse(404, 'unknown_image', `no image with id ${id}`, req.requestId);
       return jsonResponse(200, status);
     }
 
-    case 'image': {
-      if (!isImageId(match.id)) return badId(match.id, req.requestId);
-      if (!isImageKind(match.kind)) {
-        return errorResponse(404, 'unknown_kind', `expected one of ${IMAGE_KINDS.join(', ')}, got ${shown(match.kind)}`, req.requestId);
+    case '/images/{id}/{kind}': {
+      if (!isImageId(id)) return badId(id, req.requestId);
+      if (!isImageKind(kind)) {
+        return errorResponse(404, 'unknown_kind', `expected one of ${IMAGE_KINDS.join(', ')}, got ${shown(kind)}`, req.requestId);
       }
-      const result = await imageResponse(deps.store, match.id, match.kind, { presignExpiresSeconds: deps.config.presignExpiresSeconds });
+      const result = await imageResponse(deps.store, id, kind, { presignExpiresSeconds: deps.config.presignExpiresSeconds });
       if (result.type === 'missing')
         return errorResponse(404, result.unknownImage ? 'unknown_image' : 'image_not_ready', result.reason, req.requestId);
       if (result.type === 'redirect') {
@@ -163,10 +135,12 @@ async function route(req: ApiRequest, deps: ApiDeps): Promise<APIGatewayProxyRes
       };
     }
   }
+  // POST /upload is the upload function's (src/upload), not this one's.
+  return notFound();
 }
 
 /** Routes one request; never throws (a fault is a logged 500 with a JSON reason). */
-export async function routeApi(req: ApiRequest, deps: ApiDeps): Promise<APIGatewayProxyResult> {
+export async function routeApi(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
   try {
     const res = await route(req, deps);
     return req.method === 'HEAD' ? { ...res, body: '', isBase64Encoded: false } : res;

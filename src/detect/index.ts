@@ -5,7 +5,7 @@ export type { DetectorLoadReason } from './errors';
 export { DetectorLoadError } from './errors';
 export type { LoadedModel, SessionOptions } from './loadSession';
 export { clearSessionCache, loadSession, MODEL_INPUT, MODEL_OUTPUTS } from './loadSession';
-export { defaultModelPath, LAMBDA_LAYER_MODEL_PATH, MODEL_FILE_NAME, modelPathCandidates } from './modelPath';
+export { DEFAULT_MODEL, defaultModelPath, MODEL_FILE_NAME, MODEL_FILES, MODEL_PACKAGE, modelPathCandidates } from './modelPath';
 export type { NmsOptions, RawDetections } from './nms';
 export { DEFAULT_CLASS_AGNOSTIC, DEFAULT_NMS, iou, nonMaxSuppression, postprocess, toPixelBox } from './nms';
 export type { ModelImage, RawImage } from './preprocess';

@@ -1,12 +1,12 @@
 import { stat } from 'node:fs/promises';
 import type * as Ort from 'onnxruntime-node';
 import { DetectorLoadError } from './errors';
-import { defaultModelPath, LAMBDA_LAYER_MODEL_PATH, MODEL_FILE_NAME, modelPathCandidates } from './modelPath';
+import { defaultModelPath, MODEL_FILE_NAME, MODEL_PACKAGE, modelLookupDescription } from './modelPath';
 
 export type OrtModule = typeof Ort;
 
 export interface SessionOptions {
-  /** The .onnx file; default: MODEL_PATH, /opt/<model> (Lambda layer), <repo>/layers/model/<model>. */
+  /** The .onnx file; default: MODEL_PATH, the model layer's package (module resolution), <repo>/layers/model/<model>. */
   modelPath?: string;
   /** Threads for one inference; default: onnxruntime's (one per physical core). */
   intraOpNumThreads?: number;
@@ -113,11 +113,11 @@ async function assertModelFile(modelPath: string, explicit: boolean): Promise<vo
     cause = err;
   }
   if (isFile) return;
-  const looked = explicit || process.env.MODEL_PATH ? '' : ` (looked in ${modelPathCandidates().join(', ')})`;
+  const looked = explicit || process.env.MODEL_PATH ? '' : ` (looked in ${modelLookupDescription()})`;
   throw new DetectorLoadError(
     `model file not found: ${modelPath}${looked}. ` +
       `Build it with \`npm run build:model\` (writes layers/model/${MODEL_FILE_NAME}), set MODEL_PATH to the .onnx file, ` +
-      `or on Lambda attach the model layer (mounted at ${LAMBDA_LAYER_MODEL_PATH})`,
+      `or on Lambda attach the model layer (\`npm run build:functions\` puts the package ${MODEL_PACKAGE} in layers/model/nodejs/node_modules/)`,
     'model-missing',
     modelPath,
     cause === undefined ? {} : { cause },

@@ -1,41 +1,50 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { layerPackageFile, layerPackageLookupDirs, repoPathFromSource } from '../layerPackage';
 
 /**
- * The default model's file: the int8 one (models/defaultModel.ts says why). The float model,
- * ssdlite_mobilenet_v2_coco.onnx beside it, is one setting away: MODEL_PATH.
+ * The two models `npm run build:model` writes to layers/model/: the conversion itself (float) and
+ * its int8 quantization (models/quantize.ts, calibrated on photos that are not the fixtures).
  */
-export const MODEL_FILE_NAME = 'ssdlite_mobilenet_v2_coco.int8.onnx';
-/** Where the model layer is mounted on Lambda. */
-export const LAMBDA_LAYER_MODEL_PATH = `/opt/${MODEL_FILE_NAME}`;
+export const MODEL_FILES = {
+  float: 'ssdlite_mobilenet_v2_coco.onnx',
+  int8: 'ssdlite_mobilenet_v2_coco.int8.onnx',
+} as const;
 
 /**
- * `<repo>/layers/model/<file>` resolved from this source file (src/detect/), or undefined when
- * import.meta.url is not a file URL (e.g. bundled into CommonJS, where it is empty).
+ * Which model the pipeline runs by default, defined here only (models/defaultModel.ts re-exports
+ * it for the build; src/ may not import models/): int8, within the accuracy contract on every
+ * fixture (test/integration/detector-accuracy.test.ts, model-int8.test.ts) at about half the
+ * float model's inference time. The float model is one setting away: MODEL_PATH.
  */
-function repoModelPath(): string | undefined {
-  try {
-    const url = import.meta.url;
-    if (typeof url !== 'string' || !url.startsWith('file:')) return undefined;
-    return path.resolve(path.dirname(fileURLToPath(url)), '../../layers/model', MODEL_FILE_NAME);
-  } catch {
-    return undefined;
-  }
+export const DEFAULT_MODEL: keyof typeof MODEL_FILES = 'int8';
+
+/** The default model's file name: what the runtime looks for, and what the model layer's package carries. */
+export const MODEL_FILE_NAME: string = MODEL_FILES[DEFAULT_MODEL];
+
+/**
+ * The package the model layer carries under `nodejs/node_modules/` (its package.json `main` is the
+ * model file). Lambda runtimes put each layer's `nodejs/node_modules` on NODE_PATH (`/opt/nodejs/node_modules`
+ * on AWS, one folder per layer on MiniStack), so module resolution finds it wherever the layer is.
+ */
+export const MODEL_PACKAGE = '@image-pipeline/model';
+
+/** The repository's copy (what `npm run build:model` writes): for the embedded default and serverless-offline. */
+function repoModelPaths(): string[] {
+  const fromSource = repoPathFromSource(import.meta.url, '../../layers/model', MODEL_FILE_NAME);
+  const fromCwd = path.resolve('layers/model', MODEL_FILE_NAME);
+  return [...new Set([...(fromSource ? [fromSource] : []), fromCwd])];
 }
 
 /**
- * Where to look for the model, in order: MODEL_PATH, the Lambda layer mount (/opt), the repository's
- * layers/model/ (from this file, then from the working directory, for bundles that moved the code).
+ * Where to look for the model, in order: MODEL_PATH alone when set; else the model layer's package
+ * found by module resolution; else the repository's layers/model/ (from this file, then from the
+ * working directory, for bundles that moved the code).
  */
 export function modelPathCandidates(env: Record<string, string | undefined> = process.env): string[] {
   if (env.MODEL_PATH) return [path.resolve(env.MODEL_PATH)];
-  const candidates = [LAMBDA_LAYER_MODEL_PATH];
-  const fromSource = repoModelPath();
-  if (fromSource) candidates.push(fromSource);
-  const fromCwd = path.resolve('layers/model', MODEL_FILE_NAME);
-  if (!candidates.includes(fromCwd)) candidates.push(fromCwd);
-  return candidates;
+  const layer = layerPackageFile(import.meta.url, MODEL_PACKAGE);
+  return [...(layer ? [layer] : []), ...repoModelPaths()];
 }
 
 /**
@@ -45,5 +54,13 @@ export function modelPathCandidates(env: Record<string, string | undefined> = pr
 export function defaultModelPath(env: Record<string, string | undefined> = process.env): string {
   const candidates = modelPathCandidates(env);
   if (env.MODEL_PATH) return candidates[0]!;
-  return candidates.find((p) => existsSync(p)) ?? candidates[1] ?? candidates[0]!;
+  return candidates.find((p) => existsSync(p)) ?? repoModelPaths()[0]!;
+}
+
+/** Where the default lookup looked, for the error that says the model is missing. */
+export function modelLookupDescription(): string {
+  return (
+    `MODEL_PATH (unset), the package ${MODEL_PACKAGE} (the model layer) in ${layerPackageLookupDirs(import.meta.url, MODEL_PACKAGE).join(', ')}, ` +
+    `and ${repoModelPaths().join(', ')}`
+  );
 }

@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { ImageTooLargeError, UnsupportedImageError } from '../errors';
 import { decodeFailureReason } from '../image/decodeFailure';
 import { isSrgbProfile } from '../image/srgbProfile';
+import { ACCEPTED_FORMATS } from '../ports/imageFormats';
 
 /** The model's input side: images are resized to MODEL_SIZE x MODEL_SIZE. */
 export const MODEL_SIZE = 300;
@@ -112,7 +113,7 @@ async function decode(
     // The reason from the bytes where it can be: libvips's error text is per thread and can be lost.
     const reason = await decodeFailureReason(input, err);
     throw new UnsupportedImageError(
-      `cannot decode image: expected JPEG, PNG, WebP, GIF, TIFF or AVIF bytes, got ${input.length} bytes starting ${head} (${reason})`,
+      `cannot decode image: expected ${ACCEPTED_FORMATS} bytes, got ${input.length} bytes starting ${head} (${reason})`,
       { cause: err },
     );
   }

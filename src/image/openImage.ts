@@ -1,6 +1,6 @@
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { ImageTooLargeError, UnsupportedImageError } from '../errors';
-import type { ImageExtension } from '../keys';
+import { ACCEPTED_FORMATS, type ImageExtension, imageFormatOfSharp } from '../ports/imageFormats';
 import { decodeFailureReason } from './decodeFailure';
 import { isSrgbProfile } from './srgbProfile';
 
@@ -25,16 +25,6 @@ export interface ImageInfo {
   srgb: boolean;
 }
 
-const ACCEPTED: Record<string, { ext: ImageExtension; contentType: string }> = {
-  jpeg: { ext: 'jpg', contentType: 'image/jpeg' },
-  png: { ext: 'png', contentType: 'image/png' },
-  webp: { ext: 'webp', contentType: 'image/webp' },
-  gif: { ext: 'gif', contentType: 'image/gif' },
-  tiff: { ext: 'tiff', contentType: 'image/tiff' },
-  heif: { ext: 'avif', contentType: 'image/avif' },
-};
-export const ACCEPTED_FORMATS = 'JPEG, PNG, WebP, GIF, TIFF or AVIF';
-
 /**
  * A sharp pipeline on the bytes, upright, limited, failing on corrupt input. Only the first frame
  * of animations. `srgb` (the photo's profile is plain sRGB, isSrgbProfile) skips the conversion
@@ -55,15 +45,23 @@ export async function inspectImage(bytes: Buffer, limits: ImageLimits): Promise<
       cause,
     });
   }
-  const accepted = meta.format ? ACCEPTED[meta.format] : undefined;
-  if (!accepted || (meta.format === 'heif' && meta.compression !== 'av1')) {
+  const format = imageFormatOfSharp(meta.format);
+  if (!format || (format.sharp === 'heif' && meta.compression !== 'av1')) {
     throw new UnsupportedImageError(`expected ${ACCEPTED_FORMATS} image, got ${meta.format ?? 'an unknown format'}`);
   }
   const width = meta.autoOrient?.width ?? meta.width;
   const height = meta.autoOrient?.height ?? meta.height;
   if (!width || !height) throw new UnsupportedImageError(`expected an image with a width and height, got ${width}x${height}`);
   assertPixels(width, height, limits);
-  return { format: meta.format!, ...accepted, width, height, pages: meta.pages ?? 1, srgb: isSrgbProfile(meta.icc) };
+  return {
+    format: format.sharp,
+    ext: format.ext,
+    contentType: format.contentType,
+    width,
+    height,
+    pages: meta.pages ?? 1,
+    srgb: isSrgbProfile(meta.icc),
+  };
 }
 
 export function assertPixels(width: number, height: number, limits: ImageLimits): void {

@@ -1,11 +1,14 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { routeApi } from '../api/routeApi';
-import { type ApiEvent, toApiRequest } from './apiRequest';
-import { runtimeDeps } from './runtimeDeps';
+import type { App } from '../app/createApp';
+import { childLogger } from '../logger/createLogger';
+import { type ApiEvent, toApiGatewayResult, toApiRequest } from './apiEvent';
 
-/** GET /, /images, /images/{id}, /images/{id}/{kind}, /metrics; the work is in src/api/. */
-export async function handleApi(event: ApiEvent): Promise<APIGatewayProxyResult> {
-  const deps = runtimeDeps();
-  const req = toApiRequest(event);
-  return routeApi(req, { ...deps, log: deps.log.child({ stage: 'api', request_id: req.requestId }) });
+/** GET /, /images, /images/{id}, /images/{id}/{kind}, /metrics for this app; the work is in src/api/. */
+export function apiHandler(app: App): (event: ApiEvent) => Promise<APIGatewayProxyResult> {
+  return async (event) => {
+    const req = toApiRequest(event);
+    const log = childLogger(app.log, { stage: 'api', request_id: req.requestId });
+    return toApiGatewayResult(await routeApi(req, { ...app, log }));
+  };
 }

@@ -1,49 +1,14 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { HttpError } from '../http/HttpError';
-import { acceptUpload } from '../upload/acceptUpload';
-import { readUploadBody } from '../upload/readUploadBody';
-import { type ApiEvent, errorResponse, jsonResponse, toApiRequest } from './apiRequest';
-import { runtimeDeps } from './runtimeDeps';
+import type { App } from '../app/createApp';
+import { childLogger } from '../logger/createLogger';
+import { handleUpload } from '../upload/handleUpload';
+import { type ApiEvent, toApiGatewayResult, toApiRequest } from './apiEvent';
 
-function apiKeyMatches(expected: string, got: string | undefined): boolean {
-  if (got === undefined) return false;
-  const a = Buffer.from(expected);
-  const b = Buffer.from(got);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/** POST /upload: 202 with the image id and where to follow it; 4xx with a JSON reason otherwise. */
-export async function handleUpload(event: ApiEvent): Promise<APIGatewayProxyResult> {
-  const deps = runtimeDeps();
-  const req = toApiRequest(event);
-  const log = deps.log.child({ stage: 'upload', request_id: req.requestId });
-  try {
-    if (deps.config.apiKey !== undefined && !apiKeyMatches(deps.config.apiKey, req.headers['x-api-key'])) {
-      throw new HttpError(401, 'unauthorized', 'expected a valid API key in the x-api-key header');
-    }
-    const file = await readUploadBody(req, deps.config.limits.maxUploadBytes);
-    const accepted = await acceptUpload(file.bytes, { ...deps, log }, req.requestId);
-    return jsonResponse(
-      202,
-      {
-        image_id: accepted.image_id,
-        status_url: `/images/${accepted.image_id}`,
-        original_path: accepted.original_path,
-        width: accepted.width,
-        height: accepted.height,
-        format: accepted.format,
-        request_id: req.requestId,
-      },
-      { location: `/images/${accepted.image_id}` },
-    );
-  } catch (error) {
-    if (error instanceof HttpError) {
-      log.warn('upload refused', { status: error.statusCode, code: error.code, reason: error.message });
-      return errorResponse(error.statusCode, error.code, error.message, req.requestId);
-    }
-    log.error('upload failed', { error });
-    deps.metrics?.recordStage('upload', 'failed');
-    return errorResponse(503, 'unavailable', 'the upload could not be stored; nothing was accepted, try again', req.requestId);
-  }
+/** POST /upload for this app; the work is in src/upload/. */
+export function uploadHandler(app: App): (event: ApiEvent) => Promise<APIGatewayProxyResult> {
+  return async (event) => {
+    const req = toApiRequest(event);
+    const log = childLogger(app.log, { stage: 'upload', request_id: req.requestId });
+    return toApiGatewayResult(await handleUpload(req, { ...app, log }));
+  };
 }

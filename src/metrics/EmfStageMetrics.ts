@@ -11,38 +11,48 @@ export const EMF_METRIC_NAMES: Record<StageOutcome, string> = {
 };
 export const EMF_DURATION_METRIC = 'duration';
 
+/** What Powertools Metrics logs its own notes with. */
+export type MetricsDiagnostics = Record<'debug' | 'info' | 'warn' | 'error', (...content: unknown[]) => void>;
+
 export interface EmfStageMetricsOptions {
-  /** CloudWatch namespace; default POWERTOOLS_METRICS_NAMESPACE, else `ImagePipeline`. */
-  namespace?: string;
-  /** The `service` dimension; default POWERTOOLS_SERVICE_NAME, else `image-pipeline`. */
-  serviceName?: string;
-  /** A ready Metrics instance (tests). */
-  metrics?: Metrics;
+  /** CloudWatch namespace (config: POWERTOOLS_METRICS_NAMESPACE). */
+  namespace: string;
+  /** The `service` dimension (config: POWERTOOLS_SERVICE_NAME). */
+  serviceName: string;
+  /** Where Powertools Metrics says what it could not publish (the app's logger). */
+  logger?: MetricsDiagnostics;
 }
 
 /**
- * On Lambda: each call prints one CloudWatch embedded-metric-format line to stdout (Lambda ships
- * it to CloudWatch Logs, which turns it into metrics), dimensions `service` and `stage`. The line
- * is written at once, not buffered until the end of the invocation, so a batch's records never mix
- * their dimensions and nothing is lost when the function times out. Synchronous, so no await can
- * interleave two records' dimensions on the shared instance.
+ * On Lambda: the stage's counts and durations as CloudWatch embedded metric format, dimensions
+ * `service` and `stage`. They are stored during the invocation and printed as one line at its end
+ * by Powertools' `logMetrics` middleware (functions/<stage>/handler.ts), which also counts cold
+ * starts. One function is one stage; should a caller record another stage, what was stored is
+ * printed first, so no line mixes two stages. Synchronous, so no await can interleave two records.
  */
 export class EmfStageMetrics implements StageMetrics {
   readonly metrics: Metrics;
+  private stage: StageName | undefined;
 
-  constructor(options: EmfStageMetricsOptions = {}) {
-    this.metrics =
-      options.metrics ??
-      new Metrics({
-        namespace: options.namespace ?? process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'ImagePipeline',
-        serviceName: options.serviceName ?? process.env.POWERTOOLS_SERVICE_NAME ?? 'image-pipeline',
-      });
+  constructor(options: EmfStageMetricsOptions) {
+    this.metrics = new Metrics({
+      namespace: options.namespace,
+      serviceName: options.serviceName,
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
   }
 
   recordStage(stage: StageName, outcome: StageOutcome, durationMs?: number): void {
-    this.metrics.addDimension('stage', stage);
+    if (this.metrics.hasStoredMetrics() && this.stage !== stage) this.metrics.publishStoredMetrics();
+    // Publishing clears the dimensions with the metrics: add the stage again to a fresh set.
+    if (!this.metrics.hasStoredMetrics()) this.metrics.addDimension('stage', stage);
+    this.stage = stage;
     this.metrics.addMetric(EMF_METRIC_NAMES[outcome], MetricUnit.Count, 1);
     if (durationMs !== undefined) this.metrics.addMetric(EMF_DURATION_METRIC, MetricUnit.Milliseconds, durationMs);
-    this.metrics.publishStoredMetrics();
+  }
+
+  /** Prints what is stored (logMetrics does this at the end of each invocation). */
+  flush(): void {
+    if (this.metrics.hasStoredMetrics()) this.metrics.publishStoredMetrics();
   }
 }

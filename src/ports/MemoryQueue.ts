@@ -1,20 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidInputError, PipelineError } from '../errors';
-import { log } from '../log';
 import {
   type DeadLetter,
   type DeadLetterAdmin,
@@ -23,7 +10,10 @@ import {
   MAX_RECEIVE_COUNT_REASON,
   QUEUE_NAME_PATTERN,
 } from './DeadLetters';
+import { FolderLock } from './FolderLock';
+import { type PortLogger, silentLogger } from './PortLogger';
 import type { Queue, ReceivedMessage, ReceiveOptions } from './Queue';
+import { type JournaledMessage, QueueJournal } from './QueueJournal';
 
 /**
  * The embedded default's queue, in process, with the SQS semantics the stages rely on:
@@ -37,14 +27,12 @@ import type { Queue, ReceivedMessage, ReceiveOptions } from './Queue';
  * - long polling waits on an event (a send, a redrive, or the moment an in-flight message becomes
  *   visible again), never in a busy loop.
  *
- * Queues spring into being on first use. Times may be fractional seconds (tests use 0.2 s).
+ * Queues spring into being on first use. Times may be fractional seconds (tests use 0.2 s). The
+ * dead-letter queues are in memory too, so listing and redriving them (DeadLetterAdmin) is a look
+ * at the same maps, not a protocol of its own as on SQS (SqsDeadLetters).
  *
- * Persistence is opt-in with `{ dir }`: each queue has an append-only journal `<dir>/<name>.jsonl`
- * of send / receive / delete records, written synchronously before the call returns, so a message
- * accepted before a crash is delivered after a restart (with its receive count, so a message that
- * crashes the process still reaches the dead-letter queue). Journals are compacted on start and
- * when mostly dead. A `.lock` file keeps a second live instance off the same folder. Writes are not
- * fsynced: a process crash loses nothing, a power cut may lose the last writes.
+ * Persistence is opt-in with `{ dir }`: each queue keeps a QueueJournal in the folder, and a
+ * FolderLock keeps a second live instance off it.
  */
 export interface MemoryQueueOptions {
   /** Receives before a message moves to the dead-letter queue (SQS maxReceiveCount). Default 3. */
@@ -53,6 +41,8 @@ export interface MemoryQueueOptions {
   visibilityTimeoutSeconds?: number;
   /** Folder for the journals; no persistence without it. */
   dir?: string;
+  /** Where stale deletes and unreadable journal lines are reported. Default: silent. */
+  log?: PortLogger;
 }
 
 export interface QueueStats {
@@ -64,110 +54,20 @@ export interface QueueStats {
   dead: number;
 }
 
-interface StoredMessage {
-  id: string;
-  body: string;
-  sentTimestamp: number;
-  receiveCount: number;
+interface StoredMessage extends JournaledMessage {
   /** Epoch ms from which the message can be received. */
   visibleAt: number;
   receiptHandle?: string;
-  reason?: string;
 }
-
-type JournalRecord =
-  | { op: 'send'; id: string; body: string; ts: number; rc?: number; reason?: string }
-  | { op: 'recv'; id: string }
-  | { op: 'del'; id: string };
 
 const MAX_WAIT_SECONDS = 20;
 const MAX_VISIBILITY_SECONDS = 43_200;
 const MAX_MESSAGES = 10;
-/** Compact a journal once it holds this many records and four times more than live messages. */
-const COMPACT_AFTER_RECORDS = 10_000;
-
-class Journal {
-  private fd: number;
-  private records = 0;
-
-  constructor(
-    private readonly file: string,
-    live: Iterable<StoredMessage>,
-  ) {
-    this.fd = this.rewrite(live);
-  }
-
-  append(record: JournalRecord): void {
-    writeSync(this.fd, `${JSON.stringify(record)}\n`);
-    this.records += 1;
-  }
-
-  maybeCompact(live: Map<string, StoredMessage>): void {
-    if (this.records >= COMPACT_AFTER_RECORDS && this.records > 4 * live.size) {
-      closeSync(this.fd);
-      this.fd = this.rewrite(live.values());
-    }
-  }
-
-  close(): void {
-    closeSync(this.fd);
-  }
-
-  /** Writes the live messages to a fresh file, atomically, and opens it for appending. */
-  private rewrite(live: Iterable<StoredMessage>): number {
-    const temp = `${this.file}.${process.pid}.tmp`;
-    const lines: string[] = [];
-    for (const m of live) {
-      const record: JournalRecord = { op: 'send', id: m.id, body: m.body, ts: m.sentTimestamp };
-      if (m.receiveCount > 0) record.rc = m.receiveCount;
-      if (m.reason !== undefined) record.reason = m.reason;
-      lines.push(JSON.stringify(record));
-    }
-    const fd = openSync(temp, 'w');
-    try {
-      writeSync(fd, lines.length ? `${lines.join('\n')}\n` : '');
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, this.file);
-    this.records = lines.length;
-    return openSync(this.file, 'a');
-  }
-
-  /** Replays a journal into the live messages; a torn last line (crash mid-write) is skipped. */
-  static replay(file: string): Map<string, StoredMessage> {
-    const messages = new Map<string, StoredMessage>();
-    if (!existsSync(file)) return messages;
-    const lines = readFileSync(file, 'utf8').split('\n');
-    lines.forEach((line, index) => {
-      if (line.trim() === '') return;
-      let record: JournalRecord;
-      try {
-        record = JSON.parse(line) as JournalRecord;
-      } catch (cause) {
-        log.warn('queue journal: skipping an unreadable line', { file, line: index + 1, error: cause as Error });
-        return;
-      }
-      if (record.op === 'send') {
-        const m: StoredMessage = { id: record.id, body: record.body, sentTimestamp: record.ts, receiveCount: record.rc ?? 0, visibleAt: 0 };
-        if (record.reason !== undefined) m.reason = record.reason;
-        messages.set(record.id, m);
-      } else if (record.op === 'recv') {
-        const m = messages.get(record.id);
-        if (m) m.receiveCount += 1;
-      } else if (record.op === 'del') {
-        messages.delete(record.id);
-      }
-    });
-    return messages;
-  }
-}
 
 class QueueState {
   readonly messages = new Map<string, StoredMessage>();
   readonly waiters = new Set<() => void>();
-  journal?: Journal;
+  journal?: QueueJournal;
   constructor(readonly name: string) {}
   get isDeadLetterQueue(): boolean {
     return this.name.endsWith(DLQ_SUFFIX);
@@ -182,10 +82,12 @@ export class MemoryQueue implements Queue, DeadLetterAdmin {
   readonly visibilityTimeoutSeconds: number;
   readonly dir?: string;
   private readonly queues = new Map<string, QueueState>();
+  private readonly log: PortLogger;
   private closed = false;
-  private lockFile?: string;
+  private lock?: FolderLock;
 
   constructor(options: MemoryQueueOptions = {}) {
+    this.log = options.log ?? silentLogger;
     this.maxReceiveCount = options.maxReceiveCount ?? 3;
     this.visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 30;
     if (!Number.isInteger(this.maxReceiveCount) || this.maxReceiveCount < 1) {
@@ -228,7 +130,7 @@ export class MemoryQueue implements Queue, DeadLetterAdmin {
     const m = q.messages.get(id);
     // A handle from an earlier receive is stale: SQS accepts the call and deletes nothing.
     if (m === undefined || m.receiptHandle !== receiptHandle) {
-      log.warn('delete ignored: the receipt handle is stale; the message will be delivered again', { queue: queueName });
+      this.log.warn('delete ignored: the receipt handle is stale; the message will be delivered again', { queue: queueName });
       return;
     }
     this.remove(q, m);
@@ -290,13 +192,7 @@ export class MemoryQueue implements Queue, DeadLetterAdmin {
       q.wake();
       q.journal?.close();
     }
-    if (this.lockFile) {
-      try {
-        unlinkSync(this.lockFile);
-      } catch {
-        // already gone
-      }
-    }
+    this.lock?.release();
   }
 
   private queue(name: string): QueueState {
@@ -307,7 +203,7 @@ export class MemoryQueue implements Queue, DeadLetterAdmin {
     let q = this.queues.get(name);
     if (!q) {
       q = new QueueState(name);
-      if (this.dir) q.journal = new Journal(path.join(this.dir, `${name}.jsonl`), []);
+      if (this.dir) q.journal = new QueueJournal(QueueJournal.fileFor(this.dir, name), []);
       this.queues.set(name, q);
     }
     return q;
@@ -317,15 +213,13 @@ export class MemoryQueue implements Queue, DeadLetterAdmin {
     if (typeof body !== 'string') throw new InvalidInputError(`message body: expected a string, got ${typeof body}`);
     const m: StoredMessage = { id: randomUUID(), body, sentTimestamp: Date.now(), receiveCount: 0, visibleAt: 0 };
     if (reason !== undefined) m.reason = reason;
-    const record: JournalRecord = { op: 'send', id: m.id, body, ts: m.sentTimestamp };
-    if (reason !== undefined) record.reason = reason;
-    q.journal?.append(record);
+    q.journal?.sent(m);
     q.messages.set(m.id, m);
     q.wake();
   }
 
   private remove(q: QueueState, m: StoredMessage): void {
-    q.journal?.append({ op: 'del', id: m.id });
+    q.journal?.deleted(m.id);
     q.messages.delete(m.id);
     q.journal?.maybeCompact(q.messages);
   }
@@ -345,7 +239,7 @@ export class MemoryQueue implements Queue, DeadLetterAdmin {
       m.receiveCount += 1;
       m.receiptHandle = `${m.id}:${randomUUID()}`;
       m.visibleAt = now + visibilitySeconds * 1000;
-      q.journal?.append({ op: 'recv', id: m.id });
+      q.journal?.received(m.id);
       out.push({
         messageId: m.id,
         receiptHandle: m.receiptHandle,
@@ -372,35 +266,15 @@ export class MemoryQueue implements Queue, DeadLetterAdmin {
     });
   }
 
+  /** Locks the folder, then brings back every journaled queue as it was. */
   private open(dir: string): void {
     mkdirSync(dir, { recursive: true });
-    this.lockFile = path.join(dir, '.lock');
-    try {
-      writeFileSync(this.lockFile, String(process.pid), { flag: 'wx' });
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'EEXIST') throw error;
-      const holder = Number(readFileSync(this.lockFile, 'utf8').trim());
-      if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
-        this.lockFile = undefined;
-        throw new PipelineError(
-          `queue journal folder ${dir} is in use by process ${holder}${holder === process.pid ? ' (this one)' : ''}: expected one MemoryQueue per folder`,
-        );
-      }
-      writeFileSync(this.lockFile, String(process.pid)); // left by a process that is gone
-    }
-    for (const file of readdirSync(dir)) {
-      if (file.endsWith('.tmp')) {
-        unlinkSync(path.join(dir, file));
-        continue;
-      }
-      if (!file.endsWith('.jsonl')) continue;
-      const name = file.slice(0, -'.jsonl'.length);
-      if (!QUEUE_NAME_PATTERN.test(name)) continue;
-      const messages = Journal.replay(path.join(dir, file));
-      const q = new QueueState(name);
-      for (const [id, m] of messages) q.messages.set(id, m);
-      q.journal = new Journal(path.join(dir, file), q.messages.values());
-      this.queues.set(name, q);
+    this.lock = FolderLock.acquire(dir, { what: 'queue journal folder', owner: 'MemoryQueue' });
+    for (const replayed of QueueJournal.openAll(dir, this.log)) {
+      const q = new QueueState(replayed.name);
+      for (const [id, m] of replayed.messages) q.messages.set(id, { ...m, visibleAt: 0 });
+      q.journal = replayed.journal;
+      this.queues.set(replayed.name, q);
     }
   }
 }
@@ -415,13 +289,4 @@ function messageIdOf(receiptHandle: string): string {
   const colon = typeof receiptHandle === 'string' ? receiptHandle.indexOf(':') : -1;
   if (colon <= 0) throw new InvalidInputError(`receipt handle: expected one returned by receive, got ${JSON.stringify(receiptHandle)}`);
   return receiptHandle.slice(0, colon);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: string }).code === 'EPERM';
-  }
 }

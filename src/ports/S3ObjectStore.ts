@@ -1,16 +1,6 @@
-import {
-  CreateBucketCommand,
-  type CreateBucketCommandInput,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ConfigError, InvalidInputError, ObjectNotFoundError } from '../errors';
-import { log } from '../log';
 import { awsErrorName, classifyAwsError, httpStatusOf } from './awsErrors';
 import type { ObjectStore, PutOptions, StoredObject } from './ObjectStore';
 import { assertSafeKey, assertSafePrefix } from './safeKey';
@@ -21,7 +11,8 @@ import { assertSafeKey, assertSafePrefix } from './safeKey';
  *
  * Errors: a missing object is ObjectNotFoundError; network faults, 5xx and throttling (after the
  * SDK's own retries) are TransientError with the SDK error as `cause`; a missing bucket is a
- * ConfigError. Nothing here logs credentials or presigned URLs.
+ * ConfigError. Nothing here logs credentials or presigned URLs (nothing here logs at all). Creating
+ * the bucket is provisionBucket's, for the dev scripts and tests.
  */
 export interface S3ObjectStoreOptions {
   bucket: string;
@@ -44,7 +35,7 @@ export class S3ObjectStore implements ObjectStore {
   readonly bucket: string;
   readonly client: S3Client;
   private readonly listPageSize: number;
-  private readonly region: string;
+  readonly region: string;
 
   constructor(options: S3ObjectStoreOptions) {
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(options.bucket)) {
@@ -147,35 +138,6 @@ export class S3ObjectStore implements ObjectStore {
       throw new InvalidInputError(`expiresInSeconds: expected a whole number from 1 to ${MAX_PRESIGN_SECONDS}, got ${expiresInSeconds}`);
     }
     return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });
-  }
-
-  /**
-   * Creates the bucket unless it exists (dev scripts and tests; deployments create it with the
-   * stack). The bucket stays private: no ACL or policy is ever set here. Returns true when created.
-   */
-  async ensureBucket(): Promise<boolean> {
-    try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
-      return false;
-    } catch (error) {
-      const status = httpStatusOf(error);
-      const name = awsErrorName(error);
-      if (status !== 404 && name !== 'NotFound' && name !== 'NoSuchBucket') {
-        throw classifyAwsError(`HeadBucket ${this.bucket}`, error);
-      }
-    }
-    const input: CreateBucketCommandInput = { Bucket: this.bucket };
-    // us-east-1 is the one region that must not be named as a location constraint.
-    if (this.region !== 'us-east-1') input.CreateBucketConfiguration = { LocationConstraint: this.region as never };
-    try {
-      await this.client.send(new CreateBucketCommand(input));
-      log.info('bucket created', { bucket: this.bucket });
-      return true;
-    } catch (error) {
-      const name = awsErrorName(error);
-      if (name === 'BucketAlreadyOwnedByYou') return false;
-      throw classifyAwsError(`CreateBucket ${this.bucket}`, error);
-    }
   }
 
   /** Maps an SDK error to the pipeline's: not found, missing bucket, transient, or as it is. */

@@ -1,13 +1,8 @@
+import { IMAGE_FORMATS } from './imageFormats';
+
 /** Content types the pipeline stores, by file extension; anything else is application/octet-stream. */
 const BY_EXTENSION: Record<string, string> = {
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  gif: 'image/gif',
-  tif: 'image/tiff',
-  tiff: 'image/tiff',
-  avif: 'image/avif',
+  ...Object.fromEntries(IMAGE_FORMATS.flatMap((f) => f.fileExtensions.map((ext) => [ext, f.contentType]))),
   json: 'application/json',
   txt: 'text/plain; charset=utf-8',
 };

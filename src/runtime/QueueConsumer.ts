@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { Logger } from '../log';
+import type { Logger } from '../logger/createLogger';
 import type { Queue } from '../ports/Queue';
 import { toSqsEvent } from './sqsEvent';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { Logger } from '../log';
+import type { Logger } from '../logger/createLogger';
 import { localContext } from './sqsEvent';
 
 /**

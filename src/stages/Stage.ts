@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { Config } from '../config';
 import type { Detection } from '../contracts';
-import type { Logger } from '../log';
+import type { Logger } from '../logger/createLogger';
 import type { StageMetrics } from '../metrics/StageMetrics';
 import type { ObjectStore } from '../ports/ObjectStore';
 import type { StageName } from '../status/stageStatus';

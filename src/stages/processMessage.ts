@@ -1,5 +1,6 @@
 import { parseMessage } from '../contracts';
-import { InvalidMessageError, isRetryable, TransientError } from '../errors';
+import { isRetryable, TransientError } from '../errors';
+import { childLogger } from '../logger/createLogger';
 import { noopMetrics } from '../metrics/StageMetrics';
 import type { Queue } from '../ports/Queue';
 import { writeStageStatus } from '../status/stageStatus';
@@ -25,10 +26,12 @@ function errorText(error: unknown): string {
 
 /**
  * One message through one stage, the same on Lambda, on serverless-offline and embedded:
- * validate, run, send the next message, record status. Bad input (invalid message, undecodable
- * image) goes straight to the dead-letter queue with its reason and counts as handled, so it is
- * never retried and never holds up its batch. Transient faults throw, and the queue redelivers
- * the message until its max receive count, after which its redrive policy dead-letters it.
+ * validate, run, send the next message, record status. Bad input (invalid message, undecodable or
+ * oversized image) goes straight to the dead-letter queue with its reason and counts as handled, so
+ * it is never retried and never holds up its batch. Everything else — transient faults and faults of
+ * the deployment (missing model, font, native module, bucket or queue; an object not yet there) —
+ * is recorded as `retrying` with its reason and thrown: the record becomes a batch item failure, the
+ * queue redelivers it, and after maxReceiveCount receives its redrive policy dead-letters it.
  */
 export async function processMessage<In extends { image_id: string; request_id?: string }, Out>(
   stage: Stage<In, Out>,
@@ -49,7 +52,7 @@ export async function processMessage<In extends { image_id: string; request_id?:
     return 'dead-lettered';
   }
 
-  const log = deps.log.child({ stage: stage.name, image_id: msg.image_id, request_id: msg.request_id });
+  const log = childLogger(deps.log, { stage: stage.name, image_id: msg.image_id, request_id: msg.request_id });
   const startedAt = new Date();
   const t0 = performance.now();
   await writeStageStatus(deps.store, msg.image_id, {
@@ -88,7 +91,7 @@ export async function processMessage<In extends { image_id: string; request_id?:
     return 'done';
   } catch (error) {
     const reason = errorText(error);
-    const retry = isRetryable(error) && !(error instanceof InvalidMessageError);
+    const retry = isRetryable(error);
     const lastTry = receiveCount >= deps.config.maxReceiveCount;
     metrics.recordStage(stage.name, retry && !lastTry ? 'retried' : 'failed', Math.round(performance.now() - t0));
     await writeStageStatus(deps.store, msg.image_id, {

@@ -1,5 +1,5 @@
 import type { ObjectStore } from '../ports/ObjectStore';
-import { type ImageOutcome, settledOutcome } from '../runtime/waitForImage';
+import { type ImageOutcome, settledOutcome } from './settledOutcome';
 import { type StageName, type StageStatus, StageStatusSchema } from './stageStatus';
 
 const STATUS_KEY = /^status\/([^/]+)\/([a-z]+)\.json$/;

@@ -6,18 +6,16 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp, { type Metadata } from 'sharp';
 import { ensureModel } from '../../models/ensure-model';
+import { createApp } from '../../src/app/createApp';
 import { loadConfig } from '../../src/config';
 import type { Detection } from '../../src/contracts';
 import { newImageId } from '../../src/imageId';
 import { imageKey } from '../../src/keys';
 import type { DeadLetterAdmin } from '../../src/ports/DeadLetters';
-import type { Queue } from '../../src/ports/Queue';
-import { apiRoutes } from '../../src/runtime/apiRoutes';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
-import { type ImageOutcome, waitForImage } from '../../src/runtime/waitForImage';
-import { multipartBody } from '../helpers/factories';
+import { type ImageOutcome, waitForImage } from '../../src/status/waitForImage';
+import { FAILING_UPLOADS, imageForm, REFUSED_UPLOADS } from '../helpers/badInputCases';
 import { readFixture } from '../helpers/fixtures';
-import { pngBomb, realPngBomb } from '../helpers/hostileImages';
 
 /**
  * Bad input against the embedded default over HTTP. Each case ends in one of three ways: a correct
@@ -27,7 +25,6 @@ import { pngBomb, realPngBomb } from '../helpers/hostileImages';
  */
 const MAX_UPLOAD_BYTES = 1_200_000;
 const MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 64 * 1024;
-const OUR_FORMATS = 'JPEG, PNG, WebP, GIF, TIFF or AVIF';
 
 const labels = (ds: Detection[] | undefined) => (ds ?? []).map((d) => d.label).sort();
 
@@ -45,7 +42,7 @@ interface UploadReply {
 
 describe('bad input on the embedded default, over HTTP', () => {
   let pipeline: EmbeddedPipeline;
-  let queue: Queue & DeadLetterAdmin;
+  let deadLetters: DeadLetterAdmin;
   const neighbours: string[] = [];
   let dogDetections: Detection[] = [];
 
@@ -58,37 +55,27 @@ describe('bad input on the embedded default, over HTTP', () => {
     return { status: res.status, body: (await res.json()) as UploadReply['body'] };
   }
 
-  function form(bytes: Buffer, options: { field?: string; filename?: string; type?: string } = {}): FormData {
-    const f = new FormData();
-    f.append(
-      options.field ?? 'image',
-      new Blob([new Uint8Array(bytes)], { type: options.type ?? 'image/jpeg' }),
-      options.filename ?? 'photo.jpg',
-    );
-    return f;
-  }
-
   /** Uploads a good photo beside the hostile one; checked at the end of the run. */
   async function neighbour(): Promise<void> {
-    const r = await post(form(readFixture('person.jpg')));
+    const r = await post(imageForm(readFixture('person.jpg')));
     assert.equal(r.status, 202, JSON.stringify(r.body));
     neighbours.push(r.body.image_id!);
   }
 
   async function outcomeOf(imageId: string): Promise<ImageOutcome> {
-    return waitForImage(pipeline.deps.store, imageId, { timeoutMs: 60_000, pollMs: 50 });
+    return waitForImage(pipeline.app.store, imageId, { timeoutMs: 60_000, pollMs: 50 });
   }
 
   async function acceptedAndTagged(
     bytes: Buffer,
     filename = 'photo.jpg',
   ): Promise<{ id: string; reply: UploadReply; outcome: ImageOutcome; tagged: Metadata }> {
-    const reply = await post(form(bytes, { filename }));
+    const reply = await post(imageForm(bytes, { filename }));
     assert.equal(reply.status, 202, JSON.stringify(reply.body));
     const id = reply.body.image_id!;
     const outcome = await outcomeOf(id);
     assert.equal(outcome.status, 'done', `${outcome.failedStage}: ${outcome.error}`);
-    const tagged = await sharp((await pipeline.deps.store.get(imageKey('tagged', id))).body).metadata();
+    const tagged = await sharp((await pipeline.app.store.get(imageKey('tagged', id))).body).metadata();
     assert.equal(tagged.format, 'jpeg');
     return { id, reply, outcome, tagged };
   }
@@ -110,8 +97,8 @@ describe('bad input on the embedded default, over HTTP', () => {
       MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
       VISIBILITY_TIMEOUT_SECONDS: '2',
     });
-    pipeline = await startEmbedded({ config, port: 0, routes: apiRoutes() });
-    queue = pipeline.deps.queue as Queue & DeadLetterAdmin;
+    pipeline = await startEmbedded(createApp({ config, detector: 'worker' }), { port: 0 });
+    deadLetters = pipeline.app.deadLetters;
     const dog = await acceptedAndTagged(readFixture('dog.jpg'));
     dogDetections = dog.outcome.stages.detect?.detections ?? [];
     assert.ok(dogDetections.length > 0);
@@ -127,79 +114,53 @@ describe('bad input on the embedded default, over HTTP', () => {
     }
   });
 
-  it('refuses an empty body: multipart and raw', async () => {
-    await neighbour();
-    refused(await post(form(Buffer.alloc(0))), 400, 'empty_body', 'expected image bytes in field "image", got an empty file');
-    refused(
-      await post(Buffer.alloc(0), { 'content-type': 'image/jpeg' }),
-      400,
-      'empty_body',
-      'expected image bytes in the body, got an empty body',
-    );
-  });
+  for (const c of REFUSED_UPLOADS) {
+    it(`refuses ${c.name} with ${c.status} ${c.code}`, async () => {
+      await neighbour();
+      const { body, headers } = c.request();
+      refused(await post(body, headers), c.status, c.code, c.message);
+    });
+  }
 
-  it('refuses non-image bytes sent as image/jpeg', async () => {
-    await neighbour();
-    const text = Buffer.from('hello, this is not a photo at all');
-    const expected = `expected ${OUR_FORMATS} image bytes, got ${text.length} bytes starting 68 65 6c 6c 6f 2c 20 74 that sharp cannot read`;
-    refused(await post(form(text)), 415, 'not_an_image', expected);
-    refused(await post(text, { 'content-type': 'image/jpeg' }), 415, 'not_an_image', expected);
-  });
-
-  it('a truncated JPEG: accepted (its header is whole), then a terminal failure at resize with the reason, not retried', async () => {
-    await neighbour();
-    const dog = readFixture('dog.jpg');
-    const half = Math.floor(dog.length / 2);
-    const r = await post(form(dog.subarray(0, half)));
-    assert.equal(r.status, 202, JSON.stringify(r.body));
-    const id = r.body.image_id!;
-    const outcome = await outcomeOf(id);
-    assert.equal(outcome.status, 'failed');
-    assert.equal(outcome.failedStage, 'resize');
-    // Derived from the bytes, not from libvips's per-thread error text (which concurrent calls can lose).
-    assert.equal(
-      outcome.error,
-      'UnsupportedImageError: resize: cannot decode image: premature end of JPEG data: ' +
-        `expected an end-of-image marker (FF D9) after the last scan, got ${half} bytes without one`,
-    );
-    assert.equal(outcome.stages.resize?.attempt, 1, 'bad input is not retried');
-    const dead = await queue.listDeadLetters(pipeline.deps.config.queues.resize);
-    assert.equal(dead.filter((d) => d.body.includes(id)).length, 1);
-    assert.equal(dead.find((d) => d.body.includes(id))?.reason, outcome.error);
-    // The status API tells the user why.
-    const status = (await (await fetch(`${pipeline.url}/images/${id}`)).json()) as {
-      state: string;
-      error?: { stage: string; reason: string };
-    };
-    assert.equal(status.state, 'failed');
-    assert.deepEqual(status.error, { stage: 'resize', reason: outcome.error });
-  });
+  for (const c of FAILING_UPLOADS) {
+    it(`${c.name}: accepted, then a terminal failure at ${c.stage} with the reason, not retried`, async () => {
+      await neighbour();
+      const { body, headers } = c.request();
+      const r = await post(body, headers);
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      const id = r.body.image_id!;
+      const outcome = await outcomeOf(id);
+      assert.equal(outcome.status, 'failed');
+      assert.equal(outcome.failedStage, c.stage);
+      assert.equal(outcome.error, c.reason);
+      assert.equal(outcome.stages[c.stage]?.attempt, 1, 'bad input is not retried');
+      const dead = await deadLetters.listDeadLetters(pipeline.app.config.queues[c.stage === 'detect' ? 'detect' : c.stage]);
+      assert.equal(dead.filter((d) => d.body.includes(id)).length, 1);
+      assert.equal(dead.find((d) => d.body.includes(id))?.reason, outcome.error);
+      // The status API tells the user why.
+      const status = (await (await fetch(`${pipeline.url}/images/${id}`)).json()) as {
+        state: string;
+        error?: { stage: string; reason: string };
+      };
+      assert.equal(status.state, 'failed');
+      assert.deepEqual(status.error, { stage: c.stage, reason: outcome.error });
+    });
+  }
 
   it('refuses a file over the byte limit: by Content-Length, and inside the multipart parser', async () => {
     await neighbour();
     const kite = readFixture('kite.jpg'); // 1.4 MB > the limit plus multipart headroom
     assert.ok(kite.length > MAX_BODY_BYTES);
-    refused(await post(form(kite)), 413, 'too_large', new RegExp(`^expected an upload of at most ${MAX_BODY_BYTES} bytes, got \\d+$`));
+    refused(await post(imageForm(kite)), 413, 'too_large', new RegExp(`^expected an upload of at most ${MAX_BODY_BYTES} bytes, got \\d+$`));
     // Over the file limit but within the body headroom: busboy's file limit catches it.
     const padded = Buffer.concat([readFixture('dog.jpg'), Buffer.alloc(MAX_UPLOAD_BYTES + 10_000 - readFixture('dog.jpg').length)]);
-    refused(await post(form(padded)), 413, 'too_large', `expected an upload of at most ${MAX_UPLOAD_BYTES} bytes, got more`);
+    refused(await post(imageForm(padded)), 413, 'too_large', `expected an upload of at most ${MAX_UPLOAD_BYTES} bytes, got more`);
     refused(
       await post(padded, { 'content-type': 'image/jpeg' }),
       413,
       'too_large',
       `expected an upload of at most ${MAX_UPLOAD_BYTES} bytes, got ${padded.length}`,
     );
-  });
-
-  it('refuses decompression bombs at the header: a claimed 30000x30000 PNG and a real deflate-of-zeros one', async () => {
-    await neighbour();
-    const claimed = pngBomb(30_000, 30_000);
-    assert.ok(claimed.length < 200_000);
-    refused(await post(form(claimed)), 413, 'too_many_pixels', 'expected at most 40000000 pixels, got 30000x30000 = 900000000');
-    // A real bomb: 10000x10000 grey pixels, every row present, all zeros: 100 MB of pixels in about 100 KB.
-    const real = realPngBomb(10_000, 10_000);
-    assert.ok(real.length < MAX_UPLOAD_BYTES, `${real.length} bytes`);
-    refused(await post(form(real)), 413, 'too_many_pixels', 'expected at most 40000000 pixels, got 10000x10000 = 100000000');
   });
 
   it('tags a CMYK JPEG in sRGB at its size', async () => {
@@ -229,7 +190,7 @@ describe('bad input on the embedded default, over HTTP', () => {
     assert.deepEqual([tagged.width, tagged.height], [768, 576]);
     assert.ok((outcome.stages.detect?.detections ?? []).length > 0);
     const g = await sharp(
-      (await pipeline.deps.store.get(imageKey('grayscale', outcome.stages.tag!.output_key!.slice(7, -4)))).body,
+      (await pipeline.app.store.get(imageKey('grayscale', outcome.stages.tag!.output_key!.slice(7, -4)))).body,
     ).metadata();
     assert.equal(g.format, 'jpeg');
   });
@@ -256,7 +217,7 @@ describe('bad input on the embedded default, over HTTP', () => {
       }
     });
     assert.deepEqual(outcome.stages.resize?.output_key?.startsWith('resized/'), true);
-    const resized = await sharp((await pipeline.deps.store.get(outcome.stages.resize!.output_key!)).body).metadata();
+    const resized = await sharp((await pipeline.app.store.get(outcome.stages.resize!.output_key!)).body).metadata();
     assert.deepEqual([resized.width, resized.height], [192, 144], 'resized copy is upright too');
   });
 
@@ -272,7 +233,7 @@ describe('bad input on the embedded default, over HTTP', () => {
       .toBuffer();
     const b = await acceptedAndTagged(strip);
     assert.deepEqual([b.tagged.width, b.tagged.height], [12_000, 8]);
-    const resized = await sharp((await pipeline.deps.store.get(b.outcome.stages.resize!.output_key!)).body).metadata();
+    const resized = await sharp((await pipeline.app.store.get(b.outcome.stages.resize!.output_key!)).body).metadata();
     assert.deepEqual([resized.width, resized.height], [3000, 2]);
   });
 
@@ -304,53 +265,10 @@ describe('bad input on the embedded default, over HTTP', () => {
     assert.equal((await sharp(gif).metadata()).pages, 3);
     const { tagged, id } = await acceptedAndTagged(gif, 'anim.jpg');
     assert.deepEqual([tagged.width, tagged.height, tagged.pages ?? 1], [64, 48, 1]);
-    const { data } = await sharp((await pipeline.deps.store.get(imageKey('tagged', id))).body)
+    const { data } = await sharp((await pipeline.app.store.get(imageKey('tagged', id))).body)
       .raw()
       .toBuffer({ resolveWithObject: true });
     assert.ok(data[0]! > 200 && data[1]! < 60, 'first frame (red)');
-  });
-
-  it('refuses a missing file field, a wrong field name and several files, saying what arrived', async () => {
-    await neighbour();
-    const dog = readFixture('dog.jpg');
-    const onlyText = multipartBody([{ name: 'caption', data: 'a dog' }]);
-    refused(
-      await post(onlyText.body, { 'content-type': onlyText.contentType }),
-      400,
-      'missing_field',
-      'expected a file in multipart field "image", got no file',
-    );
-    refused(
-      await post(form(dog, { field: 'photo' })),
-      400,
-      'missing_field',
-      'expected a file in multipart field "image", got file field(s) "photo"',
-    );
-    const two = multipartBody([
-      { name: 'image', filename: 'a.jpg', contentType: 'image/jpeg', data: dog },
-      { name: 'image', filename: 'b.jpg', contentType: 'image/jpeg', data: dog },
-    ]);
-    refused(
-      await post(two.body, { 'content-type': two.contentType }),
-      400,
-      'several_files',
-      'expected one file in field "image", got 2 files',
-    );
-    const three = multipartBody([1, 2, 3].map((i) => ({ name: 'image', filename: `${i}.jpg`, contentType: 'image/jpeg', data: dog })));
-    refused(
-      await post(three.body, { 'content-type': three.contentType }),
-      400,
-      'several_files',
-      'expected one file in field "image", got more than 2 files',
-    );
-    const noBoundary = await post(Buffer.from('x'), { 'content-type': 'multipart/form-data' });
-    refused(noBoundary, 400, 'bad_multipart', /^expected a multipart body with a boundary: /);
-    refused(
-      await post(Buffer.from('{}'), { 'content-type': 'application/json' }),
-      415,
-      'unsupported_content_type',
-      'expected multipart/form-data with a file field "image", or a body with an image/* content type; got "application/json"',
-    );
   });
 
   it('refuses a chunked multipart body over the limit while it streams, before the client has sent it all', async () => {
@@ -406,10 +324,10 @@ describe('bad input on the embedded default, over HTTP', () => {
     });
   });
 
-  it('dead-letters malformed and hostile queue messages at once with a reason; neighbours pass', async () => {
+  it('dead-letters malformed and hostile queue messages with a reason (at once, or after the redrive policy for a missing object); neighbours pass', async () => {
     await neighbour();
-    const resizeQueue = pipeline.deps.config.queues.resize;
-    const tagQueue = pipeline.deps.config.queues.tag;
+    const resizeQueue = pipeline.app.config.queues.resize;
+    const tagQueue = pipeline.app.config.queues.tag;
     const ghost = newImageId();
     const cases: Array<{ queue: string; body: string; reason: string }> = [
       { queue: resizeQueue, body: 'not json {', reason: 'InvalidMessageError: resize message: body is not JSON (got "not json {")' },
@@ -434,11 +352,13 @@ describe('bad input on the embedded default, over HTTP', () => {
         body: JSON.stringify({ v: 1, image_id: ghost, original_path: imageKey('original', ghost), extra: '../x' }),
         reason: 'InvalidMessageError: resize message: (root): Unrecognized key: "extra"',
       },
-      // Well-formed, but the object is not there: a terminal failure, not a retry loop.
+      // Well-formed, but the object is not there (yet): retried, not a loop — the queue's redrive
+      // policy dead-letters it after maxReceiveCount receives (issue 9: an object not yet found is a
+      // fault of the moment or the deployment, not bad input).
       {
         queue: resizeQueue,
         body: JSON.stringify({ v: 1, image_id: ghost, original_path: imageKey('original', ghost) }),
-        reason: `ObjectNotFoundError: object not found: ${imageKey('original', ghost)}`,
+        reason: 'maxReceiveCount exceeded',
       },
       {
         queue: tagQueue,
@@ -454,14 +374,14 @@ describe('bad input on the embedded default, over HTTP', () => {
       },
     ];
     const before = new Map<string, number>();
-    for (const q of [resizeQueue, tagQueue]) before.set(q, (await queue.listDeadLetters(q)).length);
-    for (const c of cases) await pipeline.deps.queue.send(c.queue, c.body);
+    for (const q of [resizeQueue, tagQueue]) before.set(q, (await deadLetters.listDeadLetters(q)).length);
+    for (const c of cases) await pipeline.app.queue.send(c.queue, c.body);
     await neighbour();
     const deadline = Date.now() + 20_000;
     for (;;) {
       const dead = [
-        ...(await queue.listDeadLetters(resizeQueue)).slice(before.get(resizeQueue)),
-        ...(await queue.listDeadLetters(tagQueue)).slice(before.get(tagQueue)),
+        ...(await deadLetters.listDeadLetters(resizeQueue)).slice(before.get(resizeQueue)),
+        ...(await deadLetters.listDeadLetters(tagQueue)).slice(before.get(tagQueue)),
       ];
       if (dead.length >= cases.length || Date.now() > deadline) {
         for (const c of cases) {
@@ -476,13 +396,13 @@ describe('bad input on the embedded default, over HTTP', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     // Nothing was written outside the server's own keys: every key is <folder>/<UUIDv7>...
-    for (const key of await pipeline.deps.store.list(''))
+    for (const key of await pipeline.app.store.list(''))
       assert.match(
         key,
         /^(original|resized|grayscale|tagged|status)\/[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}[./]/,
         key,
       );
-    await assert.rejects(pipeline.deps.store.get('original/../../etc/passwd'), {
+    await assert.rejects(pipeline.app.store.get('original/../../etc/passwd'), {
       name: 'UnsafeKeyError',
       message: 'unsafe object key "original/../../etc/passwd": ".." segments are not allowed',
     });

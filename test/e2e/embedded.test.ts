@@ -5,11 +5,12 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { ensureModel } from '../../models/ensure-model';
+import { createApp } from '../../src/app/createApp';
 import { loadConfig } from '../../src/config';
 import { detect } from '../../src/detect';
 import { imageKey } from '../../src/keys';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
-import { waitForImage } from '../../src/runtime/waitForImage';
+import { waitForImage } from '../../src/status/waitForImage';
 import { fixtureNames, readFixture } from '../helpers/fixtures';
 
 /** The embedded default as a user meets it: multipart uploads over HTTP, tagged photos out. */
@@ -21,7 +22,7 @@ describe('embedded default, end to end over HTTP', () => {
     modelPath = await ensureModel();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-e2e-'));
     const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'warn', MODEL_PATH: modelPath });
-    pipeline = await startEmbedded({ config, port: 0 });
+    pipeline = await startEmbedded(createApp({ config, detector: 'worker' }), { port: 0 });
   });
   after(async () => pipeline?.stop());
 
@@ -39,9 +40,9 @@ describe('embedded default, end to end over HTTP', () => {
     );
     // Assess
     for (const { name, image_id } of accepted) {
-      const outcome = await waitForImage(pipeline.deps.store, image_id, { timeoutMs: 60_000 });
+      const outcome = await waitForImage(pipeline.app.store, image_id, { timeoutMs: 60_000 });
       assert.equal(outcome.status, 'done', `${name}: ${outcome.error ?? ''}`);
-      const tagged = await pipeline.deps.store.get(imageKey('tagged', image_id));
+      const tagged = await pipeline.app.store.get(imageKey('tagged', image_id));
       const [meta, orig] = await Promise.all([sharp(tagged.body).metadata(), sharp(readFixture(name)).metadata()]);
       assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', orig.width, orig.height], name);
       const expected = await detect(readFixture(name), { modelPath });

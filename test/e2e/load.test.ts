@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { ensureModel } from '../../models/ensure-model';
-import { REPO_ROOT } from '../helpers/fixtures';
+import { REPO_ROOT } from '../../scripts/repoRoot';
 
 const run = promisify(execFile);
 

@@ -4,12 +4,10 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { createApp } from '../../src/app/createApp';
 import { loadConfig } from '../../src/config';
 import { IMAGE_ID_PATTERN } from '../../src/imageId';
-import { createRuntimeDeps } from '../../src/lambda/runtimeDeps';
-import { createLogger } from '../../src/log';
 import { FsObjectStore } from '../../src/ports/FsObjectStore';
-import { apiRoutes } from '../../src/runtime/apiRoutes';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
 import { readFixture } from '../helpers/fixtures';
 
@@ -23,8 +21,8 @@ describe('security over HTTP (embedded default)', () => {
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-security-'));
     const config = loadConfig({ DATA_DIR: dir, API_KEY, LOG_LEVEL: 'debug' });
-    const deps = { ...createRuntimeDeps(config), log: createLogger({}, 'debug', (l) => lines.push(l)), detect: async () => [] };
-    pipeline = await startEmbedded({ config, deps, port: 0, routes: apiRoutes() });
+    const app = createApp({ config, detector: async () => [], logSink: (line) => lines.push(line) });
+    pipeline = await startEmbedded(app, { port: 0 });
   });
   after(async () => pipeline?.stop());
 

@@ -1,10 +1,19 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
-import { type Config, loadConfig } from '../../src/config';
-import type { RuntimeDeps } from '../../src/lambda/runtimeDeps';
-import { createLogger, type LogLevel } from '../../src/log';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { type App, createApp } from '../../src/app/createApp';
+import { type Config, type LogLevel, loadConfig } from '../../src/config';
+import type { ApiEvent } from '../../src/lambda/apiEvent';
+import { apiHandler } from '../../src/lambda/apiHandler';
+import { detectHandler } from '../../src/lambda/detectHandler';
+import { grayscaleHandler } from '../../src/lambda/grayscaleHandler';
+import { httpMiddlewares, lambdaMiddlewares } from '../../src/lambda/middlewares';
+import { resizeHandler } from '../../src/lambda/resizeHandler';
+import { tagHandler } from '../../src/lambda/tagHandler';
+import { uploadHandler } from '../../src/lambda/uploadHandler';
+import type { StageMetrics } from '../../src/metrics/StageMetrics';
 import { FsObjectStore } from '../../src/ports/FsObjectStore';
 import { MemoryQueue } from '../../src/ports/MemoryQueue';
 import { localContext, toSqsEvent } from '../../src/runtime/sqsEvent';
@@ -94,26 +103,63 @@ export function restApiEvent(options: { body?: Buffer; contentType?: string }): 
   };
 }
 
-export interface TestDeps extends RuntimeDeps {
+/** One log line, parsed (Powertools keys: `level` in capitals, `message`, `timestamp`, `service`, …). */
+export type LogLine = Record<string, unknown>;
+
+export interface TestApp extends App {
   store: FsObjectStore;
   queue: MemoryQueue;
-  logs: Array<Record<string, unknown>>;
+  /** Every line the app logged, parsed, in order. */
+  logs: LogLine[];
   dir: string;
 }
 
-/** Real filesystem store and in-process queue in a temp folder; detection stubbed unless given. */
-export function testDeps(options: { env?: Record<string, string>; detect?: DetectFn; logLevel?: LogLevel } = {}): TestDeps {
+/**
+ * An app on a real folder store and in-process queue in a temp folder, its log lines collected,
+ * detection stubbed unless given. The queue's visibility timeout is 0.2 s, so a test that receives
+ * by hand sees a failed message again at once.
+ */
+export function testApp(
+  options: { env?: Record<string, string>; detect?: DetectFn; logLevel?: LogLevel; metrics?: StageMetrics } = {},
+): TestApp {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-test-'));
-  const config: Config = loadConfig({ DATA_DIR: dir, VISIBILITY_TIMEOUT_SECONDS: '30', ...options.env });
-  const logs: Array<Record<string, unknown>> = [];
-  const log = createLogger({}, options.logLevel ?? 'debug', (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
-  return {
+  const config: Config = loadConfig({
+    DATA_DIR: dir,
+    VISIBILITY_TIMEOUT_SECONDS: '30',
+    LOG_LEVEL: options.logLevel ?? 'debug',
+    ...options.env,
+  });
+  const logs: LogLine[] = [];
+  const store = new FsObjectStore({ root: path.join(dir, 'images') });
+  const queue = new MemoryQueue({ maxReceiveCount: config.maxReceiveCount, visibilityTimeoutSeconds: 0.2 });
+  const app = createApp({
     config,
-    log,
-    logs,
-    dir,
-    store: new FsObjectStore({ root: path.join(dir, 'images') }),
-    queue: new MemoryQueue({ maxReceiveCount: config.maxReceiveCount, visibilityTimeoutSeconds: 0.2 }),
-    detect: options.detect ?? (async () => [{ label: 'dog', score: 0.9, box: { x: 10, y: 10, width: 20, height: 20 } }]),
+    ports: { store, queue, deadLetters: queue, close: () => queue.close() },
+    detector: options.detect ?? (async () => [{ label: 'dog', score: 0.9, box: { x: 10, y: 10, width: 20, height: 20 } }]),
+    logSink: (line) => logs.push(JSON.parse(line) as LogLine),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+  });
+  return { ...app, store, queue, logs, dir };
+}
+
+type HttpFunction = (event: ApiEvent, context: Context) => Promise<APIGatewayProxyResult>;
+type SqsFunction = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+/** The six functions as functions/<name>/handler.ts builds them (same handlers, same middlewares), for this app. */
+export function lambdaFunctions(app: App): {
+  upload: HttpFunction;
+  api: HttpFunction;
+  resize: SqsFunction;
+  grayscale: SqsFunction;
+  detect: SqsFunction;
+  tag: SqsFunction;
+} {
+  return {
+    upload: middy(uploadHandler(app)).use(httpMiddlewares(app)),
+    api: middy(apiHandler(app)).use(httpMiddlewares(app)),
+    resize: middy(resizeHandler(app)).use(lambdaMiddlewares(app)),
+    grayscale: middy(grayscaleHandler(app)).use(lambdaMiddlewares(app)),
+    detect: middy(detectHandler(app)).use(lambdaMiddlewares(app)),
+    tag: middy(tagHandler(app)).use(lambdaMiddlewares(app)),
   };
 }

@@ -1,9 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/** Repository root, whatever the current directory. */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+import { REPO_ROOT } from '../../scripts/repoRoot';
+import { isImageFileName } from '../../src/ports/imageFormats';
 
 /** The test fixtures: `images/` and `reference-detections.json`, in the repository; FIXTURES_DIR overrides. */
 export const FIXTURES_DIR = process.env.FIXTURES_DIR ?? path.resolve(REPO_ROOT, 'test/fixtures');
@@ -22,9 +20,7 @@ export interface ReferenceImage {
 }
 
 export function fixtureNames(): string[] {
-  return readdirSync(FIXTURE_IMAGES_DIR)
-    .filter((f) => /\.(jpe?g|png|webp)$/i.test(f))
-    .sort();
+  return readdirSync(FIXTURE_IMAGES_DIR).filter(isImageFileName).sort();
 }
 
 export function fixturePath(name: string): string {

@@ -9,7 +9,9 @@ import type { Queue, ReceivedMessage } from '../../src/ports/Queue';
  * and SqsQueue on a real ElasticMQ in the integration tests.
  */
 export interface QueueUnderTest {
-  queue: Queue & DeadLetterAdmin;
+  queue: Queue;
+  /** The adapter's dead-letter admin (MemoryQueue is its own; SqsDeadLetters for SqsQueue). */
+  deadLetters: DeadLetterAdmin;
   /** A fresh, empty queue (with its dead-letter queue) for one test; returns its name. */
   newQueue(): Promise<string>;
   /** The maxReceiveCount the queues were made with; at least 3. */
@@ -38,7 +40,8 @@ export async function receiveAll(
 export function queueContract(adapter: string, setUp: () => Promise<QueueUnderTest>): void {
   describe(`Queue contract: ${adapter}`, () => {
     let t: QueueUnderTest;
-    let queue: Queue & DeadLetterAdmin;
+    let queue: Queue;
+    let deadLetters: DeadLetterAdmin;
     const vis = () => t.visibilitySeconds;
     /** Long enough for an in-flight message to be visible again. */
     const afterVisibility = () => sleep(vis() * 1000 + 150);
@@ -46,6 +49,7 @@ export function queueContract(adapter: string, setUp: () => Promise<QueueUnderTe
     before(async () => {
       t = await setUp();
       queue = t.queue;
+      deadLetters = t.deadLetters;
       assert.ok(t.maxReceiveCount >= 3, 'the contract needs maxReceiveCount >= 3');
     });
     after(async () => {
@@ -119,7 +123,7 @@ export function queueContract(adapter: string, setUp: () => Promise<QueueUnderTe
       }
       await afterVisibility();
       assert.deepEqual(await queue.receive(name, { waitTimeSeconds: 1, visibilityTimeoutSeconds: vis() }), []);
-      const dead = await queue.listDeadLetters(name);
+      const dead = await deadLetters.listDeadLetters(name);
       assert.equal(dead.length, 1);
       assert.equal(dead[0]!.body, 'poison');
       assert.equal(dead[0]!.reason, 'maxReceiveCount exceeded');
@@ -129,8 +133,8 @@ export function queueContract(adapter: string, setUp: () => Promise<QueueUnderTe
       const name = await t.newQueue();
       await queue.deadLetter(name, '{"bad":true}', 'InvalidMessageError: path: expected an image key');
       assert.deepEqual(await queue.receive(name, { waitTimeSeconds: 0 }), []);
-      const first = await queue.listDeadLetters(name);
-      const second = await queue.listDeadLetters(name); // listing leaves them in place
+      const first = await deadLetters.listDeadLetters(name);
+      const second = await deadLetters.listDeadLetters(name); // listing leaves them in place
       for (const dead of [first, second]) {
         assert.equal(dead.length, 1);
         assert.equal(dead[0]!.body, '{"bad":true}');
@@ -144,12 +148,12 @@ export function queueContract(adapter: string, setUp: () => Promise<QueueUnderTe
       const name = await t.newQueue();
       const bodies = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8', 'r9', 'r10', 'r11', 'r12'];
       for (const body of bodies) await queue.deadLetter(name, body, 'test');
-      assert.equal((await queue.listDeadLetters(name)).length, bodies.length);
+      assert.equal((await deadLetters.listDeadLetters(name)).length, bodies.length);
       // Act
-      const moved = await queue.redriveDeadLetters(name);
+      const moved = await deadLetters.redriveDeadLetters(name);
       // Assess
       assert.equal(moved, bodies.length);
-      assert.deepEqual(await queue.listDeadLetters(name), []);
+      assert.deepEqual(await deadLetters.listDeadLetters(name), []);
       const got = await receiveAll(queue, name, bodies.length, 30);
       assert.deepEqual(got.map((m) => m.body).sort(), [...bodies].sort());
       assert.ok(
@@ -157,7 +161,7 @@ export function queueContract(adapter: string, setUp: () => Promise<QueueUnderTe
         'redriven messages start over',
       );
       for (const m of got) await queue.delete(name, m.receiptHandle);
-      assert.equal(await queue.redriveDeadLetters(name), 0);
+      assert.equal(await deadLetters.redriveDeadLetters(name), 0);
     });
 
     it('long polling returns as soon as a message is sent', async () => {

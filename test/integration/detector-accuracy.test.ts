@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { ensureFloatModel, ensureModel } from '../../models/ensure-model';
+import { REPO_ROOT } from '../../scripts/repoRoot';
 import type { Detection } from '../../src/contracts';
 import { COCO_LABELS } from '../../src/detect/cocoLabels';
 import { detect, detectWithTimings } from '../../src/detect/Detector';
@@ -14,7 +16,7 @@ import { loadSession } from '../../src/detect/loadSession';
 import { defaultModelPath, modelPathCandidates } from '../../src/detect/modelPath';
 import { RuntimeLoadError } from '../../src/errors';
 import { iouXywh, xywh } from '../helpers/boxes';
-import { fixtureNames, REPO_ROOT, type ReferenceDetection, readFixture, referenceDetections } from '../helpers/fixtures';
+import { fixtureNames, type ReferenceDetection, readFixture, referenceDetections } from '../helpers/fixtures';
 
 /**
  * Pairs our detections (score >= 0.5) one-to-one with the reference's: same label, IoU >= 0.5,
@@ -158,7 +160,8 @@ describe('detector load errors', () => {
       assert.equal(
         err.message,
         `model file not found: ${file}. Build it with \`npm run build:model\` (writes layers/model/ssdlite_mobilenet_v2_coco.int8.onnx), ` +
-          'set MODEL_PATH to the .onnx file, or on Lambda attach the model layer (mounted at /opt/ssdlite_mobilenet_v2_coco.int8.onnx)',
+          'set MODEL_PATH to the .onnx file, or on Lambda attach the model layer ' +
+          '(`npm run build:functions` puts the package @image-pipeline/model in layers/model/nodejs/node_modules/)',
       );
       assert.equal((err.cause as NodeJS.ErrnoException).code, 'ENOENT');
       return true;
@@ -202,19 +205,54 @@ describe('detector load errors', () => {
 });
 
 describe('default model path', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'model-lookup-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
   it('is MODEL_PATH when set, even when the file is missing (so the error names it)', () => {
     const env = { MODEL_PATH: 'relative/model.onnx' };
     assert.deepEqual(modelPathCandidates(env), [path.resolve('relative/model.onnx')]);
     assert.equal(defaultModelPath(env), path.resolve('relative/model.onnx'));
   });
 
-  it('else looks in the Lambda layer mount first, then the repository layers/model/', () => {
-    const candidates = modelPathCandidates({});
-    assert.equal(candidates[0], '/opt/ssdlite_mobilenet_v2_coco.int8.onnx');
-    assert.ok(candidates.includes(path.resolve(REPO_ROOT, 'layers/model/ssdlite_mobilenet_v2_coco.int8.onnx')));
+  it('else finds the model layer by module resolution (NODE_PATH), then the repository layers/model/', () => {
+    // Prepare: a layer folder as a runtime extracts it, put on NODE_PATH in a child process
+    const layer = path.join(dir, 'layer-model', 'nodejs', 'node_modules');
+    const pkg = path.join(layer, '@image-pipeline', 'model');
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(
+      path.join(pkg, 'package.json'),
+      JSON.stringify({ name: '@image-pipeline/model', main: 'ssdlite_mobilenet_v2_coco.int8.onnx' }),
+    );
+    writeFileSync(path.join(pkg, 'ssdlite_mobilenet_v2_coco.int8.onnx'), 'stand-in bytes: only the lookup is under test');
+    const print = "import('./src/detect/modelPath.ts').then((m) => console.log(JSON.stringify(m.modelPathCandidates({}))))";
+    const run = (env: NodeJS.ProcessEnv) =>
+      JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '-e', print], { cwd: REPO_ROOT, encoding: 'utf8', env })) as string[];
+    // Act
+    const withLayer = run({ ...process.env, NODE_PATH: layer, MODEL_PATH: '' });
+    const without = run({ ...process.env, NODE_PATH: '', MODEL_PATH: '' });
+    // Assess
+    const repo = path.resolve(REPO_ROOT, 'layers/model/ssdlite_mobilenet_v2_coco.int8.onnx');
+    assert.deepEqual(withLayer, [path.join(pkg, 'ssdlite_mobilenet_v2_coco.int8.onnx'), repo]);
+    assert.deepEqual(without, [repo]);
     assert.equal(
       defaultModelPath({}),
-      candidates.find((p) => existsSync(p)),
+      modelPathCandidates({}).find((p) => existsSync(p)),
     );
+  });
+
+  it('a missing model found nowhere names every place it looked', async () => {
+    const missing = path.join(dir, 'no-repo-model');
+    const print = "import('./src/detect/modelPath.ts').then((m) => console.log(m.modelLookupDescription()))";
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', print], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, NODE_PATH: missing, MODEL_PATH: '' },
+    }).trim();
+    assert.match(out, /^MODEL_PATH \(unset\), the package @image-pipeline\/model \(the model layer\) in /);
+    assert.ok(out.includes(`${missing}, `), `NODE_PATH's folder is listed: ${out}`);
+    assert.ok(out.endsWith(`and ${path.resolve(REPO_ROOT, 'layers/model/ssdlite_mobilenet_v2_coco.int8.onnx')}`), out);
   });
 });

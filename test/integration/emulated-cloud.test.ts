@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { type DevStack, startDevStack } from '../../scripts/dev/devStack';
+import { SqsDeadLetters } from '../../src/ports/SqsDeadLetters';
 import { SqsQueue } from '../../src/ports/SqsQueue';
 import { StageStatusSchema } from '../../src/status/stageStatus';
 import { fixtureNames, readFixture, referenceDetections } from '../helpers/fixtures';
@@ -22,8 +23,8 @@ const TAG_DONE = new Map<string, number>();
 function onSlsLine(line: string): void {
   if (!line.startsWith('{')) return;
   try {
-    const entry = JSON.parse(line) as { msg?: string; stage?: string; image_id?: string };
-    if (entry.msg === 'stage done' && entry.stage === 'tag' && entry.image_id) {
+    const entry = JSON.parse(line) as { message?: string; stage?: string; image_id?: string };
+    if (entry.message === 'stage done' && entry.stage === 'tag' && entry.image_id) {
       TAG_DONE.set(entry.image_id, (TAG_DONE.get(entry.image_id) ?? 0) + 1);
     }
   } catch {
@@ -139,8 +140,9 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
       endpoint: stack.urls.sqs,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
+    const deadLetters = new SqsDeadLetters(queue);
     try {
-      for (const q of Object.values(stack.queues)) assert.deepEqual(await queue.listDeadLetters(q), [], `${q}_dlq is empty`);
+      for (const q of Object.values(stack.queues)) assert.deepEqual(await deadLetters.listDeadLetters(q), [], `${q}_dlq is empty`);
     } finally {
       queue.client.destroy();
     }

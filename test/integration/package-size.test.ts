@@ -4,9 +4,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { ensureModel } from '../../models/ensure-model';
 import { type BuildManifest, buildFunctions } from '../../scripts/package/build-functions';
+import { SLS_BIN } from '../../scripts/package/serverlessCli';
+import { REPO_ROOT } from '../../scripts/repoRoot';
 
 /**
  * `sls package` (osls) with dummy credentials and no network, then the AWS limits on what it made:
@@ -14,7 +15,6 @@ import { type BuildManifest, buildFunctions } from '../../scripts/package/build-
  * onnxruntime binaries anywhere, and every native module a bundle loads provided by one of its layers.
  * Reuses .serverless/ when it is newer than serverless.yml, the handlers, src/ and the build script.
  */
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const OUT = path.join(REPO_ROOT, '.serverless');
 const MB = 1024 * 1024;
 const FOREIGN = /(darwin|win32|arm64)/;
@@ -60,30 +60,28 @@ describe('AWS packaging (sls package, offline)', { timeout: 300_000 }, () => {
     const state = path.join(OUT, 'cloudformation-template-update-stack.json');
     const manifestFile = path.join(REPO_ROOT, '.build', 'manifest.json');
     const inputs = newestMtime(
-      ['serverless.yml', 'functions', 'src', 'scripts/package', 'layers/model'].map((p) => path.join(REPO_ROOT, p)),
+      ['serverless.yml', 'functions', 'src', 'scripts/package', 'layers/model/ssdlite_mobilenet_v2_coco.onnx'].map((p) =>
+        path.join(REPO_ROOT, p),
+      ),
     );
     const fresh =
       existsSync(state) && existsSync(manifestFile) && statSync(state).mtimeMs > inputs && statSync(manifestFile).mtimeMs > inputs;
     if (!fresh) {
       await buildFunctions({ log: () => undefined });
-      const run = spawnSync(
-        process.execPath,
-        [path.join(REPO_ROOT, 'node_modules/osls/bin/serverless.js'), 'package', '--stage', 'dev', '--region', 'us-east-1'],
-        {
-          cwd: REPO_ROOT,
-          encoding: 'utf8',
-          timeout: 240_000,
-          env: {
-            ...process.env,
-            SLS_TELEMETRY_DISABLED: '1',
-            SLS_OFFLINE_PACKAGE: '1',
-            AWS_ACCESS_KEY_ID: 'dummy',
-            AWS_SECRET_ACCESS_KEY: 'dummy',
-            AWS_SESSION_TOKEN: '',
-            AWS_PROFILE: '',
-          },
+      const run = spawnSync(process.execPath, [SLS_BIN, 'package', '--stage', 'dev', '--region', 'us-east-1'], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        timeout: 240_000,
+        env: {
+          ...process.env,
+          SLS_TELEMETRY_DISABLED: '1',
+          SLS_OFFLINE_PACKAGE: '1',
+          AWS_ACCESS_KEY_ID: 'dummy',
+          AWS_SECRET_ACCESS_KEY: 'dummy',
+          AWS_SESSION_TOKEN: '',
+          AWS_PROFILE: '',
         },
-      );
+      });
       assert.equal(run.status, 0, `sls package failed:\n${run.stdout}\n${run.stderr}`);
     }
     template = JSON.parse(readFileSync(state, 'utf8')) as Template;
@@ -168,33 +166,39 @@ describe('AWS packaging (sls package, offline)', { timeout: 300_000 }, () => {
     }
   });
 
-  it('runs the detect and tag bundles from their zips with only their layers on NODE_PATH, as on Lambda', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'lambda-sim-'));
-    try {
-      const unzip = (file: string, to: string) => execFileSync('unzip', ['-q', '-o', path.join(OUT, file), '-d', path.join(dir, to)]);
-      for (const f of ['detect', 'tag']) unzip(`${f}.zip`, `task-${f}`);
-      for (const l of ['sharp', 'canvas', 'onnxruntime', 'model']) unzip(`${l}.zip`, 'opt');
-      const opt = path.join(dir, 'opt');
-      const script = `
-        const d = require('./task-detect/.build/functions/detect/handler.js');
-        const t = require('./task-tag/.build/functions/tag/handler.js');
-        if (typeof d.handler !== 'function' || typeof t.handler !== 'function') throw new Error('no handler');
-        const ort = require('onnxruntime-node');
-        require('@napi-rs/canvas').GlobalFonts.registerFromPath(process.env.FONT_PATH, 'x') || (() => { throw new Error('font') })();
-        ort.InferenceSession.create(process.env.MODEL_PATH).then((s) => console.log(JSON.stringify(s.inputNames)));`;
-      const out = execFileSync(process.execPath, ['-e', script], {
-        cwd: dir,
-        encoding: 'utf8',
-        env: {
-          PATH: process.env.PATH,
-          NODE_PATH: path.join(opt, 'nodejs', 'node_modules'),
-          MODEL_PATH: path.join(opt, 'ssdlite_mobilenet_v2_coco.onnx'),
-          FONT_PATH: path.join(opt, 'fonts', 'dejavu-sans-latin-700-normal.woff2'),
-        },
-      });
-      assert.equal(out.trim(), '["image"]');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  for (const layout of ['merged into /opt, as on AWS', 'one folder per layer, as on MiniStack'] as const) {
+    it(`runs the detect and tag bundles from their zips with only their layers on NODE_PATH (${layout})`, () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'lambda-sim-'));
+      try {
+        const unzip = (file: string, to: string) => execFileSync('unzip', ['-q', '-o', path.join(OUT, file), '-d', path.join(dir, to)]);
+        for (const f of ['detect', 'tag']) unzip(`${f}.zip`, `task-${f}`);
+        const layers = ['sharp', 'canvas', 'onnxruntime', 'model'];
+        const layerDirs = layout.startsWith('merged') ? ['opt'] : layers.map((l) => `layer-${l}`);
+        for (const [i, l] of layers.entries()) unzip(`${l}.zip`, layerDirs[Math.min(i, layerDirs.length - 1)]!);
+        // The model and the font are found as the code finds them: module resolution of their packages.
+        const script = `
+          const d = require('./task-detect/.build/functions/detect/handler.js');
+          const t = require('./task-tag/.build/functions/tag/handler.js');
+          if (typeof d.handler !== 'function' || typeof t.handler !== 'function') throw new Error('no handler');
+          const ort = require('onnxruntime-node');
+          const font = require.resolve('@image-pipeline/label-font');
+          require('@napi-rs/canvas').GlobalFonts.registerFromPath(font, 'x') || (() => { throw new Error('font ' + font) })();
+          ort.InferenceSession.create(require.resolve('@image-pipeline/model')).then((s) => console.log(JSON.stringify(s.inputNames)));`;
+        const out = execFileSync(process.execPath, ['-e', script], {
+          cwd: dir,
+          encoding: 'utf8',
+          env: {
+            PATH: process.env.PATH,
+            // What Lambda sets: the defaults are then the AWS adapters (each bundle builds its app at load).
+            AWS_LAMBDA_FUNCTION_NAME: 'detect',
+            AWS_REGION: 'us-east-1',
+            NODE_PATH: layerDirs.map((l) => path.join(dir, l, 'nodejs', 'node_modules')).join(path.delimiter),
+          },
+        });
+        assert.equal(out.trim(), '["image"]');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });

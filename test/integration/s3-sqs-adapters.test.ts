@@ -8,8 +8,11 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { type LocalS3Server, type LocalSqsServer, startElasticMq, startMinio, startVersity } from '../../scripts/servers/local-servers';
 import { ConfigError, ObjectNotFoundError, TransientError } from '../../src/errors';
-import { createLogger } from '../../src/log';
+import { createLogger } from '../../src/logger/createLogger';
+import { provisionBucket } from '../../src/ports/provisionBucket';
+import { provisionQueues } from '../../src/ports/provisionQueues';
 import { S3ObjectStore } from '../../src/ports/S3ObjectStore';
+import { SqsDeadLetters } from '../../src/ports/SqsDeadLetters';
 import { SqsQueue } from '../../src/ports/SqsQueue';
 import { objectStoreContract } from '../helpers/objectStoreContract';
 import { queueContract } from '../helpers/queueContract';
@@ -47,7 +50,7 @@ for (const [serverName, start] of [
     const s3 = await startOnce();
     // A small page size, so "lists more keys than one page holds" crosses ListObjectsV2 pages.
     const store = s3StoreOn(s3, uniqueBucket('contract'), { listPageSize: 3 });
-    assert.equal(await store.ensureBucket(), true);
+    assert.equal(await provisionBucket(store), true);
     return { store, presigns: true };
   });
 
@@ -60,10 +63,10 @@ for (const [serverName, start] of [
       await server?.stop();
     });
 
-    it('ensureBucket creates the bucket once and is harmless afterwards', async () => {
+    it('provisionBucket creates the bucket once and is harmless afterwards', async () => {
       const store = s3StoreOn(s3, uniqueBucket('ensure'));
-      assert.equal(await store.ensureBucket(), true);
-      assert.equal(await store.ensureBucket(), false);
+      assert.equal(await provisionBucket(store), true);
+      assert.equal(await provisionBucket(store), false);
       await store.put('status/x/resize.json', Buffer.from('{}'), { contentType: 'application/json' });
       assert.deepEqual(await store.list('status/'), ['status/x/resize.json']);
     });
@@ -71,7 +74,7 @@ for (const [serverName, start] of [
     it('the bucket it creates is private: an unsigned GET is refused', async () => {
       const bucket = uniqueBucket('private');
       const store = s3StoreOn(s3, bucket);
-      await store.ensureBucket();
+      await provisionBucket(store);
       await store.put('original/a.jpg', Buffer.from('secret'), { contentType: 'image/jpeg' });
       const response = await fetch(`${s3.endpoint}/${bucket}/original/a.jpg`);
       assert.equal(response.status, 403);
@@ -104,7 +107,7 @@ describe('S3ObjectStore when the server is down', () => {
   it('raises TransientError with the network error as cause', async () => {
     const s3 = await startMinio();
     const store = s3StoreOn(s3, uniqueBucket('down'), { maxAttempts: 1 });
-    await store.ensureBucket();
+    await provisionBucket(store);
     await s3.stop();
     await assert.rejects(store.get('original/a.jpg'), (error: unknown) => {
       assert.ok(error instanceof TransientError, `expected TransientError, got ${String(error)}`);
@@ -119,23 +122,19 @@ describe('S3ObjectStore when the server is down', () => {
 describe('S3ObjectStore never logs credentials or presigned URLs', () => {
   it('keeps secrets out of every log line while working', async () => {
     const lines: string[] = [];
-    const { log } = await import('../../src/log');
-    const original = { ...log };
-    const capture = createLogger({}, 'debug', (line) => lines.push(line));
-    Object.assign(log, capture);
+    const capture = createLogger({ level: 'debug', serviceName: 'test' }, { sink: (line) => lines.push(line) });
     const s3 = await startMinio();
     try {
       const store = s3StoreOn(s3, uniqueBucket('logs'));
-      await store.ensureBucket();
+      await provisionBucket(store, { log: capture });
       await store.put('original/a.jpg', Buffer.from('x'), { contentType: 'image/jpeg' });
       const url = await store.presignGet('original/a.jpg', 60);
       assert.ok(url);
       const text = lines.join('\n');
-      assert.ok(lines.length > 0, 'expected ensureBucket to log');
+      assert.ok(lines.length > 0, 'expected provisionBucket to log');
       assert.ok(!text.includes(s3.secretAccessKey), 'secret key logged');
       assert.ok(!text.includes('X-Amz-Signature'), 'presigned URL logged');
     } finally {
-      Object.assign(log, original);
       await s3.stop();
     }
   });
@@ -165,12 +164,13 @@ queueContract('SqsQueue on ElasticMQ', async () => {
   const queue = sqsOn(elasticMq);
   return {
     queue,
+    deadLetters: new SqsDeadLetters(queue),
     maxReceiveCount: MAX_RECEIVE_COUNT,
     visibilitySeconds: 1,
     newQueue: async () => {
       queueCounter += 1;
       const name = `contract_${process.pid}_${queueCounter}`;
-      await queue.ensureQueues([name], { maxReceiveCount: MAX_RECEIVE_COUNT, visibilityTimeoutSeconds: 1 });
+      await provisionQueues(queue, [name], { maxReceiveCount: MAX_RECEIVE_COUNT, visibilityTimeoutSeconds: 1 });
       return name;
     },
   };
@@ -192,10 +192,10 @@ describe('SqsQueue specifics on ElasticMQ', () => {
     await elasticMq?.stop();
   });
 
-  it('ensureQueues is idempotent and updates the redrive policy of an existing queue', async () => {
+  it('provisionQueues is idempotent and updates the redrive policy of an existing queue', async () => {
     const name = `ensure_${process.pid}`;
-    await queue.ensureQueues([name], { maxReceiveCount: 5, visibilityTimeoutSeconds: 1 });
-    await queue.ensureQueues([name], { maxReceiveCount: 1, visibilityTimeoutSeconds: 1 });
+    await provisionQueues(queue, [name], { maxReceiveCount: 5, visibilityTimeoutSeconds: 1 });
+    await provisionQueues(queue, [name], { maxReceiveCount: 1, visibilityTimeoutSeconds: 1 });
     await queue.send(name, 'once');
     const [m] = await queue.receive(name, { waitTimeSeconds: 2, visibilityTimeoutSeconds: 1 });
     assert.equal(m?.receiveCount, 1);
@@ -203,7 +203,7 @@ describe('SqsQueue specifics on ElasticMQ', () => {
     // maxReceiveCount is now 1: the next delivery goes to the dead-letter queue.
     assert.deepEqual(await queue.receive(name, { waitTimeSeconds: 1 }), []);
     assert.deepEqual(
-      (await queue.listDeadLetters(name)).map((d) => [d.body, d.reason]),
+      (await new SqsDeadLetters(queue).listDeadLetters(name)).map((d) => [d.body, d.reason]),
       [['once', 'maxReceiveCount exceeded']],
     );
   });
@@ -227,7 +227,7 @@ describe('SqsQueue specifics on ElasticMQ', () => {
     // Assess: it went to the graveyard, with its reason.
     const [m] = await queue.receive(dlq, { waitTimeSeconds: 2 });
     assert.equal(m?.body, 'body');
-    assert.equal((await queue.listDeadLetters(name)).length, 0); // received just now, so hidden
+    assert.equal((await new SqsDeadLetters(queue).listDeadLetters(name)).length, 0); // received just now, so hidden
   });
 
   it('a queue that does not exist is a ConfigError that names it', async () => {
@@ -246,7 +246,7 @@ describe('SqsQueue specifics on ElasticMQ', () => {
       maxAttempts: 1,
     });
     const q = new SqsQueue({ region: other.region, client });
-    await q.ensureQueues(['down'], { maxReceiveCount: 3, visibilityTimeoutSeconds: 1 });
+    await provisionQueues(q, ['down'], { maxReceiveCount: 3, visibilityTimeoutSeconds: 1 });
     await other.stop();
     await assert.rejects(q.send('down', 'x'), (error: unknown) => {
       assert.ok(error instanceof TransientError, `expected TransientError, got ${String(error)}`);

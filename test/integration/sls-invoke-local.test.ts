@@ -1,20 +1,21 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ensureModel } from '../../models/ensure-model';
 import { seed } from '../../scripts/dev/sample-events';
 import { buildFunctions } from '../../scripts/package/build-functions';
+import { SLS_BIN } from '../../scripts/package/serverlessCli';
+import { REPO_ROOT } from '../../scripts/repoRoot';
+import { galleryPage } from '../../src/web/galleryPage';
 
 /**
  * `sls invoke local --stage local -f <fn> -p events/<fn>.json` for every function, with no server:
  * STORE=fs QUEUE=memory under a temp DATA_DIR, seeded with the sample image's copies.
  */
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const run = promisify(execFile);
 
 describe('sls invoke local with the sample events (no server)', { timeout: 180_000 }, () => {
@@ -36,11 +37,11 @@ describe('sls invoke local with the sample events (no server)', { timeout: 180_0
   });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  async function invoke(fn: string): Promise<unknown> {
+  async function invoke(fn: string, event = `events/${fn}.json`): Promise<unknown> {
     const { stdout } = await run(
       process.execPath,
       [
-        path.join(REPO_ROOT, 'node_modules/osls/bin/serverless.js'),
+        SLS_BIN,
         'invoke',
         'local',
         '--stage',
@@ -48,7 +49,7 @@ describe('sls invoke local with the sample events (no server)', { timeout: 180_0
         '-f',
         fn,
         '-p',
-        `events/${fn}.json`,
+        event,
         '-e',
         'STORE=fs',
         '-e',
@@ -81,6 +82,28 @@ describe('sls invoke local with the sample events (no server)', { timeout: 180_0
       assert.deepEqual(await invoke(fn), { batchItemFailures: [] });
     });
   }
+
+  it('api serves the gallery page as the source does: the bundle inlined the same HTML, CSS and compiled script', async () => {
+    // Prepare: the sample GET turned into GET /.
+    const sample = JSON.parse(readFileSync(path.join(REPO_ROOT, 'events/api.json'), 'utf8'));
+    const event = path.join(dataDir, 'gallery-event.json');
+    writeFileSync(
+      event,
+      JSON.stringify({
+        ...sample,
+        routeKey: 'GET /',
+        rawPath: '/',
+        pathParameters: {},
+        requestContext: { ...sample.requestContext, routeKey: 'GET /', http: { ...sample.requestContext.http, path: '/' } },
+      }),
+    );
+    // Act
+    const out = (await invoke('api', event)) as { statusCode: number; headers: Record<string, string>; body: string };
+    // Assess
+    assert.equal(out.statusCode, 200, out.body);
+    assert.equal(out.headers['content-security-policy'], galleryPage.contentSecurityPolicy);
+    assert.equal(out.body, galleryPage.html);
+  });
 
   it('api reports the sample image', async () => {
     const out = (await invoke('api')) as { statusCode: number; body: string };

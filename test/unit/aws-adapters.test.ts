@@ -7,7 +7,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigError, isRetryable, ObjectNotFoundError, TransientError } from '../../src/errors';
 import { isTransientAwsError } from '../../src/ports/awsErrors';
 import { S3ObjectStore } from '../../src/ports/S3ObjectStore';
-import { dlqNameFromPolicy, SqsQueue } from '../../src/ports/SqsQueue';
+import { SqsQueue } from '../../src/ports/SqsQueue';
+import { dlqNameFromPolicy } from '../../src/ports/SqsQueueUrls';
 
 /** An error shaped like the SDK's service exceptions. */
 function sdkError(name: string, status?: number, extra: Record<string, unknown> = {}): Error {

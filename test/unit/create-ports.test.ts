@@ -8,6 +8,7 @@ import { createPorts } from '../../src/ports/createPorts';
 import { FsObjectStore } from '../../src/ports/FsObjectStore';
 import { MemoryQueue } from '../../src/ports/MemoryQueue';
 import { S3ObjectStore } from '../../src/ports/S3ObjectStore';
+import { SqsDeadLetters } from '../../src/ports/SqsDeadLetters';
 import { SqsQueue } from '../../src/ports/SqsQueue';
 
 describe('createPorts', () => {
@@ -21,6 +22,7 @@ describe('createPorts', () => {
     assert.equal(ports.queue.maxReceiveCount, 5);
     assert.equal(ports.queue.visibilityTimeoutSeconds, 7);
     assert.equal(ports.queue.dir, path.join(dataDir, 'queues'));
+    assert.equal(ports.deadLetters, ports.queue, 'the memory queue is its own dead-letter admin');
     await ports.queue.send('resize_queue', 'kept');
     await ports.close();
     // A restart on the same dataDir finds the message.
@@ -61,6 +63,7 @@ describe('createPorts', () => {
     assert.ok(ports.queue instanceof SqsQueue);
     const sqsEndpoint = await ports.queue.client.config.endpoint?.();
     assert.equal(sqsEndpoint?.port, 9324);
+    assert.ok(ports.deadLetters instanceof SqsDeadLetters);
     await ports.close();
   });
 });

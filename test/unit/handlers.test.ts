@@ -1,41 +1,45 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { handler as detectHandler } from '../../functions/detect/handler';
-import { handler as grayscaleHandler } from '../../functions/grayscale/handler';
-import { handler as resizeHandler } from '../../functions/resize/handler';
-import { handler as tagHandler } from '../../functions/tag/handler';
-import { handler as uploadHandler } from '../../functions/upload/handler';
 import { TransientError } from '../../src/errors';
 import { newImageId } from '../../src/imageId';
 import { imageKey } from '../../src/keys';
-import { setRuntimeDeps } from '../../src/lambda/runtimeDeps';
-import { httpApiEvent, lambdaContext, multipartBody, restApiEvent, sqsEvent, type TestDeps, testDeps } from '../helpers/factories';
+import { uploadHandler } from '../../src/lambda/uploadHandler';
+import {
+  httpApiEvent,
+  lambdaContext,
+  lambdaFunctions,
+  multipartBody,
+  restApiEvent,
+  sqsEvent,
+  type TestApp,
+  testApp,
+} from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 
-function install(deps: TestDeps): TestDeps {
-  setRuntimeDeps(deps);
-  return deps;
+/** The functions as deployed, built for the current test's app. */
+let fn: ReturnType<typeof lambdaFunctions>;
+function install(app: TestApp): TestApp {
+  fn = lambdaFunctions(app);
+  return app;
 }
 
-async function storeOriginal(deps: TestDeps, name = 'dog.jpg'): Promise<{ id: string; key: string }> {
+async function storeOriginal(deps: TestApp, name = 'dog.jpg'): Promise<{ id: string; key: string }> {
   const id = newImageId();
   const key = imageKey('original', id);
   await deps.store.put(key, readFixture(name), { contentType: 'image/jpeg' });
   return { id, key };
 }
 
-afterEach(() => setRuntimeDeps(undefined));
-
 describe('upload handler', () => {
   it('accepts a multipart image (HTTP API v2): 202, original stored, resize queued', async () => {
     // Prepare
-    const deps = install(testDeps());
+    const deps = install(testApp());
     const { body, contentType } = multipartBody([
       { name: 'image', filename: 'dog.jpg', contentType: 'image/jpeg', data: readFixture('dog.jpg') },
     ]);
     // Act
-    const res = await uploadHandler(httpApiEvent({ body, contentType }), lambdaContext());
+    const res = await fn.upload(httpApiEvent({ body, contentType }), lambdaContext());
     // Assess
     assert.equal(res.statusCode, 202);
     const json = JSON.parse(res.body) as { image_id: string; status_url: string; original_path: string; width: number };
@@ -48,9 +52,9 @@ describe('upload handler', () => {
   });
 
   it('accepts a raw image body (REST API v1) and keeps a PNG as .png', async () => {
-    const deps = install(testDeps());
+    const deps = install(testApp());
     const png = await sharp(readFixture('eagle.jpg')).png().toBuffer();
-    const res = await uploadHandler(restApiEvent({ body: png, contentType: 'image/png' }), lambdaContext());
+    const res = await fn.upload(restApiEvent({ body: png, contentType: 'image/png' }), lambdaContext());
     assert.equal(res.statusCode, 202);
     const { original_path } = JSON.parse(res.body) as { original_path: string };
     assert.match(original_path, /^original\/[0-9a-f-]{36}\.png$/);
@@ -107,9 +111,9 @@ describe('upload handler', () => {
   ];
   for (const [what, make, status, message] of refusals) {
     it(`refuses ${what} with ${status} and a JSON reason`, async () => {
-      const deps = install(testDeps({ env: { MAX_UPLOAD_BYTES: what.includes('limit') ? '1024' : '10485760' } }));
+      const deps = install(testApp({ env: { MAX_UPLOAD_BYTES: what.includes('limit') ? '1024' : '10485760' } }));
       const { body, contentType } = make();
-      const res = await uploadHandler(httpApiEvent({ body, contentType }), lambdaContext());
+      const res = await fn.upload(httpApiEvent({ body, contentType }), lambdaContext());
       assert.equal(res.statusCode, status);
       assert.equal((JSON.parse(res.body) as { error: { message: string } }).error.message, message);
       assert.deepEqual(await deps.store.list('original/'), []);
@@ -117,11 +121,24 @@ describe('upload handler', () => {
     });
   }
 
+  it("finds the content type whatever the case of the client's header names (@middy/http-header-normalizer)", async () => {
+    // Prepare: a REST (v1) event keeps the client's header case, as API Gateway passes it on.
+    const app = install(testApp());
+    const event = restApiEvent({ body: readFixture('dog.jpg'), contentType: 'image/jpeg' });
+    event.headers = { 'Content-Type': 'image/jpeg', 'X-Forwarded-For': '127.0.0.1' };
+    // Act: the adapter alone, then the function as deployed (with its middlewares).
+    const bare = await uploadHandler(app)(structuredClone(event));
+    const deployed = await fn.upload(structuredClone(event), lambdaContext());
+    // Assess: the core reads lower-case names; only the normalizer makes them so.
+    assert.equal(bare.statusCode, 415);
+    assert.equal(deployed.statusCode, 202, deployed.body);
+  });
+
   it('asks for the API key when one is configured', async () => {
-    install(testDeps({ env: { API_KEY: 'k-123' } }));
+    install(testApp({ env: { API_KEY: 'k-123' } }));
     const { body, contentType } = multipartBody([{ name: 'image', filename: 'dog.jpg', data: readFixture('dog.jpg') }]);
-    const denied = await uploadHandler(httpApiEvent({ body, contentType }), lambdaContext());
-    const allowed = await uploadHandler(httpApiEvent({ body, contentType, headers: { 'x-api-key': 'k-123' } }), lambdaContext());
+    const denied = await fn.upload(httpApiEvent({ body, contentType }), lambdaContext());
+    const allowed = await fn.upload(httpApiEvent({ body, contentType, headers: { 'x-api-key': 'k-123' } }), lambdaContext());
     assert.equal(denied.statusCode, 401);
     assert.equal(allowed.statusCode, 202);
   });
@@ -129,12 +146,9 @@ describe('upload handler', () => {
 
 describe('SQS stage handlers', () => {
   it('resize: writes resized/<id>.jpg and sends the contract message to grayscale_queue', async () => {
-    const deps = install(testDeps());
+    const deps = install(testApp());
     const { id, key } = await storeOriginal(deps);
-    const res = await resizeHandler(
-      sqsEvent('resize_queue', [JSON.stringify({ v: 1, image_id: id, original_path: key })]),
-      lambdaContext(),
-    );
+    const res = await fn.resize(sqsEvent('resize_queue', [JSON.stringify({ v: 1, image_id: id, original_path: key })]), lambdaContext());
     assert.deepEqual(res, { batchItemFailures: [] });
     const meta = await sharp((await deps.store.get(imageKey('resized', id))).body).metadata();
     assert.deepEqual([meta.width, meta.height], [192, 144]);
@@ -151,7 +165,7 @@ describe('SQS stage handlers', () => {
 
   it('reports only the failing record of a batch (partial batch failure) and dead-letters invalid ones', async () => {
     // Prepare: one good record, one whose store read fails transiently, one invalid message.
-    const deps = install(testDeps());
+    const deps = install(testApp());
     const good = await storeOriginal(deps);
     const flaky = await storeOriginal(deps);
     const realGet = deps.store.get.bind(deps.store);
@@ -165,7 +179,7 @@ describe('SQS stage handlers', () => {
       JSON.stringify({ v: 1, image_id: '../../etc/passwd', original_path: 'original/../../x.jpg' }),
     ];
     // Act
-    const res = await resizeHandler(sqsEvent('resize_queue', bodies), lambdaContext());
+    const res = await fn.resize(sqsEvent('resize_queue', bodies), lambdaContext());
     // Assess
     assert.deepEqual(res, { batchItemFailures: [{ itemIdentifier: 'm1' }] });
     assert.equal(await deps.store.exists(imageKey('resized', good.id)), true);
@@ -177,7 +191,7 @@ describe('SQS stage handlers', () => {
 
   it('keeps concurrent batches of one handler apart: each reports only its own failure', async () => {
     // Prepare: two batches, each with one good and one transiently failing record, run at once.
-    const deps = install(testDeps());
+    const deps = install(testApp());
     const images = await Promise.all([storeOriginal(deps), storeOriginal(deps), storeOriginal(deps), storeOriginal(deps)]);
     const flaky = new Set([images[1]!.key, images[2]!.key]);
     const realGet = deps.store.get.bind(deps.store);
@@ -191,21 +205,18 @@ describe('SQS stage handlers', () => {
     const b = sqsEvent('resize_queue', [body(2), body(3)]);
     for (const [i, r] of b.Records.entries()) r.messageId = `b${i}`;
     // Act
-    const [ra, rb] = await Promise.all([resizeHandler(a, lambdaContext()), resizeHandler(b, lambdaContext())]);
+    const [ra, rb] = await Promise.all([fn.resize(a, lambdaContext()), fn.resize(b, lambdaContext())]);
     // Assess
     assert.deepEqual(ra, { batchItemFailures: [{ itemIdentifier: 'm1' }] });
     assert.deepEqual(rb, { batchItemFailures: [{ itemIdentifier: 'b0' }] });
   });
 
   it('dead-letters an undecodable image at once instead of retrying it', async () => {
-    const deps = install(testDeps());
+    const deps = install(testApp());
     const id = newImageId();
     const key = imageKey('original', id);
     await deps.store.put(key, readFixture('dog.jpg').subarray(0, 15_000));
-    const res = await resizeHandler(
-      sqsEvent('resize_queue', [JSON.stringify({ v: 1, image_id: id, original_path: key })]),
-      lambdaContext(),
-    );
+    const res = await fn.resize(sqsEvent('resize_queue', [JSON.stringify({ v: 1, image_id: id, original_path: key })]), lambdaContext());
     assert.deepEqual(res, { batchItemFailures: [] });
     const [dead] = await deps.queue.listDeadLetters('resize_queue');
     assert.match(dead!.reason ?? '', /^UnsupportedImageError: resize: cannot decode image/);
@@ -214,19 +225,19 @@ describe('SQS stage handlers', () => {
   });
 
   it('grayscale, detect and tag chain to a tagged JPEG of the original size', async () => {
-    const deps = install(testDeps());
+    const deps = install(testApp());
     const { id, key } = await storeOriginal(deps);
-    await resizeHandler(sqsEvent('resize_queue', [JSON.stringify({ v: 1, image_id: id, original_path: key })]), lambdaContext());
+    await fn.resize(sqsEvent('resize_queue', [JSON.stringify({ v: 1, image_id: id, original_path: key })]), lambdaContext());
     const [g] = await deps.queue.receive('grayscale_queue');
-    assert.deepEqual(await grayscaleHandler(sqsEvent('grayscale_queue', [g!.body]), lambdaContext()), { batchItemFailures: [] });
+    assert.deepEqual(await fn.grayscale(sqsEvent('grayscale_queue', [g!.body]), lambdaContext()), { batchItemFailures: [] });
     const gray = await sharp((await deps.store.get(imageKey('grayscale', id))).body).metadata();
     assert.deepEqual([gray.width, gray.height, gray.channels], [192, 144, 1]);
     const [d] = await deps.queue.receive('objectdetect_queue');
-    assert.deepEqual(await detectHandler(sqsEvent('objectdetect_queue', [d!.body]), lambdaContext()), { batchItemFailures: [] });
+    assert.deepEqual(await fn.detect(sqsEvent('objectdetect_queue', [d!.body]), lambdaContext()), { batchItemFailures: [] });
     const [t] = await deps.queue.receive('tag_queue');
     const tagMsg = JSON.parse(t!.body) as { detections: unknown[]; origin_w: number };
     assert.deepEqual(tagMsg.detections, [{ label: 'dog', score: 0.9, box: { x: 10, y: 10, width: 20, height: 20 } }]);
-    assert.deepEqual(await tagHandler(sqsEvent('tag_queue', [t!.body]), lambdaContext()), { batchItemFailures: [] });
+    assert.deepEqual(await fn.tag(sqsEvent('tag_queue', [t!.body]), lambdaContext()), { batchItemFailures: [] });
     const tagged = await sharp((await deps.store.get(imageKey('tagged', id))).body).metadata();
     assert.deepEqual([tagged.format, tagged.width, tagged.height], ['jpeg', 768, 576]);
   });
@@ -234,7 +245,7 @@ describe('SQS stage handlers', () => {
   it('detect on the 25 % grayscale copy scales boxes to the original (DETECT_SOURCE=grayscale)', async () => {
     const seen: Array<{ width?: number }> = [];
     const deps = install(
-      testDeps({
+      testApp({
         env: { DETECT_SOURCE: 'grayscale' },
         detect: async (bytes) => {
           seen.push(await sharp(bytes).metadata());
@@ -254,7 +265,7 @@ describe('SQS stage handlers', () => {
       origin_h: 576,
       origin_w: 768,
     });
-    await detectHandler(sqsEvent('objectdetect_queue', [body]), lambdaContext());
+    await fn.detect(sqsEvent('objectdetect_queue', [body]), lambdaContext());
     assert.equal(seen[0]!.width, 192);
     const [t] = await deps.queue.receive('tag_queue');
     assert.deepEqual((JSON.parse(t!.body) as { detections: unknown[] }).detections, [
@@ -263,8 +274,8 @@ describe('SQS stage handlers', () => {
   });
 
   it('refuses an unknown message version without retrying', async () => {
-    const deps = install(testDeps());
-    const res = await tagHandler(sqsEvent('tag_queue', [JSON.stringify({ v: 2, image_id: newImageId() })]), lambdaContext());
+    const deps = install(testApp());
+    const res = await fn.tag(sqsEvent('tag_queue', [JSON.stringify({ v: 2, image_id: newImageId() })]), lambdaContext());
     assert.deepEqual(res, { batchItemFailures: [] });
     const [dead] = await deps.queue.listDeadLetters('tag_queue');
     assert.equal(dead!.reason, 'InvalidMessageError: tag message: unknown message version 2, expected 1');

@@ -1,38 +1,28 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { handler as detectHandler } from '../../functions/detect/handler';
-import { handler as grayscaleHandler } from '../../functions/grayscale/handler';
-import { handler as resizeHandler } from '../../functions/resize/handler';
-import { handler as tagHandler } from '../../functions/tag/handler';
-import { handler as uploadHandler } from '../../functions/upload/handler';
+import { describe, it } from 'node:test';
 import { TransientError } from '../../src/errors';
-import { setRuntimeDeps } from '../../src/lambda/runtimeDeps';
-import { httpApiEvent, lambdaContext, multipartBody, sqsEvent, type TestDeps, testDeps } from '../helpers/factories';
+import { httpApiEvent, lambdaContext, lambdaFunctions, multipartBody, sqsEvent, type TestApp, testApp } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 
-afterEach(() => setRuntimeDeps(undefined));
-
-type SqsHandler = (event: SQSEvent, context: ReturnType<typeof lambdaContext>) => Promise<SQSBatchResponse>;
-const STAGES: Array<[string, SqsHandler]> = [
-  ['resize_queue', resizeHandler as SqsHandler],
-  ['grayscale_queue', grayscaleHandler as SqsHandler],
-  ['objectdetect_queue', detectHandler as SqsHandler],
-  ['tag_queue', tagHandler as SqsHandler],
-];
-
-async function upload(name: string, requestId: string): Promise<string> {
+async function upload(app: TestApp, name: string, requestId: string): Promise<string> {
   const { body, contentType } = multipartBody([{ name: 'image', filename: name, data: readFixture(name) }]);
   const event = httpApiEvent({ body, contentType });
   event.requestContext.requestId = requestId;
-  const res = await uploadHandler(event, lambdaContext('upload'));
+  const res = await lambdaFunctions(app).upload(event, lambdaContext('upload'));
   assert.equal(res.statusCode, 202, res.body);
   return (JSON.parse(res.body) as { image_id: string }).image_id;
 }
 
 /** Runs every queue until it is empty, redelivering what failed, as the Lambda poller would. */
-async function drain(deps: TestDeps): Promise<void> {
-  for (const [queueName, handler] of STAGES) {
+async function drain(deps: TestApp): Promise<void> {
+  const fn = lambdaFunctions(deps);
+  const stages = [
+    ['resize_queue', fn.resize],
+    ['grayscale_queue', fn.grayscale],
+    ['objectdetect_queue', fn.detect],
+    ['tag_queue', fn.tag],
+  ] as const;
+  for (const [queueName, handler] of stages) {
     for (;;) {
       const messages = await deps.queue.receive(queueName, { maxMessages: 10, waitTimeSeconds: 0.5 });
       if (messages.length === 0) break;
@@ -54,34 +44,44 @@ describe('logs of one photo', () => {
   it('can be followed across all five stages by image_id, each line carrying the upload request_id', async () => {
     // Prepare: two photos from two requests; the first one's detection fails once and is retried.
     let detectCalls = 0;
-    const deps = testDeps({
+    const deps = testApp({
       detect: async () => {
         detectCalls += 1;
         if (detectCalls === 1) throw new TransientError('model host busy');
         return [{ label: 'dog', score: 0.9, box: { x: 1, y: 1, width: 5, height: 5 } }];
       },
     });
-    setRuntimeDeps(deps);
     // Act
-    const dog = await upload('dog.jpg', 'req-dog');
+    const dog = await upload(deps, 'dog.jpg', 'req-dog');
     await drain(deps);
-    const horses = await upload('horses.jpg', 'req-horses');
+    const horses = await upload(deps, 'horses.jpg', 'req-horses');
     await drain(deps);
     // Assess: grep by image id, as one would with `jq 'select(.image_id == "...")'`.
     const dogLines = deps.logs.filter((l) => l.image_id === dog);
-    const stagesDone = dogLines.filter((l) => l.msg === 'stage done').map((l) => l.stage);
+    const stagesDone = dogLines.filter((l) => l.message === 'stage done').map((l) => l.stage);
     assert.deepEqual(stagesDone, ['upload', 'resize', 'grayscale', 'detect', 'tag']);
     assert.ok(
-      dogLines.some((l) => l.msg === 'stage failed; will be retried' && l.stage === 'detect' && l.attempt === 1),
+      dogLines.some((l) => l.message === 'stage failed; will be retried' && l.stage === 'detect' && l.attempt === 1),
       'the retry is logged with the id',
     );
-    for (const line of dogLines) assert.equal(line.request_id, 'req-dog', JSON.stringify(line));
+    for (const line of dogLines) {
+      assert.equal(line.request_id, 'req-dog', JSON.stringify(line));
+      // Powertools JSON lines, with the Lambda context that injectLambdaContext adds.
+      assert.equal(line.service, 'image-pipeline');
+      assert.match(String(line.level), /^(DEBUG|INFO|WARN|ERROR)$/);
+      assert.match(String(line.function_request_id), /^[0-9a-f-]{36}$/, JSON.stringify(line));
+      assert.equal(typeof line.cold_start, 'boolean');
+    }
+    assert.deepEqual(
+      [...new Set(dogLines.map((l) => l.function_name))],
+      ['upload', 'resize_queue', 'grayscale_queue', 'objectdetect_queue', 'tag_queue'],
+    );
     // And by request id: every line of the upload request names its one image.
     const byRequest = deps.logs.filter((l) => l.request_id === 'req-dog');
     assert.deepEqual(byRequest, dogLines);
     const horseLines = deps.logs.filter((l) => l.image_id === horses);
     assert.deepEqual(
-      horseLines.filter((l) => l.msg === 'stage done').map((l) => l.stage),
+      horseLines.filter((l) => l.message === 'stage done').map((l) => l.stage),
       ['upload', 'resize', 'grayscale', 'detect', 'tag'],
     );
     assert.ok(horseLines.every((l) => l.request_id === 'req-horses'));

@@ -3,11 +3,9 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { REPO_ROOT } from '../../scripts/repoRoot';
 import { MemoryQueue } from '../../src/ports/MemoryQueue';
-import { REPO_ROOT } from '../helpers/fixtures';
 import { queueContract } from '../helpers/queueContract';
 
 let counter = 0;
@@ -15,6 +13,7 @@ queueContract('MemoryQueue', async () => {
   const queue = new MemoryQueue({ maxReceiveCount: 3, visibilityTimeoutSeconds: 0.2 });
   return {
     queue,
+    deadLetters: queue,
     newQueue: async () => {
       counter += 1;
       return `q${counter}`;
@@ -31,6 +30,7 @@ queueContract('MemoryQueue with a journal', async () => {
   const queue = new MemoryQueue({ maxReceiveCount: 3, visibilityTimeoutSeconds: 0.2, dir });
   return {
     queue,
+    deadLetters: queue,
     newQueue: async () => {
       counter += 1;
       return `q${counter}`;
@@ -44,13 +44,30 @@ queueContract('MemoryQueue with a journal', async () => {
   };
 });
 
+/** Lets every promise callback that is ready run (a real setImmediate comes after all of them). */
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Where a promise stands, without waiting for it. */
+function watch<T>(promise: Promise<T>): { readonly done: boolean; readonly value: T | undefined } {
+  const state = { done: false, value: undefined as T | undefined };
+  promise.then((value) => {
+    state.done = true;
+    state.value = value;
+  });
+  return state;
+}
+
+// The tests below that depend on time run on node:test's fake clock (setTimeout and Date move only
+// on tick), so each says exactly when something happens instead of sleeping through a window.
 describe('MemoryQueue', () => {
-  it('uses the default visibility timeout from its options', async () => {
+  it('uses the default visibility timeout from its options', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
     const queue = new MemoryQueue({ visibilityTimeoutSeconds: 0.2 });
     await queue.send('q', 'x');
     assert.equal((await queue.receive('q')).length, 1);
-    assert.equal((await queue.receive('q')).length, 0);
-    await sleep(250);
+    t.mock.timers.tick(199);
+    assert.deepEqual(await queue.receive('q'), [], 'still in flight 1 ms before the timeout');
+    t.mock.timers.tick(1);
     assert.equal((await queue.receive('q'))[0]?.receiveCount, 2);
     await queue.close();
   });
@@ -69,60 +86,102 @@ describe('MemoryQueue', () => {
     await queue.close();
   });
 
-  it('resolves a waiting receive with no messages on close, and refuses calls afterwards', async () => {
+  it('resolves a waiting receive with no messages on close, and refuses calls afterwards', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] }); // the 20 s deadline can never come
     const queue = new MemoryQueue();
-    const started = Date.now();
-    const waiting = queue.receive('q', { waitTimeSeconds: 20 });
-    await sleep(50);
+    const waiting = watch(queue.receive('q', { waitTimeSeconds: 20 }));
+    await settle();
+    assert.equal(waiting.done, false);
     await queue.close();
-    assert.deepEqual(await waiting, []);
-    assert.ok(Date.now() - started < 1000);
+    await settle();
+    assert.equal(waiting.done, true, 'close did not end the waiting receive');
+    assert.deepEqual(waiting.value, []);
     await assert.rejects(queue.send('q', 'x'), { name: 'PipelineError', message: 'MemoryQueue is closed' });
   });
 
-  it('waits without spinning: the event loop is idle during a long poll', async () => {
-    const queue = new MemoryQueue();
-    const before = performance.eventLoopUtilization();
-    await queue.receive('q', { waitTimeSeconds: 0.5 });
-    const used = performance.eventLoopUtilization(before);
-    assert.ok(used.utilization < 0.2, `event loop ${(used.utilization * 100).toFixed(0)} % busy`);
-    await queue.close();
+  it('waits without spinning: a long poll arms one timer, for its deadline, and runs nothing else until then', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'] });
+    // Count what is scheduled from here on; a polling wait would arm timers (or immediates) again and
+    // again, and a microtask spin would keep `settle` (a real setImmediate) from ever running.
+    const scheduled: string[] = [];
+    const originals = { setTimeout: globalThis.setTimeout, setInterval: globalThis.setInterval, setImmediate: globalThis.setImmediate };
+    for (const name of ['setTimeout', 'setInterval', 'setImmediate'] as const) {
+      const original = originals[name] as (...args: unknown[]) => unknown;
+      (globalThis as Record<string, unknown>)[name] = (...args: unknown[]) => {
+        scheduled.push(`${name} ${String(args[1] ?? '')}`);
+        return original(...args);
+      };
+    }
+    const flush = () => new Promise<void>((resolve) => originals.setImmediate(resolve));
+    try {
+      const queue = new MemoryQueue();
+      const waiting = watch(queue.receive('q', { waitTimeSeconds: 20 }));
+      await flush();
+      assert.deepEqual(scheduled, ['setTimeout 20000']);
+      t.mock.timers.tick(19_999);
+      await flush();
+      assert.equal(waiting.done, false);
+      assert.deepEqual(scheduled, ['setTimeout 20000'], 'the wait armed more than its deadline');
+      t.mock.timers.tick(1);
+      await flush();
+      assert.equal(waiting.done, true);
+      assert.deepEqual(waiting.value, []);
+      await queue.close();
+    } finally {
+      Object.assign(globalThis, originals);
+    }
   });
 
-  it('wakes a long poll when an in-flight message becomes visible again', async () => {
+  it('wakes a long poll the moment an in-flight message becomes visible again', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
     const queue = new MemoryQueue({ visibilityTimeoutSeconds: 0.3 });
     await queue.send('q', 'x');
     await queue.receive('q');
-    const started = Date.now();
-    const [m] = await queue.receive('q', { waitTimeSeconds: 5 });
-    const took = Date.now() - started;
-    assert.equal(m?.receiveCount, 2);
-    assert.ok(took >= 250 && took < 600, `took ${took} ms`);
+    const waiting = watch(queue.receive('q', { waitTimeSeconds: 5 }));
+    await settle();
+    t.mock.timers.tick(299);
+    await settle();
+    assert.equal(waiting.done, false, 'delivered before its visibility timeout ended');
+    t.mock.timers.tick(1);
+    await settle();
+    assert.equal(waiting.done, true, 'not woken when the message became visible (only the 5 s deadline would)');
+    assert.equal(waiting.value?.[0]?.receiveCount, 2);
     await queue.close();
   });
 
-  it('delivers to several waiting consumers, each message once', async () => {
+  it('delivers to several waiting consumers, each message once', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
     const queue = new MemoryQueue();
-    const waiting = [1, 2, 3].map(() => queue.receive('q', { waitTimeSeconds: 2 }));
-    await sleep(20);
+    const waiting = [1, 2, 3].map(() => watch(queue.receive('q', { waitTimeSeconds: 2 })));
+    await settle();
     await queue.send('q', 'a');
     await queue.send('q', 'b');
-    const got = (await Promise.all(waiting))
-      .flat()
+    await settle();
+    // Two got a message at once; the third waits out its 2 s.
+    assert.deepEqual(
+      waiting.map((w) => w.done),
+      [true, true, false],
+    );
+    t.mock.timers.tick(2000);
+    await settle();
+    const got = waiting
+      .flatMap((w) => w.value ?? [])
       .map((m) => m.body)
       .sort();
     assert.deepEqual(got, ['a', 'b']);
+    assert.deepEqual(waiting[2]?.value, []);
     await queue.close();
   });
 
-  it('dead-letters on the next delivery, so the last receive still gets a chance to delete', async () => {
+  it('dead-letters on the next delivery, so the last receive still gets a chance to delete', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
     const queue = new MemoryQueue({ maxReceiveCount: 2, visibilityTimeoutSeconds: 0.1 });
     await queue.send('q', 'x');
     await queue.receive('q');
-    await sleep(150);
+    t.mock.timers.tick(100);
     const [last] = await queue.receive('q');
     assert.equal(last?.receiveCount, 2);
-    await sleep(150); // visible again, but not delivered yet: still on the queue
+    t.mock.timers.tick(100); // visible again, but not delivered yet: still on the queue
     assert.deepEqual(queue.stats().q, { visible: 1, inFlight: 0, dead: 0 });
     await queue.delete('q', last!.receiptHandle); // SQS deletes with the latest handle even after the timeout
     assert.deepEqual(await queue.receive('q'), []);

@@ -1,41 +1,35 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { afterEach, describe, it } from 'node:test';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { describe, it } from 'node:test';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse } from 'aws-lambda';
 import sharp from 'sharp';
-import { handler as apiHandler } from '../../functions/api/handler';
-import { handler as detectHandler } from '../../functions/detect/handler';
-import { handler as grayscaleHandler } from '../../functions/grayscale/handler';
-import { handler as resizeHandler } from '../../functions/resize/handler';
-import { handler as tagHandler } from '../../functions/tag/handler';
-import { handler as uploadHandler } from '../../functions/upload/handler';
 import { listRecentIds, WINDOW_MS } from '../../src/api/listRecent';
 import { TransientError, UnsupportedImageError } from '../../src/errors';
 import { newImageId } from '../../src/imageId';
 import { imageKey } from '../../src/keys';
-import { setRuntimeDeps } from '../../src/lambda/runtimeDeps';
 import { EmfStageMetrics } from '../../src/metrics/EmfStageMetrics';
 import { PrometheusStageMetrics } from '../../src/metrics/PrometheusStageMetrics';
 import type { ObjectStore } from '../../src/ports/ObjectStore';
-import { apiRoutes } from '../../src/runtime/apiRoutes';
 import type { DetectFn } from '../../src/stages/Stage';
 import { writeStageStatus } from '../../src/status/stageStatus';
-import { httpApiEvent, lambdaContext, multipartBody, sqsEvent, type TestDeps, testDeps } from '../helpers/factories';
+import { httpApiEvent, lambdaContext, lambdaFunctions, multipartBody, sqsEvent, type TestApp, testApp } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 
 // ---- helpers -------------------------------------------------------------------------------
 
-interface Setup extends TestDeps {
+interface Setup extends TestApp {
   metrics: PrometheusStageMetrics;
 }
 
+/** The functions as deployed, built for the current test's app. */
+let fn: ReturnType<typeof lambdaFunctions>;
+
 function install(options: { detect?: DetectFn; env?: Record<string, string> } = {}): Setup {
-  const deps = { ...testDeps(options), metrics: new PrometheusStageMetrics() };
-  setRuntimeDeps(deps);
+  const metrics = new PrometheusStageMetrics();
+  const deps = { ...testApp({ ...options, metrics }), metrics };
+  fn = lambdaFunctions(deps);
   return deps;
 }
-
-afterEach(() => setRuntimeDeps(undefined));
 
 function get(path: string, query?: Record<string, string>): Promise<APIGatewayProxyResult> {
   const event = httpApiEvent({ method: 'GET', path });
@@ -43,7 +37,7 @@ function get(path: string, query?: Record<string, string>): Promise<APIGatewayPr
     event.queryStringParameters = query;
     event.rawQueryString = new URLSearchParams(query).toString();
   }
-  return apiHandler(event, lambdaContext('api'));
+  return fn.api(event, lambdaContext('api'));
 }
 
 function json<T = Record<string, unknown>>(res: APIGatewayProxyResult): T {
@@ -53,22 +47,21 @@ function json<T = Record<string, unknown>>(res: APIGatewayProxyResult): T {
 
 async function upload(name = 'dog.jpg', data: Buffer = readFixture(name)): Promise<string> {
   const { body, contentType } = multipartBody([{ name: 'image', filename: name, data }]);
-  const res = await uploadHandler(httpApiEvent({ body, contentType }), lambdaContext('upload'));
+  const res = await fn.upload(httpApiEvent({ body, contentType }), lambdaContext('upload'));
   assert.equal(res.statusCode, 202, res.body);
   return (JSON.parse(res.body) as { image_id: string }).image_id;
 }
 
-type SqsHandler = (event: SQSEvent, context: ReturnType<typeof lambdaContext>) => Promise<SQSBatchResponse>;
-const STAGE_QUEUES: Array<[string, SqsHandler]> = [
-  ['resize_queue', resizeHandler as SqsHandler],
-  ['grayscale_queue', grayscaleHandler as SqsHandler],
-  ['objectdetect_queue', detectHandler as SqsHandler],
-  ['tag_queue', tagHandler as SqsHandler],
-];
+const STAGE_QUEUES = [
+  ['resize_queue', 'resize'],
+  ['grayscale_queue', 'grayscale'],
+  ['objectdetect_queue', 'detect'],
+  ['tag_queue', 'tag'],
+] as const;
 
 /** Receives what waits on one queue and hands it to its handler as Lambda would. */
-async function runQueue(deps: TestDeps, queueName: string, receiveCount = 1): Promise<SQSBatchResponse> {
-  const handler = STAGE_QUEUES.find(([q]) => q === queueName)![1];
+async function runQueue(deps: TestApp, queueName: string, receiveCount = 1): Promise<SQSBatchResponse> {
+  const handler = fn[STAGE_QUEUES.find(([q]) => q === queueName)![1]];
   const messages = await deps.queue.receive(queueName, { maxMessages: 10, waitTimeSeconds: 2 });
   assert.ok(messages.length > 0, `expected a message on ${queueName}`);
   const res = await handler(
@@ -85,7 +78,7 @@ async function runQueue(deps: TestDeps, queueName: string, receiveCount = 1): Pr
   return res;
 }
 
-async function runPipeline(deps: TestDeps): Promise<void> {
+async function runPipeline(deps: TestApp): Promise<void> {
   for (const [queueName] of STAGE_QUEUES) await runQueue(deps, queueName);
 }
 
@@ -330,7 +323,7 @@ describe('GET /images/{id}/{kind}', () => {
         return `https://images.s3.example/${key}?X-Amz-Expires=${expires}&X-Amz-Signature=abc`;
       },
     });
-    setRuntimeDeps({ ...deps, store: s3Like });
+    fn = lambdaFunctions({ ...deps, store: s3Like });
     // Act
     const res = await get(`/images/${id}/original`);
     // Assess
@@ -344,7 +337,7 @@ describe('GET /images/{id}/{kind}', () => {
 // ---- GET /images ---------------------------------------------------------------------------
 
 describe('GET /images', () => {
-  async function seed(deps: TestDeps, ages: number[]): Promise<string[]> {
+  async function seed(deps: TestApp, ages: number[]): Promise<string[]> {
     const now = Date.now();
     const ids: string[] = [];
     for (const age of ages) {
@@ -486,34 +479,43 @@ describe('GET /metrics', () => {
 
   it('says where the metrics are when the runtime publishes EMF instead', async () => {
     const deps = install();
-    setRuntimeDeps({ ...deps, metrics: new EmfStageMetrics({ namespace: 'Test' }) });
+    fn = lambdaFunctions({ ...deps, metrics: new EmfStageMetrics({ namespace: 'Test', serviceName: 'image-pipeline' }) });
     const res = await get('/metrics');
     assert.equal(res.statusCode, 404);
     assert.equal(json<{ error: { code: string } }>(res).error.code, 'metrics_not_here');
   });
 });
 
+type EmfLine = Record<string, unknown> & {
+  _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> };
+};
+
+/** What `work` prints to stdout, one parsed line each (EMF goes to stdout, as Lambda wants it). */
+async function stdoutLines(work: () => unknown): Promise<EmfLine[]> {
+  const lines: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    lines.push(...String(chunk).split('\n').filter(Boolean));
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    await work();
+  } finally {
+    process.stdout.write = write;
+  }
+  return lines.map((l) => JSON.parse(l) as EmfLine);
+}
+
 describe('EmfStageMetrics', () => {
-  it('prints one CloudWatch embedded-metric-format line per record, dimensioned by stage', () => {
-    const lines: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string | Uint8Array) => {
-      lines.push(String(chunk));
-      return true;
-    }) as typeof process.stdout.write;
-    try {
-      const metrics = new EmfStageMetrics({ namespace: 'ImagePipelineTest', serviceName: 'image-pipeline' });
+  it('prints what a stage stored as one CloudWatch embedded-metric-format line, dimensioned by stage', async () => {
+    const metrics = new EmfStageMetrics({ namespace: 'ImagePipelineTest', serviceName: 'image-pipeline' });
+    const emf = await stdoutLines(() => {
       metrics.recordStage('detect', 'processed', 42);
+      metrics.recordStage('detect', 'processed', 40);
+      // Another stage: what detect stored is printed first, so no line mixes two stages.
       metrics.recordStage('resize', 'dead-lettered');
-    } finally {
-      process.stdout.write = write;
-    }
-    const emf = lines.map(
-      (l) =>
-        JSON.parse(l) as Record<string, unknown> & {
-          _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> };
-        },
-    );
+      metrics.flush();
+    });
     assert.equal(emf.length, 2);
     const [first, second] = emf;
     assert.deepEqual(first!._aws.CloudWatchMetrics[0]!.Namespace, 'ImagePipelineTest');
@@ -523,11 +525,46 @@ describe('EmfStageMetrics', () => {
       { Name: 'duration', Unit: 'Milliseconds' },
     ]);
     assert.equal(first!.stage, 'detect');
-    assert.equal(first!.processed, 1);
-    assert.equal(first!.duration, 42);
+    assert.deepEqual(first!.processed, [1, 1]);
+    assert.deepEqual(first!.duration, [42, 40]);
     assert.equal(second!.stage, 'resize');
     assert.equal(second!.dead_lettered, 1);
     assert.equal(second!.duration, undefined);
+  });
+
+  it('is printed by the logMetrics middleware once at the end of each invocation, with a ColdStart metric', async () => {
+    // Prepare: the resize function with EMF metrics, two images in one batch; an on-demand container
+    // as Lambda starts one (Powertools counts a cold start only then).
+    const initType = process.env.AWS_LAMBDA_INITIALIZATION_TYPE;
+    process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
+    let metrics: EmfStageMetrics;
+    try {
+      metrics = new EmfStageMetrics({ namespace: 'ImagePipelineTest', serviceName: 'image-pipeline' });
+    } finally {
+      if (initType === undefined) delete process.env.AWS_LAMBDA_INITIALIZATION_TYPE;
+      else process.env.AWS_LAMBDA_INITIALIZATION_TYPE = initType;
+    }
+    const deps = { ...testApp({ metrics }), metrics };
+    const functions = lambdaFunctions(deps);
+    const bodies: string[] = [];
+    for (const name of ['dog.jpg', 'horses.jpg']) {
+      const id = newImageId();
+      await deps.store.put(imageKey('original', id), readFixture(name));
+      bodies.push(JSON.stringify({ v: 1, image_id: id, original_path: imageKey('original', id) }));
+    }
+    // Act: two invocations.
+    const first = await stdoutLines(() => functions.resize(sqsEvent('resize_queue', bodies), lambdaContext('resize')));
+    const second = await stdoutLines(() => functions.resize(sqsEvent('resize_queue', [bodies[0]!]), lambdaContext('resize')));
+    // Assess: the cold start once, then one line per invocation with all its records.
+    assert.deepEqual(
+      first.map((l) => l._aws.CloudWatchMetrics[0]!.Metrics.map((m) => m.Name)),
+      [['ColdStart'], ['processed', 'duration']],
+    );
+    assert.equal(first[0]!.function_name, 'resize');
+    assert.deepEqual(first[1]!.processed, [1, 1]);
+    assert.equal(first[1]!.stage, 'resize');
+    assert.equal(second.length, 1);
+    assert.equal(second[0]!.processed, 1);
   });
 });
 
@@ -570,7 +607,7 @@ describe('GET / and the API adapters', () => {
       body: null,
       isBase64Encoded: false,
     } satisfies APIGatewayProxyEvent;
-    const res = await apiHandler(event, lambdaContext('api'));
+    const res = await fn.api(event, lambdaContext('api'));
     assert.equal(res.statusCode, 200);
     assert.equal(res.isBase64Encoded, true);
     assert.equal((await sharp(Buffer.from(res.body, 'base64')).metadata()).width, 192);
@@ -578,7 +615,7 @@ describe('GET / and the API adapters', () => {
 
   it('refuses other methods (405) and unknown paths (404) with JSON reasons', async () => {
     install();
-    const post = await apiHandler(httpApiEvent({ method: 'DELETE', path: `/images/${newImageId()}` }), lambdaContext('api'));
+    const post = await fn.api(httpApiEvent({ method: 'DELETE', path: `/images/${newImageId()}` }), lambdaContext('api'));
     assert.equal(post.statusCode, 405);
     const nowhere = await get('/nowhere');
     assert.equal(nowhere.statusCode, 404);
@@ -586,18 +623,5 @@ describe('GET / and the API adapters', () => {
       json<{ error: { message: string } }>(nowhere).error.message,
       /^no route for GET \/nowhere; expected one of GET \/, GET \/images/,
     );
-  });
-
-  it('gives the embedded server a route for each API path, all calling the api handler', () => {
-    const routes = apiRoutes();
-    const id = newImageId();
-    const match = (path: string) => routes.find((r) => r.pattern.test(path));
-    assert.equal(match('/')!.name, '/');
-    assert.equal(match('/metrics')!.name, '/metrics');
-    assert.equal(match('/images')!.name, '/images');
-    assert.equal(match(`/images/${id}`)!.name, '/images/{id}');
-    assert.deepEqual({ ...match(`/images/${id}/tagged`)!.pattern.exec(`/images/${id}/tagged`)!.groups }, { id, kind: 'tagged' });
-    assert.equal(match('/upload'), undefined);
-    assert.ok(routes.every((r) => r.method === 'GET'));
   });
 });

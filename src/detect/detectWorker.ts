@@ -4,7 +4,7 @@
  * stage's JavaScript for ~20 ms per image; here it blocks only this thread. See DetectorWorker.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { type DetectOptions, detect } from '../detect';
+import { type DetectOptions, detect } from './Detector';
 
 export interface DetectRequest {
   id: number;

@@ -1,10 +1,9 @@
 import { Worker } from 'node:worker_threads';
-import sharp from 'sharp';
 import type { Detection } from '../contracts';
-import type { DetectOptions } from '../detect';
 import { ImageTooLargeError, InvalidInputError, RuntimeLoadError, UnsupportedImageError } from '../errors';
-import type { DetectFn } from '../stages/Stage';
+import type { DetectOptions } from './Detector';
 import type { DetectReply, DetectRequest } from './detectWorker';
+import { warmUpDetector } from './warmUpDetector';
 
 /** Errors cross the thread boundary as {name, message}; give them back their class, so that
  * processMessage still tells bad input (dead-lettered) from a fault (retried). */
@@ -35,7 +34,7 @@ export class DetectorWorker {
 
   constructor(private readonly options: DetectOptions) {}
 
-  readonly detect: DetectFn = (bytes) =>
+  readonly detect = (bytes: Buffer): Promise<Detection[]> =>
     new Promise<Detection[]>((resolve, reject) => {
       const id = this.nextId++;
       this.pending.set(id, { resolve, reject });
@@ -46,11 +45,8 @@ export class DetectorWorker {
     });
 
   /** Starts the worker and loads the model now, so the first photo does not wait for them. */
-  async warmUp(): Promise<void> {
-    const blank = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#808080' } })
-      .jpeg()
-      .toBuffer();
-    await this.detect(blank);
+  warmUp(): Promise<void> {
+    return warmUpDetector(this.detect);
   }
 
   async close(): Promise<void> {

@@ -1,22 +1,16 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';
+import type { ApiRequest } from '../http/ApiRequest';
+import type { ApiResponse } from '../http/ApiResponse';
 
 /** API Gateway REST (v1) and HTTP API (v2) events, reduced to what our routes need. */
 export type ApiEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2;
 
-export interface ApiRequest {
-  method: string;
-  path: string;
-  /** Lower-cased names. */
-  headers: Record<string, string | undefined>;
-  query: Record<string, string | undefined>;
-  pathParameters: Record<string, string | undefined>;
-  body: Buffer;
-  requestId?: string;
-}
-
+/**
+ * The request the API core sees. Header names are already lower case: functions/ run
+ * @middy/http-header-normalizer, and the embedded server's come from Node's HTTP parser.
+ */
 export function toApiRequest(event: ApiEvent): ApiRequest {
-  const headers: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(event.headers ?? {})) headers[k.toLowerCase()] = v ?? undefined;
+  const headers: Record<string, string | undefined> = { ...event.headers };
   const isV2 = 'requestContext' in event && 'http' in (event.requestContext ?? {});
   const method = isV2 ? (event as APIGatewayProxyEventV2).requestContext.http.method : (event as APIGatewayProxyEvent).httpMethod;
   const path = isV2 ? (event as APIGatewayProxyEventV2).rawPath : (event as APIGatewayProxyEvent).path;
@@ -33,14 +27,12 @@ export function toApiRequest(event: ApiEvent): ApiRequest {
   };
 }
 
-export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+/** The core's answer as API Gateway wants it. */
+export function toApiGatewayResult(res: ApiResponse): APIGatewayProxyResult {
   return {
-    statusCode,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
-    body: JSON.stringify(body),
+    statusCode: res.statusCode,
+    headers: res.headers,
+    body: res.body,
+    ...(res.isBase64Encoded !== undefined ? { isBase64Encoded: res.isBase64Encoded } : {}),
   };
-}
-
-export function errorResponse(statusCode: number, code: string, message: string, requestId?: string): APIGatewayProxyResult {
-  return jsonResponse(statusCode, { error: { code, message }, request_id: requestId });
 }

@@ -1,0 +1,86 @@
+/**
+ * The stack's own rules, checked on the packaged template where a checkov check is skipped
+ * (.checkov.yaml) but what it guards still matters, and where no checker looks at all:
+ * - every queue encrypted at rest, SSE-SQS or KMS (checkov CKV_AWS_27 counts only KMS);
+ * - every SQS event source capped by ScalingConfig.MaximumConcurrency and the HTTP API stage
+ *   throttled (instead of reserved concurrency, CKV_AWS_115);
+ * - every consumed queue with a redrive policy to a DLQ that keeps messages longer than it does
+ *   (instead of a Lambda DLQ, CKV_AWS_116), and a visibility timeout of at least 6 times its
+ *   consumer's timeout (AWS's advice for SQS event sources, so a batch in flight is not received twice).
+ */
+
+type Value = unknown;
+export interface Template {
+  Resources: Record<string, { Type: string; Properties?: Record<string, Value> }>;
+}
+
+const SQS_DEFAULT_RETENTION = 345_600; // 4 days
+const LAMBDA_DEFAULT_TIMEOUT = 3;
+
+/** The logical id a `{ 'Fn::GetAtt': [Id, Arn] }` or `{ Ref: Id }` points at, if it is one. */
+function referencedId(value: Value): string | undefined {
+  if (value && typeof value === 'object') {
+    const v = value as { 'Fn::GetAtt'?: unknown; Ref?: unknown };
+    if (Array.isArray(v['Fn::GetAtt']) && typeof v['Fn::GetAtt'][0] === 'string') return v['Fn::GetAtt'][0];
+    if (typeof v.Ref === 'string') return v.Ref;
+  }
+  return undefined;
+}
+
+/** Every violation of the rules above, one sentence each (empty when the stack keeps them all). */
+export function checkStackPolicies(template: Template): string[] {
+  const violations: string[] = [];
+  const resources = Object.entries(template.Resources);
+  const ofType = (type: string) => resources.filter(([, r]) => r.Type === type);
+  const props = (id: string) => template.Resources[id]?.Properties ?? {};
+
+  for (const [id, queue] of ofType('AWS::SQS::Queue')) {
+    const p = queue.Properties ?? {};
+    if (p.SqsManagedSseEnabled !== true && !p.KmsMasterKeyId) {
+      violations.push(`${id}: expected SqsManagedSseEnabled: true or a KmsMasterKeyId, found neither`);
+    }
+  }
+
+  for (const [id, mapping] of ofType('AWS::Lambda::EventSourceMapping')) {
+    const p = mapping.Properties ?? {};
+    const queueId = referencedId(p.EventSourceArn);
+    if (!queueId || template.Resources[queueId]?.Type !== 'AWS::SQS::Queue') continue;
+    const max = (p.ScalingConfig as { MaximumConcurrency?: unknown } | undefined)?.MaximumConcurrency;
+    if (typeof max !== 'number' || !Number.isInteger(max) || max < 2 || max > 1000) {
+      violations.push(`${id}: expected ScalingConfig.MaximumConcurrency, an integer from 2 to 1000, found ${JSON.stringify(max)}`);
+    }
+    const queue = props(queueId);
+    const redrive = queue.RedrivePolicy as { deadLetterTargetArn?: Value; maxReceiveCount?: unknown } | undefined;
+    const dlqId = referencedId(redrive?.deadLetterTargetArn);
+    if (!dlqId || typeof redrive?.maxReceiveCount !== 'number') {
+      violations.push(
+        `${queueId}: expected a RedrivePolicy with a deadLetterTargetArn in the stack and a maxReceiveCount, found ${JSON.stringify(redrive)}`,
+      );
+    } else {
+      const retention = (q: Record<string, Value>) => Number(q.MessageRetentionPeriod ?? SQS_DEFAULT_RETENTION);
+      if (retention(props(dlqId)) <= retention(queue)) {
+        violations.push(
+          `${dlqId}: expected a MessageRetentionPeriod above its source ${queueId}'s ${retention(queue)} s (a dead-lettered message keeps its first enqueue time), found ${retention(props(dlqId))} s`,
+        );
+      }
+    }
+    const fnId = referencedId(p.FunctionName);
+    const timeout = fnId ? Number(props(fnId).Timeout ?? LAMBDA_DEFAULT_TIMEOUT) : undefined;
+    const visibility = Number(queue.VisibilityTimeout ?? 30);
+    if (timeout !== undefined && visibility < 6 * timeout) {
+      violations.push(
+        `${queueId}: expected a VisibilityTimeout of at least 6 x ${fnId}'s ${timeout} s = ${6 * timeout} s, found ${visibility} s`,
+      );
+    }
+  }
+
+  for (const [id, stage] of ofType('AWS::ApiGatewayV2::Stage')) {
+    const route = (stage.Properties?.DefaultRouteSettings ?? {}) as { ThrottlingRateLimit?: unknown; ThrottlingBurstLimit?: unknown };
+    if (typeof route.ThrottlingRateLimit !== 'number' || typeof route.ThrottlingBurstLimit !== 'number') {
+      violations.push(
+        `${id}: expected DefaultRouteSettings.ThrottlingRateLimit and ThrottlingBurstLimit, found ${JSON.stringify(route.ThrottlingRateLimit)} and ${JSON.stringify(route.ThrottlingBurstLimit)}`,
+      );
+    }
+  }
+  return violations;
+}

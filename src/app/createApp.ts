@@ -1,0 +1,100 @@
+import { type Config, configFromEnvironment } from '../config';
+import { type DetectOptions, detect } from '../detect/Detector';
+import { DetectorWorker } from '../detect/DetectorWorker';
+import { warmUpDetector } from '../detect/warmUpDetector';
+import { createLogger, type Logger, type LogSink } from '../logger/createLogger';
+import { createStageMetrics } from '../metrics/createStageMetrics';
+import { EmfStageMetrics } from '../metrics/EmfStageMetrics';
+import type { StageMetrics } from '../metrics/StageMetrics';
+import { createPorts, type Ports } from '../ports/createPorts';
+import type { DetectFn } from '../stages/Stage';
+
+/**
+ * The composition root: everything a handler or a runtime uses, built once from the config. A
+ * Lambda function builds one at init (functions/<stage>/handler.ts) and keeps it for the life of
+ * its container; the embedded runtime, the CLIs and the tests build their own, as many as they like
+ * in one process — nothing here or below is module-level state.
+ */
+export interface App {
+  config: Config;
+  /** The root logger; handlers bind `stage`, `image_id` and `request_id` in children of it. */
+  log: Logger;
+  store: Ports['store'];
+  queue: Ports['queue'];
+  /** Listing and redriving the queues' dead letters (`npm run dlq`, the load tool). */
+  deadLetters: Ports['deadLetters'];
+  detect: DetectFn;
+  /** EMF (Powertools Metrics) on Lambda, Prometheus embedded, as config.metrics says. */
+  metrics: StageMetrics;
+  /** Loads the model now, so that a missing model fails the start rather than every photo. */
+  warmUp(): Promise<void>;
+  /** Prints stored metrics, ends the detector worker, closes the ports. */
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  /** Default: the environment of this process (configFromEnvironment). */
+  config?: Config;
+  /**
+   * Where the detector runs: `inline` on this thread (a Lambda container runs one batch at a time),
+   * `worker` in a worker thread (the embedded default: onnxruntime infers on the calling thread and
+   * would stall the other four stages), or a function of the caller's (tests). Default `inline`.
+   */
+  detector?: 'inline' | 'worker' | DetectFn;
+  /** The caller's store, queue and dead letters (tests, fault injection); default createPorts(config) with the app's logger. */
+  ports?: Ports;
+  /** Keep the memory queue's journal under `<dataDir>/queues` (createPorts). Default true. */
+  persistQueues?: boolean;
+  /** Where log lines go instead of stdout/stderr (tests). */
+  logSink?: LogSink;
+  /** The caller's metrics (tests); default from config.metrics. */
+  metrics?: StageMetrics;
+}
+
+/** The detector's options as the config sets them. */
+export function detectOptionsFor(config: Config): DetectOptions {
+  return {
+    modelPath: config.detect.modelPath,
+    intraOpNumThreads: config.detect.intraOpThreads,
+    scoreThreshold: config.detect.scoreThreshold,
+    iouThreshold: config.detect.iouThreshold,
+    maxDetections: config.detect.maxDetections,
+    limitInputPixels: config.limits.maxInputPixels,
+  };
+}
+
+export function createApp(options: AppOptions = {}): App {
+  const config = options.config ?? configFromEnvironment();
+  const log = createLogger({ level: config.logLevel, serviceName: config.serviceName }, options.logSink ? { sink: options.logSink } : {});
+  // The ports take the app's logger (not a module-level one), so a CLI's quiet level reaches them.
+  const ports = options.ports ?? createPorts(config, { persistQueues: options.persistQueues ?? true, log });
+  const metrics = options.metrics ?? createStageMetrics(config, log);
+
+  let worker: DetectorWorker | undefined;
+  let detectFn: DetectFn;
+  const choice = options.detector ?? 'inline';
+  if (typeof choice === 'function') detectFn = choice;
+  else if (choice === 'worker') {
+    worker = new DetectorWorker(detectOptionsFor(config));
+    detectFn = worker.detect;
+  } else {
+    const detectOptions = detectOptionsFor(config);
+    detectFn = (bytes) => detect(bytes, detectOptions);
+  }
+
+  return {
+    config,
+    log,
+    store: ports.store,
+    queue: ports.queue,
+    deadLetters: ports.deadLetters,
+    detect: detectFn,
+    metrics,
+    warmUp: () => (typeof choice === 'function' ? Promise.resolve() : warmUpDetector(detectFn)),
+    async close() {
+      if (metrics instanceof EmfStageMetrics) metrics.flush();
+      await worker?.close();
+      await ports.close();
+    },
+  };
+}

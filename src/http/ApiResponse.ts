@@ -1,0 +1,22 @@
+/**
+ * What the API core answers, free of Lambda: each adapter maps it (src/lambda to API Gateway's
+ * result, which the embedded server also speaks). A binary body is base64 with isBase64Encoded.
+ */
+export interface ApiResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+  isBase64Encoded?: boolean;
+}
+
+export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResponse {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+export function errorResponse(statusCode: number, code: string, message: string, requestId?: string): ApiResponse {
+  return jsonResponse(statusCode, { error: { code, message }, request_id: requestId });
+}

@@ -1,0 +1,56 @@
+/**
+ * Every HTTP route, once: which function answers it (`upload`: functions/upload, `api`:
+ * functions/api). serverless.yml declares the same httpApi events (a unit test compares them); the
+ * embedded server and the API's own router are built from this list.
+ */
+export const ROUTES = [
+  { method: 'POST', path: '/upload', fn: 'upload' },
+  { method: 'GET', path: '/', fn: 'api' },
+  { method: 'GET', path: '/images', fn: 'api' },
+  { method: 'GET', path: '/images/{id}', fn: 'api' },
+  { method: 'GET', path: '/images/{id}/{kind}', fn: 'api' },
+  { method: 'GET', path: '/metrics', fn: 'api' },
+] as const;
+
+export type Route = (typeof ROUTES)[number];
+export type RoutePath = Route['path'];
+export type RouteFunction = Route['fn'];
+
+/** `GET /images/{id}` and so on, for messages that list what is served. */
+export function routeNames(fn?: RouteFunction): string[] {
+  return ROUTES.filter((r) => fn === undefined || r.fn === fn).map((r) => `${r.method} ${r.path}`);
+}
+
+/**
+ * The path template as a pattern: `{name}` is one path segment, a trailing slash is allowed, and
+ * `/` also answers as `/index.html` (what a browser asks for a folder).
+ */
+export function routePattern(path: RoutePath): RegExp {
+  if (path === '/') return /^\/(index\.html)?$/;
+  const body = path.replace(/\{([a-z]+)\}/g, '(?<$1>[^/]+)');
+  return new RegExp(`^${body}/?$`);
+}
+
+export interface RouteMatch {
+  route: Route;
+  /** Decoded path parameters. */
+  params: Record<string, string>;
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** The route whose template the path fits (any method), with its parameters. */
+export function matchRoute(path: string, fn?: RouteFunction): RouteMatch | undefined {
+  for (const route of ROUTES) {
+    if (fn !== undefined && route.fn !== fn) continue;
+    const m = routePattern(route.path).exec(path);
+    if (m) return { route, params: Object.fromEntries(Object.entries(m.groups ?? {}).map(([k, v]) => [k, decode(v)])) };
+  }
+  return undefined;
+}

@@ -1,0 +1,72 @@
+import { Logger, type LogItem, LogLevelThreshold } from '@aws-lambda-powertools/logger';
+import type { ConstructorOptions } from '@aws-lambda-powertools/logger/types';
+import type { LogLevel } from '../config';
+
+/**
+ * Structured logs through Powertools Logger: one JSON object per line (stdout, stderr for warn and
+ * error), so CloudWatch, `jq` and `grep image_id` all work. Context (`stage`, `image_id`,
+ * `request_id`) is bound with `createChild({ persistentKeys })` and repeated on every line; on
+ * Lambda the `injectLambdaContext` middleware adds the function and its request id.
+ */
+export type { Logger };
+
+/** Where lines go instead of the console (tests); `level` is the line's level in lower case. */
+export type LogSink = (line: string, level: LogLevel | 'critical' | 'trace') => void;
+
+/** Never let secrets reach the logs, whatever a caller passes, at any depth of a logged object. */
+const SECRET_KEYS = /secret|password|authorization|x-api-key|credential|signature|token/i;
+
+export function redactSecrets(key: string, value: unknown): unknown {
+  return key !== '' && SECRET_KEYS.test(key) && value !== undefined ? '[redacted]' : value;
+}
+
+const LEVEL_NAMES = new Map<number, Parameters<LogSink>[1]>(
+  Object.entries(LogLevelThreshold).map(([name, n]) => [n, name.toLowerCase() as Parameters<LogSink>[1]]),
+);
+
+/**
+ * A Powertools Logger that can write to a sink, and whose children (createChild) write to the same
+ * one. Without a sink it prints as Powertools does.
+ */
+class PipelineLogger extends Logger {
+  // A plain field, not #private: Powertools may print from inside its constructor (warnings about
+  // its options), before this class's fields exist.
+  sink: LogSink | undefined;
+
+  constructor(options: ConstructorOptions, sink?: LogSink) {
+    super(options);
+    this.sink = sink;
+  }
+
+  protected override createLogger(options?: ConstructorOptions): Logger {
+    return new PipelineLogger(options ?? {}, this.sink);
+  }
+
+  protected override printLog(logLevel: number, log: LogItem): void {
+    if (!this.sink) {
+      super.printLog(logLevel, log);
+      return;
+    }
+    log.prepareForPrint();
+    this.sink(JSON.stringify(log.getAttributes(), this.getJsonReplacer()), LEVEL_NAMES.get(logLevel) ?? 'info');
+  }
+}
+
+export interface LoggerSettings {
+  level: LogLevel;
+  serviceName: string;
+}
+
+/** The process's root logger; everything else is a child of it. */
+export function createLogger(settings: LoggerSettings, options: { sink?: LogSink } = {}): Logger {
+  return new PipelineLogger(
+    { logLevel: settings.level.toUpperCase() as Uppercase<LogLevel>, serviceName: settings.serviceName, jsonReplacerFn: redactSecrets },
+    options.sink,
+  );
+}
+
+/** A child that repeats these keys on every line (undefined ones are left out). */
+export function childLogger(log: Logger, keys: Record<string, string | number | undefined>): Logger {
+  const persistentKeys = Object.fromEntries(Object.entries(keys).filter(([, v]) => v !== undefined));
+  return log.createChild({ persistentKeys });
+}

@@ -1,0 +1,40 @@
+/**
+ * The image formats the pipeline takes in, each named once: how sharp calls it, how people call
+ * it, the extension its original is stored under, its content type, and the file names it goes
+ * by. Everything else is derived from this table: the image keys (src/keys.ts), the stores'
+ * content types (contentType.ts), what upload accepts and how its errors name the formats
+ * (src/image/openImage.ts), which files the pipeline CLI picks from a folder, and the gallery's
+ * hint. It lives in ports because the stores need it and may import nothing outside ports.
+ */
+export const IMAGE_FORMATS = [
+  { sharp: 'jpeg', name: 'JPEG', ext: 'jpg', contentType: 'image/jpeg', fileExtensions: ['jpg', 'jpeg'] },
+  { sharp: 'png', name: 'PNG', ext: 'png', contentType: 'image/png', fileExtensions: ['png'] },
+  { sharp: 'webp', name: 'WebP', ext: 'webp', contentType: 'image/webp', fileExtensions: ['webp'] },
+  { sharp: 'gif', name: 'GIF', ext: 'gif', contentType: 'image/gif', fileExtensions: ['gif'] },
+  { sharp: 'tiff', name: 'TIFF', ext: 'tiff', contentType: 'image/tiff', fileExtensions: ['tiff', 'tif'] },
+  // sharp reports AVIF as HEIF (the container); only AV1-compressed HEIF is AVIF, which upload checks.
+  { sharp: 'heif', name: 'AVIF', ext: 'avif', contentType: 'image/avif', fileExtensions: ['avif'] },
+] as const;
+
+export type ImageFormat = (typeof IMAGE_FORMATS)[number];
+/** The extension an original is stored under: `original/<id>.<ext>`. */
+export type ImageExtension = ImageFormat['ext'];
+
+export const IMAGE_EXTENSIONS: readonly ImageExtension[] = IMAGE_FORMATS.map((f) => f.ext);
+
+const NAMES = IMAGE_FORMATS.map((f) => f.name);
+/** "JPEG, PNG, WebP, GIF, TIFF or AVIF", for messages that say what was expected. */
+export const ACCEPTED_FORMATS = `${NAMES.slice(0, -1).join(', ')} or ${NAMES.at(-1)}`;
+
+/** The format sharp's metadata names, or undefined when the pipeline does not take it. */
+export function imageFormatOfSharp(format: string | undefined): ImageFormat | undefined {
+  return IMAGE_FORMATS.find((f) => f.sharp === format);
+}
+
+/** True for a file name whose extension is one of the formats' (any case): `photo.JPG`, `scan.tif`. */
+export function isImageFileName(name: string): boolean {
+  const dot = name.lastIndexOf('.');
+  if (dot < 0) return false;
+  const ext = name.slice(dot + 1).toLowerCase();
+  return IMAGE_FORMATS.some((f) => (f.fileExtensions as readonly string[]).includes(ext));
+}

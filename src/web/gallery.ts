@@ -1,0 +1,337 @@
+/**
+ * The gallery's script, run by the browser (no framework): upload photos (drag and drop or the file
+ * picker, several at once), follow each through the five stages, and show recent photos as
+ * original, resized, grayscale and tagged side by side with what was detected. All URLs are
+ * relative, so the page works under an API Gateway stage path too.
+ *
+ * Type-checked with the DOM library against the status API's own types (type imports only, erased
+ * when compiled). galleryFiles.ts compiles it for the page; the stage and image-kind lists come from
+ * the page (`data-stages`, `data-kinds` on <main>), which galleryPage.ts fills from the server's lists.
+ */
+import type { ImageKind, ImageStatus, OverallState, StageView } from '../api/imageStatus';
+import type { StageName } from '../status/stageStatus';
+
+interface RecentImages {
+  images: ImageStatus[];
+}
+interface UploadAnswer {
+  image_id?: string;
+  error?: { code: string; message: string };
+}
+interface Job {
+  file: File;
+  item: HTMLLIElement;
+  id?: string;
+  status: ImageStatus | null;
+  state: 'uploading' | 'uploaded';
+  error: string | null;
+}
+type Attributes = Record<string, string | undefined> & { text?: string; cls?: string };
+
+const CAPTIONS: Record<ImageKind, string> = {
+  original: 'Original',
+  resized: 'Resized (25 %)',
+  grayscale: 'Grayscale',
+  tagged: 'Tagged',
+};
+const STATE_TEXT: Record<OverallState, string> = { processing: 'in progress', retrying: 'retrying', done: 'tagged', failed: 'failed' };
+const POLL_MS = 700;
+const MAX_POLL_MS = 5000;
+const MAX_PARALLEL_UPLOADS = 3;
+const REFRESH_MS = 15_000;
+
+function byId<T extends HTMLElement>(id: string): T {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`gallery: the page has no #${id}`);
+  return node as T;
+}
+
+const main = document.querySelector('main');
+const STAGES = (main?.dataset.stages ?? '').split(' ').filter(Boolean) as StageName[];
+/** Each image kind with the stage whose output it is: "original:upload resized:resize …". */
+const KINDS = (main?.dataset.kinds ?? '')
+  .split(' ')
+  .filter(Boolean)
+  .map((pair) => pair.split(':') as [ImageKind, StageName]);
+
+const input = byId<HTMLInputElement>('file');
+const drop = byId<HTMLLabelElement>('drop');
+const jobsList = byId<HTMLOListElement>('jobs');
+const jobsEmpty = byId<HTMLParagraphElement>('jobs-empty');
+const live = byId<HTMLParagraphElement>('live');
+const gallery = byId<HTMLDivElement>('gallery');
+const galleryEmpty = byId<HTMLParagraphElement>('gallery-empty');
+const refreshButton = byId<HTMLButtonElement>('refresh');
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attributes | null,
+  children: ReadonlyArray<Node | string | null | undefined> = [],
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs ?? {})) {
+    if (v === undefined) continue;
+    if (k === 'text') node.textContent = v;
+    else if (k === 'cls') node.className = v;
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) if (c) node.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
+  return node;
+}
+
+/** Says `text` to screen readers (cleared first, so the same words twice are said twice). */
+function announce(text: string): void {
+  live.textContent = '';
+  setTimeout(() => {
+    live.textContent = text;
+  }, 50);
+}
+
+function labels(status: ImageStatus): string[] {
+  return (status.detections ?? []).map((d) => d.label);
+}
+
+/** "horse ×2, cow": each label once, in the detector's order, with how many were found. */
+function detectionText(status: ImageStatus): string {
+  const counts = new Map<string, number>();
+  for (const l of labels(status)) counts.set(l, (counts.get(l) ?? 0) + 1);
+  return counts.size ? [...counts].map(([l, n]) => (n > 1 ? `${l} ×${n}` : l)).join(', ') : 'nothing';
+}
+
+function doneCount(status: ImageStatus): number {
+  return STAGES.filter((s) => status.stages[s].state === 'done').length;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function reasonOf(res: Response, json: UploadAnswer | null): string {
+  return json?.error?.message || `HTTP ${res.status}`;
+}
+
+function stepList(status: ImageStatus | null, name: string): HTMLOListElement {
+  return el(
+    'ol',
+    { cls: 'steps', 'aria-label': `Stages of ${name}` },
+    STAGES.map((s) => {
+      const st: Pick<StageView, 'state' | 'duration_ms'> = status ? status.stages[s] : { state: s === 'upload' ? 'running' : 'pending' };
+      const took = st.state === 'done' && st.duration_ms !== undefined ? ` (${st.duration_ms} ms)` : '';
+      return el('li', { cls: `step ${st.state}`, text: `${s}: ${st.state}${took}` });
+    }),
+  );
+}
+
+// ---- uploads and their progress ----
+const waiting: Job[] = [];
+let running = 0;
+const namesById = new Map<string, string>();
+
+function addFiles(files: FileList): void {
+  const images = [...files].filter((f) => !f.type || f.type.startsWith('image/'));
+  const skipped = files.length - images.length;
+  if (skipped) announce(`${skipped} file(s) skipped: not images.`);
+  for (const file of images) waiting.push(newJob(file));
+  pump();
+}
+
+function newJob(file: File): Job {
+  const item = el('li', { cls: 'job' });
+  jobsList.prepend(item);
+  jobsEmpty.hidden = true;
+  const job: Job = { file, item, status: null, state: 'uploading', error: null };
+  renderJob(job);
+  return job;
+}
+
+function renderJob(job: Job): void {
+  const name = job.file.name || 'photo';
+  const stateText = job.error ? 'failed' : job.status ? STATE_TEXT[job.status.state] : job.state;
+  const stateCls = job.error ? 'failed' : job.status ? job.status.state : 'processing';
+  const done = job.status ? doneCount(job.status) : 0;
+  const children: Node[] = [
+    el('div', { cls: 'job-head' }, [
+      el('span', { cls: 'job-name', text: name }),
+      el('span', { cls: `state-${stateCls}`, text: stateText }),
+    ]),
+    el('progress', {
+      max: String(STAGES.length),
+      value: String(done),
+      'aria-label': `Progress of ${name}`,
+      'aria-valuetext': `${done} of ${STAGES.length} stages done`,
+    }),
+    stepList(job.status, name),
+  ];
+  const reason = job.error ?? (job.status?.error ? `${job.status.error.stage}: ${job.status.error.reason}` : null);
+  if (reason) children.push(el('p', { cls: 'error', text: `Error — ${reason}` }));
+  if (job.status?.stages.detect.state === 'done') children.push(el('p', { cls: 'found', text: `Found: ${detectionText(job.status)}` }));
+  job.item.replaceChildren(...children);
+}
+
+function pump(): void {
+  while (running < MAX_PARALLEL_UPLOADS && waiting.length) {
+    const job = waiting.shift()!;
+    running += 1;
+    runJob(job).finally(() => {
+      running -= 1;
+      pump();
+    });
+  }
+}
+
+async function runJob(job: Job): Promise<void> {
+  const name = job.file.name || 'photo';
+  try {
+    const body = new FormData();
+    body.append('image', job.file, name);
+    const res = await fetch('upload', { method: 'POST', body });
+    const json = (await res.json().catch(() => null)) as UploadAnswer | null;
+    if (res.status !== 202 || !json?.image_id) throw new Error(reasonOf(res, json));
+    job.id = json.image_id;
+    namesById.set(job.id, name);
+    job.item.setAttribute('data-image-id', job.id);
+    job.state = 'uploaded';
+    announce(`${name} uploaded; processing.`);
+    renderJob(job);
+    await follow(job, job.id);
+  } catch (error) {
+    job.error = error instanceof Error ? error.message : String(error);
+    renderJob(job);
+    announce(`${name} failed: ${job.error}`);
+  }
+}
+
+/** Polls the image's status until it is tagged or failed, backing off while the API does not answer. */
+async function follow(job: Job, id: string): Promise<void> {
+  const name = job.file.name || 'photo';
+  let delay = POLL_MS;
+  let last = '';
+  for (;;) {
+    await sleep(delay);
+    let status: ImageStatus;
+    try {
+      const res = await fetch(`images/${encodeURIComponent(id)}`, { headers: { accept: 'application/json' } });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      status = (await res.json()) as ImageStatus;
+    } catch {
+      delay = Math.min(delay * 2, MAX_POLL_MS);
+      continue;
+    }
+    delay = POLL_MS;
+    const signature = JSON.stringify(status.stages) + status.state;
+    if (signature !== last) {
+      last = signature;
+      job.status = status;
+      renderJob(job);
+    }
+    if (status.state === 'done') {
+      announce(`${name} is tagged. Found: ${detectionText(status)}.`);
+      void refreshGallery();
+      return;
+    }
+    if (status.state === 'failed') {
+      announce(`${name} failed at ${status.error?.stage}: ${status.error?.reason}`);
+      void refreshGallery();
+      return;
+    }
+  }
+}
+
+// ---- recent photos ----
+let shown = new Map<string, { signature: string; node: HTMLElement }>();
+
+function frame(status: ImageStatus, kind: ImageKind, stage: StageName): HTMLElement {
+  const caption = CAPTIONS[kind];
+  const alt =
+    kind === 'tagged'
+      ? `Tagged copy with boxes around: ${detectionText(status)}`
+      : `${caption} copy of the photo uploaded ${new Date(status.uploaded_at).toLocaleString()}`;
+  const url = `images/${encodeURIComponent(status.image_id)}/${kind}`;
+  // Each image links to itself at full size (the tagged labels are small in a thumbnail).
+  const picture = status.images[kind]
+    ? el('a', { href: url, target: '_blank', rel: 'noopener' }, [el('img', { src: url, alt, loading: 'lazy', decoding: 'async' })])
+    : el('div', { cls: 'pending', text: `${stage}: ${status.stages[stage].state}` });
+  return el('figure', null, [picture, el('figcaption', { text: caption })]);
+}
+
+function renderPhoto(status: ImageStatus): HTMLElement {
+  const heading = `${namesById.get(status.image_id) ?? 'Photo'} · uploaded ${new Date(status.uploaded_at).toLocaleString()}`;
+  const children: Node[] = [
+    el('div', { cls: 'photo-head' }, [
+      el('h3', null, [el('time', { datetime: status.uploaded_at, text: heading })]),
+      el('span', { cls: `meta state-${status.state}`, text: STATE_TEXT[status.state] }),
+      el('span', { cls: 'meta', text: `id ${status.image_id}` }),
+    ]),
+    el(
+      'div',
+      { cls: 'frames' },
+      KINDS.map(([kind, stage]) => frame(status, kind, stage)),
+    ),
+  ];
+  if (status.error) children.push(el('p', { cls: 'error', text: `Failed at ${status.error.stage}: ${status.error.reason}` }));
+  if (status.stages.detect.state === 'done') {
+    children.push(
+      labels(status).length
+        ? el(
+            'ul',
+            { cls: 'detections', 'aria-label': 'Detections' },
+            status.detections.map((d) => el('li', { text: `${d.label} ${Math.round(d.score * 100)} %` })),
+          )
+        : el('p', { cls: 'found', text: 'Nothing detected.' }),
+    );
+  } else if (status.state !== 'failed') {
+    children.push(el('p', { cls: 'found empty', text: 'Detections: waiting for the detect stage.' }));
+  }
+  return el('article', { cls: 'photo', 'data-image-id': status.image_id, 'data-state': status.state, 'aria-label': heading }, children);
+}
+
+let refreshing: Promise<void> | null = null;
+
+/** Shows the 12 most recent photos, re-rendering only those whose status changed. One refresh at a time. */
+function refreshGallery(): Promise<void> {
+  refreshing ??= (async () => {
+    try {
+      const res = await fetch('images?limit=12', { headers: { accept: 'application/json' } });
+      if (!res.ok) return;
+      const json = (await res.json()) as RecentImages;
+      galleryEmpty.hidden = json.images.length > 0;
+      const next = new Map<string, { signature: string; node: HTMLElement }>();
+      for (const status of json.images) {
+        const signature = JSON.stringify(status);
+        const old = shown.get(status.image_id);
+        next.set(status.image_id, { signature, node: old && old.signature === signature ? old.node : renderPhoto(status) });
+      }
+      shown = next;
+      gallery.replaceChildren(...[...next.values()].map((v) => v.node));
+    } catch {
+      // keep what is shown; the next refresh tries again
+    } finally {
+      refreshing = null;
+    }
+  })();
+  return refreshing;
+}
+
+// ---- wiring ----
+input.addEventListener('change', () => {
+  if (input.files) addFiles(input.files);
+  input.value = '';
+});
+for (const type of ['dragenter', 'dragover'] as const) {
+  drop.addEventListener(type, (e) => {
+    e.preventDefault();
+    drop.classList.add('over');
+  });
+}
+for (const type of ['dragleave', 'dragend'] as const) drop.addEventListener(type, () => drop.classList.remove('over'));
+drop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  if (e.dataTransfer?.files.length) addFiles(e.dataTransfer.files);
+});
+// A photo dropped beside the zone must not replace the page.
+window.addEventListener('dragover', (e) => e.preventDefault());
+window.addEventListener('drop', (e) => e.preventDefault());
+refreshButton.addEventListener('click', () => void refreshGallery());
+void refreshGallery();
+setInterval(() => {
+  if (!document.hidden) void refreshGallery();
+}, REFRESH_MS);

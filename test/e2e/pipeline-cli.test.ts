@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { ensureModel } from '../../models/ensure-model';
+import { REPO_ROOT } from '../../scripts/repoRoot';
+import { fixturePath } from '../helpers/fixtures';
+
+const run = promisify(execFile);
+
+/** Lines of the output that are JSON log records (Powertools: an object with a `level`). */
+function logLines(output: string): Array<Record<string, unknown>> {
+  return output.split('\n').flatMap((line) => {
+    try {
+      const parsed: unknown = JSON.parse(line);
+      return parsed !== null && typeof parsed === 'object' && 'level' in parsed ? [parsed as Record<string, unknown>] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
+ * `npm run pipeline` prints its own summary and no log lines unless LOG_LEVEL asks for them, the
+ * ports' lines included: its quiet level reaches every logger because the config is read once and
+ * the app's one logger is handed down, to the ports too (createPorts' `log`). (It used to set
+ * LOG_LEVEL after the process-wide logger was made, so a port's warning still came out; and a port
+ * on a logger of its own would say nothing when LOG_LEVEL does ask.)
+ */
+describe('npm run pipeline (scripts/pipeline.ts) is quiet', () => {
+  let env: NodeJS.ProcessEnv;
+  before(async () => {
+    const { LOG_LEVEL: _ignored, ...rest } = process.env;
+    env = { ...rest, MODEL_PATH: await ensureModel() };
+  });
+
+  /** A data folder whose resize queue journal ends in a torn line, as a crash mid-write leaves it: the queue warns on start. */
+  function dataDirWithTornJournal(): string {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-cli-'));
+    mkdirSync(path.join(dir, 'queues'));
+    writeFileSync(path.join(dir, 'queues', 'resize_queue.jsonl'), '{"op":"send","id":"torn","bo');
+    return dir;
+  }
+
+  const pipeline = (dir: string, extra: NodeJS.ProcessEnv = {}) =>
+    run(process.execPath, ['--import', 'tsx', 'scripts/pipeline.ts', fixturePath('dog.jpg')], {
+      cwd: REPO_ROOT,
+      env: { ...env, DATA_DIR: dir, ...extra },
+    });
+
+  it('by default: one fixture tagged, the summary printed, not one JSON log line on stdout or stderr', async () => {
+    const { stdout, stderr } = await pipeline(dataDirWithTornJournal());
+    assert.match(stdout, /detections: .*dog 0\.\d\d/);
+    assert.match(stderr, /^1 done, 0 failed in /m);
+    assert.deepEqual(logLines(stdout), []);
+    assert.deepEqual(logLines(stderr), []);
+  });
+
+  it("with LOG_LEVEL=info: the queue's warning about the torn journal, through the app's logger", async () => {
+    const dir = dataDirWithTornJournal();
+    const { stdout, stderr } = await pipeline(dir, { LOG_LEVEL: 'info', POWERTOOLS_SERVICE_NAME: 'pipeline-cli-test' });
+    const lines = [...logLines(stdout), ...logLines(stderr)];
+    const torn = lines.filter((l) => l.message === 'queue journal: skipping an unreadable line');
+    // The port's line carries the app's settings (its service name, Powertools' keys): the app's logger, not one of its own.
+    assert.deepEqual(
+      torn.map((l) => [l.level, l.service, l.file, l.line]),
+      [['WARN', 'pipeline-cli-test', path.join(dir, 'queues', 'resize_queue.jsonl'), 1]],
+    );
+    assert.match(String(torn[0]!.timestamp), /^\d{4}-\d\d-\d\dT/);
+  });
+
+  it('with LOG_LEVEL=warn: that warning and no info line', async () => {
+    const { stdout, stderr } = await pipeline(dataDirWithTornJournal(), { LOG_LEVEL: 'warn' });
+    const lines = [...logLines(stdout), ...logLines(stderr)];
+    assert.deepEqual(
+      lines.map((l) => [l.level, l.message]),
+      [['WARN', 'queue journal: skipping an unreadable line']],
+    );
+  });
+
+  it('with LOG_LEVEL=info: the stage lines of the one photo, followed by its image_id', async () => {
+    const { stdout, stderr } = await pipeline(dataDirWithTornJournal(), { LOG_LEVEL: 'info' });
+    const lines = [...logLines(stdout), ...logLines(stderr)];
+    const done = lines.filter((l) => l.message === 'stage done');
+    assert.deepEqual(
+      done.map((l) => l.stage),
+      ['upload', 'resize', 'grayscale', 'detect', 'tag'],
+    );
+    assert.equal(new Set(done.map((l) => l.image_id)).size, 1);
+  });
+});

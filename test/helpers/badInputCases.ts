@@ -1,0 +1,164 @@
+import { multipartBody } from './factories';
+import { readFixture } from './fixtures';
+import { pngBomb, realPngBomb } from './hostileImages';
+
+/**
+ * Hostile uploads and what each must end in, whatever runs the pipeline (the embedded default in
+ * test/e2e/bad-input.test.ts, the deployed stack in test/e2e/deployed-stack.test.ts): a clear 4xx
+ * at upload with our message, or an accepted upload that fails for good at a stage with its reason.
+ * Limits are the defaults' (40 MP); cases that depend on MAX_UPLOAD_BYTES stay in bad-input.test.ts.
+ */
+export const OUR_FORMATS = 'JPEG, PNG, WebP, GIF, TIFF or AVIF';
+
+export interface UploadRequest {
+  body: Buffer | FormData;
+  headers?: Record<string, string>;
+}
+
+export function imageForm(bytes: Buffer, options: { field?: string; filename?: string; type?: string } = {}): FormData {
+  const f = new FormData();
+  f.append(
+    options.field ?? 'image',
+    new Blob([new Uint8Array(bytes)], { type: options.type ?? 'image/jpeg' }),
+    options.filename ?? 'photo.jpg',
+  );
+  return f;
+}
+
+const raw = (body: Buffer, contentType: string): UploadRequest => ({ body, headers: { 'content-type': contentType } });
+const multipart = (m: { body: Buffer; contentType: string }): UploadRequest => raw(m.body, m.contentType);
+
+export interface RefusedUpload {
+  name: string;
+  request: () => UploadRequest;
+  status: number;
+  code: string;
+  message: string | RegExp;
+}
+
+const text = Buffer.from('hello, this is not a photo at all');
+const notAnImage = `expected ${OUR_FORMATS} image bytes, got ${text.length} bytes starting 68 65 6c 6c 6f 2c 20 74 that sharp cannot read`;
+
+export const REFUSED_UPLOADS: readonly RefusedUpload[] = [
+  {
+    name: 'an empty multipart file',
+    request: () => ({ body: imageForm(Buffer.alloc(0)) }),
+    status: 400,
+    code: 'empty_body',
+    message: 'expected image bytes in field "image", got an empty file',
+  },
+  {
+    name: 'an empty raw body',
+    request: () => raw(Buffer.alloc(0), 'image/jpeg'),
+    status: 400,
+    code: 'empty_body',
+    message: 'expected image bytes in the body, got an empty body',
+  },
+  {
+    name: 'non-image bytes as a multipart image/jpeg',
+    request: () => ({ body: imageForm(text) }),
+    status: 415,
+    code: 'not_an_image',
+    message: notAnImage,
+  },
+  {
+    name: 'non-image bytes as a raw image/jpeg',
+    request: () => raw(text, 'image/jpeg'),
+    status: 415,
+    code: 'not_an_image',
+    message: notAnImage,
+  },
+  {
+    name: 'a claimed 30000x30000 PNG (decompression bomb at the header)',
+    request: () => ({ body: imageForm(pngBomb(30_000, 30_000)) }),
+    status: 413,
+    code: 'too_many_pixels',
+    message: 'expected at most 40000000 pixels, got 30000x30000 = 900000000',
+  },
+  {
+    name: 'a real deflate-of-zeros 10000x10000 PNG bomb',
+    request: () => ({ body: imageForm(realPngBomb(10_000, 10_000)) }),
+    status: 413,
+    code: 'too_many_pixels',
+    message: 'expected at most 40000000 pixels, got 10000x10000 = 100000000',
+  },
+  {
+    name: 'a multipart body with no file field',
+    request: () => multipart(multipartBody([{ name: 'caption', data: 'a dog' }])),
+    status: 400,
+    code: 'missing_field',
+    message: 'expected a file in multipart field "image", got no file',
+  },
+  {
+    name: 'a file in the wrong field',
+    request: () => ({ body: imageForm(readFixture('dog.jpg'), { field: 'photo' }) }),
+    status: 400,
+    code: 'missing_field',
+    message: 'expected a file in multipart field "image", got file field(s) "photo"',
+  },
+  {
+    name: 'two files',
+    request: () =>
+      multipart(
+        multipartBody(
+          ['a', 'b'].map((n) => ({ name: 'image', filename: `${n}.jpg`, contentType: 'image/jpeg', data: readFixture('dog.jpg') })),
+        ),
+      ),
+    status: 400,
+    code: 'several_files',
+    message: 'expected one file in field "image", got 2 files',
+  },
+  {
+    name: 'three files',
+    request: () =>
+      multipart(
+        multipartBody(
+          [1, 2, 3].map((i) => ({ name: 'image', filename: `${i}.jpg`, contentType: 'image/jpeg', data: readFixture('dog.jpg') })),
+        ),
+      ),
+    status: 400,
+    code: 'several_files',
+    message: 'expected one file in field "image", got more than 2 files',
+  },
+  {
+    name: 'a multipart content type with no boundary',
+    request: () => raw(Buffer.from('x'), 'multipart/form-data'),
+    status: 400,
+    code: 'bad_multipart',
+    message: /^expected a multipart body with a boundary: /,
+  },
+  {
+    name: 'a JSON body',
+    request: () => raw(Buffer.from('{}'), 'application/json'),
+    status: 415,
+    code: 'unsupported_content_type',
+    message: 'expected multipart/form-data with a file field "image", or a body with an image/* content type; got "application/json"',
+  },
+];
+
+export interface FailingUpload {
+  name: string;
+  request: () => UploadRequest;
+  /** The stage that fails it for good, at its first attempt (bad input is not retried). */
+  stage: 'resize' | 'grayscale' | 'detect' | 'tag';
+  /** The exact error: derived from the bytes (src/image/decodeFailure.ts), the same under any load. */
+  reason: string;
+}
+
+const truncatedDog = (): Buffer => {
+  const dog = readFixture('dog.jpg');
+  return dog.subarray(0, Math.floor(dog.length / 2));
+};
+
+export const FAILING_UPLOADS: readonly FailingUpload[] = [
+  {
+    name: 'a truncated JPEG (its header is whole)',
+    request: () => ({ body: imageForm(truncatedDog()) }),
+    stage: 'resize',
+    // Not libvips's text: its error buffer is per thread, and under concurrent decodes sharp could
+    // say "Unknown error" instead (seen in a full run). The reason is read from the bytes.
+    reason:
+      'UnsupportedImageError: resize: cannot decode image: premature end of JPEG data: ' +
+      `expected an end-of-image marker (FF D9) after the last scan, got ${truncatedDog().length} bytes without one`,
+  },
+];

@@ -1,0 +1,147 @@
+// The stack's own infrastructure rules (scripts/infra/stackPolicies.ts) and the reasoned ignore
+// lists (.cfnlintrc.yaml, .checkov.yaml) on small templates and files made here. The real template
+// goes through them in test/integration/infra-checks.test.ts.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { CheckerConfigError } from '../../scripts/infra/errors';
+import { readReasonedList } from '../../scripts/infra/reasonedList';
+import { checkStackPolicies, type Template } from '../../scripts/infra/stackPolicies';
+
+/** One stage as serverless.yml makes it: a function, its queue with a DLQ, the event source, the API stage. */
+function stack(): Template {
+  return {
+    Resources: {
+      ResizeLambdaFunction: { Type: 'AWS::Lambda::Function', Properties: { Timeout: 30 } },
+      ResizeDLQ: { Type: 'AWS::SQS::Queue', Properties: { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 } },
+      ResizeQueue: {
+        Type: 'AWS::SQS::Queue',
+        Properties: {
+          SqsManagedSseEnabled: true,
+          MessageRetentionPeriod: 345600,
+          VisibilityTimeout: 180,
+          RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['ResizeDLQ', 'Arn'] }, maxReceiveCount: 3 },
+        },
+      },
+      ResizeMapping: {
+        Type: 'AWS::Lambda::EventSourceMapping',
+        Properties: {
+          EventSourceArn: { 'Fn::GetAtt': ['ResizeQueue', 'Arn'] },
+          FunctionName: { 'Fn::GetAtt': ['ResizeLambdaFunction', 'Arn'] },
+          ScalingConfig: { MaximumConcurrency: 5 },
+        },
+      },
+      HttpApiStage: {
+        Type: 'AWS::ApiGatewayV2::Stage',
+        Properties: { DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 } },
+      },
+    },
+  };
+}
+
+const props = (t: Template, id: string) => t.Resources[id]!.Properties!;
+
+describe('checkStackPolicies', () => {
+  it('finds nothing in a stack that keeps every rule', () => {
+    assert.deepEqual(checkStackPolicies(stack()), []);
+  });
+
+  it('accepts a KMS key instead of SSE-SQS, and names a queue with neither', () => {
+    const t = stack();
+    delete props(t, 'ResizeDLQ').SqsManagedSseEnabled;
+    props(t, 'ResizeDLQ').KmsMasterKeyId = 'alias/aws/sqs';
+    props(t, 'ResizeQueue').SqsManagedSseEnabled = false;
+    assert.deepEqual(checkStackPolicies(t), ['ResizeQueue: expected SqsManagedSseEnabled: true or a KmsMasterKeyId, found neither']);
+  });
+
+  it('names an SQS event source without a maximum concurrency, or with one out of range', () => {
+    const t = stack();
+    delete props(t, 'ResizeMapping').ScalingConfig;
+    assert.deepEqual(checkStackPolicies(t), [
+      'ResizeMapping: expected ScalingConfig.MaximumConcurrency, an integer from 2 to 1000, found undefined',
+    ]);
+    props(t, 'ResizeMapping').ScalingConfig = { MaximumConcurrency: 1 };
+    assert.deepEqual(checkStackPolicies(t), [
+      'ResizeMapping: expected ScalingConfig.MaximumConcurrency, an integer from 2 to 1000, found 1',
+    ]);
+  });
+
+  it('names a consumed queue without a redrive policy', () => {
+    const t = stack();
+    delete props(t, 'ResizeQueue').RedrivePolicy;
+    assert.deepEqual(checkStackPolicies(t), [
+      'ResizeQueue: expected a RedrivePolicy with a deadLetterTargetArn in the stack and a maxReceiveCount, found undefined',
+    ]);
+  });
+
+  it('names a DLQ that keeps messages no longer than its source queue (the SQS default being 4 days)', () => {
+    const t = stack();
+    delete props(t, 'ResizeDLQ').MessageRetentionPeriod;
+    assert.deepEqual(checkStackPolicies(t), [
+      "ResizeDLQ: expected a MessageRetentionPeriod above its source ResizeQueue's 345600 s (a dead-lettered message keeps its first enqueue time), found 345600 s",
+    ]);
+  });
+
+  it('names a queue whose visibility timeout is under 6 times its consumer timeout', () => {
+    const t = stack();
+    props(t, 'ResizeQueue').VisibilityTimeout = 60;
+    assert.deepEqual(checkStackPolicies(t), [
+      "ResizeQueue: expected a VisibilityTimeout of at least 6 x ResizeLambdaFunction's 30 s = 180 s, found 60 s",
+    ]);
+  });
+
+  it('names an HTTP API stage without throttling', () => {
+    const t = stack();
+    props(t, 'HttpApiStage').DefaultRouteSettings = { DetailedMetricsEnabled: false };
+    assert.deepEqual(checkStackPolicies(t), [
+      'HttpApiStage: expected DefaultRouteSettings.ThrottlingRateLimit and ThrottlingBurstLimit, found undefined and undefined',
+    ]);
+  });
+});
+
+describe('readReasonedList', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'reasoned-list-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string) => {
+    const f = path.join(dir, name);
+    writeFileSync(f, text);
+    return f;
+  };
+
+  it('reads each entry of the list with the reason on its line, up to the next top-level key', () => {
+    const f = file(
+      'ok.yaml',
+      'framework:\n  - cloudformation\nskip-check:\n  # a comment line\n  - CKV_AWS_1 # the reason for one\n\n  - CKV_AWS_22 #  another reason here\nnext: 1\n  - NOT_THIS\n',
+    );
+    assert.deepEqual(readReasonedList(f, 'skip-check'), [
+      { id: 'CKV_AWS_1', reason: 'the reason for one' },
+      { id: 'CKV_AWS_22', reason: 'another reason here' },
+    ]);
+  });
+
+  it('refuses an entry without a reason, with the line and the expected form', () => {
+    const f = file('bare.yaml', 'ignore_checks:\n  - W3005 # harmless, written by the framework\n  - W2531\n');
+    assert.throws(
+      () => readReasonedList(f, 'ignore_checks'),
+      (error: unknown) =>
+        error instanceof CheckerConfigError &&
+        error.name === 'CheckerConfigError' &&
+        error.message === `${f}:3: W2531 has no reason: expected '  - W2531 # why it is ignored'`,
+    );
+  });
+
+  it('refuses a file without the list, and an entry that is not an id', () => {
+    const f = file('none.yaml', 'templates:\n  - a.json\n');
+    assert.throws(() => readReasonedList(f, 'ignore_checks'), {
+      name: 'CheckerConfigError',
+      message: `${f}: expected a top-level list 'ignore_checks:', found none`,
+    });
+    const g = file('flow.yaml', 'skip-check:\n  - [CKV_AWS_1, CKV_AWS_2]\n');
+    assert.throws(() => readReasonedList(g, 'skip-check'), {
+      name: 'CheckerConfigError',
+      message: `${g}:2: expected '  - ID # reason' in 'skip-check', found '- [CKV_AWS_1, CKV_AWS_2]'`,
+    });
+  });
+});

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { childLogger, createLogger } from '../../src/logger/createLogger';
+
+function capture(level: 'debug' | 'info' | 'warn' | 'error' = 'debug') {
+  const lines: Array<{ level: string; record: Record<string, unknown> }> = [];
+  const log = createLogger(
+    { level, serviceName: 'image-pipeline' },
+    { sink: (line, lvl) => lines.push({ level: lvl, record: JSON.parse(line) }) },
+  );
+  return { log, lines, records: () => lines.map((l) => l.record) };
+}
+
+describe('the logger (Powertools Logger)', () => {
+  it('writes one JSON object per line with the Powertools keys and the message', () => {
+    const { log, records } = capture();
+    log.info('stage done', { duration_ms: 12 });
+    const [line] = records();
+    assert.equal(line!.level, 'INFO');
+    assert.equal(line!.message, 'stage done');
+    assert.equal(line!.service, 'image-pipeline');
+    assert.equal(line!.duration_ms, 12);
+    assert.match(String(line!.timestamp), /^\d{4}-\d\d-\d\dT/);
+  });
+
+  it('children repeat their keys on every line and write where the parent writes', () => {
+    const { log, records } = capture();
+    const upload = childLogger(log, { stage: 'upload', request_id: 'req-1', image_id: undefined });
+    const image = childLogger(upload, { image_id: '0190f5c2-8a3b-7c4d-9e5f-0123456789ab' });
+    upload.info('upload refused');
+    image.warn('stage failed; will be retried', { attempt: 1 });
+    const [a, b] = records();
+    assert.deepEqual([a!.stage, a!.request_id, 'image_id' in a!], ['upload', 'req-1', false]);
+    assert.deepEqual([b!.stage, b!.request_id, b!.image_id, b!.attempt], ['upload', 'req-1', '0190f5c2-8a3b-7c4d-9e5f-0123456789ab', 1]);
+  });
+
+  it('logs from its level up, the level coming from the config', () => {
+    const { log, lines } = capture('warn');
+    log.debug('no');
+    log.info('no');
+    log.warn('yes');
+    log.error('yes');
+    assert.deepEqual(
+      lines.map((l) => [l.level, l.record.message]),
+      [
+        ['warn', 'yes'],
+        ['error', 'yes'],
+      ],
+    );
+  });
+
+  it('never logs a secret: keys that look like one are [redacted] at any depth, whatever the caller passes', () => {
+    const { log, lines } = capture();
+    const child = childLogger(log, { stage: 'upload' });
+    child.info('request', {
+      headers: { authorization: 'Bearer abc.def', 'x-api-key': 'k3y-123', 'content-type': 'image/jpeg' },
+      credentials: { accessKeyId: 'AKIA0000', secretAccessKey: 'sssh' },
+      presigned: { 'X-Amz-Signature': 'deadbeef' },
+      password: 'hunter2',
+      sessionToken: 'tok',
+      nested: [{ client_secret: 'cs' }],
+    });
+    const text = lines.map((l) => JSON.stringify(l.record)).join('\n');
+    for (const secret of ['abc.def', 'k3y-123', 'AKIA0000', 'sssh', 'deadbeef', 'hunter2', 'tok', '"cs"']) {
+      assert.ok(!text.includes(secret), `${secret} logged: ${text}`);
+    }
+    const record = lines[0]!.record as { headers: Record<string, string>; password: string };
+    assert.equal(record.headers['x-api-key'], '[redacted]');
+    assert.equal(record.headers['content-type'], 'image/jpeg');
+    assert.equal(record.password, '[redacted]');
+  });
+
+  it('logs an error with its name, message and cause', () => {
+    const { log, records } = capture();
+    log.error('upload failed', { error: new TypeError('bad input', { cause: new Error('socket hang up') }) });
+    const { error } = records()[0] as { error: { name: string; message: string; cause: { message: string } } };
+    assert.deepEqual([error.name, error.message, error.cause.message], ['TypeError', 'bad input', 'socket hang up']);
+  });
+});

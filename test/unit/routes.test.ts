@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { REPO_ROOT } from '../../scripts/repoRoot';
+import { matchRoute, ROUTES, routePattern } from '../../src/http/routes';
+import { newImageId } from '../../src/imageId';
+
+/** The httpApi events of each function in serverless.yml, as `METHOD path`. */
+function serverlessRoutes(): Record<string, string[]> {
+  const lines = readFileSync(path.join(REPO_ROOT, 'serverless.yml'), 'utf8').split('\n');
+  const out: Record<string, string[]> = {};
+  let fn: string | undefined;
+  for (const [i, line] of lines.entries()) {
+    const handler = /handler: \.build\/functions\/(\w+)\/handler\.handler/.exec(line);
+    if (handler) fn = handler[1]!;
+    const inline = /httpApi: \{ method: (\w+), path: (?:'([^']+)'|([^\s}]+)) \}/.exec(line);
+    const block = /httpApi:\s*$/.test(line) ? [lines[i + 1], lines[i + 2]].join(' ') : undefined;
+    const multi = block ? /method: (\w+).*path: '?([^'\s]+)'?/.exec(block) : undefined;
+    const found = inline ? [inline[1], inline[2] ?? inline[3]] : multi ? [multi[1], multi[2]] : undefined;
+    if (found && fn) out[fn] = [...(out[fn] ?? []), `${found[0]} ${found[1]}`];
+  }
+  return out;
+}
+
+describe('the route list (src/http/routes.ts)', () => {
+  it('is what serverless.yml deploys, function by function', () => {
+    const listed: Record<string, string[]> = {};
+    for (const r of ROUTES) listed[r.fn] = [...(listed[r.fn] ?? []), `${r.method} ${r.path}`];
+    assert.deepEqual(serverlessRoutes(), listed);
+  });
+
+  it('matches paths to their templates, with decoded parameters', () => {
+    const id = newImageId();
+    assert.equal(matchRoute('/')?.route.path, '/');
+    assert.equal(matchRoute('/index.html')?.route.path, '/');
+    assert.equal(matchRoute('/images/')?.route.path, '/images');
+    assert.deepEqual(matchRoute(`/images/${id}/tagged`)?.params, { id, kind: 'tagged' });
+    assert.deepEqual(matchRoute('/images/a%2Fb')?.params, { id: 'a/b' });
+    assert.equal(matchRoute('/upload', 'api'), undefined);
+    assert.equal(matchRoute('/upload')?.route.fn, 'upload');
+    assert.equal(matchRoute('/images/a/b/c'), undefined);
+    assert.equal(routePattern('/images/{id}').test('/images/x/'), true);
+  });
+});
