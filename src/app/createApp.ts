@@ -2,6 +2,7 @@ import { type Config, configFromEnvironment } from '../config';
 import { type DetectOptions, detect } from '../detect/Detector';
 import { DetectorWorker } from '../detect/DetectorWorker';
 import { warmUpDetector } from '../detect/warmUpDetector';
+import { type ConcurrencyLimit, wholePhotoLimit } from '../image/concurrencyLimit';
 import { createLogger, type Logger, type LogSink } from '../logger/createLogger';
 import { createStageMetrics } from '../metrics/createStageMetrics';
 import { EmfStageMetrics } from '../metrics/EmfStageMetrics';
@@ -26,6 +27,8 @@ export interface App {
   detect: DetectFn;
   /** EMF (Powertools Metrics) on Lambda, Prometheus embedded, as config.metrics says. */
   metrics: StageMetrics;
+  /** One whole decoded photo per core at a time, across all of this app's batches (the tag stage). */
+  wholePhoto: ConcurrencyLimit;
   /** Loads the model now, so that a missing model fails the start rather than every photo. */
   warmUp(): Promise<void>;
   /** Prints stored metrics, ends the detector worker, closes the ports. */
@@ -90,6 +93,7 @@ export function createApp(options: AppOptions = {}): App {
     deadLetters: ports.deadLetters,
     detect: detectFn,
     metrics,
+    wholePhoto: wholePhotoLimit(),
     warmUp: () => (typeof choice === 'function' ? Promise.resolve() : warmUpDetector(detectFn)),
     async close() {
       if (metrics instanceof EmfStageMetrics) metrics.flush();

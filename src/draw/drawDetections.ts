@@ -2,7 +2,7 @@ import { createCanvas } from '@napi-rs/canvas';
 import sharp from 'sharp';
 import type { Detection } from '../contracts';
 import { UnsupportedImageError } from '../errors';
-import { wholePhotoSlots } from '../image/concurrencyLimit';
+import type { ConcurrencyLimit } from '../image/concurrencyLimit';
 import { type ImageLimits, imageDecodeError, openImage } from '../image/openImage';
 import { isSrgbProfile } from '../image/srgbProfile';
 import { ensureLabelFont } from './labelFont';
@@ -146,10 +146,16 @@ export function paintRgb(pixels: Uint8Array, width: number, paints: readonly Pai
 export async function drawDetections(
   bytes: Buffer,
   detections: readonly Detection[],
-  options: { quality: number; limits: ImageLimits },
+  options: {
+    quality: number;
+    limits: ImageLimits;
+    /** Whole photos decoded at once; the app's (one per core), unlimited when absent. */
+    wholePhoto?: ConcurrencyLimit;
+  },
 ): Promise<{ data: Buffer; width: number; height: number }> {
-  // The decoded RGB is the whole photo: one per core at a time (wholePhotoSlots).
-  return wholePhotoSlots(async () => {
+  // The decoded RGB is the whole photo: as many at a time as the caller's limiter lets through.
+  const limit: ConcurrencyLimit = options.wholePhoto ?? ((run) => run());
+  return limit(async () => {
     let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
     try {
       // Flatten and convert only when there is something to do: each is a pass over the photo.

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Config } from '../config';
 import type { Detection } from '../contracts';
+import type { ConcurrencyLimit } from '../image/concurrencyLimit';
 import type { Logger } from '../logger/createLogger';
 import type { StageMetrics } from '../metrics/StageMetrics';
 import type { ObjectStore } from '../ports/ObjectStore';
@@ -17,6 +18,11 @@ export interface StageContext {
   detect: DetectFn;
   /** Per-stage counts and latency (EMF on Lambda, Prometheus embedded); none when absent. */
   metrics?: StageMetrics;
+  /**
+   * How many whole decoded photos the stages of this app may hold at once (the tag stage's RGB
+   * copy: 72 MB at 24 MP); the app's limiter, shared by all its batches. Unlimited when absent.
+   */
+  wholePhoto?: ConcurrencyLimit;
 }
 
 export interface StageResult<Out> {

@@ -8,9 +8,13 @@ export const tagStage: Stage<TagMessage, never> = {
   name: 'tag',
   schema: TagMessageSchema,
   inputQueue: (c) => c.queues.tag,
-  async run(msg, { store, config }) {
+  async run(msg, { store, config, wholePhoto }) {
     const { body } = await store.get(msg.original_path);
-    const out = await drawDetections(body, msg.detections, { quality: config.jpegQuality, limits: config.limits });
+    const out = await drawDetections(body, msg.detections, {
+      quality: config.jpegQuality,
+      limits: config.limits,
+      ...(wholePhoto ? { wholePhoto } : {}),
+    });
     const key = imageKey('tagged', msg.image_id);
     await store.put(key, out.data, { contentType: 'image/jpeg' });
     return { outputKey: key, detail: { bytes: out.data.length, width: out.width, height: out.height, detections: msg.detections } };
