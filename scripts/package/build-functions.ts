@@ -9,7 +9,8 @@
  *     sharp        sharp + its linux-x64 binaries
  *     canvas       @napi-rs/canvas linux-x64-gnu, and @image-pipeline/label-font (the label font)
  *     onnxruntime  onnxruntime-node with only bin/napi-v6/linux/x64
- *     model        @image-pipeline/model (the ONNX model that `npm run build:model` wrote to layers/model/)
+ *     model        @image-pipeline/model (the default ONNX model, int8, as its main, and the float one beside
+ *                  it for MODEL_PATH: both as `npm run build:model` wrote them to layers/model/)
  *   .build/manifest.json               which external modules each function imports (from esbuild's metafile)
  *
  * Why CommonJS: Lambda puts layers on NODE_PATH (/opt/nodejs/node_modules), which `require` honours and
@@ -24,7 +25,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
-import { MODEL_FILE_NAME, MODEL_PACKAGE } from '../../src/detect/modelPath';
+import { MODEL_FILE_NAME, MODEL_FILES, MODEL_PACKAGE } from '../../src/detect/modelPath';
 import { LABEL_FONT_FILE, LABEL_FONT_PACKAGE, LABEL_FONT_SOURCE } from '../../src/draw/labelFontPath';
 import { REPO_ROOT } from '../repoRoot';
 import { inlineGalleryFiles } from './inlineGalleryFiles';
@@ -45,11 +46,15 @@ export const RUNTIME_LAYERS: Record<string, readonly string[]> = {
   model: [],
 };
 
-/** The repository's model, as `npm run build:model` writes it. */
+/** The repository's default model (MODEL_FILE_NAME: int8), as `npm run build:model` writes it. */
 export const REPO_MODEL_FILE = path.join(LAYERS_DIR, 'model', MODEL_FILE_NAME);
+/** The repository's models, default first: the layer carries both, so the other is one MODEL_PATH away on Lambda too. */
+export const REPO_MODEL_FILES = [MODEL_FILE_NAME, ...Object.values(MODEL_FILES).filter((f) => f !== MODEL_FILE_NAME)].map((f) =>
+  path.join(LAYERS_DIR, 'model', f),
+);
 
-/** Layer name -> the data packages it carries: package name and the file that is its `main`. */
-function dataPackages(layer: string): Array<{ name: string; file: string; description: string }> {
+/** Layer name -> the data packages it carries: package name, the file that is its `main`, and files beside it. */
+function dataPackages(layer: string): Array<{ name: string; file: string; beside?: string[]; description: string }> {
   if (layer === 'canvas') {
     return [
       {
@@ -60,12 +65,19 @@ function dataPackages(layer: string): Array<{ name: string; file: string; descri
     ];
   }
   if (layer === 'model') {
-    if (!existsSync(REPO_MODEL_FILE)) {
-      throw new Error(
-        `the model layer needs ${path.relative(REPO_ROOT, REPO_MODEL_FILE)}, which is missing: run \`npm run build:model\` first`,
-      );
+    const missing = REPO_MODEL_FILES.filter((f) => !existsSync(f)).map((f) => path.relative(REPO_ROOT, f));
+    if (missing.length > 0) {
+      throw new Error(`the model layer needs ${missing.join(' and ')}, missing: run \`npm run build:model\` first`);
     }
-    return [{ name: MODEL_PACKAGE, file: REPO_MODEL_FILE, description: `SSDLite MobileNetV2 COCO as ONNX (${MODEL_FILE_NAME})` }];
+    const [main, ...beside] = REPO_MODEL_FILES as [string, ...string[]];
+    return [
+      {
+        name: MODEL_PACKAGE,
+        file: main,
+        beside,
+        description: `SSDLite MobileNetV2 COCO as ONNX: ${MODEL_FILE_NAME} (the default), and ${beside.map((f) => path.basename(f)).join(', ')} for MODEL_PATH`,
+      },
+    ];
   }
   return [];
 }
@@ -206,7 +218,7 @@ function buildLayer(layer: string, roots: readonly string[]): BuildManifest['lay
   for (const data of dataPackages(layer)) {
     const to = path.join(nm, data.name);
     mkdirSync(to, { recursive: true });
-    copyFileSync(data.file, path.join(to, path.basename(data.file)));
+    for (const file of [data.file, ...(data.beside ?? [])]) copyFileSync(file, path.join(to, path.basename(file)));
     const pkg = { name: data.name, version: '0.0.0', private: true, description: data.description, main: path.basename(data.file) };
     writeFileSync(path.join(to, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
     names.push(data.name);

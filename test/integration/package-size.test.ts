@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { ensureModel } from '../../models/ensure-model';
-import { type BuildManifest, buildFunctions } from '../../scripts/package/build-functions';
+import { type BuildManifest, buildFunctions, REPO_MODEL_FILE, REPO_MODEL_FILES } from '../../scripts/package/build-functions';
 import { SLS_BIN } from '../../scripts/package/serverlessCli';
 import { REPO_ROOT } from '../../scripts/repoRoot';
 
@@ -59,11 +59,10 @@ describe('AWS packaging (sls package, offline)', { timeout: 300_000 }, () => {
     await ensureModel();
     const state = path.join(OUT, 'cloudformation-template-update-stack.json');
     const manifestFile = path.join(REPO_ROOT, '.build', 'manifest.json');
-    const inputs = newestMtime(
-      ['serverless.yml', 'functions', 'src', 'scripts/package', 'layers/model/ssdlite_mobilenet_v2_coco.onnx'].map((p) =>
-        path.join(REPO_ROOT, p),
-      ),
-    );
+    const inputs = newestMtime([
+      ...['serverless.yml', 'functions', 'src', 'scripts/package'].map((p) => path.join(REPO_ROOT, p)),
+      ...REPO_MODEL_FILES,
+    ]);
     const fresh =
       existsSync(state) && existsSync(manifestFile) && statSync(state).mtimeMs > inputs && statSync(manifestFile).mtimeMs > inputs;
     if (!fresh) {
@@ -183,7 +182,11 @@ describe('AWS packaging (sls package, offline)', { timeout: 300_000 }, () => {
           const ort = require('onnxruntime-node');
           const font = require.resolve('@image-pipeline/label-font');
           require('@napi-rs/canvas').GlobalFonts.registerFromPath(font, 'x') || (() => { throw new Error('font ' + font) })();
-          ort.InferenceSession.create(require.resolve('@image-pipeline/model')).then((s) => console.log(JSON.stringify(s.inputNames)));`;
+          const { basename, dirname, join } = require('path');
+          const model = require.resolve('@image-pipeline/model');
+          const float = join(dirname(model), 'ssdlite_mobilenet_v2_coco.onnx');
+          ort.InferenceSession.create(model).then((s) =>
+            console.log(JSON.stringify([s.inputNames, basename(model), require('fs').statSync(model).size, require('fs').statSync(float).size])));`;
         const out = execFileSync(process.execPath, ['-e', script], {
           cwd: dir,
           encoding: 'utf8',
@@ -195,7 +198,14 @@ describe('AWS packaging (sls package, offline)', { timeout: 300_000 }, () => {
             NODE_PATH: layerDirs.map((l) => path.join(dir, l, 'nodejs', 'node_modules')).join(path.delimiter),
           },
         });
-        assert.equal(out.trim(), '["image"]');
+        // The layer's package has the default model (int8) as its main, and the float one beside it
+        // for MODEL_PATH, each the size of the one npm run build:model wrote.
+        assert.deepEqual(JSON.parse(out.trim()), [
+          ['image'],
+          'ssdlite_mobilenet_v2_coco.int8.onnx',
+          statSync(REPO_MODEL_FILE).size,
+          statSync(path.join(REPO_ROOT, 'layers/model/ssdlite_mobilenet_v2_coco.onnx')).size,
+        ]);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
