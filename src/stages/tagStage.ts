@@ -1,6 +1,7 @@
 import { type TagMessage, TagMessageSchema } from '../contracts';
 import { drawDetections } from '../draw/drawDetections';
 import { imageKey } from '../keys';
+import { writeLabelIndex } from '../labels/writeLabelIndex';
 import type { Stage } from './Stage';
 
 /** tag_queue -> tagged/<id>.jpg: labelled boxes drawn on the upright original. The last stage. */
@@ -13,6 +14,7 @@ export const tagStage: Stage<TagMessage, never> = {
     const out = await drawDetections(body, msg.detections, { quality: config.jpegQuality, limits: config.limits });
     const key = imageKey('tagged', msg.image_id);
     await store.put(key, out.data, { contentType: 'image/jpeg' });
+    await writeLabelIndex(store, msg.image_id, msg.detections); // after the tagged image: the index names only tagged photos
     return { outputKey: key, detail: { bytes: out.data.length, width: out.width, height: out.height, detections: msg.detections } };
   },
 };

@@ -30,6 +30,7 @@ const CORE = [
   'src/draw/',
   'src/http/',
   'src/image/',
+  'src/labels/',
   'src/logger/',
   'src/metrics/',
   'src/stages/',
