@@ -28,6 +28,7 @@ const CORE = [
   'src/api/',
   'src/detect/',
   'src/draw/',
+  'src/events/',
   'src/http/',
   'src/image/',
   'src/labels/',
@@ -42,6 +43,7 @@ const PORT_INTERFACES = [
   'src/ports/ObjectStore.ts',
   'src/ports/Queue.ts',
   'src/ports/DeadLetters.ts',
+  'src/ports/EventPublisher.ts',
   'src/ports/contentType.ts',
   'src/ports/imageFormats.ts',
 ];
