@@ -85,7 +85,14 @@ export function createApp(options: AppOptions = {}): App {
       ? {
           queue: config.events.queue,
           retrySeconds: config.events.webhookRetrySeconds,
-          deliver: (body: string) => deliverWebhook(body, { url: webhookUrl, secret: webhookSecret }),
+          // A delivery gives up well within the message's lease (the retry wait), so one attempt
+          // is never still running when the queue hands the message out again.
+          deliver: (body: string) =>
+            deliverWebhook(body, {
+              url: webhookUrl,
+              secret: webhookSecret,
+              timeoutMs: Math.min(10_000, config.events.webhookRetrySeconds * 500),
+            }),
         }
       : undefined;
 
