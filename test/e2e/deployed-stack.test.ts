@@ -191,7 +191,10 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
     const html = await page.text();
-    assert.ok(html.includes('fetch("images?limit=12"'), 'the gallery asks for images relative to its own URL');
+    // (the compiled script builds them as `images?limit=…` and `images?label=…`, and fetches "labels")
+    for (const relative of ['`images?limit=', '`images?label=', 'fetch("labels"']) {
+      assert.ok(html.includes(relative), `the gallery asks for images and labels relative to its own URL: ${relative}`);
+    }
     // The recent list has it.
     const list = (await (await fetch(`${stack.apiUrl}/images?limit=20`)).json()) as { images: Array<{ image_id: string }> };
     assert.ok(list.images.some((i) => i.image_id === id));
