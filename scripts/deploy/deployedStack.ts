@@ -5,7 +5,7 @@
  *   esbuild bundles + layers (scripts/package/build-functions.ts)
  *   -> MiniStack on 127.0.0.1 (scripts/deploy/ministack.ts)
  *   -> `serverless deploy --stage localstack`: the CloudFormation stack of serverless.yml — six
- *      functions, four layers, the bucket, eight queues with their redrive policies, SQS event source
+ *      functions, four layers, the bucket, ten queues with their redrive policies, the events rule, SQS event source
  *      mappings, IAM roles, the HTTP API — as on AWS, reached through AWS_ENDPOINT_URL
  *   -> waits until the HTTP API answers.
  *

@@ -25,7 +25,7 @@ import { fixtureNames, fixturePath, referenceDetections } from '../helpers/fixtu
 
 /**
  * The real stack — CloudFormation from serverless.yml: six Node 24 functions, four layers, the bucket,
- * eight queues with their redrive policies, SQS event source mappings, the HTTP API — deployed once
+ * ten queues with their redrive policies, the events rule, SQS event source mappings, the HTTP API — deployed once
  * onto MiniStack by `startDeployedStack()` (what `npm run deploy:local` runs), and driven from outside
  * as a user would: curl, the status API, `npm run load`, `npm run dlq`.
  *
