@@ -138,7 +138,7 @@ describe('faults', () => {
         get: (key) => real.store.get(key),
         presignGet: (key, seconds) => real.store.presignGet!(key, seconds),
         exists: (key) => real.store.exists(key),
-        list: (prefix) => real.store.list(prefix),
+        list: (prefix, options) => real.store.list(prefix, options),
         put: async (key, body, options) => {
           await real.store.put(key, body, options);
           if (key.startsWith('tagged/') && ++taggedPuts === HELD_AFTER) fiveTagged.resolve();
@@ -371,7 +371,7 @@ describe('faults', () => {
       },
       put: (k, b, o) => fsStore.put(k, b, o),
       exists: (k) => fsStore.exists(k),
-      list: (p) => fsStore.list(p),
+      list: (p, options) => fsStore.list(p, options),
     };
     const lines: string[] = [];
     const queue = new MemoryQueue({ maxReceiveCount: 3, visibilityTimeoutSeconds: 1, dir: path.join(dir, 'queues') });
