@@ -112,10 +112,10 @@ export async function processMessage<In extends { image_id: string; request_id?:
     }).catch((statusError: unknown) => log.warn('could not record failure status', { error: statusError }));
     const failed = () => imageFailedEvent(msg, { stage: stage.name, reason, attempt: receiveCount }, deps.config.bucket);
     if (!retry) {
-      log.error('stage failed for good; message dead-lettered', { error, reason, attempt: receiveCount });
       // Before dead-lettering: if publishing throws, the record is retried, fails the same way and
       // publishes again; nothing reaches the DLQ twice.
       await publish(deps.events, failed(), log, receiveCount, deps.config.maxReceiveCount);
+      log.error('stage failed for good; message dead-lettered', { error, reason, attempt: receiveCount });
       await deps.queue.deadLetter(queueName, body, reason);
       metrics.recordStage(stage.name, 'dead-lettered');
       return 'dead-lettered';

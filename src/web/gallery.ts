@@ -231,6 +231,7 @@ async function follow(job: Job, id: string): Promise<void> {
     }
     if (status.state === 'done') {
       announce(`${name} is tagged. Found: ${detectionText(status)}.`);
+      void labelFilter.refresh(true);
       void refreshGallery();
       return;
     }
@@ -341,7 +342,10 @@ drop.addEventListener('drop', (e) => {
 // A photo dropped beside the zone must not replace the page.
 window.addEventListener('dragover', (e) => e.preventDefault());
 window.addEventListener('drop', (e) => e.preventDefault());
-refreshButton.addEventListener('click', () => void refreshGallery());
+refreshButton.addEventListener('click', () => {
+  void labelFilter.refresh(true);
+  void refreshGallery();
+});
 void refreshGallery();
 setInterval(() => {
   if (!document.hidden) void refreshGallery();

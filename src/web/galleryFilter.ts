@@ -5,6 +5,8 @@
  * it again takes it out; "All photos" clears it. The gallery asks `listUrl()` for the photos to show
  * and calls `refresh()` with each refresh; a refusal of the API (an unknown label) is shown as it
  * says it. State lives in the closure of createLabelFilter, so this module has none of its own.
+ * The chips reload when a photo this page uploaded is tagged or Refresh is pressed, and at most once
+ * a minute otherwise (GET /labels costs 80 listings on S3).
  */
 import type { LabelCount } from '../labels/countLabels';
 
@@ -21,9 +23,14 @@ export interface LabelFilter {
   filtered(): boolean;
   /** Shows the API's refusal of the current filter (or clears it with null). */
   showProblem(message: string | null): void;
-  /** Reloads the chips. */
-  refresh(): Promise<void>;
+  /**
+   * Reloads the chips: at once with `now` (a photo was just tagged, Refresh was pressed), else at
+   * most once a minute — GET /labels makes 80 listings on S3, and the gallery refreshes every 15 s.
+   */
+  refresh(now?: boolean): Promise<void>;
 }
+
+const LABELS_EVERY_MS = 60_000;
 
 function byId<T extends HTMLElement>(id: string): T {
   const node = document.getElementById(id);
@@ -32,13 +39,14 @@ function byId<T extends HTMLElement>(id: string): T {
 }
 
 export function createLabelFilter(onChange: () => void): LabelFilter {
-  const chips = byId<HTMLDivElement>('label-chips');
+  const chips = byId<HTMLFieldSetElement>('label-chips');
   const form = byId<HTMLFormElement>('label-search');
   const box = byId<HTMLInputElement>('label-query');
   const names = byId<HTMLDataListElement>('label-names');
   const problem = byId<HTMLParagraphElement>('filter-problem');
   let selected: string[] = [];
   let counts: LabelCount[] = [];
+  let loadedAt = Number.NEGATIVE_INFINITY;
 
   const select = (labels: string[]) => {
     selected = [...new Set(labels.map((l) => l.trim()).filter(Boolean))];
@@ -92,7 +100,9 @@ export function createLabelFilter(onChange: () => void): LabelFilter {
       problem.hidden = message === null;
       problem.textContent = message ?? '';
     },
-    async refresh() {
+    async refresh(now = false) {
+      if (!now && Date.now() - loadedAt < LABELS_EVERY_MS) return;
+      loadedAt = Date.now();
       try {
         const res = await fetch('labels', { headers: { accept: 'application/json' } });
         if (!res.ok) return;
