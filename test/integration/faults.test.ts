@@ -248,7 +248,9 @@ describe('faults', () => {
       return new Map(await Promise.all(keys.map(async (k) => [k, (await deps.store.get(k)).body.toString('base64')] as const)));
     };
     const first = await snapshot();
-    assert.equal(first.size, 8); // original, resized, grayscale, tagged for each
+    // original, resized, grayscale, tagged, and the label index's labels/dog/<inverted id> (the stub finds a dog), for each
+    assert.equal(first.size, 10);
+    assert.equal([...first.keys()].filter((k) => k.startsWith('labels/dog/')).length, 2);
 
     // Act: every stage's input for the first image delivered twice more, in the same batch.
     const id = ids[0]!;
