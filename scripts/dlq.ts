@@ -8,7 +8,7 @@
  *   first: one process per journal folder);
  * - SQS (QUEUE=sqs): AWS, or ElasticMQ with SQS_ENDPOINT=http://127.0.0.1:9324.
  * NAME is a queue name (resize_queue, grayscale_queue, objectdetect_queue, tag_queue) or a stage
- * name (resize, grayscale, detect, tag).
+ * name (resize, grayscale, detect, tag); with EVENTS=webhook also events_queue (`events`).
  */
 import { createApp } from '../src/app/createApp';
 import { type Config, configFromEnvironment } from '../src/config';
@@ -21,7 +21,8 @@ function usage(message?: string): never {
 }
 
 function queueNames(config: Config, wanted: string | undefined): string[] {
-  const all = Object.entries(config.queues);
+  // With EVENTS=webhook also the webhook's events queue ("events"): deliveries that failed every try.
+  const all = [...Object.entries(config.queues), ...(config.events.target === 'webhook' ? [['events', config.events.queue] as const] : [])];
   if (wanted === undefined) return all.map(([, name]) => name);
   const hit = all.find(([stage, name]) => name === wanted || stage === wanted);
   if (!hit) usage(`unknown queue ${JSON.stringify(wanted)}: expected one of ${all.map(([, n]) => n).join(', ')}`);

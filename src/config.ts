@@ -41,6 +41,60 @@ export interface Config {
   metricsNamespace: string;
   /** Where `npm start` serves the HTTP API. */
   http: { port: number; host: string };
+  /** The completion event of each photo ("Image Tagged", "Image Failed"): see EventsConfig. */
+  events: EventsConfig;
+}
+
+/**
+ * Where completion events go: `eventbridge` (PutEvents on `bus`; what serverless.yml sets on AWS and
+ * on the stack deployed onto MiniStack), `webhook` (each event queued on `queue` and POSTed, signed,
+ * to `webhookUrl` by a deliverer that retries like every stage; the embedded default), or `off`.
+ */
+export type EventsTarget = 'eventbridge' | 'webhook' | 'off';
+export interface EventsConfig {
+  target: EventsTarget;
+  bus: string;
+  queue: string;
+  webhookUrl?: string;
+  /** HMAC-SHA256 key of the webhook signature. Never logged. */
+  webhookSecret?: string;
+  /** How long a failed webhook delivery waits before it is tried again (the events queue's visibility timeout). */
+  webhookRetrySeconds: number;
+}
+
+/** At least this many characters of WEBHOOK_SECRET: an HMAC key a receiver cannot guess. */
+export const MIN_WEBHOOK_SECRET_LENGTH = 16;
+
+function eventsConfig(env: Env): EventsConfig {
+  const webhookUrl = optional(env, 'WEBHOOK_URL');
+  const target = oneOf(env, 'EVENTS', ['eventbridge', 'webhook', 'off'] as const, webhookUrl !== undefined ? 'webhook' : 'off');
+  const webhookSecret = optional(env, 'WEBHOOK_SECRET');
+  if (target === 'webhook') {
+    if (webhookUrl === undefined) throw new ConfigError('WEBHOOK_URL: expected an http or https URL when EVENTS is webhook, got nothing');
+    let url: URL | undefined;
+    try {
+      url = new URL(webhookUrl);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      throw new ConfigError(`WEBHOOK_URL: expected an http or https URL, got ${JSON.stringify(webhookUrl.slice(0, 80))}`);
+    }
+    // The secret's length only, never the secret.
+    if (webhookSecret === undefined || webhookSecret.length < MIN_WEBHOOK_SECRET_LENGTH) {
+      throw new ConfigError(
+        `WEBHOOK_SECRET: expected at least ${MIN_WEBHOOK_SECRET_LENGTH} characters to sign webhook deliveries with, got ${webhookSecret?.length ?? 0}`,
+      );
+    }
+  }
+  return {
+    target,
+    bus: str(env, 'EVENT_BUS', 'default'),
+    queue: str(env, 'EVENTS_QUEUE', 'events_queue'),
+    ...(webhookUrl !== undefined ? { webhookUrl } : {}),
+    ...(webhookSecret !== undefined ? { webhookSecret } : {}),
+    webhookRetrySeconds: num(env, 'WEBHOOK_RETRY_SECONDS', 30, (n) => n > 0 && n <= 43_200, 'a number of seconds above 0, at most 43200'),
+  };
 }
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -139,6 +193,7 @@ export function loadConfig(env: Env = process.env): Config {
       port: num(env, 'PORT', 3000, (n) => Number.isInteger(n) && n >= 0 && n <= 65_535, 'a port from 0 to 65535'),
       host: str(env, 'HOST', '127.0.0.1'),
     },
+    events: eventsConfig(env),
   };
 }
 

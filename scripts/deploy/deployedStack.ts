@@ -5,7 +5,7 @@
  *   esbuild bundles + layers (scripts/package/build-functions.ts)
  *   -> MiniStack on 127.0.0.1 (scripts/deploy/ministack.ts)
  *   -> `serverless deploy --stage localstack`: the CloudFormation stack of serverless.yml — six
- *      functions, four layers, the bucket, eight queues with their redrive policies, SQS event source
+ *      functions, four layers, the bucket, ten queues with their redrive policies, the events rule, SQS event source
  *      mappings, IAM roles, the HTTP API — as on AWS, reached through AWS_ENDPOINT_URL
  *   -> waits until the HTTP API answers.
  *
@@ -70,6 +70,12 @@ export interface DeployedStack {
   timings: Record<string, number>;
   ministack: LocalServer;
   deployLogFile: string;
+  /**
+   * Tests only: lower these queues' VisibilityTimeout now (default all four stage queues), so a
+   * retried message comes back in seconds. Lowering it while photos flow lets a slow batch (a cold
+   * start) be received twice, so a test lowers only the queue whose retries it exercises.
+   */
+  setVisibilityTimeout(seconds: number, queues?: readonly string[]): Promise<void>;
   /** `serverless deploy` again (after changing a layer, say); resolves when the API answers. */
   redeploy(args?: readonly string[]): Promise<void>;
   stop(): Promise<void>;
@@ -143,10 +149,14 @@ async function waitForApi(apiUrl: string, timeoutMs = 120_000): Promise<void> {
   }
 }
 
-async function setVisibilityTimeout(endpoint: string, seconds: number): Promise<void> {
+async function setVisibilityTimeout(
+  endpoint: string,
+  seconds: number,
+  names: readonly string[] = Object.values(DEPLOYED_QUEUES),
+): Promise<void> {
   const client = new SQSClient({ endpoint, region: MINISTACK_ACCOUNT.region, credentials: MINISTACK_ACCOUNT });
   try {
-    for (const name of Object.values(DEPLOYED_QUEUES)) {
+    for (const name of names) {
       const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: name }));
       await client.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { VisibilityTimeout: String(seconds) } }));
     }
@@ -213,6 +223,7 @@ export async function startDeployedStack(options: DeployedStackOptions = {}): Pr
       timings,
       ministack,
       deployLogFile,
+      setVisibilityTimeout: (seconds, queues) => setVisibilityTimeout(ministack.endpoint, seconds, queues),
       redeploy: async (args = []) => {
         await deploy(args);
         if (options.visibilityTimeoutSeconds !== undefined)

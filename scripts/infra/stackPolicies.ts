@@ -6,7 +6,10 @@
  *   throttled (instead of reserved concurrency, CKV_AWS_115);
  * - every consumed queue with a redrive policy to a DLQ that keeps messages longer than it does
  *   (instead of a Lambda DLQ, CKV_AWS_116), and a visibility timeout of at least 6 times its
- *   consumer's timeout (AWS's advice for SQS event sources, so a batch in flight is not received twice).
+ *   consumer's timeout (AWS's advice for SQS event sources, so a batch in flight is not received twice);
+ * - every consumer's MAX_RECEIVE_COUNT (config default 3) equal to its queue's maxReceiveCount: the
+ *   handler takes that receive for the last one (the "Image Failed" event, the failed status) before
+ *   the redrive policy dead-letters the message.
  */
 
 type Value = unknown;
@@ -15,6 +18,7 @@ export interface Template {
 }
 
 const SQS_DEFAULT_RETENTION = 345_600; // 4 days
+const CONFIG_DEFAULT_MAX_RECEIVE_COUNT = 3; // src/config.ts
 const LAMBDA_DEFAULT_TIMEOUT = 3;
 
 /** The logical id a `{ 'Fn::GetAtt': [Id, Arn] }` or `{ Ref: Id }` points at, if it is one. */
@@ -65,6 +69,13 @@ export function checkStackPolicies(template: Template): string[] {
       }
     }
     const fnId = referencedId(p.FunctionName);
+    const env = (props(fnId ?? '').Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+    const handlerCount = Number(env.MAX_RECEIVE_COUNT ?? CONFIG_DEFAULT_MAX_RECEIVE_COUNT);
+    if (fnId && typeof redrive?.maxReceiveCount === 'number' && handlerCount !== redrive.maxReceiveCount) {
+      violations.push(
+        `${fnId}: expected MAX_RECEIVE_COUNT ${redrive.maxReceiveCount}, the maxReceiveCount of ${queueId}'s RedrivePolicy (its last receive), found ${handlerCount}`,
+      );
+    }
     const timeout = fnId ? Number(props(fnId).Timeout ?? LAMBDA_DEFAULT_TIMEOUT) : undefined;
     const visibility = Number(queue.VisibilityTimeout ?? 30);
     if (timeout !== undefined && visibility < 6 * timeout) {

@@ -3,6 +3,7 @@ import type { ApiRequest } from '../http/ApiRequest';
 import { type ApiResponse, errorResponse, jsonResponse } from '../http/ApiResponse';
 import { matchRoute, routeNames } from '../http/routes';
 import { isImageId } from '../imageId';
+import { countLabels, DEFAULT_COUNT_CAP } from '../labels/countLabels';
 import type { Logger } from '../logger/createLogger';
 import { PROMETHEUS_CONTENT_TYPE, PrometheusStageMetrics } from '../metrics/PrometheusStageMetrics';
 import type { StageMetrics } from '../metrics/StageMetrics';
@@ -11,11 +12,14 @@ import { galleryPage } from '../web/galleryPage';
 import { imageResponse } from './imageResponse';
 import { getImageStatus, IMAGE_KINDS, isImageKind } from './imageStatus';
 import { DEFAULT_RECENT_LIMIT, listRecent, MAX_RECENT_LIMIT } from './listRecent';
+import { searchImages } from './searchImages';
 
 /**
  * The read side of the HTTP API, free of Lambda and of any server:
  *   GET /                       the gallery page (upload, live progress, recent photos)
  *   GET /images?limit=N         recent images, newest first, with their status
+ *   GET /images?label=dog       photos with a dog (src/api/searchImages.ts)
+ *   GET /labels                 the labels found so far, with counts (src/labels/countLabels.ts)
  *   GET /images/{id}            one image's status, stage by stage
  *   GET /images/{id}/{kind}     original | resized | grayscale | tagged: bytes, or 302 to a presigned URL
  *   GET /metrics                per-stage counts and latency, Prometheus text (embedded runtime)
@@ -98,9 +102,13 @@ async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
     case '/images': {
       const limit = parseLimit(req.query.limit);
       if (typeof limit === 'string') return errorResponse(400, 'invalid_limit', limit, req.requestId);
+      if (req.query.label !== undefined) return searchImages(req, deps.store, limit); // ?label=…: the label index
       const images = await listRecent(deps.store, limit);
       return jsonResponse(200, { images, limit });
     }
+
+    case '/labels':
+      return jsonResponse(200, { labels: await countLabels(deps.store), cap: DEFAULT_COUNT_CAP });
 
     case '/images/{id}': {
       if (!isImageId(id)) return badId(id, req.requestId);

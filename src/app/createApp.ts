@@ -7,7 +7,10 @@ import { createLogger, type Logger, type LogSink } from '../logger/createLogger'
 import { createStageMetrics } from '../metrics/createStageMetrics';
 import { EmfStageMetrics } from '../metrics/EmfStageMetrics';
 import type { StageMetrics } from '../metrics/StageMetrics';
+import { createEventPublisher } from '../ports/createEventPublisher';
 import { createPorts, type Ports } from '../ports/createPorts';
+import type { EventPublisher } from '../ports/EventPublisher';
+import { deliverWebhook } from '../ports/WebhookPublisher';
 import type { DetectFn } from '../stages/Stage';
 
 /**
@@ -29,6 +32,10 @@ export interface App {
   metrics: StageMetrics;
   /** One whole decoded photo per core at a time, across all of this app's batches (the tag stage). */
   wholePhoto: ConcurrencyLimit;
+  /** Each photo's completion event: EventBridge, the webhook's queue, or nowhere (config.events). */
+  events: EventPublisher;
+  /** With EVENTS=webhook: the queue of events to deliver, and the delivery of one (its consumer retries). */
+  webhook?: { queue: string; retrySeconds: number; deliver(body: string): Promise<void> };
   /** Loads the model now, so that a missing model fails the start rather than every photo. */
   warmUp(): Promise<void>;
   /** Prints stored metrics, ends the detector worker, closes the ports. */
@@ -52,6 +59,8 @@ export interface AppOptions {
   logSink?: LogSink;
   /** The caller's metrics (tests); default from config.metrics. */
   metrics?: StageMetrics;
+  /** The caller's event publisher (tests); default createEventPublisher(config, queue). */
+  events?: EventPublisher;
 }
 
 /** The detector's options as the config sets them. */
@@ -72,6 +81,23 @@ export function createApp(options: AppOptions = {}): App {
   // The ports take the app's logger (not a module-level one), so a CLI's quiet level reaches them.
   const ports = options.ports ?? createPorts(config, { persistQueues: options.persistQueues ?? true, log });
   const metrics = options.metrics ?? createStageMetrics(config, log);
+  const events = options.events ?? createEventPublisher(config, ports.queue);
+  const { webhookUrl, webhookSecret } = config.events;
+  const webhook =
+    config.events.target === 'webhook' && webhookUrl !== undefined && webhookSecret !== undefined
+      ? {
+          queue: config.events.queue,
+          retrySeconds: config.events.webhookRetrySeconds,
+          // A delivery gives up well within the message's lease (the retry wait), so one attempt
+          // is never still running when the queue hands the message out again.
+          deliver: (body: string) =>
+            deliverWebhook(body, {
+              url: webhookUrl,
+              secret: webhookSecret,
+              timeoutMs: Math.min(10_000, config.events.webhookRetrySeconds * 500),
+            }),
+        }
+      : undefined;
 
   let worker: DetectorWorker | undefined;
   let detectFn: DetectFn;
@@ -94,10 +120,13 @@ export function createApp(options: AppOptions = {}): App {
     detect: detectFn,
     metrics,
     wholePhoto: wholePhotoLimit(),
+    events,
+    ...(webhook ? { webhook } : {}),
     warmUp: () => (typeof choice === 'function' ? Promise.resolve() : warmUpDetector(detectFn)),
     async close() {
       if (metrics instanceof EmfStageMetrics) metrics.flush();
       await worker?.close();
+      await events.close?.();
       await ports.close();
     },
   };

@@ -7,6 +7,7 @@ export const ROUTES = [
   { method: 'POST', path: '/upload', fn: 'upload' },
   { method: 'GET', path: '/', fn: 'api' },
   { method: 'GET', path: '/images', fn: 'api' },
+  { method: 'GET', path: '/labels', fn: 'api' },
   { method: 'GET', path: '/images/{id}', fn: 'api' },
   { method: 'GET', path: '/images/{id}/{kind}', fn: 'api' },
   { method: 'GET', path: '/metrics', fn: 'api' },

@@ -4,8 +4,8 @@ import { type FileHandle, mkdir, open, readdir, readFile, rename, stat, unlink }
 import path from 'node:path';
 import { ObjectNotFoundError, PipelineError, TransientError } from '../errors';
 import { contentTypeForKey } from './contentType';
-import type { ObjectStore, PutOptions, StoredObject } from './ObjectStore';
-import { assertSafeKey, assertSafePrefix, UnsafeKeyError } from './safeKey';
+import type { ListOptions, ObjectStore, PutOptions, StoredObject } from './ObjectStore';
+import { assertListOptions, assertSafeKey, assertSafePrefix, UnsafeKeyError } from './safeKey';
 
 /**
  * The embedded default's object store: each object is a plain file `<root>/<key>` (createPorts
@@ -112,8 +112,13 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
-  async list(prefix: string): Promise<string[]> {
+  /**
+   * Reads the folder the prefix names, whole, then takes the page asked for: a folder has no
+   * index to seek in. The label index keeps one folder per label, so that is O(matches).
+   */
+  async list(prefix: string, options: ListOptions = {}): Promise<string[]> {
     assertSafePrefix(prefix);
+    assertListOptions(options);
     // Walk only the folder the prefix names (everything before its last "/"), then filter.
     const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
     const start = folder === '' ? this.root : path.resolve(this.root, ...folder.split('/'));
@@ -140,7 +145,10 @@ export class FsObjectStore implements ObjectStore {
     };
     await walk(start, folder === '' ? '' : `${folder}/`);
     // Lexical order by UTF-16 code unit; keys are ASCII, so this is S3's byte order too.
-    return keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const sorted = keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const { startAfter, maxKeys } = options;
+    const after = startAfter === undefined ? sorted : sorted.filter((key) => key > startAfter);
+    return maxKeys === undefined ? after : after.slice(0, maxKeys);
   }
 
   /** No URLs here: the embedded server serves the bytes itself. */

@@ -6,6 +6,14 @@ export interface PutOptions {
   contentType?: string;
 }
 
+/** One page of a listing: keys strictly after `startAfter` (byte order), at most `maxKeys` of them. */
+export interface ListOptions {
+  /** Only keys that sort after this one (it need not exist): where the previous page ended. */
+  startAfter?: string;
+  /** At most this many keys (a whole number from 1); all of them when absent. */
+  maxKeys?: number;
+}
+
 export interface StoredObject {
   body: Buffer;
   contentType?: string;
@@ -18,8 +26,11 @@ export interface ObjectStore {
   put(key: string, body: Buffer, options?: PutOptions): Promise<void>;
   /** True when the object exists. */
   exists(key: string): Promise<boolean>;
-  /** Keys under a prefix, in lexical order. */
-  list(prefix: string): Promise<string[]>;
+  /**
+   * Keys under a prefix, in lexical (byte) order; with options, one page of them: those after
+   * `startAfter`, at most `maxKeys` (ask for one more than you show to learn whether more follow).
+   */
+  list(prefix: string, options?: ListOptions): Promise<string[]>;
   /**
    * A URL a browser can GET for a short while, or undefined when the adapter has none
    * (the embedded store serves bytes itself).

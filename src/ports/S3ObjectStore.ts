@@ -2,8 +2,8 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCom
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ConfigError, InvalidInputError, ObjectNotFoundError } from '../errors';
 import { awsErrorName, classifyAwsError, httpStatusOf } from './awsErrors';
-import type { ObjectStore, PutOptions, StoredObject } from './ObjectStore';
-import { assertSafeKey, assertSafePrefix } from './safeKey';
+import type { ListOptions, ObjectStore, PutOptions, StoredObject } from './ObjectStore';
+import { assertListOptions, assertSafeKey, assertSafePrefix } from './safeKey';
 
 /**
  * The ObjectStore on S3 or any S3-compatible server (MinIO, the Versity gateway, LocalStack).
@@ -107,9 +107,11 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async list(prefix: string): Promise<string[]> {
+  async list(prefix: string, options: ListOptions = {}): Promise<string[]> {
     assertSafePrefix(prefix);
+    assertListOptions(options);
     const keys: string[] = [];
+    const max = options.maxKeys ?? Number.POSITIVE_INFINITY;
     let token: string | undefined;
     try {
       do {
@@ -117,18 +119,25 @@ export class S3ObjectStore implements ObjectStore {
           new ListObjectsV2Command({
             Bucket: this.bucket,
             Prefix: prefix,
-            MaxKeys: this.listPageSize,
-            ...(token !== undefined ? { ContinuationToken: token } : {}),
+            MaxKeys: Math.min(this.listPageSize, max - keys.length),
+            // StartAfter on the first request only: a continuation token already carries the position.
+            ...(token !== undefined
+              ? { ContinuationToken: token }
+              : options.startAfter !== undefined
+                ? { StartAfter: options.startAfter }
+                : {}),
           }),
         );
         for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        token = page.IsTruncated && keys.length < max ? page.NextContinuationToken : undefined;
       } while (token !== undefined);
     } catch (error) {
       throw this.translate(`ListObjectsV2 ${prefix}`, undefined, error);
     }
-    // S3 already lists in UTF-8 byte order; sorting again keeps the promise for every server.
-    return keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    // S3 already lists in UTF-8 byte order; sorting again keeps the promise for every server (and a
+    // server that returned more than MaxKeys is held to the page size asked for).
+    const sorted = keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return options.maxKeys === undefined ? sorted : sorted.slice(0, options.maxKeys);
   }
 
   /** A GET URL valid for `expiresInSeconds` (1 s to 7 days). The URL is a bearer secret: never log it. */

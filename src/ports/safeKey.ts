@@ -75,3 +75,15 @@ export function assertSafePrefix(prefix: unknown): asserts prefix is string {
   const reason = unsafeKeyReason(asKey);
   if (reason !== undefined) throw new UnsafeKeyError(prefix, reason);
 }
+
+/**
+ * The options of one page of a listing (ObjectStore.list): `startAfter` passes the prefix rules
+ * (it is a key, or where one would be), `maxKeys` is a whole number from 1. Throws otherwise.
+ */
+export function assertListOptions(options: { startAfter?: unknown; maxKeys?: unknown }): void {
+  if (options.startAfter !== undefined) assertSafePrefix(options.startAfter);
+  const max = options.maxKeys;
+  if (max !== undefined && (typeof max !== 'number' || !Number.isInteger(max) || max < 1)) {
+    throw new InvalidInputError(`list maxKeys: expected a whole number from 1, got ${JSON.stringify(max)}`);
+  }
+}

@@ -116,7 +116,8 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, optio
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
     headers,
-    queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : undefined,
+    // A repeated parameter is joined with commas, as API Gateway's payload 2.0 does (?label=dog&label=cat).
+    queryStringParameters: url.search ? joinRepeated(url.searchParams) : undefined,
     pathParameters: route.pattern.exec(url.pathname)?.groups,
     requestContext: {
       accountId: 'local',
@@ -144,4 +145,11 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, optio
   for (const [k, v] of Object.entries(result.headers ?? {})) outHeaders[k] = String(v);
   res.writeHead(result.statusCode, outHeaders);
   res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+}
+
+/** Query parameters as API Gateway (payload 2.0) gives them: each name once, repeated values joined with ",". */
+function joinRepeated(params: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of new Set(params.keys())) out[name] = params.getAll(name).join(',');
+  return out;
 }

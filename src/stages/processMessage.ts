@@ -1,7 +1,9 @@
-import { parseMessage } from '../contracts';
+import { type Detection, parseMessage } from '../contracts';
 import { isRetryable, TransientError } from '../errors';
+import { imageFailedEvent, imageTaggedEvent } from '../events/imageEvents';
 import { childLogger } from '../logger/createLogger';
 import { noopMetrics } from '../metrics/StageMetrics';
+import type { EventPublisher } from '../ports/EventPublisher';
 import type { Queue } from '../ports/Queue';
 import { writeStageStatus } from '../status/stageStatus';
 import type { Stage, StageContext } from './Stage';
@@ -10,6 +12,8 @@ export type MessageOutcome = 'done' | 'dead-lettered';
 
 export interface ProcessDeps extends StageContext {
   queue: Queue;
+  /** Where the photo's completion event goes ("Image Tagged", "Image Failed"); none when absent. */
+  events?: EventPublisher;
 }
 
 /**
@@ -55,6 +59,8 @@ export async function processMessage<In extends { image_id: string; request_id?:
   const log = childLogger(deps.log, { stage: stage.name, image_id: msg.image_id, request_id: msg.request_id });
   const startedAt = new Date();
   const t0 = performance.now();
+  /** The detections, once the stage is done (the last stage's go into its event). */
+  let tagged: Detection[] | undefined;
   await writeStageStatus(deps.store, msg.image_id, {
     stage: stage.name,
     state: 'running',
@@ -88,7 +94,7 @@ export async function processMessage<In extends { image_id: string; request_id?:
       attempt: receiveCount,
     });
     metrics.recordStage(stage.name, 'processed', duration_ms);
-    return 'done';
+    tagged = result.detail?.detections ?? [];
   } catch (error) {
     const reason = errorText(error);
     const retry = isRetryable(error);
@@ -104,7 +110,11 @@ export async function processMessage<In extends { image_id: string; request_id?:
       error: reason,
       request_id: msg.request_id,
     }).catch((statusError: unknown) => log.warn('could not record failure status', { error: statusError }));
+    const failed = () => imageFailedEvent(msg, { stage: stage.name, reason, attempt: receiveCount }, deps.config.bucket);
     if (!retry) {
+      // Before dead-lettering: if publishing throws, the record is retried, fails the same way and
+      // publishes again; nothing reaches the DLQ twice.
+      await publish(deps.events, failed(), log, receiveCount, deps.config.maxReceiveCount);
       log.error('stage failed for good; message dead-lettered', { error, reason, attempt: receiveCount });
       await deps.queue.deadLetter(queueName, body, reason);
       metrics.recordStage(stage.name, 'dead-lettered');
@@ -112,8 +122,39 @@ export async function processMessage<In extends { image_id: string; request_id?:
     }
     // On its last receive the queue's redrive policy moves the message to the dead-letter queue.
     if (lastTry) metrics.recordStage(stage.name, 'dead-lettered');
-    if (lastTry) log.error('stage failed on its last receive; the queue dead-letters it', { error, reason, attempt: receiveCount });
-    else log.warn('stage failed; will be retried', { error, reason, attempt: receiveCount });
+    if (lastTry) {
+      log.error('stage failed on its last receive; the queue dead-letters it', { error, reason, attempt: receiveCount });
+      // The redrive policy dead-letters the message when it would be received once more: this is
+      // the photo's last attempt as far as the handler can tell. The stage's error is thrown anyway.
+      await publish(deps.events, failed(), log, receiveCount, deps.config.maxReceiveCount).catch(() => undefined);
+    } else log.warn('stage failed; will be retried', { error, reason, attempt: receiveCount });
+    throw error;
+  }
+  // The last stage's photo is done: its event, outside the stage's try, so that a failure to publish
+  // never records a done photo as failed. It throws, and the record is retried (the stage rewrites
+  // the same objects, then publishes again); on the last receive the redrive policy keeps the
+  // message in the DLQ, and `npm run dlq -- redrive` publishes it once the deployment is fixed.
+  if (!stage.outputQueue && tagged !== undefined) {
+    await publish(deps.events, imageTaggedEvent(msg, tagged, deps.config.bucket), log, receiveCount, deps.config.maxReceiveCount);
+  }
+  return 'done';
+}
+
+/** Publishes a completion event; a failure is logged with what happens next, and thrown. */
+async function publish(
+  events: EventPublisher | undefined,
+  event: ReturnType<typeof imageTaggedEvent>,
+  log: ProcessDeps['log'],
+  receiveCount: number,
+  maxReceiveCount: number,
+): Promise<void> {
+  if (!events) return;
+  try {
+    await events.publish(event);
+    log.info('completion event published', { event: event.detailType, event_id: event.id });
+  } catch (error) {
+    const next = receiveCount >= maxReceiveCount ? 'the message stays in the DLQ; redrive it once fixed' : 'the record will be retried';
+    log.error(`completion event not published; ${next}`, { error, event: event.detailType, event_id: event.id, attempt: receiveCount });
     throw error;
   }
 }

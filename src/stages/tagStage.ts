@@ -1,6 +1,7 @@
 import { type TagMessage, TagMessageSchema } from '../contracts';
 import { drawDetections } from '../draw/drawDetections';
 import { imageKey } from '../keys';
+import { writeLabelIndex } from '../labels/writeLabelIndex';
 import type { Stage } from './Stage';
 
 /** tag_queue -> tagged/<id>.jpg: labelled boxes drawn on the upright original. The last stage. */
@@ -17,6 +18,7 @@ export const tagStage: Stage<TagMessage, never> = {
     });
     const key = imageKey('tagged', msg.image_id);
     await store.put(key, out.data, { contentType: 'image/jpeg' });
+    await writeLabelIndex(store, msg.image_id, msg.detections); // after the tagged image: the index names only tagged photos
     return { outputKey: key, detail: { bytes: out.data.length, width: out.width, height: out.height, detections: msg.detections } };
   },
 };

@@ -10,6 +10,7 @@
  */
 import type { ImageKind, ImageStatus, OverallState, StageView } from '../api/imageStatus';
 import type { StageName } from '../status/stageStatus';
+import { createLabelFilter } from './galleryFilter';
 
 interface RecentImages {
   images: ImageStatus[];
@@ -62,6 +63,12 @@ const live = byId<HTMLParagraphElement>('live');
 const gallery = byId<HTMLDivElement>('gallery');
 const galleryEmpty = byId<HTMLParagraphElement>('gallery-empty');
 const refreshButton = byId<HTMLButtonElement>('refresh');
+const galleryHeading = byId<HTMLHeadingElement>('gallery-h');
+// The label chips and search box (galleryFilter.ts): a change shows the photos it selects.
+const labelFilter = createLabelFilter(() => {
+  // After a refresh in flight, which asked for the old selection.
+  void (refreshing ?? Promise.resolve()).then(() => refreshGallery());
+});
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -224,6 +231,7 @@ async function follow(job: Job, id: string): Promise<void> {
     }
     if (status.state === 'done') {
       announce(`${name} is tagged. Found: ${detectionText(status)}.`);
+      void labelFilter.refresh(true);
       void refreshGallery();
       return;
     }
@@ -289,10 +297,14 @@ let refreshing: Promise<void> | null = null;
 function refreshGallery(): Promise<void> {
   refreshing ??= (async () => {
     try {
-      const res = await fetch('images?limit=12', { headers: { accept: 'application/json' } });
-      if (!res.ok) return;
-      const json = (await res.json()) as RecentImages;
+      void labelFilter.refresh();
+      galleryHeading.textContent = labelFilter.title();
+      const res = await fetch(labelFilter.listUrl(12), { headers: { accept: 'application/json' } });
+      const json = (await res.json()) as RecentImages & { error?: { message: string } };
+      labelFilter.showProblem(res.ok ? null : (json.error?.message ?? `HTTP ${res.status}`));
+      if (!res.ok) json.images = [];
       galleryEmpty.hidden = json.images.length > 0;
+      galleryEmpty.textContent = labelFilter.filtered() ? 'No photos with these labels yet.' : 'No photos yet.';
       const next = new Map<string, { signature: string; node: HTMLElement }>();
       for (const status of json.images) {
         const signature = JSON.stringify(status);
@@ -330,7 +342,10 @@ drop.addEventListener('drop', (e) => {
 // A photo dropped beside the zone must not replace the page.
 window.addEventListener('dragover', (e) => e.preventDefault());
 window.addEventListener('drop', (e) => e.preventDefault());
-refreshButton.addEventListener('click', () => void refreshGallery());
+refreshButton.addEventListener('click', () => {
+  void labelFilter.refresh(true);
+  void refreshGallery();
+});
 void refreshGallery();
 setInterval(() => {
   if (!document.hidden) void refreshGallery();

@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config';
 import type { Detection } from '../../src/contracts';
 import { newImageId } from '../../src/imageId';
 import { imageKey } from '../../src/keys';
+import { imageIdOfIndexKey, labelOfSegment } from '../../src/labels/labelKeys';
 import type { DeadLetterAdmin } from '../../src/ports/DeadLetters';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
 import { type ImageOutcome, waitForImage } from '../../src/status/waitForImage';
@@ -395,13 +396,20 @@ describe('bad input on the embedded default, over HTTP', () => {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    // Nothing was written outside the server's own keys: every key is <folder>/<UUIDv7>...
-    for (const key of await pipeline.app.store.list(''))
+    // Nothing was written outside the server's own keys: every key is <folder>/<UUIDv7>..., or a
+    // label index entry labels/<COCO label>/<inverted UUIDv7> (src/labels/labelKeys.ts).
+    for (const key of await pipeline.app.store.list('')) {
+      if (key.startsWith('labels/')) {
+        const [, segment = ''] = key.split('/');
+        assert.ok(labelOfSegment(segment) !== undefined && imageIdOfIndexKey(`labels/${segment}/`, key) !== undefined, key);
+        continue;
+      }
       assert.match(
         key,
         /^(original|resized|grayscale|tagged|status)\/[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}[./]/,
         key,
       );
+    }
     await assert.rejects(pipeline.app.store.get('original/../../etc/passwd'), {
       name: 'UnsafeKeyError',
       message: 'unsafe object key "original/../../etc/passwd": ".." segments are not allowed',

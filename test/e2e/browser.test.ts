@@ -149,4 +149,53 @@ describe('gallery in a browser', { skip: existsSync(CHROMIUM) ? false : `no chro
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     assert.deepEqual(problems, []);
   });
+
+  it('filters the gallery by a label chip and by the search box', async () => {
+    // The chips: the labels found so far with their counts (dog.jpg: bicycle, dog, car; horses.jpg: horse, cow).
+    const chip = (label: string) => page.locator(`#label-chips button[data-label="${label}"]`);
+    await chip('horse').waitFor({ timeout: TIMEOUT_MS });
+    assert.equal((await chip('horse').textContent())?.trim(), 'horse 1');
+    assert.equal(await page.locator('#label-chips button[aria-pressed="true"]').textContent(), 'All photos');
+    const shownNames = async () => (await page.locator('#gallery h3').allInnerTexts()).map((h) => h.split(' · ')[0]).sort();
+    const galleryIs = async (heading: string, names: string[]) => {
+      await page.waitForFunction(
+        ([h, n]) =>
+          document.getElementById('gallery-h')?.textContent === h && document.querySelectorAll('#gallery article.photo').length === n,
+        [heading, names.length] as const,
+        { timeout: 10_000 },
+      );
+      assert.deepEqual(await shownNames(), names);
+    };
+
+    // Act + Assess: a chip shows only its photos; pressed again, all of them.
+    await chip('horse').click();
+    await galleryIs('Photos with horse', ['horses.jpg']);
+    assert.equal(await chip('horse').getAttribute('aria-pressed'), 'true');
+    await chip('horse').click();
+    await galleryIs('Recent photos', ['dog.jpg', 'horses.jpg']);
+
+    // The search box: one label, then two (AND: no photo has both), then an unknown one.
+    await page.fill('#label-query', 'dog');
+    await page.press('#label-query', 'Enter');
+    await galleryIs('Photos with dog', ['dog.jpg']);
+    await page.fill('#label-query', 'dog, horse');
+    await page.press('#label-query', 'Enter');
+    await galleryIs('Photos with dog and horse', []);
+    assert.equal(await page.locator('#gallery-empty').textContent(), 'No photos with these labels yet.');
+    await page.fill('#label-query', 'unicorn');
+    await page.press('#label-query', 'Enter');
+    await page.waitForFunction(() => !document.getElementById('filter-problem')?.hidden, undefined, { timeout: 10_000 });
+    assert.equal(
+      await page.locator('#filter-problem').textContent(),
+      'expected each label to be a COCO name such as "dog", "person" or "traffic light" (GET /labels lists those found so far), got "unicorn"',
+    );
+    await page.locator('#label-chips button', { hasText: 'All photos' }).click();
+    await galleryIs('Recent photos', ['dog.jpg', 'horses.jpg']);
+    assert.equal(await page.locator('#filter-problem').isHidden(), true);
+    // The one refusal was the unknown label's 400.
+    assert.deepEqual(
+      problems.filter((p) => !/^HTTP 400 for .*\/images\?label=unicorn&limit=12$/.test(p) && !/status of 400/.test(p)),
+      [],
+    );
+  });
 });

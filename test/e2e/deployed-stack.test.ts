@@ -5,7 +5,14 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import sharp from 'sharp';
 import { type DeployedStack, startDeployedStack } from '../../scripts/deploy/deployedStack';
 import { buildFunctions, LAYERS_DIR } from '../../scripts/package/build-functions';
@@ -18,15 +25,23 @@ import { fixtureNames, fixturePath, referenceDetections } from '../helpers/fixtu
 
 /**
  * The real stack — CloudFormation from serverless.yml: six Node 24 functions, four layers, the bucket,
- * eight queues with their redrive policies, SQS event source mappings, the HTTP API — deployed once
+ * ten queues with their redrive policies, the events rule, SQS event source mappings, the HTTP API — deployed once
  * onto MiniStack by `startDeployedStack()` (what `npm run deploy:local` runs), and driven from outside
  * as a user would: curl, the status API, `npm run load`, `npm run dlq`.
  *
- * The stage queues' VisibilityTimeout is lowered to a few seconds after the deploy (the template's
- * 3 to 6 minutes would make each retry wait that long); maxReceiveCount and the DLQs stay as deployed.
+ * The label search (GET /images?label=…, GET /labels) and the completion events (the sample rule's
+ * image_events queue) are checked on the photos of the first tests.
+ *
+ * The tests that exercise retries lower their queue's VisibilityTimeout to a few seconds first (the
+ * template's 3 to 6 minutes would make each retry wait that long); maxReceiveCount and the DLQs stay
+ * as deployed. Only theirs, and only then: at 3 s a batch slowed by a cold start is received twice,
+ * which would publish a photo's event twice.
  */
 const run = promisify(execFile);
 const VISIBILITY_SECONDS = 3;
+
+/** The sample rule's queue (serverless.yml ImageEventsQueue, no prefix on the localstack stage). */
+const EVENTS_QUEUE = 'image_events';
 
 interface Status {
   image_id: string;
@@ -89,7 +104,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
   const dlqs = () => Object.values(stack.queues).map((q) => `${q}_dlq`);
 
   before(async () => {
-    stack = await startDeployedStack({ port: 0, visibilityTimeoutSeconds: VISIBILITY_SECONDS, progress: () => undefined });
+    stack = await startDeployedStack({ port: 0, progress: () => undefined });
     const client = { endpoint: stack.endpoint, region: stack.region, credentials: stack.credentials };
     sqs = new SQSClient(client);
     s3 = new S3Client({ ...client, forcePathStyle: true });
@@ -116,6 +131,57 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     }
   });
 
+  it('GET /images?label=horse lists exactly the photos with a horse, in pages of 1; GET /labels counts them', async () => {
+    // Every photo so far (the fixtures above) with its detections, newest first.
+    const all = (await (await fetch(`${stack.apiUrl}/images?limit=100`)).json()) as { images: Status[] };
+    assert.ok(all.images.length >= fixtureNames().length && all.images.length < 100);
+    const withLabel = (label: string) =>
+      all.images.filter((s) => (s.detections ?? []).some((d) => d.label === label)).map((s) => s.image_id);
+    const horses = withLabel('horse');
+    assert.ok(horses.length >= 1, 'horses.jpg has horses');
+    const search = async (query: string) => {
+      const res = await fetch(`${stack.apiUrl}/images?${query}`);
+      const body = (await res.json()) as { images?: Status[]; next_cursor?: string | null; error?: { code: string; message: string } };
+      return { status: res.status, body };
+    };
+    const one = await search('label=horse&limit=100');
+    assert.equal(one.status, 200);
+    assert.deepEqual(
+      one.body.images?.map((s) => s.image_id),
+      horses,
+    );
+    assert.equal(one.body.next_cursor, null);
+    // Several labels mean all of them (repeated, as API Gateway joins them with commas).
+    const both = await search('label=horse&label=cow');
+    assert.deepEqual(
+      both.body.images?.map((s) => s.image_id),
+      horses.filter((id) => withLabel('cow').includes(id)),
+    );
+    // limit 1: each photo with a person once, in order, then no cursor.
+    const people = withLabel('person');
+    const walked: string[] = [];
+    let cursor: string | null | undefined = null;
+    do {
+      const page = await search(`label=person&limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      assert.equal(page.status, 200);
+      walked.push(...(page.body.images ?? []).map((s) => s.image_id));
+      cursor = page.body.next_cursor;
+    } while (cursor && walked.length <= people.length);
+    assert.deepEqual(walked, people);
+    // An unknown or hostile label is a 400 with the usual JSON error.
+    for (const bad of ['unicorn', '../../status', 'traffic_light']) {
+      const refused = await search(`label=${encodeURIComponent(bad)}`);
+      assert.equal(refused.status, 400, bad);
+      assert.deepEqual(refused.body.error, {
+        code: 'invalid_label',
+        message: `expected each label to be a COCO name such as "dog", "person" or "traffic light" (GET /labels lists those found so far), got ${JSON.stringify(bad)}`,
+      });
+    }
+    const counts = (await (await fetch(`${stack.apiUrl}/labels`)).json()) as { labels: Array<{ label: string; count: number }> };
+    assert.equal(counts.labels.find((c) => c.label === 'horse')?.count, horses.length);
+    assert.equal(counts.labels.find((c) => c.label === 'person')?.count, people.length);
+  });
+
   it('status, gallery and the four image routes answer at API_URL', async () => {
     const id = await curlUpload(fixturePath('dog.jpg'));
     const s = await waitFor(id, settled, 'settled');
@@ -125,7 +191,10 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
     const html = await page.text();
-    assert.ok(html.includes('fetch("images?limit=12"'), 'the gallery asks for images relative to its own URL');
+    // (the compiled script builds them as `images?limit=…` and `images?label=…`, and fetches "labels")
+    for (const relative of ['`images?limit=', '`images?label=', 'fetch("labels"']) {
+      assert.ok(html.includes(relative), `the gallery asks for images and labels relative to its own URL: ${relative}`);
+    }
     // The recent list has it.
     const list = (await (await fetch(`${stack.apiUrl}/images?limit=20`)).json()) as { images: Array<{ image_id: string }> };
     assert.ok(list.images.some((i) => i.image_id === id));
@@ -142,31 +211,6 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
       assert.deepEqual([meta.format, meta.width, meta.height, meta.channels], ['jpeg', w, h, channels], kind);
     }
     assert.equal((await fetch(`${stack.apiUrl}/images/${newImageId()}`)).status, 404);
-  });
-
-  it('npm run load -- --n 100 --target $API_URL: 100 tagged, 0 failed, 0 lost, DLQs empty', async () => {
-    const { stdout } = await run(
-      process.execPath,
-      ['--import', 'tsx', 'scripts/load.ts', '--n', '100', '--target', stack.apiUrl, '--json'],
-      {
-        cwd: REPO_ROOT,
-        timeout: 600_000,
-        maxBuffer: 16 * 1024 * 1024,
-      },
-    );
-    const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as Record<string, unknown> & {
-      accepted: number;
-      tagged: number;
-      failed: number;
-      lost: number;
-      latency_ms?: Record<string, number>;
-    };
-    process.stderr.write(`# load on the deployed stack: ${JSON.stringify(report)}\n`);
-    assert.equal(report.accepted, 100);
-    assert.equal(report.tagged, 100);
-    assert.equal(report.failed, 0);
-    assert.equal(report.lost, 0);
-    for (const q of dlqs()) assert.equal(await queueDepth(q), 0, `${q} is empty`);
   });
 
   it('bad input ends in a 4xx or a terminal failure with its reason; a good photo beside it is tagged', async () => {
@@ -200,9 +244,93 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     for (const id of neighbours) assert.equal((await waitFor(id, settled, 'settled')).state, 'done', `neighbour ${id}`);
   });
 
+  it("the sample rule's queue gets one 'Image Tagged' per photo with its detections and one 'Image Failed' per bad file", async () => {
+    // Prepare: every photo so far has settled (the tests above waited for each).
+    const all = ((await (await fetch(`${stack.apiUrl}/images?limit=100`)).json()) as { images: Status[] }).images;
+    assert.ok(all.length > fixtureNames().length && all.length < 100);
+    assert.ok(all.every(settled), 'all photos settled');
+    assert.ok(
+      all.some((s) => s.state === 'failed'),
+      'a bad file failed',
+    );
+    // Act: read the queue until every photo's event is there (the tag function publishes right after
+    // its done record), then once more: a repeat would show up there.
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: EVENTS_QUEUE }));
+    type Delivered = {
+      source: string;
+      'detail-type': string;
+      detail: { image_id: string; detections?: unknown; stage?: string; reason?: string };
+    };
+    const events: Delivered[] = [];
+    const receive = async () => {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      for (const m of Messages) events.push(JSON.parse(m.Body ?? '{}') as Delivered);
+      if (Messages.length)
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl,
+            Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+          }),
+        );
+      return Messages.length;
+    };
+    const deadline = Date.now() + 60_000;
+    while (!all.every((s) => events.some((e) => e.detail.image_id === s.image_id))) {
+      assert.ok(
+        Date.now() < deadline,
+        `events for ${all.length} photos within 60 s, got ${events.length} (log: ${stack.ministack.logFile})`,
+      );
+      await receive();
+    }
+    while ((await receive()) > 0) {}
+    // Assess: exactly one event per photo, of its outcome, with what its status says.
+    for (const s of all) {
+      const mine = events.filter((e) => e.detail.image_id === s.image_id);
+      assert.equal(mine.length, 1, `${s.image_id}: ${JSON.stringify(mine.map((e) => e['detail-type']))}`);
+      const [e] = mine;
+      assert.equal(e!.source, 'image-pipeline');
+      if (s.state === 'done') {
+        assert.equal(e!['detail-type'], 'Image Tagged');
+        assert.deepEqual(e!.detail.detections, s.detections);
+      } else {
+        assert.equal(e!['detail-type'], 'Image Failed');
+        assert.deepEqual([e!.detail.stage, e!.detail.reason], [s.error?.stage, s.error?.reason]);
+      }
+    }
+    assert.equal(events.length, all.length);
+  });
+
+  it('npm run load -- --n 100 --target $API_URL: 100 tagged, 0 failed, 0 lost, no new dead letters', async () => {
+    // The bad file of the test above waits in resize_queue_dlq: count what the load adds.
+    const deadBefore = await Promise.all(dlqs().map(queueDepth));
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/load.ts', '--n', '100', '--target', stack.apiUrl, '--json'],
+      {
+        cwd: REPO_ROOT,
+        timeout: 600_000,
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
+    const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as Record<string, unknown> & {
+      accepted: number;
+      tagged: number;
+      failed: number;
+      lost: number;
+      latency_ms?: Record<string, number>;
+    };
+    process.stderr.write(`# load on the deployed stack: ${JSON.stringify(report)}\n`);
+    assert.equal(report.accepted, 100);
+    assert.equal(report.tagged, 100);
+    assert.equal(report.failed, 0);
+    assert.equal(report.lost, 0);
+    assert.deepEqual(await Promise.all(dlqs().map(queueDepth)), deadBefore, `no new messages in ${dlqs().join(', ')}`);
+  });
+
   it('a poison message reaches its DLQ through the redrive policy after maxReceiveCount receives', async () => {
     // A well-formed resize message whose original never arrives: retried (an object not yet there),
     // until SQS's redrive policy (maxReceiveCount 3) moves it to resize_queue_dlq.
+    await stack.setVisibilityTimeout(VISIBILITY_SECONDS, [stack.queues.resize]);
     const ghost = newImageId();
     const body = JSON.stringify({ v: 1, image_id: ghost, original_path: imageKey('original', ghost) });
     const before = await queueDepth('resize_queue_dlq');
@@ -238,6 +366,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     writeFileSync(path.join(pkgDir, 'README'), 'model removed by deployed-stack.test.ts'); // a changed layer: a new version
     try {
       await stack.redeploy();
+      await stack.setVisibilityTimeout(VISIBILITY_SECONDS, [stack.queues.detect]);
       // Act: two photos; detect cannot load its model.
       const ids = await Promise.all(['dog.jpg', 'horses.jpg'].map((n) => curlUpload(fixturePath(n))));
       for (const id of ids) {

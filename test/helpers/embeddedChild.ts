@@ -33,7 +33,7 @@ const announce = () => {
 const store: ObjectStore = {
   get: (key) => app.store.get(key),
   exists: (key) => app.store.exists(key),
-  list: (prefix) => app.store.list(prefix),
+  list: (prefix, options) => app.store.list(prefix, options),
   put: async (key, body, options) => {
     if (!key.startsWith('tagged/')) return app.store.put(key, body, options);
     if (started >= holdAfter) {

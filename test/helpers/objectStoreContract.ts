@@ -146,6 +146,50 @@ export function objectStoreContract(name: string, setUp: () => Promise<ObjectSto
       assert.deepEqual(await store.list(prefix), expected);
     });
 
+    it('lists one page at a time: keys after startAfter, at most maxKeys, walking every key once', async () => {
+      // Prepare: 8 keys (more than the S3 adapters' test page size of 3, so a page crosses requests).
+      const prefix = `status/${run}-pages/`;
+      const expected: string[] = [];
+      for (let i = 0; i < 8; i += 1) expected.push(`${prefix}${String(i).padStart(2, '0')}.json`);
+      await Promise.all(expected.map((k) => store.put(k, Buffer.from('{}'), { contentType: 'application/json' })));
+      // Act: pages of 3, each after the last key of the one before; then pages of 1.
+      const walk = async (size: number) => {
+        const seen: string[][] = [];
+        let after: string | undefined;
+        for (;;) {
+          const page = await store.list(prefix, { maxKeys: size, ...(after !== undefined ? { startAfter: after } : {}) });
+          if (page.length === 0) break;
+          seen.push(page);
+          after = page[page.length - 1];
+        }
+        return seen;
+      };
+      const threes = await walk(3);
+      const ones = await walk(1);
+      // Assess
+      assert.deepEqual(threes, [expected.slice(0, 3), expected.slice(3, 6), expected.slice(6)]);
+      assert.deepEqual(ones.flat(), expected);
+      assert.equal(ones.length, 8);
+      // startAfter need not be a key: here it falls between 03 and 04.
+      assert.deepEqual(await store.list(prefix, { startAfter: `${prefix}03.json-`, maxKeys: 2 }), expected.slice(4, 6));
+      // Before the prefix: from its first key; after all of them: nothing; more than there are: all.
+      assert.deepEqual(await store.list(prefix, { startAfter: 'status/', maxKeys: 1 }), expected.slice(0, 1));
+      assert.deepEqual(await store.list(prefix, { startAfter: `${prefix}zz` }), []);
+      assert.deepEqual(await store.list(prefix, { maxKeys: 1000 }), expected);
+    });
+
+    it('refuses a listing page that is not one', async () => {
+      await assert.rejects(store.list('status/', { maxKeys: 0 }), {
+        name: 'InvalidInputError',
+        message: 'list maxKeys: expected a whole number from 1, got 0',
+      });
+      await assert.rejects(store.list('status/', { maxKeys: 1.5 }), { message: 'list maxKeys: expected a whole number from 1, got 1.5' });
+      await assert.rejects(store.list('status/', { startAfter: 'status/../x' }), {
+        name: 'UnsafeKeyError',
+        message: 'unsafe object key "status/../x": ".." segments are not allowed',
+      });
+    });
+
     for (const [key, message] of UNSAFE_KEYS) {
       it(`refuses the unsafe key ${JSON.stringify(key)} in every operation`, async () => {
         const check = (error: unknown) => {

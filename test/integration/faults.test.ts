@@ -138,7 +138,7 @@ describe('faults', () => {
         get: (key) => real.store.get(key),
         presignGet: (key, seconds) => real.store.presignGet!(key, seconds),
         exists: (key) => real.store.exists(key),
-        list: (prefix) => real.store.list(prefix),
+        list: (prefix, options) => real.store.list(prefix, options),
         put: async (key, body, options) => {
           await real.store.put(key, body, options);
           if (key.startsWith('tagged/') && ++taggedPuts === HELD_AFTER) fiveTagged.resolve();
@@ -248,7 +248,9 @@ describe('faults', () => {
       return new Map(await Promise.all(keys.map(async (k) => [k, (await deps.store.get(k)).body.toString('base64')] as const)));
     };
     const first = await snapshot();
-    assert.equal(first.size, 8); // original, resized, grayscale, tagged for each
+    // original, resized, grayscale, tagged, and the label index's labels/dog/<inverted id> (the stub finds a dog), for each
+    assert.equal(first.size, 10);
+    assert.equal([...first.keys()].filter((k) => k.startsWith('labels/dog/')).length, 2);
 
     // Act: every stage's input for the first image delivered twice more, in the same batch.
     const id = ids[0]!;
@@ -371,7 +373,7 @@ describe('faults', () => {
       },
       put: (k, b, o) => fsStore.put(k, b, o),
       exists: (k) => fsStore.exists(k),
-      list: (p) => fsStore.list(p),
+      list: (p, options) => fsStore.list(p, options),
     };
     const lines: string[] = [];
     const queue = new MemoryQueue({ maxReceiveCount: 3, visibilityTimeoutSeconds: 1, dir: path.join(dir, 'queues') });

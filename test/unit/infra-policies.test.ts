@@ -48,6 +48,16 @@ describe('checkStackPolicies', () => {
     assert.deepEqual(checkStackPolicies(stack()), []);
   });
 
+  it("names a consumer whose MAX_RECEIVE_COUNT is not its queue's maxReceiveCount (its last receive)", () => {
+    const t = stack();
+    props(t, 'ResizeLambdaFunction').Environment = { Variables: { MAX_RECEIVE_COUNT: '5' } };
+    assert.deepEqual(checkStackPolicies(t), [
+      "ResizeLambdaFunction: expected MAX_RECEIVE_COUNT 3, the maxReceiveCount of ResizeQueue's RedrivePolicy (its last receive), found 5",
+    ]);
+    props(t, 'ResizeLambdaFunction').Environment = { Variables: { MAX_RECEIVE_COUNT: '3' } };
+    assert.deepEqual(checkStackPolicies(t), []);
+  });
+
   it('accepts a KMS key instead of SSE-SQS, and names a queue with neither', () => {
     const t = stack();
     delete props(t, 'ResizeDLQ').SqsManagedSseEnabled;

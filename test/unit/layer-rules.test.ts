@@ -28,8 +28,10 @@ const CORE = [
   'src/api/',
   'src/detect/',
   'src/draw/',
+  'src/events/',
   'src/http/',
   'src/image/',
+  'src/labels/',
   'src/logger/',
   'src/metrics/',
   'src/stages/',
@@ -41,6 +43,7 @@ const PORT_INTERFACES = [
   'src/ports/ObjectStore.ts',
   'src/ports/Queue.ts',
   'src/ports/DeadLetters.ts',
+  'src/ports/EventPublisher.ts',
   'src/ports/contentType.ts',
   'src/ports/imageFormats.ts',
 ];

@@ -1,0 +1,230 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { routeApi } from '../../src/api/routeApi';
+import { decodeCursor, encodeCursor } from '../../src/api/searchImages';
+import type { Detection } from '../../src/contracts';
+import { newImageId } from '../../src/imageId';
+import { countLabels } from '../../src/labels/countLabels';
+import { findByLabels } from '../../src/labels/findByLabels';
+import { COCO_LABEL_NAMES, imageIdOfIndexKey, invertId, labelIndexKey, labelOfSegment, labelPrefix } from '../../src/labels/labelKeys';
+import { writeLabelIndex } from '../../src/labels/writeLabelIndex';
+import { isSafeKey } from '../../src/ports/safeKey';
+import { writeStageStatus } from '../../src/status/stageStatus';
+import { type TestApp, testApp } from '../helpers/factories';
+
+const box = { x: 1, y: 1, width: 2, height: 2 };
+const found = (...labels: string[]): Detection[] => labels.map((label) => ({ label, score: 0.9, box }));
+
+/** A photo as the pipeline leaves it: a done detect record with its detections, filed in the index. */
+async function tagged(app: TestApp, at: number, ...labels: string[]): Promise<string> {
+  const id = newImageId(at);
+  const t = new Date(at).toISOString();
+  await writeStageStatus(app.store, id, { stage: 'upload', state: 'done', started_at: t, finished_at: t });
+  await writeStageStatus(app.store, id, { stage: 'detect', state: 'done', started_at: t, detections: found(...labels) });
+  await writeLabelIndex(app.store, id, found(...labels));
+  return id;
+}
+
+async function get(app: TestApp, path: string, query: Record<string, string> = {}) {
+  const res = await routeApi({ method: 'GET', path, headers: {}, query, pathParameters: {}, body: Buffer.alloc(0), requestId: 'r1' }, app);
+  return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, unknown> };
+}
+
+describe('label index keys', () => {
+  it('encodes every COCO name as one safe segment, one to one, and nothing else', () => {
+    assert.equal(COCO_LABEL_NAMES.length, 80);
+    const segments = COCO_LABEL_NAMES.map((l) => labelPrefix(l));
+    assert.equal(new Set(segments).size, 80);
+    assert.ok(segments.every((p) => isSafeKey(p.slice(0, -1))));
+    assert.equal(labelPrefix('traffic light'), 'labels/traffic_light/');
+    assert.equal(labelOfSegment('teddy_bear'), 'teddy bear');
+    assert.equal(labelOfSegment('..'), undefined);
+    assert.throws(() => labelPrefix('../x'), { message: 'not a COCO label: "../x"' });
+    assert.throws(() => labelPrefix('Dog'), { message: 'not a COCO label: "Dog"' });
+  });
+
+  it('files newer photos first: inverted ids sort the other way, and invert back', () => {
+    const older = newImageId(1_700_000_000_000);
+    const newer = newImageId(1_700_000_000_001);
+    const [a, b] = [labelIndexKey('dog', older), labelIndexKey('dog', newer)];
+    assert.ok(b < a, 'the newer photo sorts first');
+    assert.equal(invertId(invertId(older)), older);
+    assert.equal(imageIdOfIndexKey('labels/dog/', a), older);
+    assert.equal(imageIdOfIndexKey('labels/dog/', `labels/dog/${older}`), undefined, 'an uninverted id is not an entry');
+  });
+});
+
+describe('writeLabelIndex', () => {
+  it('writes one empty entry per distinct label; twice is the same as once', async () => {
+    const app = testApp();
+    const id = newImageId();
+    assert.deepEqual(await writeLabelIndex(app.store, id, found('horse', 'horse', 'cow')), ['horse', 'cow']);
+    await writeLabelIndex(app.store, id, found('horse', 'horse', 'cow'));
+    assert.deepEqual(await app.store.list('labels/'), [labelIndexKey('cow', id), labelIndexKey('horse', id)]);
+    assert.equal((await app.store.get(labelIndexKey('cow', id))).body.length, 0);
+    await app.close();
+  });
+
+  it('refuses a label that is not a COCO name before writing anything', async () => {
+    const app = testApp();
+    await assert.rejects(writeLabelIndex(app.store, newImageId(), found('dog', '../../etc/passwd')), {
+      name: 'UnknownLabelError',
+      message: 'expected detections labelled with COCO names (such as "dog" or "traffic light"), got "../../etc/passwd"',
+    });
+    assert.deepEqual(await app.store.list('labels/'), []);
+    await app.close();
+  });
+});
+
+describe('findByLabels', () => {
+  it('pages one label newest first, each photo once, with limit 1 or 2', async () => {
+    const app = testApp();
+    const t = Date.now();
+    const ids = [];
+    for (let i = 0; i < 5; i += 1) ids.push(await tagged(app, t + i, 'dog', i % 2 ? 'cat' : 'person'));
+    const newestFirst = [...ids].reverse();
+    for (const limit of [1, 2, 5, 6]) {
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (let pages = 0; pages < 10; pages += 1) {
+        const page = await findByLabels(app.store, ['dog'], { limit, ...(after ? { after } : {}) });
+        assert.ok(page.ids.length <= limit);
+        seen.push(...page.ids);
+        after = page.after;
+        if (!after) break;
+      }
+      assert.deepEqual(seen, newestFirst, `limit ${limit}`);
+      assert.equal(after, undefined, `limit ${limit}: no cursor after the last page`);
+    }
+    await app.close();
+  });
+
+  it('answers AND across labels, across rounds of small pages, and stops at the round budget with a cursor', async () => {
+    const app = testApp();
+    const t = Date.now();
+    const both: string[] = [];
+    for (let i = 0; i < 12; i += 1) {
+      const labels = i % 3 === 0 ? ['dog', 'person'] : i % 3 === 1 ? ['dog'] : ['person'];
+      const id = await tagged(app, t + i, ...labels);
+      if (labels.length === 2) both.unshift(id);
+    }
+    // Whole answer with big pages; then the same with pages of 2 keys per label per round.
+    assert.deepEqual((await findByLabels(app.store, ['dog', 'person'], { limit: 10 })).ids, both);
+    assert.deepEqual((await findByLabels(app.store, ['person', 'dog'], { limit: 10, scanPage: 2 })).ids, both);
+    // A budget of one round of 2: a short page and a cursor; following the cursors finds them all.
+    const seen: string[] = [];
+    let after: string | undefined;
+    let requests = 0;
+    do {
+      const page = await findByLabels(app.store, ['dog', 'person'], { limit: 10, scanPage: 2, maxRounds: 1, ...(after ? { after } : {}) });
+      seen.push(...page.ids);
+      after = page.after;
+      requests += 1;
+    } while (after && requests < 50);
+    assert.deepEqual(seen, both);
+    assert.ok(requests > 1, 'the budget split the walk');
+    assert.deepEqual((await findByLabels(app.store, ['dog', 'cat'], { limit: 10 })).ids, []);
+    await app.close();
+  });
+});
+
+describe('countLabels', () => {
+  it('counts each label found, most first, capped', async () => {
+    const app = testApp();
+    const t = Date.now();
+    await tagged(app, t, 'horse', 'horse', 'cow');
+    await tagged(app, t + 1, 'horse');
+    await tagged(app, t + 2, 'traffic light');
+    assert.deepEqual(await countLabels(app.store), [
+      { label: 'horse', count: 2 },
+      { label: 'cow', count: 1 },
+      { label: 'traffic light', count: 1 },
+    ]);
+    assert.deepEqual(
+      (await countLabels(app.store, 1)).find((c) => c.label === 'horse'),
+      { label: 'horse', count: 1, capped: true },
+    );
+    await app.close();
+  });
+});
+
+describe('GET /images?label= and GET /labels', () => {
+  it('lists exactly the photos with every label, pages with opaque cursors, and refuses bad labels and cursors', async () => {
+    // Prepare
+    const app = testApp();
+    const t = Date.now();
+    const horse1 = await tagged(app, t, 'horse', 'cow');
+    await tagged(app, t + 1, 'dog');
+    const horse2 = await tagged(app, t + 2, 'horse', 'person');
+    // A photo filed under "horse" once, whose detections changed since (processed again): not a match.
+    const stale = await tagged(app, t + 3, 'horse');
+    await writeStageStatus(app.store, stale, {
+      stage: 'detect',
+      state: 'done',
+      started_at: new Date().toISOString(),
+      detections: found('cat'),
+    });
+    // Act + Assess
+    const all = await get(app, '/images', { label: 'horse' });
+    assert.equal(all.status, 200);
+    assert.deepEqual(
+      (all.body.images as Array<{ image_id: string }>).map((i) => i.image_id),
+      [horse2, horse1],
+    );
+    assert.deepEqual([all.body.labels, all.body.next_cursor], [['horse'], null]);
+    const and = await get(app, '/images', { label: 'horse,person' });
+    assert.deepEqual(
+      (and.body.images as Array<{ image_id: string }>).map((i) => i.image_id),
+      [horse2],
+    );
+    // limit 1: one photo a page, cursors to the end, each photo once.
+    const walked: string[] = [];
+    let cursor: string | null = null;
+    for (let n = 0; n < 10; n += 1) {
+      const page = await get(app, '/images', { label: 'horse', limit: '1', ...(cursor ? { cursor } : {}) });
+      walked.push(...(page.body.images as Array<{ image_id: string }>).map((i) => i.image_id));
+      cursor = page.body.next_cursor as string | null;
+      if (!cursor) break;
+    }
+    assert.deepEqual(walked, [horse2, horse1]);
+    assert.equal(decodeCursor(encodeCursor(horse1)), horse1);
+
+    const refused = async (query: Record<string, string>, code: string, message: string) => {
+      const res = await get(app, '/images', query);
+      assert.equal(res.status, 400, JSON.stringify(query));
+      assert.deepEqual(res.body, { error: { code, message }, request_id: 'r1' });
+    };
+    const expectLabel = (got: string) =>
+      `expected each label to be a COCO name such as "dog", "person" or "traffic light" (GET /labels lists those found so far), got ${got}`;
+    await refused({ label: 'unicorn' }, 'invalid_label', expectLabel('"unicorn"'));
+    await refused({ label: '../../etc/passwd' }, 'invalid_label', expectLabel('"../../etc/passwd"'));
+    await refused({ label: 'dog,labels/cat/x' }, 'invalid_label', expectLabel('"labels/cat/x"'));
+    await refused({ label: '' }, 'invalid_label', expectLabel('""'));
+    await refused({ label: 'Dog\u0000' }, 'invalid_label', expectLabel('"Dog\\u0000"'));
+    await refused({ label: 'dog,cat,cow,horse,sheep,bird' }, 'invalid_label', 'expected at most 5 labels, got 6');
+    await refused(
+      { label: 'dog', cursor: 'not-a-cursor' },
+      'invalid_cursor',
+      'expected cursor to be the next_cursor of an earlier answer, got "not-a-cursor"',
+    );
+    await refused(
+      { label: 'dog', cursor: encodeCursor('../x') },
+      'invalid_cursor',
+      `expected cursor to be the next_cursor of an earlier answer, got ${JSON.stringify(encodeCursor('../x'))}`,
+    );
+    await refused({ label: 'dog', limit: '0' }, 'invalid_limit', 'expected limit to be a whole number from 1 to 100, got "0"');
+
+    const labels = await get(app, '/labels');
+    assert.equal(labels.status, 200);
+    assert.deepEqual(labels.body, {
+      labels: [
+        { label: 'horse', count: 3 },
+        { label: 'cow', count: 1 },
+        { label: 'dog', count: 1 },
+        { label: 'person', count: 1 },
+      ],
+      cap: 999,
+    });
+    await app.close();
+  });
+});
