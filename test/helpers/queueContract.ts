@@ -82,11 +82,10 @@ export function queueContract(adapter: string, setUp: () => Promise<QueueUnderTe
       assert.ok(first);
       // Hidden while in flight.
       assert.deepEqual(await queue.receive(name, { waitTimeSeconds: 0, visibilityTimeoutSeconds: vis() }), []);
-      // Back after the timeout (a long poll picks it up the moment it becomes visible).
-      const started = Date.now();
+      // Back after the timeout: one long poll that outlasts the timeout receives it (no bound on
+      // how soon is asserted; a loaded machine may be slow, and the wait itself is the bound).
       const [second] = await queue.receive(name, { waitTimeSeconds: vis() + 3, visibilityTimeoutSeconds: vis() });
       assert.ok(second, 'expected the message again');
-      assert.ok(Date.now() - started < (vis() + 2.5) * 1000, 'redelivered too late');
       assert.equal(second.messageId, first.messageId);
       assert.equal(second.body, 'again');
       assert.equal(second.receiveCount, 2);
@@ -167,13 +166,15 @@ export function queueContract(adapter: string, setUp: () => Promise<QueueUnderTe
     it('long polling returns as soon as a message is sent', async () => {
       const name = await t.newQueue();
       const started = Date.now();
-      const receiving = queue.receive(name, { waitTimeSeconds: 10, visibilityTimeoutSeconds: 30 });
+      const receiving = queue.receive(name, { waitTimeSeconds: 20, visibilityTimeoutSeconds: 30 });
       await sleep(300);
       await queue.send(name, 'wake up');
       const [m] = await receiving;
       assert.ok(m, 'expected the message');
       assert.equal(m.body, 'wake up');
-      assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+      // Woken by the send, not by the end of the 20 s wait: the bound is half the wait, so a
+      // loaded machine cannot fail it, and a poll that sleeps out its wait always does.
+      assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
       await queue.delete(name, m.receiptHandle);
     });
 

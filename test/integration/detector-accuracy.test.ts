@@ -187,7 +187,7 @@ describe('detector load errors', () => {
             `could not load onnxruntime-node on the ${platform} runtime (Node ${process.versions.node})`,
             'ERR_DLOPEN_FAILED: libonnxruntime.so.1: cannot open shared object file: No such file or directory',
             'Possible solutions:',
-            '- Reinstall the dependencies with `npm ci` (offline, keep `onnxruntime-node-install=skip` in .npmrc: the CPU binaries ship in the package)',
+            '- Reinstall the dependencies with `npm ci` (offline: the CPU binaries ship in the package; its install script stays off in the allowScripts of package.json)',
             `- Check that node_modules/onnxruntime-node/bin/napi-v6/${process.platform}/${process.arch}/ holds onnxruntime_binding.node and libonnxruntime.so.*`,
             '- In a Lambda artefact, keep the linux/x64 binaries of onnxruntime-node when trimming the package',
           ].join('\n'),

@@ -1,19 +1,18 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { ensureModel } from '../../models/ensure-model';
-import { type BuildManifest, buildFunctions, REPO_MODEL_FILE, REPO_MODEL_FILES } from '../../scripts/package/build-functions';
-import { SLS_BIN } from '../../scripts/package/serverlessCli';
+import { packagedTemplate } from '../../scripts/infra/packagedTemplate';
+import { type BuildManifest, REPO_MODEL_FILE } from '../../scripts/package/build-functions';
 import { REPO_ROOT } from '../../scripts/repoRoot';
 
 /**
  * `sls package` (osls) with dummy credentials and no network, then the AWS limits on what it made:
  * each function zip + its layers under 250 MB unzipped, each zip under 50 MB, no foreign-platform
  * onnxruntime binaries anywhere, and every native module a bundle loads provided by one of its layers.
- * Reuses .serverless/ when it is newer than serverless.yml, the handlers, src/ and the build script.
+ * Reuses .serverless/ when it is newer than its inputs (scripts/infra/packagedTemplate.ts).
  */
 const OUT = path.join(REPO_ROOT, '.serverless');
 const MB = 1024 * 1024;
@@ -35,18 +34,6 @@ function zipEntries(zip: string): Entry[] {
   return entries;
 }
 
-function newestMtime(paths: string[]): number {
-  let newest = 0;
-  const walk = (p: string) => {
-    const s = statSync(p);
-    if (s.isDirectory()) {
-      for (const child of execFileSync('ls', ['-A', p], { encoding: 'utf8' }).split('\n').filter(Boolean)) walk(path.join(p, child));
-    } else newest = Math.max(newest, s.mtimeMs);
-  };
-  for (const p of paths) if (existsSync(p)) walk(p);
-  return newest;
-}
-
 interface Template {
   Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
 }
@@ -56,33 +43,9 @@ describe('AWS packaging (sls package, offline)', { timeout: 300_000 }, () => {
   let manifest: BuildManifest;
 
   before(async () => {
-    await ensureModel();
-    const state = path.join(OUT, 'cloudformation-template-update-stack.json');
+    // The same packaging the infrastructure checks read (rebuilt only when an input is newer).
+    const state = await packagedTemplate();
     const manifestFile = path.join(REPO_ROOT, '.build', 'manifest.json');
-    const inputs = newestMtime([
-      ...['serverless.yml', 'functions', 'src', 'scripts/package'].map((p) => path.join(REPO_ROOT, p)),
-      ...REPO_MODEL_FILES,
-    ]);
-    const fresh =
-      existsSync(state) && existsSync(manifestFile) && statSync(state).mtimeMs > inputs && statSync(manifestFile).mtimeMs > inputs;
-    if (!fresh) {
-      await buildFunctions({ log: () => undefined });
-      const run = spawnSync(process.execPath, [SLS_BIN, 'package', '--stage', 'dev', '--region', 'us-east-1'], {
-        cwd: REPO_ROOT,
-        encoding: 'utf8',
-        timeout: 240_000,
-        env: {
-          ...process.env,
-          SLS_TELEMETRY_DISABLED: '1',
-          SLS_OFFLINE_PACKAGE: '1',
-          AWS_ACCESS_KEY_ID: 'dummy',
-          AWS_SECRET_ACCESS_KEY: 'dummy',
-          AWS_SESSION_TOKEN: '',
-          AWS_PROFILE: '',
-        },
-      });
-      assert.equal(run.status, 0, `sls package failed:\n${run.stdout}\n${run.stderr}`);
-    }
     template = JSON.parse(readFileSync(state, 'utf8')) as Template;
     manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as BuildManifest;
   });
