@@ -8,13 +8,22 @@
 //   npm run dev -- --http-port 3100 --lambda-port 3102 --s3-port 9100 --sqs-port 9400 [--fresh] [--quiet]
 //
 // MinIO keeps objects in .cache/dev-data/minio-offline between runs unless --fresh.
+//
+// Completion events to a webhook of yours (README, "Completion events"): --webhook-url (or WEBHOOK_URL)
+// and WEBHOOK_SECRET (16+ characters; never a flag: a command line is visible to every user in ps),
+// retried after WEBHOOK_RETRY_SECONDS (30):
+//   WEBHOOK_SECRET=… npm run dev -- --webhook-url http://127.0.0.1:8080/hooks
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { configFromEnvironment } from '../src/config';
+import { shownUrl } from '../src/ports/WebhookPublisher';
 import { parseCliArgs, usageError } from './cliArgs';
 import { type DevStack, startDevStack } from './dev/devStack';
+import { devWebhookFrom } from './dev/webhookDeliverer';
 import { REPO_ROOT } from './repoRoot';
 
-const USAGE = 'usage: npm run dev -- [--http-port 3000] [--lambda-port 3002] [--s3-port 9000] [--sqs-port 9324] [--fresh] [--quiet]';
+const USAGE =
+  'usage: npm run dev -- [--http-port 3000] [--lambda-port 3002] [--s3-port 9000] [--sqs-port 9324] [--webhook-url URL] [--fresh] [--quiet]';
 
 function port(raw: string | undefined, fallback: number, flag: string): number {
   if (raw === undefined) return fallback;
@@ -30,10 +39,18 @@ async function main(): Promise<void> {
       'lambda-port': { type: 'string' },
       's3-port': { type: 'string' },
       'sqs-port': { type: 'string' },
+      'webhook-url': { type: 'string' },
       fresh: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
     },
   });
+  // Checked before minutes of building: a bad URL or a short WEBHOOK_SECRET stops here.
+  let webhook: ReturnType<typeof devWebhookFrom>;
+  try {
+    webhook = devWebhookFrom(configFromEnvironment({ overrides: { WEBHOOK_URL: values['webhook-url'] } }));
+  } catch (error) {
+    usageError(USAGE, (error as Error).message);
+  }
   let dataDir: string | undefined;
   if (!values.fresh) {
     dataDir = path.join(REPO_ROOT, '.cache', 'dev-data', 'minio-offline');
@@ -58,6 +75,9 @@ async function main(): Promise<void> {
       sqs: port(values['sqs-port'], 9324, '--sqs-port'),
     },
     ...(dataDir ? { s3DataDir: dataDir } : {}),
+    ...(webhook
+      ? { webhook: { ...webhook, ...(values.quiet ? {} : { onLog: (line: string) => process.stdout.write(`[webhook] ${line}\n`) }) } }
+      : {}),
     onSlsLine: values.quiet ? undefined : (line) => process.stdout.write(`[sls] ${line}\n`),
   });
   const { urls, s3 } = stack;
@@ -69,7 +89,10 @@ async function main(): Promise<void> {
       `  api       ${urls.http}/  ${urls.http}/images  ${urls.http}/images/<id>`,
       `  lambda    ${urls.lambda}/2015-03-31/functions/<${stack.functionName('<fn>').replace('-<fn>', '')}-fn>/invocations`,
       `  s3        ${urls.s3}  bucket ${s3.bucket}  (access key ${s3.accessKeyId}, secret ${s3.secretAccessKey})`,
-      `  sqs       ${urls.sqs}  queues ${Object.values(stack.queues).join(', ')} (+ _dlq)`,
+      `  sqs       ${urls.sqs}  queues ${[...Object.values(stack.queues), ...(stack.eventsQueue ? [stack.eventsQueue] : [])].join(', ')} (+ _dlq)`,
+      ...(webhook
+        ? [`  webhook   each event POSTed, signed, to ${shownUrl(webhook.url)} (retried; dead letters in ${stack.eventsQueue}_dlq)`]
+        : []),
       `  logs      ${stack.slsLogFile}`,
       '  Ctrl-C stops everything.',
       '',

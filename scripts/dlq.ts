@@ -24,7 +24,8 @@ function queueNames(config: Config, wanted: string | undefined): string[] {
   // With EVENTS=webhook also the webhook's events queue ("events"): deliveries that failed every try.
   const all = [...Object.entries(config.queues), ...(config.events.target === 'webhook' ? [['events', config.events.queue] as const] : [])];
   if (wanted === undefined) return all.map(([, name]) => name);
-  const hit = all.find(([stage, name]) => name === wanted || stage === wanted);
+  // Named, it is known without the webhook's settings too (`npm run dev`'s events queue on ElasticMQ).
+  const hit = [...all, ['events', config.events.queue] as const].find(([stage, name]) => name === wanted || stage === wanted);
   if (!hit) usage(`unknown queue ${JSON.stringify(wanted)}: expected one of ${all.map(([, n]) => n).join(', ')}`);
   return [hit[1]];
 }

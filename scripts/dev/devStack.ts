@@ -5,7 +5,8 @@
  *   -> bucket `images` and the four queues with their `_dlq` and RedrivePolicy
  *   -> `serverless offline --stage local` (osls + serverless-offline) running the esbuild bundles of
  *      functions/<fn>/handler.ts: POST /upload and the read API on httpPort, the Lambda API on lambdaPort
- *   -> the SQS bridge (scripts/dev/sqsBridge.ts) carrying queue messages to the stage functions.
+ *   -> the SQS bridge (scripts/dev/sqsBridge.ts) carrying queue messages to the stage functions;
+ *   -> with `webhook`: events_queue and the webhook's deliverer (scripts/dev/webhookDeliverer.ts).
  *
  *   const stack = await startDevStack({ ports: { http: 3000, lambda: 3002 } });
  *   // curl -F image=@dog.jpg ${stack.urls.upload}
@@ -24,6 +25,7 @@ import { REPO_ROOT } from '../repoRoot';
 import { assertPortFree, freePort, type LocalS3Server, type LocalServer, startElasticMq, startMinio } from '../servers/local-servers';
 import { startSlsOffline } from './slsOffline';
 import { type BridgeCounts, SqsBridge } from './sqsBridge';
+import { type DevWebhook, startWebhookDeliverer, webhookEnvironment } from './webhookDeliverer';
 export const SERVICE = 'image-pipeline';
 export const STAGE = 'local';
 
@@ -50,12 +52,16 @@ export interface DevStackOptions {
   s3DataDir?: string;
   /** Skip the esbuild step (bundles already in .build/functions). */
   skipBuild?: boolean;
+  /** Completion events POSTed, signed and retried, to a webhook (EVENTS=webhook offline); none by default. */
+  webhook?: DevWebhook;
 }
 
 export interface DevStack {
   urls: { http: string; upload: string; lambda: string; s3: string; sqs: string };
   s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; bucket: string; forcePathStyle: true };
   queues: { resize: string; grayscale: string; detect: string; tag: string };
+  /** With `webhook`: the events queue the deliverer consumes (dead letters in `<name>_dlq`). */
+  eventsQueue?: string;
   /** Milliseconds per start step, and `total`. */
   timings: Record<string, number>;
   /** What the SQS bridge handed to each function, by function name. */
@@ -139,7 +145,15 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     const s3 = minio as LocalS3Server;
 
     // The same names serverless.yml gives the `local` stage (BUCKET, *_QUEUE from the config defaults).
-    const config = loadConfig({ ...process.env, BUCKET: 'images', RESIZE_QUEUE: '', GRAYSCALE_QUEUE: '', DETECT_QUEUE: '', TAG_QUEUE: '' });
+    const config = loadConfig({
+      ...process.env,
+      BUCKET: 'images',
+      RESIZE_QUEUE: '',
+      GRAYSCALE_QUEUE: '',
+      DETECT_QUEUE: '',
+      TAG_QUEUE: '',
+      ...webhookEnvironment(options.webhook),
+    });
     const credentials = { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
     const store = new S3ObjectStore({ bucket: config.bucket, region: s3.region, endpoint: s3.endpoint, forcePathStyle: true, credentials });
     // The bridge reports only what goes wrong (its queue's warnings); the dev lines follow LOG_LEVEL.
@@ -159,6 +173,14 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
         visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
       });
     });
+
+    // Before the functions start publishing to it (scripts/dev/webhookDeliverer.ts says why here, not offline).
+    const deliverer = options.webhook
+      ? await step('webhook', `creating ${config.events.queue} and starting the webhook deliverer`, () =>
+          startWebhookDeliverer({ config, queue, store, ...(options.webhook?.onLog ? { onLog: options.webhook.onLog } : {}) }),
+        )
+      : undefined;
+    if (deliverer) cleanups.push(() => deliverer.stop());
 
     const logDir = path.join(REPO_ROOT, '.cache', 'dev');
     mkdirSync(logDir, { recursive: true });
@@ -180,6 +202,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
           AWS_DEFAULT_REGION: 'us-east-1',
           S3_ENDPOINT: s3.endpoint,
           SQS_ENDPOINT: elasticmq.endpoint,
+          ...webhookEnvironment(options.webhook),
         },
       }),
     );
@@ -208,6 +231,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
         forcePathStyle: true,
       },
       queues: { ...config.queues },
+      ...(deliverer ? { eventsQueue: deliverer.queue } : {}),
       timings,
       bridgeStats: () => bridge.stats(),
       functionName: (key) => functionName(key),

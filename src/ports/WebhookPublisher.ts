@@ -40,7 +40,7 @@ export interface WebhookTarget {
 }
 
 /** The URL without its query and credentials, for messages (a query may carry a receiver's token). */
-function shownUrl(url: string): string {
+export function shownUrl(url: string): string {
   const u = new URL(url);
   return `${u.origin}${u.pathname}`;
 }

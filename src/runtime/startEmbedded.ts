@@ -6,7 +6,6 @@ import { grayscaleHandler } from '../lambda/grayscaleHandler';
 import { resizeHandler } from '../lambda/resizeHandler';
 import { tagHandler } from '../lambda/tagHandler';
 import { uploadHandler } from '../lambda/uploadHandler';
-import { webhookHandler } from '../lambda/webhookHandler';
 import { FsObjectStore } from '../ports/FsObjectStore';
 import { detectStage } from '../stages/detectStage';
 import { grayscaleStage } from '../stages/grayscaleStage';
@@ -15,6 +14,7 @@ import { tagStage } from '../stages/tagStage';
 import { type ApiHandler, type Route, startHttpServer } from './httpServer';
 import { QueueConsumer } from './QueueConsumer';
 import { localContext } from './sqsEvent';
+import { webhookConsumer } from './webhookConsumer';
 
 /**
  * The embedded default: the Lambda handlers of src/lambda built for one app, fed by its queue (in
@@ -64,23 +64,9 @@ export async function startEmbedded(app: App, options: EmbeddedOptions = {}): Pr
       region: app.config.aws.region,
     }).start();
   });
-  // EVENTS=webhook: the deliverer on the events queue, retried like a stage (src/lambda/webhookHandler.ts).
-  if (app.webhook) {
-    const deliver = webhookHandler(app);
-    consumers.push(
-      new QueueConsumer({
-        queue: app.queue,
-        queueName: app.webhook.queue,
-        invoke: (event) => deliver(event, localContext('webhook')),
-        log: app.log,
-        batchSize: 10,
-        waitTimeSeconds: 1,
-        visibilityTimeoutSeconds: app.webhook.retrySeconds,
-        concurrency: 1,
-        region: app.config.aws.region,
-      }).start(),
-    );
-  }
+  // EVENTS=webhook: the deliverer on the events queue, retried like a stage (src/runtime/webhookConsumer.ts).
+  const webhook = webhookConsumer(app);
+  if (webhook) consumers.push(webhook.start());
   let server: Awaited<ReturnType<typeof startHttpServer>> | undefined;
   if (options.port !== undefined) {
     const handlers: Record<(typeof ROUTES)[number]['fn'], ApiHandler> = { upload: uploadHandler(app), api: apiHandler(app) };

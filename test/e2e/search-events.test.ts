@@ -1,97 +1,40 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ensureModel } from '../../models/ensure-model';
 import { createApp } from '../../src/app/createApp';
 import { loadConfig } from '../../src/config';
-import { webhookSignatureProblem } from '../../src/ports/webhookSignature';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
 import { waitForImage } from '../../src/status/waitForImage';
 import { FAILING_UPLOADS } from '../helpers/badInputCases';
 import { fixtureNames, readFixture, referenceDetections } from '../helpers/fixtures';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhookReceiver';
 
 /**
  * Search by label and completion events on the embedded default, as a user meets them: every fixture
  * and one bad file uploaded over HTTP, then GET /images?label=… and GET /labels; and a webhook
- * receiver (a real HTTP server here) that verifies each delivery's signature and answers 503 to the
+ * receiver (a real HTTP server, test/helpers/webhookReceiver.ts) that verifies each delivery's signature and answers 503 to the
  * first two tries of every event, then 200: each event still arrives, once accepted, after three tries.
  */
 const SECRET = 'search-events-test-secret-0123456789';
 const FAILS_PER_EVENT = 2;
 
-interface Delivery {
-  id: string;
-  body: { 'detail-type': string; source: string; detail: Record<string, unknown> & { image_id: string } };
-}
-
-/** The receiver: checks every signature, fails the first FAILS_PER_EVENT tries of each event, keeps what it accepted. */
-function startReceiver() {
-  const tries = new Map<string, number>();
-  const accepted: Delivery[] = [];
-  const problems: string[] = [];
-  let waiter: { n: number; resolve: () => void } | undefined;
-  const server: Server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c: Buffer) => {
-      raw += c.toString('utf8');
-    });
-    req.on('end', () => {
-      const problem = webhookSignatureProblem(
-        SECRET,
-        { timestamp: req.headers['x-image-pipeline-timestamp'] as string, signature: req.headers['x-image-pipeline-signature'] as string },
-        raw,
-      );
-      const id = String(req.headers['x-image-pipeline-event-id'] ?? '');
-      if (problem) {
-        problems.push(`${id}: ${problem}`);
-        res.writeHead(401).end();
-        return;
-      }
-      const n = (tries.get(id) ?? 0) + 1;
-      tries.set(id, n);
-      if (n <= FAILS_PER_EVENT) {
-        res.writeHead(503).end();
-        return;
-      }
-      accepted.push({ id, body: JSON.parse(raw) as Delivery['body'] });
-      res.writeHead(204).end();
-      if (waiter && accepted.length >= waiter.n) waiter.resolve();
-    });
-  });
-  return {
-    server,
-    tries,
-    accepted,
-    problems,
-    /** Resolves once `n` events have been accepted. */
-    accepting: (n: number) =>
-      new Promise<void>((resolve) => {
-        waiter = { n, resolve };
-        if (accepted.length >= n) resolve();
-      }),
-  };
-}
-
 describe('search by label and completion events (embedded default, webhook)', { timeout: 240_000 }, () => {
   let pipeline: EmbeddedPipeline;
-  const receiver = startReceiver();
+  let receiver: WebhookReceiver;
   const ids = new Map<string, string>(); // fixture name -> image id
   let badId = '';
 
   before(async () => {
-    receiver.server.listen(0, '127.0.0.1');
-    await once(receiver.server, 'listening');
+    receiver = await startWebhookReceiver({ secret: SECRET, failsPerEvent: FAILS_PER_EVENT, failStatus: 503 });
     const modelPath = await ensureModel();
     const config = loadConfig({
       DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'pipeline-search-')),
       LOG_LEVEL: 'warn',
       MODEL_PATH: modelPath,
-      WEBHOOK_URL: `http://127.0.0.1:${(receiver.server.address() as AddressInfo).port}/hooks/pipeline`,
+      WEBHOOK_URL: receiver.url,
       WEBHOOK_SECRET: SECRET,
       WEBHOOK_RETRY_SECONDS: '1',
     });
@@ -111,7 +54,7 @@ describe('search by label and completion events (embedded default, webhook)', { 
   });
   after(async () => {
     await pipeline?.stop();
-    receiver.server.close();
+    await receiver?.close();
   });
 
   it('GET /images?label=horse returns exactly the photos with a horse; AND of labels; limit 1 walks each once', async () => {
@@ -197,12 +140,11 @@ describe('search by label and completion events (embedded default, webhook)', { 
 
   it('the webhook gets one signed event per photo, each after two failed tries, with the detections or the reason', async () => {
     const photos = fixtureNames().length + 1;
-    await Promise.race([
-      receiver.accepting(photos),
-      new Promise((_, reject) =>
-        setTimeout(() => reject(new Error(`webhook: ${receiver.accepted.length} of ${photos} events after 60 s`)), 60_000).unref(),
-      ),
-    ]);
+    await receiver.until(
+      () => receiver.accepted.length >= photos,
+      () => `${receiver.accepted.length} of ${photos} events`,
+      60_000,
+    );
     assert.deepEqual(receiver.problems, [], 'every delivery was signed with the secret');
     assert.equal(receiver.accepted.length, photos);
     for (const [name, id] of ids) {

@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import sharp from 'sharp';
 import { type DevStack, startDevStack } from '../../scripts/dev/devStack';
+import type { Detection } from '../../src/contracts';
 import { SqsDeadLetters } from '../../src/ports/SqsDeadLetters';
 import { SqsQueue } from '../../src/ports/SqsQueue';
 import { StageStatusSchema } from '../../src/status/stageStatus';
+import { FAILING_UPLOADS } from '../helpers/badInputCases';
+import { iouXywh, xywh } from '../helpers/boxes';
 import { fixtureNames, readFixture, referenceDetections } from '../helpers/fixtures';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhookReceiver';
 
 /**
  * The emulated cloud as `npm run dev` starts it: MinIO + ElasticMQ + serverless offline running the
@@ -17,7 +22,13 @@ import { fixtureNames, readFixture, referenceDetections } from '../helpers/fixtu
  * `stage done` (one per successful tag run, printed by the handler inside serverless offline, right
  * after its PUT of tagged/<id>.jpg), and the bridge's count of tag records the function reported as
  * handled. MinIO versioning is off, so the PUTs themselves are not counted.
+ *
+ * Completion events: the stack runs with a webhook (EVENTS=webhook offline, the deliverer of
+ * scripts/dev/webhookDeliverer.ts on ElasticMQ's events_queue) whose receiver, a node:http server
+ * here, answers 500 to the first two tries of every event and then accepts (WEBHOOK_RETRY_SECONDS 1).
  */
+const WEBHOOK_SECRET = 'emulated-cloud-test-secret-0123456789';
+const WEBHOOK_FAILS_PER_EVENT = 2;
 const TAG_DONE = new Map<string, number>();
 
 function onSlsLine(line: string): void {
@@ -32,9 +43,14 @@ function onSlsLine(line: string): void {
   }
 }
 
-async function upload(url: string, name: string, bytes: Buffer): Promise<string> {
-  const form = new FormData();
-  form.append('image', new Blob([new Uint8Array(bytes)], { type: 'image/jpeg' }), name);
+/** POSTs a photo as the seed's curl does (multipart field `image`), or a form as it is; the image id. */
+async function upload(url: string, name: string, photo: Buffer | FormData): Promise<string> {
+  let form: FormData;
+  if (photo instanceof FormData) form = photo;
+  else {
+    form = new FormData();
+    form.append('image', new Blob([new Uint8Array(photo)], { type: 'image/jpeg' }), name);
+  }
   const res = await fetch(url, { method: 'POST', body: form });
   const text = await res.text();
   assert.equal(res.status, 202, `${name}: ${text}`);
@@ -60,9 +76,17 @@ async function waitForKeys(s3: S3Client, bucket: string, keys: readonly string[]
 describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the SQS bridge', { timeout: 600_000 }, () => {
   let stack: DevStack;
   let s3: S3Client;
+  let receiver: WebhookReceiver;
+  const delivererLog: string[] = [];
 
   before(async () => {
-    stack = await startDevStack({ ports: { http: 0, lambda: 0, s3: 0, sqs: 0 }, progress: () => undefined, onSlsLine });
+    receiver = await startWebhookReceiver({ secret: WEBHOOK_SECRET, failsPerEvent: WEBHOOK_FAILS_PER_EVENT, failStatus: 500 });
+    stack = await startDevStack({
+      ports: { http: 0, lambda: 0, s3: 0, sqs: 0 },
+      progress: () => undefined,
+      onSlsLine,
+      webhook: { url: receiver.url, secret: WEBHOOK_SECRET, retrySeconds: 1, onLog: (line) => delivererLog.push(line) },
+    });
     s3 = new S3Client({
       endpoint: stack.s3.endpoint,
       region: stack.s3.region,
@@ -74,6 +98,7 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
   after(async () => {
     s3?.destroy();
     await stack?.stop();
+    await receiver?.close();
   });
 
   it('tags every fixture, with the reference labels, through POST /upload', async () => {
@@ -149,5 +174,89 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
     process.stderr.write(
       `# 100 uploads: accepted in ${uploadedMs} ms, all tagged after ${doneMs} ms; bridge ${JSON.stringify(stack.bridgeStats())}\n`,
     );
+  });
+
+  it('completion events: a webhook that fails each event twice gets one signed event per photo, after three tries', async () => {
+    // Prepare: every fixture, then one bad file (a truncated JPEG: fails for good at resize). The
+    // photos of the tests above have events too (each counted the same way below).
+    const reference = referenceDetections();
+    const ids = new Map<string, string>(); // fixture name -> image id
+    for (const name of fixtureNames()) ids.set(name, await upload(stack.urls.upload, name, readFixture(name)));
+    const bad = FAILING_UPLOADS[0]!;
+    const badId = await upload(stack.urls.upload, 'truncated.jpg', bad.request().body as FormData);
+    const wanted = [...[...ids.values()].map((id) => `${id}:tagged`), `${badId}:failed`];
+    const missing = () => wanted.filter((e) => !receiver.accepted.some((d) => d.id === e));
+
+    // Act: wait for each of these events to be accepted, then for events_queue to hold nothing
+    // (no delivery in flight or waiting for its retry): a repeat would have been delivered by then.
+    await receiver.until(
+      () => missing().length === 0,
+      () => `events not accepted: ${missing().join(', ')} (deliverer log: ${delivererLog.slice(-5).join(' | ')})`,
+      180_000,
+    );
+    const queue = new SqsQueue({
+      region: 'us-east-1',
+      endpoint: stack.urls.sqs,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      const eventsQueue = stack.eventsQueue!;
+      const url = await queue.urls.url(eventsQueue);
+      const depth = async () => {
+        const { Attributes = {} } = await queue.client.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: url,
+            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+          }),
+        );
+        return Object.values(Attributes).reduce((sum, n) => sum + Number(n), 0);
+      };
+      const drainDeadline = Date.now() + 120_000;
+      while ((await depth()) > 0) {
+        assert.ok(Date.now() < drainDeadline, `${eventsQueue} still holds ${await depth()} events after 120 s`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+
+      // Assess: every delivery signed (the project's check and README's snippet), each event of these
+      // photos accepted once, after exactly three tries, with the detections or the failure's reason.
+      assert.deepEqual(receiver.problems, [], 'every delivery verifies: HMAC-SHA256 of "<timestamp>.<raw body>" with the secret');
+      for (const [name, id] of ids) {
+        const got = receiver.accepted.filter((d) => d.body.detail.image_id === id);
+        assert.equal(got.length, 1, `${name}: one accepted event, got ${got.map((d) => d.id).join(', ')}`);
+        const { body, id: eventId } = got[0]!;
+        assert.deepEqual(
+          [body.source, body['detail-type'], eventId, body.detail.event_id],
+          ['image-pipeline', 'Image Tagged', `${id}:tagged`, `${id}:tagged`],
+          name,
+        );
+        const detections = body.detail.detections as Detection[];
+        const ref = reference[name]!.detections;
+        assert.deepEqual(detections.map((d) => d.label).sort(), ref.map((d) => d.label).sort(), `${name}: event labels vs reference`);
+        const left = [...detections];
+        for (const r of ref) {
+          const k = left.findIndex((d) => d.label === r.label && iouXywh(xywh(d), r.bbox) >= 0.5);
+          assert.ok(k >= 0, `${name}: a ${r.label} with IoU >= 0.5 to the reference box ${JSON.stringify(r.bbox)}`);
+          left.splice(k, 1);
+        }
+        assert.equal(receiver.tries.get(eventId), WEBHOOK_FAILS_PER_EVENT + 1, `${name}: tried three times`);
+      }
+      const failed = receiver.accepted.filter((d) => d.body.detail.image_id === badId);
+      assert.equal(failed.length, 1, 'one event for the bad file');
+      assert.deepEqual(
+        [failed[0]!.body['detail-type'], failed[0]!.id, failed[0]!.body.detail.stage, failed[0]!.body.detail.reason],
+        ['Image Failed', `${badId}:failed`, bad.stage, bad.reason],
+      );
+      assert.equal(receiver.tries.get(`${badId}:failed`), WEBHOOK_FAILS_PER_EVENT + 1, 'the failure: tried three times');
+      // Every event of this run (the photos above too): tried three times, accepted once, none dead-lettered.
+      const triedOtherwise = [...receiver.tries].filter(([, n]) => n !== WEBHOOK_FAILS_PER_EVENT + 1);
+      assert.deepEqual(triedOtherwise, [], 'every event tried exactly three times');
+      assert.equal(new Set(receiver.accepted.map((d) => d.id)).size, receiver.accepted.length, 'no event accepted twice');
+      assert.deepEqual(await new SqsDeadLetters(queue).listDeadLetters(eventsQueue), [], `${eventsQueue}_dlq is empty`);
+      process.stderr.write(
+        `# webhook: ${receiver.accepted.length} events accepted, ${[...receiver.tries.values()].reduce((a, b) => a + b, 0)} tries\n`,
+      );
+    } finally {
+      queue.client.destroy();
+    }
   });
 });

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { devWebhookFrom, webhookEnvironment } from '../../scripts/dev/webhookDeliverer';
 import { loadConfig } from '../../src/config';
 import { newImageId } from '../../src/imageId';
 import { imageKey } from '../../src/keys';
@@ -302,5 +303,26 @@ describe('events config', () => {
       message: 'WEBHOOK_SECRET: expected at least 16 characters to sign webhook deliveries with, got 5',
     });
     assert.throws(() => loadConfig({ EVENTS: 'sns' }), { message: 'EVENTS: expected one of eventbridge, webhook, off, got "sns"' });
+  });
+});
+
+describe("npm run dev's webhook settings (scripts/dev/webhookDeliverer.ts)", () => {
+  it('takes the webhook from the config only with EVENTS=webhook, and gives the functions and the deliverer the same settings', () => {
+    const secret = 'dev-webhook-secret-0123456789';
+    const webhook = devWebhookFrom(
+      loadConfig({ WEBHOOK_URL: 'http://127.0.0.1:8080/hooks', WEBHOOK_SECRET: secret, WEBHOOK_RETRY_SECONDS: '5' }),
+    );
+    assert.deepEqual(webhook, { url: 'http://127.0.0.1:8080/hooks', secret, retrySeconds: 5 });
+    assert.equal(devWebhookFrom(loadConfig({})), undefined);
+    assert.equal(devWebhookFrom(loadConfig({ EVENTS: 'off', WEBHOOK_URL: 'http://127.0.0.1:8080/hooks' })), undefined);
+    // The dev stack's config, with a shell that says otherwise: the webhook's settings win.
+    const config = loadConfig({ EVENTS: 'eventbridge', EVENTS_QUEUE: 'other_queue', ...webhookEnvironment(webhook) });
+    assert.deepEqual(
+      [config.events.target, config.events.queue, config.events.webhookUrl, config.events.webhookRetrySeconds],
+      ['webhook', 'events_queue', 'http://127.0.0.1:8080/hooks', 5],
+    );
+    // No webhook: off and empty, whatever WEBHOOK_URL the shell has.
+    const off = loadConfig({ WEBHOOK_URL: 'http://127.0.0.1:8080/hooks', ...webhookEnvironment(undefined) });
+    assert.deepEqual([off.events.target, off.events.webhookUrl], ['off', undefined]);
   });
 });
