@@ -8,16 +8,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { createApp } from '../src/app/createApp';
 import { loadConfig } from '../src/config';
-import type { ObjectStore } from '../src/ports/ObjectStore';
+import { STAGE_FOLDERS, STAGE_OF_FOLDER } from '../src/keys';
 import type { Queue } from '../src/ports/Queue';
 import { startEmbedded } from '../src/runtime/startEmbedded';
 import { StatusWatcher } from '../src/status/StatusWatcher';
+import { STAGES, type StageName } from '../src/status/stageStatus';
 import { acceptUpload } from '../src/upload/acceptUpload';
+import { countingStore } from '../test/helpers/countingStore';
 import type { RequestCounts } from './bill';
 
 export interface CountedRun {
   counts: RequestCounts;
-  /** Object writes per photo by key folder (original, resized, status, ...). */
+  /** Object writes per photo by key folder (original, resized, status/<stage>, labels, ...). */
   putsByFolder: Record<string, number>;
 }
 
@@ -27,20 +29,12 @@ export async function countRequests(files: string[], modelPath: string): Promise
   // The app's own ports, wrapped: every call passes through and is counted.
   const app = createApp({ config });
   const deps = { store: app.store, queue: app.queue };
-  const puts: string[] = [];
-  let gets = 0;
+  // The same counting decorator as test/e2e/object-writes.test.ts: every put (and any other
+  // `put…` write) and every read, passed through to the real store.
+  const { store, calls } = countingStore(deps.store);
   let sends = 0;
   let received = 0;
   let deletes = 0;
-  const store: ObjectStore = Object.create(deps.store) as ObjectStore;
-  store.put = (key, body, options) => {
-    puts.push(key);
-    return deps.store.put(key, body, options);
-  };
-  store.get = (key) => {
-    gets++;
-    return deps.store.get(key);
-  };
   const queue: Queue = Object.create(deps.queue) as Queue;
   queue.send = (name, body) => {
     sends++;
@@ -70,29 +64,35 @@ export async function countRequests(files: string[], modelPath: string): Promise
     rmSync(dir, { recursive: true, force: true });
   }
   const n = files.length;
+  const puts = calls.writes;
   const putsByFolder: Record<string, number> = {};
   for (const key of puts) {
-    const folder = key.startsWith('status/') ? `status/${key.split('/')[2]}` : key.split('/')[0]!;
+    const folder = key.startsWith('status/') ? `status/${key.split('/')[2]!.replace('.json', '')}` : key.split('/')[0]!;
     putsByFolder[folder] = (putsByFolder[folder] ?? 0) + 1 / n;
   }
-  // Per stage: resize, grayscale and tag read one image and write it (+ status); detect reads one.
-  const statusPerStage = (puts.filter((k) => k.startsWith('status/')).length / n - 1) / 4; // upload writes one
+  // Store and queue calls each stage waits on, from the writes counted for it (its image, its status
+  // records; tag's label-index entries go out together, one wait) plus the image it reads (upload
+  // none, the others one) and the message it sends (tag none).
+  const writesOf = (stage: StageName): number => {
+    const folder = STAGE_FOLDERS.find((f) => STAGE_OF_FOLDER[f] === stage);
+    return (putsByFolder[`status/${stage}`] ?? 0) + (folder ? (putsByFolder[folder] ?? 0) : 0);
+  };
+  const callsPerStage = Object.fromEntries(
+    STAGES.map((stage) => [
+      stage,
+      writesOf(stage) + (stage === 'upload' ? 0 : 1) + (stage === 'tag' ? 0 : 1) + (stage === 'tag' && putsByFolder.labels ? 1 : 0),
+    ]),
+  );
   return {
     counts: {
       s3Puts: puts.length / n,
-      s3Gets: gets / n,
+      s3Gets: calls.reads.get / n,
       sqsSends: sends / n,
       sqsReceives: received / n,
       sqsDeletes: deletes / n,
       lambdaInvocations: 5,
       apiRequests: 1,
-      callsPerStage: {
-        upload: 1 + 1 + 1,
-        resize: 2 + 1 + statusPerStage,
-        grayscale: 2 + 1 + statusPerStage,
-        detect: 1 + 1 + statusPerStage,
-        tag: 2 + statusPerStage,
-      },
+      callsPerStage,
     },
     putsByFolder,
   };

@@ -2,7 +2,7 @@ import { ObjectNotFoundError } from '../errors';
 import { imageKey, parseImageKey } from '../keys';
 import { contentTypeForKey } from '../ports/contentType';
 import type { ObjectStore } from '../ports/ObjectStore';
-import { type ImageKind, readStatusRecords, STAGE_OF_KIND } from './imageStatus';
+import { assembleStatus, type ImageKind, readStatusRecords, STAGE_OF_KIND } from './imageStatus';
 
 export type ImageResult =
   | { type: 'redirect'; location: string; key: string }
@@ -30,7 +30,7 @@ export async function imageResponse(
   if (record?.state !== 'done') {
     return {
       type: 'missing',
-      reason: `the ${kind} image of ${imageId} is not ready: stage ${stage} is ${record?.state ?? 'pending'}`,
+      reason: `the ${kind} image of ${imageId} is not ready: stage ${stage} is ${assembleStatus(imageId, records).stages[stage].state}`,
       unknownImage: false,
     };
   }

@@ -62,8 +62,13 @@ export async function readStatusRecords(store: ObjectStore, imageId: string): Pr
   return readStageStatuses(store, imageId);
 }
 
-function stageView(record: StageStatus | undefined): StageView {
-  if (!record) return { state: 'pending' };
+/**
+ * A stage without a record of its own: running once the stage before it is done (its message is
+ * queued or being processed; stages write a record only when an attempt ends, so a running stage
+ * has no start time or attempt to show), else pending.
+ */
+function stageView(record: StageStatus | undefined, previous: StageView | undefined): StageView {
+  if (!record) return { state: previous?.state === 'done' ? 'running' : 'pending' };
   return {
     state: record.state,
     started_at: record.started_at,
@@ -78,7 +83,10 @@ function stageView(record: StageStatus | undefined): StageView {
 
 /** Assembles the view from the records; pure, so every state is easy to test. */
 export function assembleStatus(imageId: string, records: Partial<Record<StageName, StageStatus>>, baseUrl = ''): ImageStatus {
-  const stages = Object.fromEntries(STAGES.map((s) => [s, stageView(records[s])])) as Record<StageName, StageView>;
+  const stages = {} as Record<StageName, StageView>;
+  STAGES.forEach((s, i) => {
+    stages[s] = stageView(records[s], i > 0 ? stages[STAGES[i - 1]!] : undefined);
+  });
   const failed = STAGES.find((s) => stages[s].state === 'failed');
   const current = STAGES.find((s) => stages[s].state !== 'done') ?? null;
   const state: OverallState = failed

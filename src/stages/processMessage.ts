@@ -30,7 +30,8 @@ function errorText(error: unknown): string {
 
 /**
  * One message through one stage, the same on Lambda, on serverless-offline and embedded:
- * validate, run, send the next message, record status. Bad input (invalid message, undecodable or
+ * validate, run, send the next message, record the outcome (done, retrying or failed: one record
+ * per stage, written once it ends). Bad input (invalid message, undecodable or
  * oversized image) goes straight to the dead-letter queue with its reason and counts as handled, so
  * it is never retried and never holds up its batch. Everything else — transient faults and faults of
  * the deployment (missing model, font, native module, bucket or queue; an object not yet there) —
@@ -61,13 +62,9 @@ export async function processMessage<In extends { image_id: string; request_id?:
   const t0 = performance.now();
   /** The detections, once the stage is done (the last stage's go into its event). */
   let tagged: Detection[] | undefined;
-  await writeStageStatus(deps.store, msg.image_id, {
-    stage: stage.name,
-    state: 'running',
-    started_at: startedAt.toISOString(),
-    attempt: receiveCount,
-    request_id: msg.request_id,
-  });
+  // No "running" record: the status API tells a running stage by its predecessor's done record and
+  // its own absence (src/api/imageStatus.ts), so a photo costs one status write per stage, not two.
+  // A retried attempt leaves the record of the one before ('retrying', with its reason) until it ends.
   try {
     const result = await stage.run(msg, { ...deps, log });
     const next = stage.outputQueue?.(deps.config);

@@ -12,6 +12,10 @@ export type StageName = (typeof STAGES)[number];
 
 export const StageStatusSchema = z.object({
   stage: z.enum(STAGES),
+  /**
+   * Written when an attempt ends: done, retrying (a fault; the queue redelivers) or failed. 'running'
+   * is no longer written (the status API derives it) but still read: buckets keep older records.
+   */
   state: z.enum(['running', 'retrying', 'done', 'failed']),
   started_at: z.string(),
   finished_at: z.string().optional(),

@@ -111,7 +111,7 @@ const DOG = [{ label: 'dog', score: 0.9, box: { x: 10, y: 10, width: 20, height:
 // ---- GET /images/{id} ----------------------------------------------------------------------
 
 describe('GET /images/{id}', () => {
-  it('shows a just-uploaded image: upload done, the other stages pending', async () => {
+  it('shows a just-uploaded image: upload done, resize running (its turn), the other stages pending', async () => {
     // Prepare
     install();
     const id = await upload();
@@ -127,14 +127,29 @@ describe('GET /images/{id}', () => {
     assert.equal(body.stages.upload!.state, 'done');
     assert.equal(body.stages.upload!.output_key, `original/${id}.jpg`);
     assert.equal(typeof body.stages.upload!.duration_ms, 'number');
-    for (const s of ['resize', 'grayscale', 'detect', 'tag']) assert.deepEqual(body.stages[s], { state: 'pending' });
+    assert.deepEqual(body.stages.resize, { state: 'running' });
+    for (const s of ['grayscale', 'detect', 'tag']) assert.deepEqual(body.stages[s], { state: 'pending' });
     assert.deepEqual(body.images, { original: `/images/${id}/original`, resized: null, grayscale: null, tagged: null });
     assert.deepEqual(body.detections, []);
     assert.equal(body.error, undefined);
     assert.ok(Math.abs(Date.parse(body.uploaded_at) - Date.now()) < 60_000);
   });
 
-  it('shows a stage that is running, with its start and attempt', async () => {
+  it('shows the stage after the last one done as running, with no record of its own (none is written)', async () => {
+    const deps = install();
+    const id = await upload();
+    await runQueue(deps, 'resize_queue');
+    assert.deepEqual(await deps.store.list(`status/${id}/`), [`status/${id}/resize.json`, `status/${id}/upload.json`]);
+    const body = json<StatusBody>(await get(`/images/${id}`));
+    assert.equal(body.state, 'processing');
+    assert.equal(body.current_stage, 'grayscale');
+    assert.deepEqual(body.stages.grayscale, { state: 'running' });
+    assert.deepEqual(body.stages.detect, { state: 'pending' });
+    assert.equal(body.stages.resize!.state, 'done');
+    assert.equal(body.images.resized, `/images/${id}/resized`);
+  });
+
+  it('still reads a "running" record written before they were dropped, with its start and attempt', async () => {
     const deps = install();
     const id = await upload();
     await runQueue(deps, 'resize_queue');
@@ -172,6 +187,41 @@ describe('GET /images/{id}', () => {
     assert.equal(body.stages.detect!.attempt, 1);
     assert.equal(body.stages.detect!.error, 'TransientError: model host busy');
     assert.equal(body.error, undefined);
+  });
+
+  it('keeps a retried stage retrying while it tries again (no record until the attempt ends), then done with its attempt', async () => {
+    // Prepare: detect fails once with a fault of the moment, then works.
+    let calls = 0;
+    const deps = install({
+      detect: async () => {
+        calls += 1;
+        if (calls === 1) throw new TransientError('model host busy');
+        return DOG;
+      },
+    });
+    const id = await upload();
+    await runQueue(deps, 'resize_queue');
+    await runQueue(deps, 'grayscale_queue');
+    assert.equal((await runQueue(deps, 'objectdetect_queue')).batchItemFailures.length, 1);
+    // Act: the redelivery, its second receive.
+    const writes: string[] = [];
+    const put = deps.store.put.bind(deps.store);
+    deps.store.put = (key, body, options) => {
+      writes.push(key);
+      return put(key, body, options);
+    };
+    const during = json<StatusBody>(await get(`/images/${id}`));
+    assert.equal(during.stages.detect!.state, 'retrying');
+    await runQueue(deps, 'objectdetect_queue', 2);
+    // Assess: one write, the done record, which replaces the retrying one.
+    assert.deepEqual(writes, [`status/${id}/detect.json`]);
+    const body = json<StatusBody>(await get(`/images/${id}`));
+    assert.equal(body.state, 'processing');
+    assert.equal(body.stages.detect!.state, 'done');
+    assert.equal(body.stages.detect!.attempt, 2);
+    assert.equal(body.stages.detect!.error, undefined);
+    assert.deepEqual(body.stages.tag, { state: 'running' });
+    assert.deepEqual(body.detections, DOG);
   });
 
   it('shows a failed stage with its reason, and the stages after it pending', async () => {
@@ -299,6 +349,11 @@ describe('GET /images/{id}/{kind}', () => {
     assert.deepEqual(json<{ error: unknown }>(notReady).error, {
       code: 'image_not_ready',
       message: `the tagged image of ${id} is not ready: stage tag is pending`,
+    });
+    const resized = await get(`/images/${id}/resized`);
+    assert.deepEqual(json<{ error: unknown }>(resized).error, {
+      code: 'image_not_ready',
+      message: `the resized image of ${id} is not ready: stage resize is running`,
     });
     const kind = await get(`/images/${id}/thumbnail`);
     assert.equal(kind.statusCode, 404);

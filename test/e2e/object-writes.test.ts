@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ensureModel } from '../../models/ensure-model';
+import { createApp } from '../../src/app/createApp';
+import { loadConfig } from '../../src/config';
+import { imageKey } from '../../src/keys';
+import { labelIndexKey } from '../../src/labels/labelKeys';
+import { createPorts } from '../../src/ports/createPorts';
+import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
+import { STAGES, statusKey } from '../../src/status/stageStatus';
+import { waitForImage } from '../../src/status/waitForImage';
+import { countingStore, type StoreCalls } from '../helpers/countingStore';
+import { fixtureNames, readFixture } from '../helpers/fixtures';
+
+/**
+ * What a photo costs in object writes (S3 PUTs on AWS), counted on a real embedded pipeline whose
+ * folder store is wrapped in a counting decorator: every put of every stage, the upload included.
+ * A successful photo writes its four images, one status record per stage (the one written when the
+ * stage's attempt ends: no "running" records) and one label-index entry per distinct label found:
+ * 4 + 5 + L. The bench's bill counts the same way (bench/requestCounts.ts).
+ */
+const FIXED_WRITES_PER_PHOTO = 9;
+
+describe('object writes per photo, counted on the embedded pipeline', () => {
+  let pipeline: EmbeddedPipeline;
+  let calls: StoreCalls;
+  let dir: string;
+
+  before(async () => {
+    const modelPath = await ensureModel();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-writes-'));
+    const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'warn', MODEL_PATH: modelPath });
+    const ports = createPorts(config);
+    const counted = countingStore(ports.store);
+    calls = counted.calls;
+    pipeline = await startEmbedded(createApp({ config, ports: { ...ports, store: counted.store }, detector: 'worker' }), { port: 0 });
+  });
+  after(async () => {
+    await pipeline?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(`writes ${FIXED_WRITES_PER_PHOTO} objects plus one label-index entry per distinct label, and nothing else`, async (t) => {
+    // Act: every fixture uploaded over HTTP, one at a time, each waited for.
+    const photos: Array<{ name: string; id: string; labels: string[] }> = [];
+    for (const name of fixtureNames()) {
+      const form = new FormData();
+      form.append('image', new Blob([new Uint8Array(readFixture(name))], { type: 'image/jpeg' }), name);
+      const res = await fetch(`${pipeline.url}/upload`, { method: 'POST', body: form });
+      assert.equal(res.status, 202, `${name}: ${await res.clone().text()}`);
+      const { image_id } = (await res.json()) as { image_id: string };
+      const outcome = await waitForImage(pipeline.app.store, image_id, { timeoutMs: 60_000 });
+      assert.equal(outcome.status, 'done', `${name}: ${outcome.error ?? ''}`);
+      const labels = [...new Set((outcome.stages.tag?.detections ?? []).map((d) => d.label))];
+      photos.push({ name, id: image_id, labels });
+    }
+
+    // Assess: each photo's writes, exactly (a key written twice counts twice).
+    const byPhoto = new Map(photos.map((p) => [p.id, [] as string[]]));
+    const unattributed: string[] = [];
+    for (const key of calls.writes) {
+      const owner = photos.find((p) => key.includes(p.id) || p.labels.some((l) => key === labelIndexKey(l, p.id)));
+      (owner ? byPhoto.get(owner.id)! : unattributed).push(key);
+    }
+    let total = 0;
+    for (const p of photos) {
+      const writes = byPhoto.get(p.id)!;
+      total += writes.length;
+      const folders = writes.map((k) => (k.startsWith('status/') ? k.replace(`/${p.id}/`, '/').replace('.json', '') : k.split('/')[0]));
+      t.diagnostic(`${p.name}: ${writes.length} writes (${FIXED_WRITES_PER_PHOTO} + ${p.labels.length} labels): ${folders.join(', ')}`);
+    }
+    t.diagnostic(`${photos.length} photos, ${total} writes, ${(total / photos.length).toFixed(2)} a photo`);
+    for (const p of photos) {
+      const expected = [
+        ...(['original', 'resized', 'grayscale', 'tagged'] as const).map((folder) => imageKey(folder, p.id)),
+        ...STAGES.map((stage) => statusKey(p.id, stage)),
+        ...p.labels.map((l) => labelIndexKey(l, p.id)),
+      ];
+      assert.deepEqual([...byPhoto.get(p.id)!].sort(), expected.sort(), p.name);
+      assert.equal(byPhoto.get(p.id)!.length, FIXED_WRITES_PER_PHOTO + p.labels.length, p.name);
+    }
+    assert.deepEqual(unattributed, []);
+  });
+});
