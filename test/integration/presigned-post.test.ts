@@ -66,10 +66,10 @@ describe('S3ObjectStore.presignPost specifics on MinIO', () => {
       ['content-length-range', 1, 1000],
       { 'Content-Type': 'image/jpeg' },
       { bucket },
-      { key },
       { 'X-Amz-Algorithm': 'AWS4-HMAC-SHA256' },
       { 'X-Amz-Credential': form.fields['X-Amz-Credential'] },
       { 'X-Amz-Date': form.fields['X-Amz-Date'] },
+      { key },
     ]);
     // A 5 MB photo within a 50 MiB policy goes in whole.
     const big = await store.presignPost(uploadKey(newImageId(), 'jpg'), {
