@@ -4,7 +4,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -412,7 +412,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
 
   // Last, so that a photo the bucket's notification starts (the ingest step) cannot change what the
   // tests above count.
-  it("POST /uploads signs, on Lambda's role, a form the stack's bucket takes; POST /upload answers its own 413 over the Lambda cap", async () => {
+  it("POST /uploads signs, on Lambda's role, a form the stack's bucket takes and holds to its policy; POST /upload answers its own 413 over the Lambda cap", async () => {
     // Prepare
     const photo = readFileSync(fixturePath('dog.jpg'));
     // Act: the two steps, as README shows them.
@@ -432,6 +432,27 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     const stored = await s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: created.upload.fields.key }));
     assert.deepEqual(Buffer.from(await stored.Body!.transformToByteArray()), photo);
     assert.equal(stored.ContentType, 'image/jpeg');
+    // The bucket holds the form to its policy (MiniStack checks its conditions, not its signature:
+    // docs/emulated-cloud.md): another type or key, an empty file, one over the signed 50 MiB.
+    const refusals: Array<[string, Buffer, Record<string, string>, number, string]> = [
+      ['another content type', photo, { 'Content-Type': 'image/png' }, 403, 'AccessDenied'],
+      ['another key', photo, { key: `uploads/${newImageId()}.jpg` }, 403, 'AccessDenied'],
+      ['an empty file', Buffer.alloc(0), {}, 400, 'EntityTooSmall'],
+      ['a file over the signed size', Buffer.alloc(52_428_801, 0xff), {}, 400, 'EntityTooLarge'],
+    ];
+    for (const [what, file, fields, status, code] of refusals) {
+      const form = (
+        (await (
+          await fetch(`${stack.apiUrl}/uploads`, { method: 'POST', body: JSON.stringify({ content_type: 'image/jpeg', size: 10 }) })
+        ).json()) as { upload: PresignedPost }
+      ).upload;
+      const refused = await postForm(form, file, { fields });
+      assert.deepEqual([refused.status, refused.code], [status, code], `${what}: ${refused.body}`);
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: stack.bucket, Prefix: form.fields.key }));
+      assert.equal(listed.KeyCount ?? 0, 0, `${what}: stored`);
+      if (fields.key)
+        assert.equal((await s3.send(new ListObjectsV2Command({ Bucket: stack.bucket, Prefix: fields.key }))).KeyCount ?? 0, 0);
+    }
     // A body one byte over what an invocation carries: the function's own JSON 413, pointing to POST /uploads.
     const big = await fetch(`${stack.apiUrl}/upload`, {
       method: 'POST',
