@@ -92,7 +92,8 @@ export async function startEmbedded(app: App, options: EmbeddedOptions = {}): Pr
     const bucket = bucketPostRoute(app.store, {
       maxRequestBytes: app.config.limits.maxBucketUploadBytes + 64 * 1024,
       log: app.log,
-      ...(app.announceCreated ? { announceCreated: (key: string) => app.announceCreated?.(key) } : {}),
+      // Looked up at each write, so a hook set on the app after this point is called too.
+      announceCreated: (key: string) => app.announceCreated?.(key),
     });
     server = await startHttpServer({
       port: options.port,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { App } from '../../src/app/createApp';
 import { LAMBDA_DIRECT_UPLOAD_BYTES, loadConfig } from '../../src/config';
 import { IMAGE_ID_PATTERN } from '../../src/imageId';
 import { parseUploadKey } from '../../src/keys';
@@ -129,7 +130,10 @@ describe('POST /uploads (a form straight to the bucket)', () => {
     // Prepare
     const base = testApp();
     const announced: string[] = [];
-    const pipeline = await startEmbedded({ ...base, announceCreated: (key) => void announced.push(key) }, { port: 0 });
+    const app: App = { ...base };
+    const pipeline = await startEmbedded(app, { port: 0 });
+    // The hook is looked up at each write: one the runtime sets on the app later is called too.
+    app.announceCreated = (key) => void announced.push(key);
     try {
       const photo = readFixture('dog.jpg');
       // Act
