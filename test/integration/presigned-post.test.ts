@@ -83,4 +83,25 @@ describe('S3ObjectStore.presignPost specifics on MinIO', () => {
     assert.equal(answer.status, 204, answer.body);
     assert.ok((await store.get(big.fields.key!)).body.equals(bytes));
   });
+
+  it("lets a page on another origin post the form and read the answer (the gallery on serverless offline's port): CORS", async () => {
+    const server = await startOnce();
+    const store = storeOn(server, `post-cors-${process.pid}-${Date.now().toString(36)}`);
+    await provisionBucket(store);
+    const form = await store.presignPost(uploadKey(newImageId(), 'jpg'), {
+      contentType: 'image/jpeg',
+      maxBytes: 100,
+      expiresInSeconds: 60,
+    });
+    const origin = 'http://127.0.0.1:3000';
+    const preflight = await fetch(form.url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get('access-control-allow-origin'), origin);
+    const body = new FormData();
+    for (const [k, v] of Object.entries(form.fields)) body.append(k, v);
+    body.append('file', new Blob([new Uint8Array(10)]), 'x.jpg');
+    const res = await fetch(form.url, { method: 'POST', body, headers: { origin } });
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get('access-control-allow-origin'), origin);
+  });
 });
