@@ -69,10 +69,11 @@ export interface Limits {
  * function base64-encoded, 4 characters for 3 bytes, inside the event's JSON envelope (headers,
  * request context; a few KB) and, for a form, with its multipart framing. So: 6,000,000 × 3/4 =
  * 4,500,000 bytes, less 16 KiB (16,384 bytes, 21,846 base64 characters) kept for the envelope and
- * the framing = 4,483,616. A larger body never reaches the function at all (API Gateway answers
- * with an error of its own), so the honest limit is the one the function can still refuse with
- * its own JSON 413 that points to POST /uploads. Embedded and serverless offline have no such
- * cap and keep MAX_UPLOAD_BYTES.
+ * the framing = 4,483,616. A body whose event would pass 6 MB (about 4.5 MB of photo) never
+ * reaches the function at all (API Gateway or Lambda answers with an error of its own, not our
+ * JSON), so the limit sits below that, where the function can still refuse with its own JSON 413
+ * that points to POST /uploads. Embedded and serverless offline have no such cap and keep
+ * MAX_UPLOAD_BYTES.
  */
 export const LAMBDA_DIRECT_UPLOAD_BYTES = (6_000_000 * 3) / 4 - 16 * 1024;
 
