@@ -16,7 +16,7 @@ export interface Config {
   queue: 'sqs' | 'memory';
   dataDir: string;
   aws: { region: string; s3Endpoint?: string; sqsEndpoint?: string; forcePathStyle: boolean };
-  limits: { maxUploadBytes: number; maxInputPixels: number };
+  limits: Limits;
   resizeScale: number;
   jpegQuality: number;
   detect: {
@@ -31,6 +31,8 @@ export interface Config {
   maxReceiveCount: number;
   visibilityTimeoutSeconds: number;
   presignExpiresSeconds: number;
+  /** Life of the upload forms POST /uploads hands out (UPLOAD_EXPIRES_SECONDS). */
+  uploadExpiresSeconds: number;
   apiKey?: string;
   logLevel: LogLevel;
   /** The `service` key of every log line and the `service` metric dimension. */
@@ -44,6 +46,39 @@ export interface Config {
   /** The completion event of each photo ("Image Tagged", "Image Failed"): see EventsConfig. */
   events: EventsConfig;
 }
+
+/** The size limits of what comes in. */
+export interface Limits {
+  /**
+   * The largest photo POST /upload takes in its body: MAX_UPLOAD_BYTES, and on Lambda no more
+   * than LAMBDA_DIRECT_UPLOAD_BYTES (see there); larger photos go through POST /uploads.
+   */
+  maxUploadBytes: number;
+  /** True when maxUploadBytes is Lambda's cap, not the configured value (the 413 says why). */
+  maxUploadBytesIsLambdaCap: boolean;
+  /** The largest photo POST /uploads lets into the bucket (MAX_BUCKET_UPLOAD_BYTES). */
+  maxBucketUploadBytes: number;
+  /** The most pixels of any photo, at every stage (decompression bombs). */
+  maxInputPixels: number;
+}
+
+/**
+ * The largest photo a Lambda function can take in the body of POST /upload: 4,483,616 bytes.
+ * A synchronous invocation carries at most 6 MB of request payload, read here as 6,000,000
+ * bytes (the conservative reading of AWS's "6 MB"). API Gateway hands a binary body to the
+ * function base64-encoded, 4 characters for 3 bytes, inside the event's JSON envelope (headers,
+ * request context; a few KB) and, for a form, with its multipart framing. So: 6,000,000 × 3/4 =
+ * 4,500,000 bytes, less 16 KiB (16,384 bytes, 21,846 base64 characters) kept for the envelope and
+ * the framing = 4,483,616. A body whose event would pass 6 MB (about 4.5 MB of photo) never
+ * reaches the function at all (API Gateway or Lambda answers with an error of its own, not our
+ * JSON), so the limit sits below that, where the function can still refuse with its own JSON 413
+ * that points to POST /uploads. Embedded and serverless offline have no such cap and keep
+ * MAX_UPLOAD_BYTES.
+ */
+export const LAMBDA_DIRECT_UPLOAD_BYTES = (6_000_000 * 3) / 4 - 16 * 1024;
+
+/** 50 MiB: the largest photo POST /uploads signs a form for (MAX_BUCKET_UPLOAD_BYTES). */
+export const DEFAULT_BUCKET_UPLOAD_BYTES = 50 * 1024 * 1024;
 
 /**
  * Where completion events go: `eventbridge` (PutEvents on `bus`; what serverless.yml sets on AWS and
@@ -141,6 +176,22 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
 
 const positiveInt = (n: number) => Number.isInteger(n) && n > 0;
 
+/**
+ * `cappedByLambda`: a real Lambda invocation (AWS_LAMBDA_FUNCTION_NAME set; serverless offline sets
+ * it too but also IS_OFFLINE, and carries any size), where POST /upload is capped at
+ * LAMBDA_DIRECT_UPLOAD_BYTES.
+ */
+function limitsConfig(env: Env, cappedByLambda: boolean): Limits {
+  const configured = num(env, 'MAX_UPLOAD_BYTES', 10 * 1024 * 1024, positiveInt, 'a positive whole number of bytes');
+  return {
+    maxUploadBytes: cappedByLambda ? Math.min(configured, LAMBDA_DIRECT_UPLOAD_BYTES) : configured,
+    maxUploadBytesIsLambdaCap: cappedByLambda && configured > LAMBDA_DIRECT_UPLOAD_BYTES,
+    maxBucketUploadBytes: num(env, 'MAX_BUCKET_UPLOAD_BYTES', DEFAULT_BUCKET_UPLOAD_BYTES, positiveInt, 'a positive whole number of bytes'),
+    // 2^26 = 67,108,864 pixels (64 MP): the largest phone photos are 48-50 MP; a decompression bomb is far beyond.
+    maxInputPixels: num(env, 'MAX_INPUT_PIXELS', 2 ** 26, positiveInt, 'a positive whole number of pixels'),
+  };
+}
+
 /** The config from these variables (tests pass their own; processes use configFromEnvironment). */
 export function loadConfig(env: Env = process.env): Config {
   // On Lambda (AWS_LAMBDA_FUNCTION_NAME set) the default adapters are the AWS ones.
@@ -164,12 +215,7 @@ export function loadConfig(env: Env = process.env): Config {
       // S3-compatible servers (MinIO, Versity, LocalStack) want path-style URLs.
       forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', s3Endpoint !== undefined),
     },
-    limits: {
-      // API Gateway refuses bodies over 10 MB anyway; keep the same limit everywhere.
-      maxUploadBytes: num(env, 'MAX_UPLOAD_BYTES', 10 * 1024 * 1024, positiveInt, 'a positive whole number of bytes'),
-      // 40 megapixels: a large phone photo is 12-50 MP; a decompression bomb is far beyond.
-      maxInputPixels: num(env, 'MAX_INPUT_PIXELS', 40_000_000, positiveInt, 'a positive whole number of pixels'),
-    },
+    limits: limitsConfig(env, onLambda && env.IS_OFFLINE !== 'true'),
     resizeScale: num(env, 'RESIZE_SCALE', 0.25, (n) => n > 0 && n <= 1, 'a number in (0, 1]'),
     jpegQuality: num(env, 'JPEG_QUALITY', 85, (n) => positiveInt(n) && n <= 100, 'a whole number from 1 to 100'),
     detect: {
@@ -183,6 +229,13 @@ export function loadConfig(env: Env = process.env): Config {
     maxReceiveCount: num(env, 'MAX_RECEIVE_COUNT', 3, positiveInt, 'a positive whole number'),
     visibilityTimeoutSeconds: num(env, 'VISIBILITY_TIMEOUT_SECONDS', 60, positiveInt, 'a positive whole number of seconds'),
     presignExpiresSeconds: num(env, 'PRESIGN_EXPIRES_SECONDS', 300, positiveInt, 'a positive whole number of seconds'),
+    uploadExpiresSeconds: num(
+      env,
+      'UPLOAD_EXPIRES_SECONDS',
+      900,
+      (n) => positiveInt(n) && n <= 604_800,
+      'a whole number of seconds from 1 to 604800 (7 days, the longest a signature lasts)',
+    ),
     apiKey: optional(env, 'API_KEY'),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     serviceName: str(env, 'POWERTOOLS_SERVICE_NAME', 'image-pipeline'),

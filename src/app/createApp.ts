@@ -36,6 +36,13 @@ export interface App {
   events: EventPublisher;
   /** With EVENTS=webhook: the queue of events to deliver, and the delivery of one (its consumer retries). */
   webhook?: { queue: string; retrySeconds: number; deliver(body: string): Promise<void> };
+  /**
+   * Tells the pipeline that an object was created under `uploads/` by a direct-to-bucket upload:
+   * the embedded server's POST /bucket calls it after each write (what S3's ObjectCreated
+   * notification is on AWS). Optional: without it the object is stored and nothing else happens.
+   * A rejection answers the client 503 (the object stays; posting the same form again is safe).
+   */
+  announceCreated?: (key: string) => void | Promise<void>;
   /** Loads the model now, so that a missing model fails the start rather than every photo. */
   warmUp(): Promise<void>;
   /** Prints stored metrics, ends the detector worker, closes the ports. */

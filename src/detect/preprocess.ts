@@ -16,8 +16,8 @@ export interface RawImage {
   channels: 1 | 3 | 4;
 }
 
-/** 40 megapixels, the pipeline's default (config MAX_INPUT_PIXELS). */
-export const DEFAULT_LIMIT_INPUT_PIXELS = 40_000_000;
+/** 2^26 = 67,108,864 pixels (64 MP), the pipeline's default (config MAX_INPUT_PIXELS). */
+export const DEFAULT_LIMIT_INPUT_PIXELS = 2 ** 26;
 
 /**
  * Decodes an encoded image (JPEG, PNG, WebP, GIF, TIFF, AVIF...) to raw 8-bit pixels of the

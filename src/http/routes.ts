@@ -5,6 +5,7 @@
  */
 export const ROUTES = [
   { method: 'POST', path: '/upload', fn: 'upload' },
+  { method: 'POST', path: '/uploads', fn: 'upload' },
   { method: 'GET', path: '/', fn: 'api' },
   { method: 'GET', path: '/images', fn: 'api' },
   { method: 'GET', path: '/labels', fn: 'api' },

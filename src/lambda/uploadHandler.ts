@@ -1,14 +1,27 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { App } from '../app/createApp';
+import { errorResponse } from '../http/ApiResponse';
+import { matchRoute, routeNames } from '../http/routes';
 import { childLogger } from '../logger/createLogger';
+import { handleCreateUpload } from '../upload/createUpload';
 import { handleUpload } from '../upload/handleUpload';
 import { type ApiEvent, toApiGatewayResult, toApiRequest } from './apiEvent';
 
-/** POST /upload for this app; the work is in src/upload/. */
+/** POST /upload (the photo in the body) and POST /uploads (a form to the bucket) for this app; the work is in src/upload/. */
 export function uploadHandler(app: App): (event: ApiEvent) => Promise<APIGatewayProxyResult> {
   return async (event) => {
     const req = toApiRequest(event);
     const log = childLogger(app.log, { stage: 'upload', request_id: req.requestId });
-    return toApiGatewayResult(await handleUpload(req, { ...app, log }));
+    const route = matchRoute(req.path, 'upload')?.route.path;
+    if (route === '/uploads') return toApiGatewayResult(await handleCreateUpload(req, { ...app, log }));
+    if (route === '/upload') return toApiGatewayResult(await handleUpload(req, { ...app, log }));
+    return toApiGatewayResult(
+      errorResponse(
+        404,
+        'not_found',
+        `no route for ${req.method} ${req.path}; expected one of ${routeNames('upload').join(', ')}`,
+        req.requestId,
+      ),
+    );
   };
 }

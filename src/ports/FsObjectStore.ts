@@ -4,7 +4,8 @@ import { type FileHandle, mkdir, open, readdir, readFile, rename, stat, unlink }
 import path from 'node:path';
 import { ObjectNotFoundError, PipelineError, TransientError } from '../errors';
 import { contentTypeForKey } from './contentType';
-import type { ListOptions, ObjectStore, PutOptions, StoredObject } from './ObjectStore';
+import { FolderPostPolicy } from './folderPostPolicy';
+import type { ListOptions, ObjectStore, PresignedPost, PresignPostOptions, PutOptions, StoredObject } from './ObjectStore';
 import { assertListOptions, assertSafeKey, assertSafePrefix, UnsafeKeyError } from './safeKey';
 
 /**
@@ -21,6 +22,8 @@ import { assertListOptions, assertSafeKey, assertSafePrefix, UnsafeKeyError } fr
  *   application/json). When `put` is given a different one it is kept in a sidecar file
  *   `.<name>.content-type` beside the object. Keys never start a segment with `.`, so neither
  *   temporary nor sidecar files can collide with a key or show up in `list`.
+ * - `presignPost` signs an S3-like POST policy with a key kept in `<root>/.post-policy.key`
+ *   (folderPostPolicy.ts); the embedded server's `POST /bucket` checks it and writes with `put`.
  */
 export interface FsObjectStoreOptions {
   /** Folder holding the objects; created on first write. */
@@ -39,9 +42,12 @@ const ABSENT_CODES = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
 
 export class FsObjectStore implements ObjectStore {
   readonly root: string;
+  /** Signs and checks the POST forms of `presignPost` (the embedded server's `POST /bucket`). */
+  readonly postPolicy: FolderPostPolicy;
 
   constructor(options: FsObjectStoreOptions) {
     this.root = path.resolve(options.root);
+    this.postPolicy = new FolderPostPolicy(path.join(this.root, '.post-policy.key'));
   }
 
   /** The file that holds `key`; throws UnsafeKeyError for a key that is not safe. */
@@ -155,6 +161,14 @@ export class FsObjectStore implements ObjectStore {
   async presignGet(key: string, _expiresInSeconds: number): Promise<string | undefined> {
     assertSafeKey(key);
     return undefined;
+  }
+
+  /**
+   * A form for the embedded server's `POST /bucket` (a path: the server that answers the request
+   * knows its own origin), which checks the policy as S3 would (folderPostPolicy.ts).
+   */
+  presignPost(key: string, options: PresignPostOptions): Promise<PresignedPost> {
+    return this.postPolicy.sign(key, options);
   }
 
   /**

@@ -19,6 +19,30 @@ export interface StoredObject {
   contentType?: string;
 }
 
+/** What a browser-style upload straight into the store may carry: one content type, 1 to maxBytes bytes. */
+export interface PresignPostOptions {
+  /** The object's content type, bound exactly: the form's `Content-Type` field must equal it. */
+  contentType: string;
+  /** The largest body accepted (`content-length-range` [1, maxBytes]). */
+  maxBytes: number;
+  /** How long the form may be used (1 s to 7 days). */
+  expiresInSeconds: number;
+}
+
+/**
+ * An HTML-form upload (multipart/form-data POST) the store itself checks: send every field as
+ * given, then the file last in the field `file`. `url` is absolute for S3; the folder store's is
+ * the path of the embedded server's own endpoint (`/bucket`), which the caller resolves against
+ * its own origin. A bearer secret while it lasts: never log the fields.
+ */
+export interface PresignedPost {
+  url: string;
+  method: 'POST';
+  fields: Record<string, string>;
+  /** When the policy expires (ISO 8601). */
+  expires_at: string;
+}
+
 export interface ObjectStore {
   /** Reads a whole object; throws ObjectNotFoundError when it is absent. */
   get(key: string): Promise<StoredObject>;
@@ -36,4 +60,12 @@ export interface ObjectStore {
    * (the embedded store serves bytes itself).
    */
   presignGet?(key: string, expiresInSeconds: number): Promise<string | undefined>;
+  /**
+   * A POST policy for exactly this key, content type and size range, signed for
+   * `expiresInSeconds`: the store refuses any other key, type or size, and the form once expired.
+   */
+  presignPost(key: string, options: PresignPostOptions): Promise<PresignedPost>;
 }
+
+/** The largest expiry of a presigned URL or form: SigV4's 7 days. */
+export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;

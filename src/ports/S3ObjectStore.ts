@@ -1,9 +1,18 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ConfigError, InvalidInputError, ObjectNotFoundError } from '../errors';
 import { awsErrorName, classifyAwsError, httpStatusOf } from './awsErrors';
-import type { ListOptions, ObjectStore, PutOptions, StoredObject } from './ObjectStore';
-import { assertListOptions, assertSafeKey, assertSafePrefix } from './safeKey';
+import {
+  type ListOptions,
+  MAX_PRESIGN_SECONDS,
+  type ObjectStore,
+  type PresignedPost,
+  type PresignPostOptions,
+  type PutOptions,
+  type StoredObject,
+} from './ObjectStore';
+import { assertListOptions, assertPresignPostOptions, assertSafeKey, assertSafePrefix } from './safeKey';
 
 /**
  * The ObjectStore on S3 or any S3-compatible server (MinIO, the Versity gateway, LocalStack).
@@ -28,8 +37,6 @@ export interface S3ObjectStoreOptions {
   /** A ready client, for tests that stub the SDK; the options above are then ignored except bucket. */
   client?: S3Client;
 }
-
-const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 
 export class S3ObjectStore implements ObjectStore {
   readonly bucket: string;
@@ -147,6 +154,31 @@ export class S3ObjectStore implements ObjectStore {
       throw new InvalidInputError(`expiresInSeconds: expected a whole number from 1 to ${MAX_PRESIGN_SECONDS}, got ${expiresInSeconds}`);
     }
     return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });
+  }
+
+  /**
+   * A POST policy (SigV4, signed locally: no request is made) that S3 itself enforces: the key
+   * exactly (createPresignedPost adds `{key}`), `Content-Type` exactly, and `content-length-range`
+   * [1, maxBytes]; S3 answers 403 AccessDenied for another key or type or an expired policy, 400
+   * EntityTooLarge / EntityTooSmall for the size. The fields carry the credential (and the session
+   * token of a Lambda role): never log them.
+   */
+  async presignPost(key: string, options: PresignPostOptions): Promise<PresignedPost> {
+    assertSafeKey(key);
+    assertPresignPostOptions(options);
+    const { contentType, maxBytes, expiresInSeconds } = options;
+    const expiresAt = new Date(Date.now() + expiresInSeconds * 1000);
+    const { url, fields } = await createPresignedPost(this.client, {
+      Bucket: this.bucket,
+      Key: key,
+      Conditions: [
+        ['eq', '$Content-Type', contentType],
+        ['content-length-range', 1, maxBytes],
+      ],
+      Fields: { 'Content-Type': contentType },
+      Expires: expiresInSeconds,
+    });
+    return { url, method: 'POST', fields, expires_at: expiresAt.toISOString() };
   }
 
   /** Maps an SDK error to the pipeline's: not found, missing bucket, transient, or as it is. */

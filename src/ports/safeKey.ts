@@ -87,3 +87,19 @@ export function assertListOptions(options: { startAfter?: unknown; maxKeys?: unk
     throw new InvalidInputError(`list maxKeys: expected a whole number from 1, got ${JSON.stringify(max)}`);
   }
 }
+
+/** The limits of a presigned POST (both stores): a content type, a size from 1 byte, an expiry of 1 s to 7 days. */
+export function assertPresignPostOptions(options: { contentType?: unknown; maxBytes?: unknown; expiresInSeconds?: unknown }): void {
+  const { contentType, maxBytes, expiresInSeconds } = options;
+  if (typeof contentType !== 'string' || !/^[a-z]+\/[a-z0-9.+-]+$/i.test(contentType)) {
+    throw new InvalidInputError(`presignPost contentType: expected a media type such as image/jpeg, got ${JSON.stringify(contentType)}`);
+  }
+  if (typeof maxBytes !== 'number' || !Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+    throw new InvalidInputError(`presignPost maxBytes: expected a whole number of bytes from 1, got ${JSON.stringify(maxBytes)}`);
+  }
+  if (typeof expiresInSeconds !== 'number' || !Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > 604_800) {
+    throw new InvalidInputError(
+      `presignPost expiresInSeconds: expected a whole number from 1 to 604800, got ${JSON.stringify(expiresInSeconds)}`,
+    );
+  }
+}

@@ -20,12 +20,25 @@ export interface Route {
   name: string;
 }
 
+/**
+ * A route served from the raw request, streaming, with its own limits (the embedded bucket's
+ * `POST /bucket`): not turned into an API Gateway event, and not held to maxBodyBytes.
+ */
+export interface RawRoute {
+  method: string;
+  path: string;
+  serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
+}
+
 export interface HttpServerOptions {
   routes: Route[];
+  rawRoutes?: RawRoute[];
   port: number;
   host?: string;
   /** Largest body accepted, in bytes. Multipart framing gets a little headroom above the file limit. */
   maxBodyBytes: number;
+  /** Follows "got …" in the 413 of a body over maxBodyBytes (where larger photos go). */
+  tooLargeHint?: string;
   log: Logger;
 }
 
@@ -63,6 +76,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ url
 async function handle(req: http.IncomingMessage, res: http.ServerResponse, options: HttpServerOptions): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const method = (req.method ?? 'GET').toUpperCase();
+  const raw = options.rawRoutes?.filter((r) => url.pathname === r.path || url.pathname === `${r.path}/`) ?? [];
+  const rawRoute = raw.find((r) => r.method === method);
+  if (rawRoute) return rawRoute.serve(req, res);
+  if (raw.length) {
+    req.resume();
+    return reply(res, 405, {
+      error: { code: 'method_not_allowed', message: `expected ${raw.map((r) => r.method).join(' or ')} on ${url.pathname}, got ${method}` },
+    });
+  }
   const candidates = options.routes.filter((r) => r.pattern.test(url.pathname));
   const route = candidates.find((r) => r.method === method);
   if (!route) {
@@ -80,7 +102,10 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, optio
   if (Number.isFinite(declared) && declared > options.maxBodyBytes) {
     req.resume();
     return reply(res, 413, {
-      error: { code: 'too_large', message: `expected an upload of at most ${options.maxBodyBytes} bytes, got ${declared}` },
+      error: {
+        code: 'too_large',
+        message: `expected an upload of at most ${options.maxBodyBytes} bytes, got ${declared}${options.tooLargeHint ?? ''}`,
+      },
     });
   }
   const chunks: Buffer[] = [];
@@ -93,7 +118,12 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, optio
       if (size > options.maxBodyBytes) {
         // Stop reading at once: answer 413 and drop the connection instead of buffering the rest.
         refused = true;
-        reply(res, 413, { error: { code: 'too_large', message: `expected an upload of at most ${options.maxBodyBytes} bytes, got more` } });
+        reply(res, 413, {
+          error: {
+            code: 'too_large',
+            message: `expected an upload of at most ${options.maxBodyBytes} bytes, got more${options.tooLargeHint ?? ''}`,
+          },
+        });
         req.destroy();
         resolve();
         return;

@@ -11,6 +11,8 @@ import { detectStage } from '../stages/detectStage';
 import { grayscaleStage } from '../stages/grayscaleStage';
 import { resizeStage } from '../stages/resizeStage';
 import { tagStage } from '../stages/tagStage';
+import { uploadLimitHint } from '../upload/readUploadBody';
+import { bucketPostRoute } from './bucketPost';
 import { type ApiHandler, type Route, startHttpServer } from './httpServer';
 import { QueueConsumer } from './QueueConsumer';
 import { localContext } from './sqsEvent';
@@ -71,13 +73,23 @@ export async function startEmbedded(app: App, options: EmbeddedOptions = {}): Pr
   if (options.port !== undefined) {
     const handlers: Record<(typeof ROUTES)[number]['fn'], ApiHandler> = { upload: uploadHandler(app), api: apiHandler(app) };
     const routes: Route[] = ROUTES.map((r) => ({ method: r.method, pattern: routePattern(r.path), name: r.path, handler: handlers[r.fn] }));
+    // The folder store's answer to S3's form uploads (the forms POST /uploads hands out), then the
+    // pipeline is told as S3's notification would (app.announceCreated, when the app has one).
+    const bucket = bucketPostRoute(app.store, {
+      maxRequestBytes: app.config.limits.maxBucketUploadBytes + 64 * 1024,
+      log: app.log,
+      // Looked up at each write, so a hook set on the app after this point is called too.
+      announceCreated: (key: string) => app.announceCreated?.(key),
+    });
     server = await startHttpServer({
       port: options.port,
       host: options.host,
       // Multipart framing adds a few hundred bytes to the file: leave 64 KiB of headroom.
       maxBodyBytes: app.config.limits.maxUploadBytes + 64 * 1024,
+      tooLargeHint: uploadLimitHint(app.config.limits),
       log: app.log,
       routes,
+      ...(bucket ? { rawRoutes: [bucket] } : {}),
     });
   }
   return {

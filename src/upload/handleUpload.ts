@@ -1,16 +1,9 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { ApiRequest } from '../http/ApiRequest';
 import { type ApiResponse, errorResponse, jsonResponse } from '../http/ApiResponse';
 import { HttpError } from '../http/HttpError';
 import { type AcceptDeps, acceptUpload } from './acceptUpload';
-import { readUploadBody } from './readUploadBody';
-
-function apiKeyMatches(expected: string, got: string | undefined): boolean {
-  if (got === undefined) return false;
-  const a = Buffer.from(expected);
-  const b = Buffer.from(got);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
+import { apiKeyProblem } from './apiKey';
+import { readUploadBody, uploadLimitHint } from './readUploadBody';
 
 /**
  * POST /upload, free of Lambda: 202 with the image id and where to follow it; 4xx with a JSON reason
@@ -20,10 +13,9 @@ function apiKeyMatches(expected: string, got: string | undefined): boolean {
 export async function handleUpload(req: ApiRequest, deps: AcceptDeps): Promise<ApiResponse> {
   const { log } = deps;
   try {
-    if (deps.config.apiKey !== undefined && !apiKeyMatches(deps.config.apiKey, req.headers['x-api-key'])) {
-      throw new HttpError(401, 'unauthorized', 'expected a valid API key in the x-api-key header');
-    }
-    const file = await readUploadBody(req, deps.config.limits.maxUploadBytes);
+    const keyProblem = apiKeyProblem(deps.config.apiKey, req.headers['x-api-key']);
+    if (keyProblem) throw keyProblem;
+    const file = await readUploadBody(req, deps.config.limits.maxUploadBytes, uploadLimitHint(deps.config.limits));
     const accepted = await acceptUpload(file.bytes, deps, req.requestId);
     return jsonResponse(
       202,

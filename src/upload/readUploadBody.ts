@@ -20,15 +20,33 @@ export interface UploadedFile {
 
 export const IMAGE_FIELD = 'image';
 
-export function tooLarge(limit: number, got?: number): HttpError {
-  return new HttpError(413, 'too_large', `expected an upload of at most ${limit} bytes, got ${got === undefined ? 'more' : got}`);
+/**
+ * `hint` follows "got …" in the message: why the limit is what it is, and where larger photos go
+ * (uploadLimitHint).
+ */
+export function tooLarge(limit: number, got?: number, hint = ''): HttpError {
+  return new HttpError(413, 'too_large', `expected an upload of at most ${limit} bytes, got ${got === undefined ? 'more' : got}${hint}`);
 }
 
-export async function readUploadBody(req: UploadRequest, maxBytes: number): Promise<UploadedFile> {
+/** What a 413 of POST /upload adds: the Lambda cap when that is the limit, and POST /uploads when it takes more. */
+export function uploadLimitHint(limits: {
+  maxUploadBytes: number;
+  maxUploadBytesIsLambdaCap: boolean;
+  maxBucketUploadBytes: number;
+}): string {
+  const why = limits.maxUploadBytesIsLambdaCap ? ' (the most a Lambda invocation carries: 6 MB, base64-encoded)' : '';
+  const where =
+    limits.maxBucketUploadBytes > limits.maxUploadBytes
+      ? `; send larger photos with POST /uploads (up to ${limits.maxBucketUploadBytes} bytes)`
+      : '';
+  return why + where;
+}
+
+export async function readUploadBody(req: UploadRequest, maxBytes: number, hint = ''): Promise<UploadedFile> {
   const contentType = req.headers['content-type'] ?? '';
-  if (/^multipart\/form-data/i.test(contentType)) return readMultipart(req, contentType, maxBytes);
+  if (/^multipart\/form-data/i.test(contentType)) return readMultipart(req, contentType, maxBytes, hint);
   if (/^image\//i.test(contentType) || /^application\/octet-stream/i.test(contentType)) {
-    if (req.body.length > maxBytes) throw tooLarge(maxBytes, req.body.length);
+    if (req.body.length > maxBytes) throw tooLarge(maxBytes, req.body.length, hint);
     if (req.body.length === 0) throw new HttpError(400, 'empty_body', 'expected image bytes in the body, got an empty body');
     return { bytes: req.body, declaredType: contentType };
   }
@@ -39,7 +57,7 @@ export async function readUploadBody(req: UploadRequest, maxBytes: number): Prom
   );
 }
 
-function readMultipart(req: UploadRequest, contentType: string, maxBytes: number): Promise<UploadedFile> {
+function readMultipart(req: UploadRequest, contentType: string, maxBytes: number, hint: string): Promise<UploadedFile> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -61,7 +79,7 @@ function readMultipart(req: UploadRequest, contentType: string, maxBytes: number
         size += c.length;
         chunks.push(c);
       });
-      stream.on('limit', () => fail(tooLarge(maxBytes)));
+      stream.on('limit', () => fail(tooLarge(maxBytes, undefined, hint)));
       stream.on('close', () => {
         if (name !== IMAGE_FIELD) otherFields.push(name);
         else files.push({ bytes: Buffer.concat(chunks, size), filename: info.filename, declaredType: info.mimeType });

@@ -4,11 +4,19 @@
  * original, resized, grayscale and tagged side by side with what was detected. All URLs are
  * relative, so the page works under an API Gateway stage path too.
  *
+ * A photo up to the smallest direct limit of any place (`data-direct-max`: what a Lambda
+ * invocation carries, 4,483,616 bytes) goes in the body of POST /upload, one request. A larger
+ * one, or one POST /upload refuses as too large (a place configured lower), goes straight to the
+ * bucket: POST /uploads for a signed form, then the form with the file to the URL it names (S3, or
+ * the embedded server's /bucket). Both are sent with XMLHttpRequest, whose upload progress events
+ * drive a transfer bar per file; then the per-stage progress follows as for any photo.
+ *
  * Type-checked with the DOM library against the status API's own types (type imports only, erased
  * when compiled). galleryFiles.ts compiles it for the page; the stage and image-kind lists come from
  * the page (`data-stages`, `data-kinds` on <main>), which galleryPage.ts fills from the server's lists.
  */
 import type { ImageKind, ImageStatus, OverallState, StageView } from '../api/imageStatus';
+import { IMAGE_FORMATS } from '../ports/imageFormats';
 import type { StageName } from '../status/stageStatus';
 import { createLabelFilter } from './galleryFilter';
 
@@ -19,12 +27,20 @@ interface UploadAnswer {
   image_id?: string;
   error?: { code: string; message: string };
 }
+/** POST /uploads: the id and the form to send the photo with (src/upload/createUpload.ts). */
+interface CreatedUpload extends UploadAnswer {
+  upload?: { url: string; method: 'POST'; fields: Record<string, string>; expires_at: string };
+}
 interface Job {
   file: File;
   item: HTMLLIElement;
   id?: string;
   status: ImageStatus | null;
   state: 'uploading' | 'uploaded';
+  /** Bytes of the transfer sent so far, of how many (the request's, framing included). */
+  sent: { loaded: number; total: number };
+  /** The transfer bar while uploading, updated in place by progress events. */
+  bar?: HTMLProgressElement;
   error: string | null;
 }
 type Attributes = Record<string, string | undefined> & { text?: string; cls?: string };
@@ -39,6 +55,7 @@ const STATE_TEXT: Record<OverallState, string> = { processing: 'in progress', re
 const POLL_MS = 700;
 const MAX_POLL_MS = 5000;
 const MAX_PARALLEL_UPLOADS = 3;
+
 const REFRESH_MS = 15_000;
 
 function byId<T extends HTMLElement>(id: string): T {
@@ -48,6 +65,8 @@ function byId<T extends HTMLElement>(id: string): T {
 }
 
 const main = document.querySelector('main');
+/** Larger photos go straight to the bucket (POST /uploads): the most POST /upload takes anywhere. */
+const DIRECT_MAX = Number(main?.dataset.directMax) || 4_483_616;
 const STAGES = (main?.dataset.stages ?? '').split(' ').filter(Boolean) as StageName[];
 /** Each image kind with the stage whose output it is: "original:upload resized:resize …". */
 const KINDS = (main?.dataset.kinds ?? '')
@@ -144,9 +163,16 @@ function newJob(file: File): Job {
   const item = el('li', { cls: 'job' });
   jobsList.prepend(item);
   jobsEmpty.hidden = true;
-  const job: Job = { file, item, status: null, state: 'uploading', error: null };
+  const job: Job = { file, item, status: null, state: 'uploading', sent: { loaded: 0, total: file.size }, error: null };
   renderJob(job);
   return job;
+}
+
+/** "3.2 of 12.5 MB (26 %)". */
+function sentText(sent: Job['sent']): string {
+  const mb = (n: number) => (n / 1e6).toFixed(1);
+  const pct = sent.total ? Math.floor((100 * sent.loaded) / sent.total) : 0;
+  return `${mb(sent.loaded)} of ${mb(sent.total)} MB sent (${pct} %)`;
 }
 
 function renderJob(job: Job): void {
@@ -154,23 +180,45 @@ function renderJob(job: Job): void {
   const stateText = job.error ? 'failed' : job.status ? STATE_TEXT[job.status.state] : job.state;
   const stateCls = job.error ? 'failed' : job.status ? job.status.state : 'processing';
   const done = job.status ? doneCount(job.status) : 0;
+  const uploading = job.state === 'uploading' && !job.error;
+  job.bar = uploading
+    ? el('progress', {
+        cls: 'transfer',
+        max: String(job.sent.total || 1),
+        value: String(job.sent.loaded),
+        'aria-label': `Upload of ${name}`,
+        'aria-valuetext': sentText(job.sent),
+      })
+    : undefined;
   const children: Node[] = [
     el('div', { cls: 'job-head' }, [
       el('span', { cls: 'job-name', text: name }),
       el('span', { cls: `state-${stateCls}`, text: stateText }),
     ]),
-    el('progress', {
-      max: String(STAGES.length),
-      value: String(done),
-      'aria-label': `Progress of ${name}`,
-      'aria-valuetext': `${done} of ${STAGES.length} stages done`,
-    }),
-    stepList(job.status, name),
+    job.bar ??
+      el('progress', {
+        max: String(STAGES.length),
+        value: String(done),
+        'aria-label': `Progress of ${name}`,
+        'aria-valuetext': `${done} of ${STAGES.length} stages done`,
+      }),
+    uploading ? el('p', { cls: 'sent', text: sentText(job.sent) }) : stepList(job.status, name),
   ];
   const reason = job.error ?? (job.status?.error ? `${job.status.error.stage}: ${job.status.error.reason}` : null);
   if (reason) children.push(el('p', { cls: 'error', text: `Error — ${reason}` }));
   if (job.status?.stages.detect.state === 'done') children.push(el('p', { cls: 'found', text: `Found: ${detectionText(job.status)}` }));
   job.item.replaceChildren(...children);
+}
+
+/** Moves the transfer bar in place (progress events come many times a second). */
+function showSent(job: Job, loaded: number, total: number): void {
+  job.sent = { loaded, total };
+  if (!job.bar) return;
+  job.bar.max = total || 1;
+  job.bar.value = loaded;
+  job.bar.setAttribute('aria-valuetext', sentText(job.sent));
+  const text = job.item.querySelector('.sent');
+  if (text) text.textContent = sentText(job.sent);
 }
 
 function pump(): void {
@@ -184,21 +232,84 @@ function pump(): void {
   }
 }
 
+interface Sent {
+  status: number;
+  text: string;
+}
+
+/** POSTs a form with XMLHttpRequest, whose upload events (unlike fetch's) report the bytes sent. */
+function sendForm(url: string, body: FormData, onProgress: (loaded: number, total: number) => void): Promise<Sent> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url);
+    xhr.upload.addEventListener('progress', (e) => {
+      if (e.lengthComputable) onProgress(e.loaded, e.total);
+    });
+    xhr.addEventListener('load', () => resolve({ status: xhr.status, text: xhr.responseText }));
+    xhr.addEventListener('error', () => reject(new Error('the upload did not get through (network error)')));
+    xhr.addEventListener('abort', () => reject(new Error('the upload was cancelled')));
+    xhr.send(body);
+  });
+}
+
+function parsed<T>(text: string): T | null {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return null;
+  }
+}
+
+/** The content type POST /uploads signs for: the browser's, else the one of the name's extension. */
+function contentTypeOf(file: File): string {
+  if (file.type) return file.type;
+  const ext = (file.name.split('.').pop() ?? '').toLowerCase();
+  return IMAGE_FORMATS.find((f) => (f.fileExtensions as readonly string[]).includes(ext))?.contentType ?? '';
+}
+
+/** The photo in the body of POST /upload: its image id, or undefined when it is too large for this place. */
+async function uploadDirect(job: Job, name: string): Promise<string | undefined> {
+  const body = new FormData();
+  body.append('image', job.file, name);
+  const res = await sendForm('upload', body, (loaded, total) => showSent(job, loaded, total));
+  const json = parsed<UploadAnswer>(res.text);
+  if (res.status === 413 && json?.error?.code === 'too_large') return undefined;
+  if (res.status !== 202 || !json?.image_id) throw new Error(json?.error?.message || `HTTP ${res.status}`);
+  return json.image_id;
+}
+
+/** The photo straight into the bucket: a signed form from POST /uploads, then the form itself. */
+async function uploadViaBucket(job: Job, name: string): Promise<string> {
+  const res = await fetch('uploads', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ content_type: contentTypeOf(job.file), size: job.file.size, file_name: name }),
+  });
+  const created = (await res.json().catch(() => null)) as CreatedUpload | null;
+  if (res.status !== 201 || !created?.image_id || !created.upload) throw new Error(reasonOf(res, created));
+  const form = new FormData();
+  for (const [field, value] of Object.entries(created.upload.fields)) form.append(field, value);
+  form.append('file', job.file, name); // last: S3 ignores the fields after the file
+  const sent = await sendForm(created.upload.url, form, (loaded, total) => showSent(job, loaded, total));
+  if (sent.status < 200 || sent.status > 299) {
+    // S3's XML error (the embedded /bucket answers the same): say its message.
+    const message = /<Message>([^<]*)<\/Message>/.exec(sent.text)?.[1];
+    throw new Error(`the bucket refused the photo: ${message ?? `HTTP ${sent.status}`}`);
+  }
+  return created.image_id;
+}
+
 async function runJob(job: Job): Promise<void> {
   const name = job.file.name || 'photo';
   try {
-    const body = new FormData();
-    body.append('image', job.file, name);
-    const res = await fetch('upload', { method: 'POST', body });
-    const json = (await res.json().catch(() => null)) as UploadAnswer | null;
-    if (res.status !== 202 || !json?.image_id) throw new Error(reasonOf(res, json));
-    job.id = json.image_id;
-    namesById.set(job.id, name);
-    job.item.setAttribute('data-image-id', job.id);
+    const id = (job.file.size <= DIRECT_MAX ? await uploadDirect(job, name) : undefined) ?? (await uploadViaBucket(job, name));
+    job.id = id;
+    namesById.set(id, name);
+    job.item.setAttribute('data-image-id', id);
     job.state = 'uploaded';
     announce(`${name} uploaded; processing.`);
     renderJob(job);
-    await follow(job, job.id);
+    await follow(job, id);
   } catch (error) {
     job.error = error instanceof Error ? error.message : String(error);
     renderJob(job);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LAMBDA_DIRECT_UPLOAD_BYTES } from '../config';
 import { STAGE_FOLDERS, STAGE_OF_FOLDER } from '../keys';
 import { ACCEPTED_FORMATS, IMAGE_FORMATS } from '../ports/imageFormats';
 import { STAGES } from '../status/stageStatus';
@@ -52,6 +53,9 @@ export function assembleGalleryPage(): GalleryPage {
           kinds: STAGE_FOLDERS.map((folder) => `${folder}:${STAGE_OF_FOLDER[folder]}`).join(' '),
           accept: IMAGE_FORMATS.map((f) => f.contentType).join(','),
           formats: ACCEPTED_FORMATS,
+          // The smallest direct limit of any place (Lambda's): larger photos go through POST /uploads.
+          directMax: String(LAMBDA_DIRECT_UPLOAD_BYTES),
+          directMb: (LAMBDA_DIRECT_UPLOAD_BYTES / 1e6).toFixed(1),
         }),
         'style',
         css,
@@ -59,13 +63,17 @@ export function assembleGalleryPage(): GalleryPage {
       'script',
       script,
     ),
-    /** Only this page's own script and style run; images may come from presigned bucket URLs. */
+    /**
+     * Only this page's own script and style run; images may come from presigned bucket URLs, and
+     * the script may post upload forms to the bucket, whose origin the page does not know (S3,
+     * MinIO, MiniStack): so connect-src allows any http(s) origin, for the hashed script alone.
+     */
     contentSecurityPolicy: [
       "default-src 'none'",
       `script-src ${sha256(script)}`,
       `style-src ${sha256(css)}`,
       "img-src 'self' blob: data: https: http:",
-      "connect-src 'self'",
+      "connect-src 'self' https: http:",
       "form-action 'self'",
       "base-uri 'none'",
       "frame-ancestors 'none'",

@@ -26,6 +26,8 @@ import { readFixture } from '../helpers/fixtures';
  */
 const MAX_UPLOAD_BYTES = 1_200_000;
 const MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 64 * 1024;
+/** What every 413 of POST /upload adds: where larger photos go (MAX_BUCKET_UPLOAD_BYTES by default). */
+const LARGER = '; send larger photos with POST /uploads (up to 52428800 bytes)';
 
 const labels = (ds: Detection[] | undefined) => (ds ?? []).map((d) => d.label).sort();
 
@@ -152,15 +154,20 @@ describe('bad input on the embedded default, over HTTP', () => {
     await neighbour();
     const kite = readFixture('kite.jpg'); // 1.4 MB > the limit plus multipart headroom
     assert.ok(kite.length > MAX_BODY_BYTES);
-    refused(await post(imageForm(kite)), 413, 'too_large', new RegExp(`^expected an upload of at most ${MAX_BODY_BYTES} bytes, got \\d+$`));
+    refused(
+      await post(imageForm(kite)),
+      413,
+      'too_large',
+      new RegExp(`^expected an upload of at most ${MAX_BODY_BYTES} bytes, got \\d+${LARGER.replace(/[()]/g, '\\$&')}$`),
+    );
     // Over the file limit but within the body headroom: busboy's file limit catches it.
     const padded = Buffer.concat([readFixture('dog.jpg'), Buffer.alloc(MAX_UPLOAD_BYTES + 10_000 - readFixture('dog.jpg').length)]);
-    refused(await post(imageForm(padded)), 413, 'too_large', `expected an upload of at most ${MAX_UPLOAD_BYTES} bytes, got more`);
+    refused(await post(imageForm(padded)), 413, 'too_large', `expected an upload of at most ${MAX_UPLOAD_BYTES} bytes, got more${LARGER}`);
     refused(
       await post(padded, { 'content-type': 'image/jpeg' }),
       413,
       'too_large',
-      `expected an upload of at most ${MAX_UPLOAD_BYTES} bytes, got ${padded.length}`,
+      `expected an upload of at most ${MAX_UPLOAD_BYTES} bytes, got ${padded.length}${LARGER}`,
     );
   });
 
@@ -321,7 +328,7 @@ describe('bad input on the embedded default, over HTTP', () => {
     assert.ok(result.sentWhenAnswered < total, `answered after ${result.sentWhenAnswered} of ${total} bytes`);
     assert.ok(result.sentWhenAnswered <= MAX_BODY_BYTES + 512 * 1024, `answered after ${result.sentWhenAnswered} bytes`);
     assert.deepEqual(JSON.parse(result.body), {
-      error: { code: 'too_large', message: `expected an upload of at most ${MAX_BODY_BYTES} bytes, got more` },
+      error: { code: 'too_large', message: `expected an upload of at most ${MAX_BODY_BYTES} bytes, got more${LARGER}` },
     });
   });
 

@@ -4,7 +4,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -17,11 +17,14 @@ import sharp from 'sharp';
 import { type DeployedStack, startDeployedStack } from '../../scripts/deploy/deployedStack';
 import { buildFunctions, LAYERS_DIR } from '../../scripts/package/build-functions';
 import { REPO_ROOT } from '../../scripts/repoRoot';
+import { LAMBDA_DIRECT_UPLOAD_BYTES } from '../../src/config';
 import { MODEL_FILE_NAME, MODEL_PACKAGE } from '../../src/detect/modelPath';
 import { newImageId } from '../../src/imageId';
 import { imageKey } from '../../src/keys';
+import type { PresignedPost } from '../../src/ports/ObjectStore';
 import { FAILING_UPLOADS, REFUSED_UPLOADS } from '../helpers/badInputCases';
 import { fixtureNames, fixturePath, referenceDetections } from '../helpers/fixtures';
+import { postForm } from '../helpers/postPolicyContract';
 
 /**
  * The real stack — CloudFormation from serverless.yml: six Node 24 functions, four layers, the bucket,
@@ -405,5 +408,61 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     // A fixture uploaded afterwards is tagged at once: the restored model is in use.
     const after = await curlUpload(fixturePath('dog.jpg'));
     assert.equal((await waitFor(after, settled, 'settled')).stages.detect?.attempt, 1);
+  });
+
+  // Last, so that a photo the bucket's notification starts (the ingest step) cannot change what the
+  // tests above count.
+  it("POST /uploads signs, on Lambda's role, a form the stack's bucket takes and holds to its policy; POST /upload answers its own 413 over the Lambda cap", async () => {
+    // Prepare
+    const photo = readFileSync(fixturePath('dog.jpg'));
+    // Act: the two steps, as README shows them.
+    const res = await fetch(`${stack.apiUrl}/uploads`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ content_type: 'image/jpeg', size: photo.length, file_name: 'dog.jpg' }),
+    });
+    const created = (await res.json()) as { image_id: string; upload: PresignedPost };
+    const answer = await postForm(created.upload, photo);
+    // Assess: an S3 form (SigV4 fields, with the function's session token) for the emulator's bucket.
+    assert.equal(res.status, 201, JSON.stringify(created));
+    assert.equal(created.upload.url, `${stack.endpoint}/${stack.bucket}`);
+    assert.equal(created.upload.fields.key, `uploads/${created.image_id}.jpg`);
+    assert.ok('X-Amz-Signature' in created.upload.fields && 'Policy' in created.upload.fields, Object.keys(created.upload.fields).join());
+    assert.equal(answer.status, 204, answer.body);
+    const stored = await s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: created.upload.fields.key }));
+    assert.deepEqual(Buffer.from(await stored.Body!.transformToByteArray()), photo);
+    assert.equal(stored.ContentType, 'image/jpeg');
+    // The bucket holds the form to its policy (MiniStack checks its conditions, not its signature:
+    // docs/emulated-cloud.md): another type or key, an empty file, one over the signed 50 MiB.
+    const refusals: Array<[string, Buffer, Record<string, string>, number, string]> = [
+      ['another content type', photo, { 'Content-Type': 'image/png' }, 403, 'AccessDenied'],
+      ['another key', photo, { key: `uploads/${newImageId()}.jpg` }, 403, 'AccessDenied'],
+      ['an empty file', Buffer.alloc(0), {}, 400, 'EntityTooSmall'],
+      ['a file over the signed size', Buffer.alloc(52_428_801, 0xff), {}, 400, 'EntityTooLarge'],
+    ];
+    for (const [what, file, fields, status, code] of refusals) {
+      const form = (
+        (await (
+          await fetch(`${stack.apiUrl}/uploads`, { method: 'POST', body: JSON.stringify({ content_type: 'image/jpeg', size: 10 }) })
+        ).json()) as { upload: PresignedPost }
+      ).upload;
+      const refused = await postForm(form, file, { fields });
+      assert.deepEqual([refused.status, refused.code], [status, code], `${what}: ${refused.body}`);
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: stack.bucket, Prefix: form.fields.key }));
+      assert.equal(listed.KeyCount ?? 0, 0, `${what}: stored`);
+      if (fields.key)
+        assert.equal((await s3.send(new ListObjectsV2Command({ Bucket: stack.bucket, Prefix: fields.key }))).KeyCount ?? 0, 0);
+    }
+    // A body one byte over what an invocation carries: the function's own JSON 413, pointing to POST /uploads.
+    const big = await fetch(`${stack.apiUrl}/upload`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/jpeg' },
+      body: new Uint8Array(LAMBDA_DIRECT_UPLOAD_BYTES + 1),
+    });
+    assert.equal(big.status, 413);
+    assert.deepEqual(((await big.json()) as { error: unknown }).error, {
+      code: 'too_large',
+      message: `expected an upload of at most ${LAMBDA_DIRECT_UPLOAD_BYTES} bytes, got ${LAMBDA_DIRECT_UPLOAD_BYTES + 1} (the most a Lambda invocation carries: 6 MB, base64-encoded); send larger photos with POST /uploads (up to 52428800 bytes)`,
+    });
   });
 });

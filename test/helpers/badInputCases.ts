@@ -6,7 +6,7 @@ import { pngBomb, realPngBomb } from './hostileImages';
  * Hostile uploads and what each must end in, whatever runs the pipeline (the embedded default in
  * test/e2e/bad-input.test.ts, the deployed stack in test/e2e/deployed-stack.test.ts): a clear 4xx
  * at upload with our message, or an accepted upload that fails for good at a stage with its reason.
- * Limits are the defaults' (40 MP); cases that depend on MAX_UPLOAD_BYTES stay in bad-input.test.ts.
+ * Limits are the defaults' (2^26 = 67,108,864 pixels); cases that depend on MAX_UPLOAD_BYTES stay in bad-input.test.ts.
  */
 export const OUR_FORMATS = 'JPEG, PNG, WebP, GIF, TIFF or AVIF';
 
@@ -73,14 +73,14 @@ export const REFUSED_UPLOADS: readonly RefusedUpload[] = [
     request: () => ({ body: imageForm(pngBomb(30_000, 30_000)) }),
     status: 413,
     code: 'too_many_pixels',
-    message: 'expected at most 40000000 pixels, got 30000x30000 = 900000000',
+    message: 'expected at most 67108864 pixels, got 30000x30000 = 900000000',
   },
   {
     name: 'a real deflate-of-zeros 10000x10000 PNG bomb',
     request: () => ({ body: imageForm(realPngBomb(10_000, 10_000)) }),
     status: 413,
     code: 'too_many_pixels',
-    message: 'expected at most 40000000 pixels, got 10000x10000 = 100000000',
+    message: 'expected at most 67108864 pixels, got 10000x10000 = 100000000',
   },
   {
     name: 'a multipart body with no file field',

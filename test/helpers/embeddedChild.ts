@@ -34,6 +34,7 @@ const store: ObjectStore = {
   get: (key) => app.store.get(key),
   exists: (key) => app.store.exists(key),
   list: (prefix, options) => app.store.list(prefix, options),
+  presignPost: (key, options) => app.store.presignPost(key, options),
   put: async (key, body, options) => {
     if (!key.startsWith('tagged/')) return app.store.put(key, body, options);
     if (started >= holdAfter) {

@@ -137,6 +137,7 @@ describe('faults', () => {
       store: {
         get: (key) => real.store.get(key),
         presignGet: (key, seconds) => real.store.presignGet!(key, seconds),
+        presignPost: (key, options) => real.store.presignPost(key, options),
         exists: (key) => real.store.exists(key),
         list: (prefix, options) => real.store.list(prefix, options),
         put: async (key, body, options) => {
@@ -374,6 +375,7 @@ describe('faults', () => {
       put: (k, b, o) => fsStore.put(k, b, o),
       exists: (k) => fsStore.exists(k),
       list: (p, options) => fsStore.list(p, options),
+      presignPost: (k, options) => fsStore.presignPost(k, options),
     };
     const lines: string[] = [];
     const queue = new MemoryQueue({ maxReceiveCount: 3, visibilityTimeoutSeconds: 1, dir: path.join(dir, 'queues') });

@@ -106,7 +106,7 @@ describe('upload handler', () => {
       'a file over the byte limit',
       () => multipartBody([{ name: 'image', filename: 'big.jpg', data: Buffer.alloc(2048, 1) }]),
       413,
-      'expected an upload of at most 1024 bytes, got more',
+      'expected an upload of at most 1024 bytes, got more; send larger photos with POST /uploads (up to 52428800 bytes)',
     ],
   ];
   for (const [what, make, status, message] of refusals) {

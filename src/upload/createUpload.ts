@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import type { Config } from '../config';
+import type { ApiRequest } from '../http/ApiRequest';
+import { type ApiResponse, errorResponse, jsonResponse } from '../http/ApiResponse';
+import { HttpError } from '../http/HttpError';
+import { newImageId } from '../imageId';
+import { uploadKey } from '../keys';
+import type { Logger } from '../logger/createLogger';
+import { IMAGE_FORMATS } from '../ports/imageFormats';
+import type { ObjectStore, PresignedPost } from '../ports/ObjectStore';
+import { apiKeyProblem } from './apiKey';
+
+/**
+ * POST /uploads, the first step of a direct-to-bucket upload, free of Lambda: the client says what
+ * it will send (`{content_type, size, file_name?}`), and gets the new image id, a form the store
+ * itself checks (a POST policy bound to the key `uploads/<id>.<ext>`, the content type, and 1 to
+ * MAX_BUCKET_UPLOAD_BYTES bytes, valid UPLOAD_EXPIRES_SECONDS) and where to follow the photo. The
+ * key is the server's; nothing is stored here. The ingest step starts the pipeline once the object
+ * is in the bucket (S3's ObjectCreated notification; the embedded server's POST /bucket).
+ */
+export interface CreateUploadDeps {
+  store: ObjectStore;
+  config: Pick<Config, 'apiKey' | 'limits' | 'uploadExpiresSeconds'>;
+  log: Logger;
+}
+
+export interface CreatedUpload {
+  image_id: string;
+  upload: PresignedPost;
+  status_url: string;
+}
+
+const EXAMPLE = '{"content_type": "image/jpeg", "size": 5242880, "file_name": "photo.jpg"}';
+const TYPES = IMAGE_FORMATS.map((f) => f.contentType);
+
+const CreateUploadSchema = z.strictObject({
+  content_type: z.string({ error: 'expected a string such as "image/jpeg"' }).max(200, 'expected at most 200 characters'),
+  size: z.number({ error: 'expected a whole number of bytes' }).int('expected a whole number of bytes').min(1, 'expected at least 1 byte'),
+  file_name: z.string({ error: 'expected a string' }).max(255, 'expected at most 255 characters').optional(),
+});
+
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
+/** The request's fields, or an HttpError that says what was expected and what arrived. */
+export function parseCreateUpload(
+  body: Buffer,
+  limits: Pick<Config['limits'], 'maxBucketUploadBytes'>,
+): z.infer<typeof CreateUploadSchema> {
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch (cause) {
+    const got = body.length === 0 ? 'an empty body' : `${(cause as Error).message}`;
+    throw new HttpError(400, 'invalid_json', `expected a JSON body such as ${EXAMPLE}, got ${got}`, { cause });
+  }
+  const result = CreateUploadSchema.safeParse(json);
+  if (!result.success) {
+    const record = typeof json === 'object' && json !== null ? (json as Record<string, unknown>) : undefined;
+    const issues = result.error.issues
+      .map((i) => {
+        const field = i.path.join('.');
+        if (field === '') return i.code === 'unrecognized_keys' ? i.message : `expected a JSON object, got ${shown(json)}`;
+        return `${field}: ${i.message}, got ${record && field in record ? shown(record[field]) : 'nothing'}`;
+      })
+      .join('; ');
+    throw new HttpError(400, 'invalid_request', `expected ${EXAMPLE} (file_name optional); ${issues}`, { cause: result.error });
+  }
+  const request = result.data;
+  const contentType = request.content_type.trim().toLowerCase();
+  if (!(TYPES as readonly string[]).includes(contentType)) {
+    throw new HttpError(
+      415,
+      'unsupported_content_type',
+      `expected content_type to be one of ${TYPES.join(', ')}, got ${shown(request.content_type)}`,
+    );
+  }
+  if (request.size > limits.maxBucketUploadBytes) {
+    throw new HttpError(413, 'too_large', `expected size to be at most ${limits.maxBucketUploadBytes} bytes, got ${request.size}`);
+  }
+  return { ...request, content_type: contentType };
+}
+
+/** The origin of this request as its client saw it (Host, and the scheme a proxy says it took). */
+function requestOrigin(req: ApiRequest): string | undefined {
+  const host = req.headers.host;
+  if (host === undefined || !/^[A-Za-z0-9.:[\]-]+$/.test(host)) return undefined;
+  const proto = req.headers['x-forwarded-proto']?.split(',')[0]?.trim();
+  return `${proto === 'https' ? 'https' : 'http'}://${host}`;
+}
+
+export async function handleCreateUpload(req: ApiRequest, deps: CreateUploadDeps): Promise<ApiResponse> {
+  const { log } = deps;
+  try {
+    const keyProblem = apiKeyProblem(deps.config.apiKey, req.headers['x-api-key']);
+    if (keyProblem) throw keyProblem;
+    const request = parseCreateUpload(req.body, deps.config.limits);
+    const format = IMAGE_FORMATS.find((f) => f.contentType === request.content_type)!;
+    const imageId = newImageId();
+    const form = await deps.store.presignPost(uploadKey(imageId, format.ext), {
+      contentType: format.contentType,
+      maxBytes: deps.config.limits.maxBucketUploadBytes,
+      expiresInSeconds: deps.config.uploadExpiresSeconds,
+    });
+    // The folder store's form goes to the embedded server's own endpoint: a path, made absolute
+    // against the origin this request came to (an S3 URL is absolute already and stays as it is).
+    const origin = requestOrigin(req);
+    const url = origin === undefined ? form.url : new URL(form.url, origin).toString();
+    const created: CreatedUpload = { image_id: imageId, upload: { ...form, url }, status_url: `/images/${imageId}` };
+    // Never the fields: they are the bearer secret of the upload.
+    log.info('upload form signed', {
+      image_id: imageId,
+      content_type: format.contentType,
+      declared_bytes: request.size,
+      ...(request.file_name !== undefined ? { file_name: request.file_name } : {}),
+      expires_at: form.expires_at,
+    });
+    return jsonResponse(201, { ...created, request_id: req.requestId }, { location: created.status_url });
+  } catch (error) {
+    if (error instanceof HttpError) {
+      log.warn('upload form refused', { status: error.statusCode, code: error.code, reason: error.message });
+      return errorResponse(error.statusCode, error.code, error.message, req.requestId);
+    }
+    log.error('upload form failed', { error });
+    return errorResponse(503, 'unavailable', 'the upload form could not be signed; try again', req.requestId);
+  }
+}
