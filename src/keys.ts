@@ -36,3 +36,25 @@ export function parseImageKey(key: string): { folder: StageFolder; imageId: stri
   if (!m) return undefined;
   return { folder: m[1] as StageFolder, imageId: m[2]!, ext: m[3] as ImageExtension };
 }
+
+/**
+ * Where a direct-to-bucket upload lands (a presigned POST from `POST /uploads`): never processed in
+ * place. The ingest step (src/ingest/ingestUpload.ts) checks it and copies it to `original/`; the
+ * bucket's lifecycle rule expires whatever is left under it after a day.
+ */
+export const UPLOADS_FOLDER = 'uploads';
+
+const UPLOAD_KEY_PATTERN = new RegExp(`^${UPLOADS_FOLDER}/(${IMAGE_ID_PATTERN.source.slice(1, -1)})\\.(${IMAGE_EXTENSIONS.join('|')})$`);
+
+export function uploadKey(imageId: string, ext: ImageExtension): string {
+  const key = `${UPLOADS_FOLDER}/${imageId}.${ext}`;
+  if (!UPLOAD_KEY_PATTERN.test(key)) throw new Error(`not a valid upload key: ${JSON.stringify(key)}`);
+  return key;
+}
+
+/** The image id and extension of an upload key, or undefined for any other string. */
+export function parseUploadKey(key: string): { imageId: string; ext: ImageExtension } | undefined {
+  const m = UPLOAD_KEY_PATTERN.exec(key);
+  if (!m) return undefined;
+  return { imageId: m[1]!, ext: m[2] as ImageExtension };
+}

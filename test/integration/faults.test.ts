@@ -138,6 +138,10 @@ describe('faults', () => {
         get: (key) => real.store.get(key),
         presignGet: (key, seconds) => real.store.presignGet!(key, seconds),
         exists: (key) => real.store.exists(key),
+        head: (key) => real.store.head(key),
+        putIfAbsent: (key, body, options) => real.store.putIfAbsent(key, body, options),
+        copy: (from, to, options) => real.store.copy(from, to, options),
+        delete: (key) => real.store.delete(key),
         list: (prefix, options) => real.store.list(prefix, options),
         put: async (key, body, options) => {
           await real.store.put(key, body, options);
@@ -373,6 +377,10 @@ describe('faults', () => {
       },
       put: (k, b, o) => fsStore.put(k, b, o),
       exists: (k) => fsStore.exists(k),
+      head: (k) => fsStore.head(k),
+      putIfAbsent: (k, b, o) => fsStore.putIfAbsent(k, b, o),
+      copy: (f, k, o) => fsStore.copy(f, k, o),
+      delete: (k) => fsStore.delete(k),
       list: (p, options) => fsStore.list(p, options),
     };
     const lines: string[] = [];
