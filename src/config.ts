@@ -9,14 +9,16 @@ export type DetectSource = 'original' | 'resized' | 'grayscale';
 
 export interface Config {
   bucket: string;
-  queues: { resize: string; grayscale: string; detect: string; tag: string };
+  /** The stages' queues, and `ingest`: the bucket's ObjectCreated notifications for `uploads/` (src/ingest/). */
+  queues: { resize: string; grayscale: string; detect: string; tag: string; ingest: string };
   /** `s3` talks to S3 or any S3-compatible server; `fs` keeps objects under dataDir. */
   store: 's3' | 'fs';
   /** `sqs` talks to SQS or ElasticMQ; `memory` is the in-process queue of the embedded default. */
   queue: 'sqs' | 'memory';
   dataDir: string;
   aws: { region: string; s3Endpoint?: string; sqsEndpoint?: string; forcePathStyle: boolean };
-  limits: { maxUploadBytes: number; maxInputPixels: number };
+  /** maxBucketUploadBytes: the largest object ingest accepts under uploads/ (the presigned POST's bound too). */
+  limits: { maxUploadBytes: number; maxInputPixels: number; maxBucketUploadBytes: number };
   resizeScale: number;
   jpegQuality: number;
   detect: {
@@ -153,6 +155,7 @@ export function loadConfig(env: Env = process.env): Config {
       grayscale: str(env, 'GRAYSCALE_QUEUE', 'grayscale_queue'),
       detect: str(env, 'DETECT_QUEUE', 'objectdetect_queue'),
       tag: str(env, 'TAG_QUEUE', 'tag_queue'),
+      ingest: str(env, 'INGEST_QUEUE', 'ingest_queue'),
     },
     store: oneOf(env, 'STORE', ['s3', 'fs'] as const, onLambda ? 's3' : 'fs'),
     queue: oneOf(env, 'QUEUE', ['sqs', 'memory'] as const, onLambda ? 'sqs' : 'memory'),
@@ -169,6 +172,8 @@ export function loadConfig(env: Env = process.env): Config {
       maxUploadBytes: num(env, 'MAX_UPLOAD_BYTES', 10 * 1024 * 1024, positiveInt, 'a positive whole number of bytes'),
       // 40 megapixels: a large phone photo is 12-50 MP; a decompression bomb is far beyond.
       maxInputPixels: num(env, 'MAX_INPUT_PIXELS', 40_000_000, positiveInt, 'a positive whole number of pixels'),
+      // A direct-to-bucket upload (POST /uploads, then the bucket's notification): 50 MiB.
+      maxBucketUploadBytes: num(env, 'MAX_BUCKET_UPLOAD_BYTES', 50 * 1024 * 1024, positiveInt, 'a positive whole number of bytes'),
     },
     resizeScale: num(env, 'RESIZE_SCALE', 0.25, (n) => n > 0 && n <= 1, 'a number in (0, 1]'),
     jpegQuality: num(env, 'JPEG_QUALITY', 85, (n) => positiveInt(n) && n <= 100, 'a whole number from 1 to 100'),

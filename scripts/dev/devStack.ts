@@ -55,7 +55,7 @@ export interface DevStackOptions {
 export interface DevStack {
   urls: { http: string; upload: string; lambda: string; s3: string; sqs: string };
   s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; bucket: string; forcePathStyle: true };
-  queues: { resize: string; grayscale: string; detect: string; tag: string };
+  queues: { resize: string; grayscale: string; detect: string; tag: string; ingest: string };
   /** Milliseconds per start step, and `total`. */
   timings: Record<string, number>;
   /** What the SQS bridge handed to each function, by function name. */
