@@ -75,6 +75,8 @@ export async function ingestUpload(
 
   const claimed = await claimUpload(imageId, claim, delivery, deps, log, now);
   if (claimed !== true) return claimed;
+  /** Set when the resize message could not be sent: the record says so. */
+  let unsentReason: string | undefined;
 
   try {
     const head = await deps.store.head(key);
@@ -91,13 +93,16 @@ export async function ingestUpload(
       { ...deps, log },
       {
         state: lastTry ? 'failed' : 'retrying',
-        reason: (error) => `not queued; the notification ${lastTry ? 'was on its last receive' : 'will be retried'}: ${errorReason(error)}`,
+        reason: (error) => {
+          unsentReason = `not queued; the notification ${lastTry ? 'was on its last receive' : 'will be retried'}: ${errorReason(error)}`;
+          return unsentReason;
+        },
       },
     );
     await removeUpload(key, deps, log);
     return { outcome: 'ingested', image_id: imageId, original_path: accepted.original_path };
   } catch (error) {
-    const reason = errorReason(error);
+    const reason = unsentReason ?? errorReason(error);
     const duration_ms = Math.round(performance.now() - t0);
     const record = (state: StageStatus['state']): StageStatus => ({
       stage: 'upload',
@@ -112,9 +117,15 @@ export async function ingestUpload(
     const failed = () =>
       imageFailedEvent({ image_id: imageId }, { stage: 'upload', reason, attempt: delivery.receiveCount }, deps.config.bucket);
     if (!isRetryable(error)) {
-      // Bad input: the event first, then the record. If publishing throws, the claim is still this
-      // message's (`running`), so its redelivery fails the same way and publishes again.
-      if (deps.events) await deps.events.publish(failed());
+      // Bad input: the event first, then the record. If publishing throws, the record says
+      // `retrying` and the error is thrown: the redelivery fails the same way and publishes again.
+      try {
+        await deps.events?.publish(failed());
+      } catch (publishError) {
+        log.error('"Image Failed" not published; the notification will be retried', { error: publishError, reason });
+        await writeStageStatus(deps.store, imageId, record(lastTry ? 'failed' : 'retrying')).catch(() => undefined);
+        throw publishError;
+      }
       await writeStageStatus(deps.store, imageId, record('failed'));
       log.warn('upload refused: terminal failure, nothing queued', { key, reason, attempt: delivery.receiveCount });
       deps.metrics?.recordStage('upload', 'failed', duration_ms);
