@@ -34,6 +34,7 @@ export const DEPLOYED_QUEUES = {
   grayscale: 'grayscale_queue',
   detect: 'objectdetect_queue',
   tag: 'tag_queue',
+  ingest: 'ingest_queue',
 } as const;
 export const DEPLOYED_BUCKET = 'images';
 

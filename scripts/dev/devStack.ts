@@ -139,7 +139,15 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     const s3 = minio as LocalS3Server;
 
     // The same names serverless.yml gives the `local` stage (BUCKET, *_QUEUE from the config defaults).
-    const config = loadConfig({ ...process.env, BUCKET: 'images', RESIZE_QUEUE: '', GRAYSCALE_QUEUE: '', DETECT_QUEUE: '', TAG_QUEUE: '', INGEST_QUEUE: '' });
+    const config = loadConfig({
+      ...process.env,
+      BUCKET: 'images',
+      RESIZE_QUEUE: '',
+      GRAYSCALE_QUEUE: '',
+      DETECT_QUEUE: '',
+      TAG_QUEUE: '',
+      INGEST_QUEUE: '',
+    });
     const credentials = { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
     const store = new S3ObjectStore({ bucket: config.bucket, region: s3.region, endpoint: s3.endpoint, forcePathStyle: true, credentials });
     // The bridge reports only what goes wrong (its queue's warnings); the dev lines follow LOG_LEVEL.

@@ -4,7 +4,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -19,9 +19,10 @@ import { buildFunctions, LAYERS_DIR } from '../../scripts/package/build-function
 import { REPO_ROOT } from '../../scripts/repoRoot';
 import { MODEL_FILE_NAME, MODEL_PACKAGE } from '../../src/detect/modelPath';
 import { newImageId } from '../../src/imageId';
-import { imageKey } from '../../src/keys';
+import { imageKey, uploadKey } from '../../src/keys';
 import { FAILING_UPLOADS, REFUSED_UPLOADS } from '../helpers/badInputCases';
-import { fixtureNames, fixturePath, referenceDetections } from '../helpers/fixtures';
+import { fixtureNames, fixturePath, readFixture, referenceDetections } from '../helpers/fixtures';
+import { largePhoto } from '../helpers/largePhoto';
 
 /**
  * The real stack — CloudFormation from serverless.yml: six Node 24 functions, four layers, the bucket,
@@ -93,6 +94,41 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     }
   }
   const settled = (s: Status) => s.state === 'done' || s.state === 'failed';
+
+  /** Like waitFor, for a photo written straight to the bucket: 404 until ingest has claimed it. */
+  async function waitForIngested(id: string, what: string, timeoutMs = 120_000): Promise<Status> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const res = await fetch(`${stack.apiUrl}/images/${id}`);
+      if (res.status === 200) {
+        const s = (await res.json()) as Status;
+        if (settled(s)) return s;
+      } else {
+        assert.equal(res.status, 404, `GET /images/${id}`);
+        await res.body?.cancel();
+      }
+      if (Date.now() > deadline) assert.fail(`${id}: not ${what} within ${timeoutMs} ms (log: ${stack.ministack.logFile})`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  /** PutObject under uploads/, as the browser's presigned POST lands there. */
+  async function putUpload(bytes: Buffer, contentType = 'image/jpeg'): Promise<{ id: string; key: string }> {
+    const id = newImageId();
+    const key = uploadKey(id, 'jpg');
+    await s3.send(new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: bytes, ContentType: contentType }));
+    return { id, key };
+  }
+
+  async function exists(key: string): Promise<boolean> {
+    try {
+      await s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: key }));
+      return true;
+    } catch (error) {
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+      throw error;
+    }
+  }
 
   async function queueDepth(name: string): Promise<number> {
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
@@ -242,6 +278,73 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
       assert.equal(s.stages[c.stage]?.attempt, 1, `${c.name}: bad input is not retried`);
     }
     for (const id of neighbours) assert.equal((await waitFor(id, settled, 'settled')).state, 'done', `neighbour ${id}`);
+  });
+
+  it('the bucket starts the pipeline: a 24 MP photo of more than 6 MB PutObject under uploads/ is tagged', async () => {
+    // The s3:TestEvent S3 sent when the deploy configured the notification was ignored, not dead-lettered.
+    assert.equal(await queueDepth(`${stack.queues.ingest}_dlq`), 0);
+    const photo = await largePhoto('dog.jpg');
+    assert.ok(photo.bytes.length > 6 * 1024 * 1024 && photo.width * photo.height >= 24e6, `${photo.bytes.length} bytes`);
+    const { id, key } = await putUpload(photo.bytes);
+    const s = await waitForIngested(id, 'tagged', 180_000);
+    assert.equal(s.state, 'done', JSON.stringify(s.error));
+    assert.equal(s.stages.upload?.attempt, 1);
+    const original = await s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: imageKey('original', id) }));
+    assert.ok(Buffer.from(await original.Body!.transformToByteArray()).equals(photo.bytes), 'original/ is the uploaded bytes');
+    const tagged = await s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: imageKey('tagged', id) }));
+    const meta = await sharp(Buffer.from(await tagged.Body!.transformToByteArray())).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', photo.width, photo.height]);
+    assert.ok((s.detections ?? []).some((d) => d.label === 'dog'), JSON.stringify(s.detections));
+    assert.equal(await exists(key), false, 'ingest removed the upload');
+    process.stderr.write(`# ingested ${photo.width}x${photo.height} ${(photo.bytes.length / 1e6).toFixed(1)} MB: ${JSON.stringify(s.stages.upload)}\n`);
+  });
+
+  it('bytes that are not an image PutObject under uploads/ end as a terminal failure with the reason, not retried', async () => {
+    const { id, key } = await putUpload(Buffer.from('%PDF-1.7 not a photo'), 'image/jpeg');
+    const s = await waitForIngested(id, 'failed');
+    assert.equal(s.state, 'failed');
+    assert.deepEqual(s.error, {
+      stage: 'upload',
+      reason:
+        'UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF or AVIF image bytes, got 20 bytes starting 25 50 44 46 2d 31 2e 37 that sharp cannot read',
+    });
+    assert.equal(s.stages.upload?.attempt, 1);
+    assert.equal(s.stages.resize?.state, 'pending', 'nothing was queued');
+    assert.equal(await exists(key), false);
+    assert.equal(await queueDepth(`${stack.queues.ingest}_dlq`), 0);
+  });
+
+  it('the same notification delivered three times (S3 once, then twice by hand, racing) processes the photo once', async () => {
+    const bytes = readFixture('kite.jpg');
+    const { id, key } = await putUpload(bytes);
+    // The S3 event message as S3 sends it to SQS (the same object, the same key).
+    const notification = JSON.stringify({
+      Records: [
+        {
+          eventVersion: '2.1',
+          eventSource: 'aws:s3',
+          awsRegion: stack.region,
+          eventTime: new Date().toISOString(),
+          eventName: 'ObjectCreated:Put',
+          s3: { s3SchemaVersion: '1.0', bucket: { name: stack.bucket, arn: `arn:aws:s3:::${stack.bucket}` }, object: { key, size: bytes.length } },
+        },
+      ],
+    });
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: stack.queues.ingest }));
+    await Promise.all([1, 2].map(() => sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: notification }))));
+    const s = await waitForIngested(id, 'tagged');
+    assert.equal(s.state, 'done', JSON.stringify(s.error));
+    // All three consumed: then the records show one pass through each stage.
+    const deadline = Date.now() + 60_000;
+    while ((await queueDepth(stack.queues.ingest)) > 0) {
+      assert.ok(Date.now() < deadline, 'ingest_queue drained within 60 s');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const again = await status(id);
+    for (const stage of ['upload', 'resize', 'grayscale', 'detect', 'tag']) assert.equal(again.stages[stage]?.attempt, 1, stage);
+    assert.deepEqual(again.stages, s.stages, 'no stage ran again after the photo was tagged');
+    assert.equal(await queueDepth(`${stack.queues.ingest}_dlq`), 0);
+    // (The events test below checks that this photo produced exactly one 'Image Tagged'.)
   });
 
   it("the sample rule's queue gets one 'Image Tagged' per photo with its detections and one 'Image Failed' per bad file", async () => {
