@@ -294,9 +294,14 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     const tagged = await s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: imageKey('tagged', id) }));
     const meta = await sharp(Buffer.from(await tagged.Body!.transformToByteArray())).metadata();
     assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', photo.width, photo.height]);
-    assert.ok((s.detections ?? []).some((d) => d.label === 'dog'), JSON.stringify(s.detections));
+    assert.ok(
+      (s.detections ?? []).some((d) => d.label === 'dog'),
+      JSON.stringify(s.detections),
+    );
     assert.equal(await exists(key), false, 'ingest removed the upload');
-    process.stderr.write(`# ingested ${photo.width}x${photo.height} ${(photo.bytes.length / 1e6).toFixed(1)} MB: ${JSON.stringify(s.stages.upload)}\n`);
+    process.stderr.write(
+      `# ingested ${photo.width}x${photo.height} ${(photo.bytes.length / 1e6).toFixed(1)} MB: ${JSON.stringify(s.stages.upload)}\n`,
+    );
   });
 
   it('bytes that are not an image PutObject under uploads/ end as a terminal failure with the reason, not retried', async () => {
@@ -326,7 +331,11 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
           awsRegion: stack.region,
           eventTime: new Date().toISOString(),
           eventName: 'ObjectCreated:Put',
-          s3: { s3SchemaVersion: '1.0', bucket: { name: stack.bucket, arn: `arn:aws:s3:::${stack.bucket}` }, object: { key, size: bytes.length } },
+          s3: {
+            s3SchemaVersion: '1.0',
+            bucket: { name: stack.bucket, arn: `arn:aws:s3:::${stack.bucket}` },
+            object: { key, size: bytes.length },
+          },
         },
       ],
     });
