@@ -6,13 +6,22 @@
  * work and its high-water mark (VmHWM of /proc/self/status), in MB. Not getrusage's maxRSS: Linux
  * carries that over an exec from the parent, so a child of a big bench process would report the parent's.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../src/config';
 import type { Detection } from '../src/contracts';
 import { DECODE_MARGIN, detect, loadSession, MODEL_SIZE } from '../src/detect';
 import { drawDetections } from '../src/draw/drawDetections';
 import { grayscaleImage } from '../src/image/grayscaleImage';
 import { inspectImage } from '../src/image/openImage';
 import { resizedSize, resizeImage } from '../src/image/resizeImage';
+import { newImageId } from '../src/imageId';
+import { ingestUpload } from '../src/ingest/ingestUpload';
+import { uploadKey } from '../src/keys';
+import { createLogger } from '../src/logger/createLogger';
+import { FsObjectStore } from '../src/ports/FsObjectStore';
+import { MemoryQueue } from '../src/ports/MemoryQueue';
 
 interface Input {
   file: string;
@@ -22,7 +31,8 @@ interface Input {
 
 const [stage, inputsFile] = process.argv.slice(2);
 const inputs = JSON.parse(readFileSync(inputsFile ?? '', 'utf8')) as { modelPath: string; photos: Input[] };
-const limits = { maxInputPixels: 40_000_000 };
+// The largest photo accepted anywhere: MAX_INPUT_PIXELS 2^26 (67.1 MP), the bound the 64mp class sits under.
+const limits = { maxInputPixels: 2 ** 26 };
 const opts = { quality: 85, limits };
 const bytes = inputs.photos.map((p) => ({
   original: readFileSync(p.file),
@@ -36,8 +46,30 @@ const viaCopy = (p: (typeof bytes)[number]) => {
   const copy = resizedSize(width, height, 0.25);
   return Math.min(copy.width, copy.height) >= DECODE_MARGIN * MODEL_SIZE;
 };
+// ingest as the function runs it (src/ingest/ingestUpload.ts) over a folder store: the object is
+// written under uploads/ first (outside the measure's purpose but inside the process), then head,
+// get, the check, copy, record, send, delete. On Lambda the copy is S3's and the get is the SDK's.
+const ingestDir = stage === 'ingest' ? mkdtempSync(path.join(os.tmpdir(), 'bench-ingest-')) : '';
+const ingestConfig = loadConfig({
+  DATA_DIR: ingestDir || os.tmpdir(),
+  MAX_INPUT_PIXELS: String(limits.maxInputPixels),
+  LOG_LEVEL: 'error',
+});
+const ingestStore = new FsObjectStore({ root: path.join(ingestDir || os.tmpdir(), 'images') });
+const ingestQueue = new MemoryQueue({ maxReceiveCount: 3, visibilityTimeoutSeconds: 60 });
+const ingestLog = createLogger({ level: 'error', serviceName: 'bench' }, { sink: () => undefined });
 const run: Record<string, (p: (typeof bytes)[number]) => Promise<unknown>> = {
   upload: (p) => inspectImage(p.original, limits),
+  ingest: async (p) => {
+    const key = uploadKey(newImageId(), 'jpg');
+    await ingestStore.put(key, p.original);
+    const outcome = await ingestUpload(
+      key,
+      { messageId: key, receiveCount: 1 },
+      { store: ingestStore, queue: ingestQueue, config: ingestConfig, log: ingestLog },
+    );
+    if (outcome.outcome !== 'ingested') throw new Error(`ingest: ${JSON.stringify(outcome)}`);
+  },
   resize: (p) => resizeImage(p.original, { scale: 0.25, ...opts }),
   grayscale: (p) => grayscaleImage(p.resized, opts),
   // As the detect stage does it: from the 25 % copy when that keeps 600 px a side (detectSourceKey).
@@ -51,4 +83,5 @@ const mb = (kb: number) => Math.round(kb / 1024);
 const before = mb(process.memoryUsage.rss() / 1024);
 for (let pass = 0; pass < 2; pass++) for (const p of bytes) await fn(p);
 const hwmKb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? Number.NaN);
+if (ingestDir) rmSync(ingestDir, { recursive: true, force: true });
 process.stdout.write(`${JSON.stringify({ stage, beforeMb: before, peakMb: mb(hwmKb) })}\n`);

@@ -77,7 +77,9 @@ export class S3ObjectStore implements ObjectStore {
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       if (!out.Body) throw new Error(`GetObject ${key}: the response had no body`);
-      const body = Buffer.from(await out.Body.transformToByteArray());
+      // A view of the SDK's array, not a copy of it: a 50 MB upload is held once.
+      const bytes = await out.Body.transformToByteArray();
+      const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const result: StoredObject = { body };
       if (out.ContentType !== undefined) result.contentType = out.ContentType;
       return result;

@@ -25,8 +25,8 @@ import { fixtureNames, fixturePath, readFixture, referenceDetections } from '../
 import { largePhoto } from '../helpers/largePhoto';
 
 /**
- * The real stack — CloudFormation from serverless.yml: six Node 24 functions, four layers, the bucket,
- * ten queues with their redrive policies, the events rule, SQS event source mappings, the HTTP API — deployed once
+ * The real stack — CloudFormation from serverless.yml: seven Node 24 functions, four layers, the bucket
+ * (its ObjectCreated notification for uploads/ to ingest_queue), twelve queues with their redrive policies, the events rule, SQS event source mappings, the HTTP API — deployed once
  * onto MiniStack by `startDeployedStack()` (what `npm run deploy:local` runs), and driven from outside
  * as a user would: curl, the status API, `npm run load`, `npm run dlq`.
  *
