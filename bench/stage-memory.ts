@@ -1,9 +1,9 @@
 /**
  * Peak memory of one stage, in a fresh process (spawned by bench/pipeline.bench.ts):
  *   tsx bench/stage-memory.ts <stage> <inputs.json>
- * Loads its inputs (and, for detect, the model) first, then runs the stage over every photo twice,
- * one at a time as a Lambda container does, and prints one JSON line: the resident set before the
- * work and its high-water mark (VmHWM of /proc/self/status), in MB. Not getrusage's maxRSS: Linux
+ * Loads the model first (for detect), then runs the stage over every photo twice, one at a time and
+ * each read only when its turn comes, as a Lambda container does, and prints one JSON line: the
+ * resident set before the work and its high-water mark (VmHWM of /proc/self/status), in MB. Not getrusage's maxRSS: Linux
  * carries that over an exec from the parent, so a child of a big bench process would report the parent's.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -34,16 +34,25 @@ const inputs = JSON.parse(readFileSync(inputsFile ?? '', 'utf8')) as { modelPath
 // The largest photo accepted anywhere: MAX_INPUT_PIXELS 2^26 (67.1 MP), the bound the 64mp class sits under.
 const limits = { maxInputPixels: 2 ** 26 };
 const opts = { quality: 85, limits };
-const bytes = inputs.photos.map((p) => ({
-  original: readFileSync(p.file),
-  resized: readFileSync(p.resizedFile),
-  detections: p.detections,
-}));
-
-const sizes = await Promise.all(bytes.map((p) => inspectImage(p.original, limits)));
-const viaCopy = (p: (typeof bytes)[number]) => {
-  const { width, height } = sizes[bytes.indexOf(p)]!;
-  const copy = resizedSize(width, height, 0.25);
+/**
+ * One photo at a time, read when its turn comes, as a Lambda container holds one record's bytes:
+ * the peak is the process (Node, the modules, the model for detect) plus one photo's work, not
+ * every input at once.
+ */
+interface Loaded {
+  original: Buffer;
+  resized: Buffer;
+  detections: Detection[];
+  width: number;
+  height: number;
+}
+const load = async (p: Input): Promise<Loaded> => {
+  const original = readFileSync(p.file);
+  const { width, height } = await inspectImage(original, limits);
+  return { original, resized: readFileSync(p.resizedFile), detections: p.detections, width, height };
+};
+const viaCopy = (p: Loaded) => {
+  const copy = resizedSize(p.width, p.height, 0.25);
   return Math.min(copy.width, copy.height) >= DECODE_MARGIN * MODEL_SIZE;
 };
 // ingest as the function runs it (src/ingest/ingestUpload.ts) over a folder store: the object is
@@ -58,7 +67,7 @@ const ingestConfig = loadConfig({
 const ingestStore = new FsObjectStore({ root: path.join(ingestDir || os.tmpdir(), 'images') });
 const ingestQueue = new MemoryQueue({ maxReceiveCount: 3, visibilityTimeoutSeconds: 60 });
 const ingestLog = createLogger({ level: 'error', serviceName: 'bench' }, { sink: () => undefined });
-const run: Record<string, (p: (typeof bytes)[number]) => Promise<unknown>> = {
+const run: Record<string, (p: Loaded) => Promise<unknown>> = {
   upload: (p) => inspectImage(p.original, limits),
   ingest: async (p) => {
     const key = uploadKey(newImageId(), 'jpg');
@@ -73,7 +82,12 @@ const run: Record<string, (p: (typeof bytes)[number]) => Promise<unknown>> = {
   resize: (p) => resizeImage(p.original, { scale: 0.25, ...opts }),
   grayscale: (p) => grayscaleImage(p.resized, opts),
   // As the detect stage does it: from the 25 % copy when that keeps 600 px a side (detectSourceKey).
-  detect: (p) => detect(viaCopy(p) ? p.resized : p.original, { modelPath: inputs.modelPath, intraOpNumThreads: 1 }),
+  detect: (p) =>
+    detect(viaCopy(p) ? p.resized : p.original, {
+      modelPath: inputs.modelPath,
+      intraOpNumThreads: 1,
+      limitInputPixels: limits.maxInputPixels,
+    }),
   tag: (p) => drawDetections(p.original, p.detections, opts),
 };
 const fn = run[stage ?? ''];
@@ -81,7 +95,7 @@ if (!fn) throw new Error(`stage-memory: expected one of ${Object.keys(run).join(
 if (stage === 'detect') await loadSession({ modelPath: inputs.modelPath, intraOpNumThreads: 1 });
 const mb = (kb: number) => Math.round(kb / 1024);
 const before = mb(process.memoryUsage.rss() / 1024);
-for (let pass = 0; pass < 2; pass++) for (const p of bytes) await fn(p);
+for (let pass = 0; pass < 2; pass++) for (const input of inputs.photos) await fn(await load(input));
 const hwmKb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? Number.NaN);
 if (ingestDir) rmSync(ingestDir, { recursive: true, force: true });
 process.stdout.write(`${JSON.stringify({ stage, beforeMb: before, peakMb: mb(hwmKb) })}\n`);
