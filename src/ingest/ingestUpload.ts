@@ -16,7 +16,10 @@ import { type AcceptDeps, checkUploadBytes, errorReason, recordAndQueue, tooMany
  * Notifications come at least once (S3 may repeat one; a retried batch repeats all its records), so
  * the work is claimed first: the upload record is written with putIfAbsent, and only the delivery
  * that wrote it goes on. A delivery that finds a record:
- * - `done` or `failed`: a duplicate; nothing is done again.
+ * - `done`, or `failed` with the upload gone (a refused upload is removed): a duplicate; nothing is
+ *   done again.
+ * - `failed` with the upload still there (a fault on the last receive): its redrive from the DLQ, or
+ *   a repeat of it; takes the work over.
  * - `retrying` (an earlier attempt hit a fault and said so): takes the work over.
  * - `running` and claimed by the same queue message (its redelivery: the attempt died), or claimed
  *   more than CLAIM_LEASE_MS ago (twice the ingest function's timeout: no attempt runs that long):
@@ -73,7 +76,7 @@ export async function ingestUpload(
     claimed_by: delivery.messageId,
   };
 
-  const claimed = await claimUpload(imageId, claim, delivery, deps, log, now);
+  const claimed = await claimUpload(key, imageId, claim, delivery, deps, log, now);
   if (claimed !== true) return claimed;
   /** Set when the resize message could not be sent: the record says so. */
   let unsentReason: string | undefined;
@@ -147,6 +150,7 @@ export async function ingestUpload(
 
 /** True when this delivery holds the claim; else the outcome to return. */
 async function claimUpload(
+  key: string,
   imageId: string,
   claim: StageStatus,
   delivery: IngestDelivery,
@@ -163,6 +167,9 @@ async function claimUpload(
     return true as const;
   };
   if (!existing) return takeOver('its record is unreadable');
+  // Failed with the upload still there: a fault on the last receive (a refused upload is removed),
+  // and this is its redrive from the DLQ once the fault is fixed, or a repeat of it.
+  if (existing.state === 'failed' && (await deps.store.exists(key))) return takeOver('it failed on a fault and the upload is still there');
   if (existing.state === 'done' || existing.state === 'failed') {
     log.info('duplicate notification: the upload was ingested already', { state: existing.state });
     return { outcome: 'duplicate', image_id: imageId, state: existing.state };

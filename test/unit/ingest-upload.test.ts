@@ -249,6 +249,22 @@ describe('ingestUpload', () => {
     );
   });
 
+  it('a fault on the last receive leaves the upload, so the redrive from the DLQ ingests it; a refused one stays refused', async () => {
+    const { app, deps } = setUp({ MAX_RECEIVE_COUNT: '3' });
+    const { id, key } = await uploaded(app);
+    const copy = app.store.copy.bind(app.store);
+    app.store.copy = async () => {
+      throw new TransientError('CopyObject failed: injected fault');
+    };
+    await assert.rejects(ingestUpload(key, delivery('m-1', 3), deps), TransientError);
+    assert.equal((await readStageStatuses(app.store, id)).upload?.state, 'failed');
+    // Fixed, then redriven: a new message.
+    app.store.copy = copy;
+    assert.equal((await ingestUpload(key, delivery('m-redriven', 1), deps)).outcome, 'ingested');
+    assert.equal((await readStageStatuses(app.store, id)).upload?.state, 'done');
+    assert.equal((await resizeMessages(app)).length, 1);
+  });
+
   it('when "Image Failed" cannot be published the message is retried, and its redelivery publishes it', async () => {
     const { app, deps, events } = setUp();
     const { id, key } = await uploaded(app, Buffer.from('GIF89a but nothing else'));
