@@ -481,7 +481,7 @@ describe('faults', () => {
       credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
     });
     t.after(() => sqs.client.destroy());
-    await provisionQueues(sqs, ['resize_queue', 'grayscale_queue', 'objectdetect_queue', 'tag_queue'], {
+    await provisionQueues(sqs, ['resize_queue', 'grayscale_queue', 'objectdetect_queue', 'tag_queue', 'ingest_queue'], {
       maxReceiveCount: 3,
       visibilityTimeoutSeconds: 5,
     });
@@ -506,7 +506,7 @@ describe('faults', () => {
     assert.match(listed.stderr, new RegExp(`1 dead letter\\(s\\) in SQS at ${server.endpoint}`));
     assert.equal(
       (await dlq('redrive', '--all')).stdout,
-      'resize_queue: redrove 1 message\ngrayscale_queue: redrove 0 messages\nobjectdetect_queue: redrove 0 messages\ntag_queue: redrove 0 messages\n',
+      'resize_queue: redrove 1 message\ngrayscale_queue: redrove 0 messages\nobjectdetect_queue: redrove 0 messages\ntag_queue: redrove 0 messages\ningest_queue: redrove 0 messages\n',
     );
     assert.equal((await dlq('list', '--queue', 'resize_queue')).stdout, 'resize_queue: 0 dead letters\n');
     const back = await sqs.receive('resize_queue', { maxMessages: 10, waitTimeSeconds: 2 });
