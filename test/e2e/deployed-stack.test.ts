@@ -57,6 +57,11 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
   let stack: DeployedStack;
   let sqs: SQSClient;
   let s3: S3Client;
+  /**
+   * Direct uploads the bucket refused (ingest's terminal failures): they have an id and a status
+   * but no original/, so GET /images does not list them; the events test looks for theirs too.
+   */
+  const refusedDirect: Array<{ id: string; reason: string }> = [];
 
   async function curlUpload(file: string): Promise<string> {
     // The seed's form, really with curl: curl -X POST -F "image=@photo.jpg" $API_URL/upload
@@ -315,6 +320,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     });
     assert.equal(s.stages.upload?.attempt, 1);
     assert.equal(s.stages.resize?.state, 'pending', 'nothing was queued');
+    refusedDirect.push({ id, reason: s.error!.reason });
     assert.equal(await exists(key), false);
     assert.equal(await queueDepth(`${stack.queues.ingest}_dlq`), 0);
   });
@@ -387,7 +393,8 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
       return Messages.length;
     };
     const deadline = Date.now() + 60_000;
-    while (!all.every((s) => events.some((e) => e.detail.image_id === s.image_id))) {
+    const ids = [...all.map((s) => s.image_id), ...refusedDirect.map((r) => r.id)];
+    while (!ids.every((id) => events.some((e) => e.detail.image_id === id))) {
       assert.ok(
         Date.now() < deadline,
         `events for ${all.length} photos within 60 s, got ${events.length} (log: ${stack.ministack.logFile})`,
@@ -409,7 +416,16 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
         assert.deepEqual([e!.detail.stage, e!.detail.reason], [s.error?.stage, s.error?.reason]);
       }
     }
-    assert.equal(events.length, all.length);
+    // A refused direct upload (not listed: it has no original) has its one 'Image Failed' from ingest.
+    for (const { id, reason } of refusedDirect) {
+      const mine = events.filter((e) => e.detail.image_id === id);
+      assert.deepEqual(
+        mine.map((e) => [e['detail-type'], e.detail.stage, e.detail.reason]),
+        [['Image Failed', 'upload', reason]],
+        id,
+      );
+    }
+    assert.equal(events.length, all.length + refusedDirect.length);
   });
 
   it('npm run load -- --n 100 --target $API_URL: 100 tagged, 0 failed, 0 lost, no new dead letters', async () => {
