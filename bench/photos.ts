@@ -28,6 +28,8 @@ export const SIZE_CLASSES: Record<string, SizeClass> = {
   small: { name: 'small' },
   '12mp': { name: '12mp', megapixels: 12 },
   '24mp': { name: '24mp', megapixels: 24 },
+  // The largest photo accepted (MAX_INPUT_PIXELS 2^26, 67.1 MP): what each function's memorySize is set from.
+  '64mp': { name: '64mp', megapixels: 64 },
 };
 
 /** Deterministic noise (mulberry32), one stream per photo. */

@@ -1,18 +1,27 @@
 /**
  * Peak memory of one stage, in a fresh process (spawned by bench/pipeline.bench.ts):
  *   tsx bench/stage-memory.ts <stage> <inputs.json>
- * Loads its inputs (and, for detect, the model) first, then runs the stage over every photo twice,
- * one at a time as a Lambda container does, and prints one JSON line: the resident set before the
- * work and its high-water mark (VmHWM of /proc/self/status), in MB. Not getrusage's maxRSS: Linux
+ * Loads the model first (for detect), then runs the stage over every photo twice, one at a time and
+ * each read only when its turn comes, as a Lambda container does, and prints one JSON line: the
+ * resident set before the work and its high-water mark (VmHWM of /proc/self/status), in MB. Not getrusage's maxRSS: Linux
  * carries that over an exec from the parent, so a child of a big bench process would report the parent's.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../src/config';
 import type { Detection } from '../src/contracts';
 import { DECODE_MARGIN, detect, loadSession, MODEL_SIZE } from '../src/detect';
 import { drawDetections } from '../src/draw/drawDetections';
 import { grayscaleImage } from '../src/image/grayscaleImage';
 import { inspectImage } from '../src/image/openImage';
 import { resizedSize, resizeImage } from '../src/image/resizeImage';
+import { newImageId } from '../src/imageId';
+import { ingestUpload } from '../src/ingest/ingestUpload';
+import { uploadKey } from '../src/keys';
+import { createLogger } from '../src/logger/createLogger';
+import { FsObjectStore } from '../src/ports/FsObjectStore';
+import { MemoryQueue } from '../src/ports/MemoryQueue';
 
 interface Input {
   file: string;
@@ -22,26 +31,63 @@ interface Input {
 
 const [stage, inputsFile] = process.argv.slice(2);
 const inputs = JSON.parse(readFileSync(inputsFile ?? '', 'utf8')) as { modelPath: string; photos: Input[] };
-const limits = { maxInputPixels: 40_000_000 };
+// The largest photo accepted anywhere: MAX_INPUT_PIXELS 2^26 (67.1 MP), the bound the 64mp class sits under.
+const limits = { maxInputPixels: 2 ** 26 };
 const opts = { quality: 85, limits };
-const bytes = inputs.photos.map((p) => ({
-  original: readFileSync(p.file),
-  resized: readFileSync(p.resizedFile),
-  detections: p.detections,
-}));
-
-const sizes = await Promise.all(bytes.map((p) => inspectImage(p.original, limits)));
-const viaCopy = (p: (typeof bytes)[number]) => {
-  const { width, height } = sizes[bytes.indexOf(p)]!;
-  const copy = resizedSize(width, height, 0.25);
+/**
+ * One photo at a time, read when its turn comes, as a Lambda container holds one record's bytes:
+ * the peak is the process (Node, the modules, the model for detect) plus one photo's work, not
+ * every input at once.
+ */
+interface Loaded {
+  original: Buffer;
+  resized: Buffer;
+  detections: Detection[];
+  width: number;
+  height: number;
+}
+const load = async (p: Input): Promise<Loaded> => {
+  const original = readFileSync(p.file);
+  const { width, height } = await inspectImage(original, limits);
+  return { original, resized: readFileSync(p.resizedFile), detections: p.detections, width, height };
+};
+const viaCopy = (p: Loaded) => {
+  const copy = resizedSize(p.width, p.height, 0.25);
   return Math.min(copy.width, copy.height) >= DECODE_MARGIN * MODEL_SIZE;
 };
-const run: Record<string, (p: (typeof bytes)[number]) => Promise<unknown>> = {
+// ingest as the function runs it (src/ingest/ingestUpload.ts) over a folder store: the object is
+// written under uploads/ first (outside the measure's purpose but inside the process), then head,
+// get, the check, copy, record, send, delete. On Lambda the copy is S3's and the get is the SDK's.
+const ingestDir = stage === 'ingest' ? mkdtempSync(path.join(os.tmpdir(), 'bench-ingest-')) : '';
+const ingestConfig = loadConfig({
+  DATA_DIR: ingestDir || os.tmpdir(),
+  MAX_INPUT_PIXELS: String(limits.maxInputPixels),
+  LOG_LEVEL: 'error',
+});
+const ingestStore = new FsObjectStore({ root: path.join(ingestDir || os.tmpdir(), 'images') });
+const ingestQueue = new MemoryQueue({ maxReceiveCount: 3, visibilityTimeoutSeconds: 60 });
+const ingestLog = createLogger({ level: 'error', serviceName: 'bench' }, { sink: () => undefined });
+const run: Record<string, (p: Loaded) => Promise<unknown>> = {
   upload: (p) => inspectImage(p.original, limits),
+  ingest: async (p) => {
+    const key = uploadKey(newImageId(), 'jpg');
+    await ingestStore.put(key, p.original);
+    const outcome = await ingestUpload(
+      key,
+      { messageId: key, receiveCount: 1 },
+      { store: ingestStore, queue: ingestQueue, config: ingestConfig, log: ingestLog },
+    );
+    if (outcome.outcome !== 'ingested') throw new Error(`ingest: ${JSON.stringify(outcome)}`);
+  },
   resize: (p) => resizeImage(p.original, { scale: 0.25, ...opts }),
   grayscale: (p) => grayscaleImage(p.resized, opts),
   // As the detect stage does it: from the 25 % copy when that keeps 600 px a side (detectSourceKey).
-  detect: (p) => detect(viaCopy(p) ? p.resized : p.original, { modelPath: inputs.modelPath, intraOpNumThreads: 1 }),
+  detect: (p) =>
+    detect(viaCopy(p) ? p.resized : p.original, {
+      modelPath: inputs.modelPath,
+      intraOpNumThreads: 1,
+      limitInputPixels: limits.maxInputPixels,
+    }),
   tag: (p) => drawDetections(p.original, p.detections, opts),
 };
 const fn = run[stage ?? ''];
@@ -49,6 +95,7 @@ if (!fn) throw new Error(`stage-memory: expected one of ${Object.keys(run).join(
 if (stage === 'detect') await loadSession({ modelPath: inputs.modelPath, intraOpNumThreads: 1 });
 const mb = (kb: number) => Math.round(kb / 1024);
 const before = mb(process.memoryUsage.rss() / 1024);
-for (let pass = 0; pass < 2; pass++) for (const p of bytes) await fn(p);
+for (let pass = 0; pass < 2; pass++) for (const input of inputs.photos) await fn(await load(input));
 const hwmKb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? Number.NaN);
+if (ingestDir) rmSync(ingestDir, { recursive: true, force: true });
 process.stdout.write(`${JSON.stringify({ stage, beforeMb: before, peakMb: mb(hwmKb) })}\n`);

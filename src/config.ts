@@ -9,7 +9,8 @@ export type DetectSource = 'original' | 'resized' | 'grayscale';
 
 export interface Config {
   bucket: string;
-  queues: { resize: string; grayscale: string; detect: string; tag: string };
+  /** The stages' queues, and `ingest`: the bucket's ObjectCreated notifications for `uploads/` (src/ingest/). */
+  queues: { resize: string; grayscale: string; detect: string; tag: string; ingest: string };
   /** `s3` talks to S3 or any S3-compatible server; `fs` keeps objects under dataDir. */
   store: 's3' | 'fs';
   /** `sqs` talks to SQS or ElasticMQ; `memory` is the in-process queue of the embedded default. */
@@ -204,6 +205,7 @@ export function loadConfig(env: Env = process.env): Config {
       grayscale: str(env, 'GRAYSCALE_QUEUE', 'grayscale_queue'),
       detect: str(env, 'DETECT_QUEUE', 'objectdetect_queue'),
       tag: str(env, 'TAG_QUEUE', 'tag_queue'),
+      ingest: str(env, 'INGEST_QUEUE', 'ingest_queue'),
     },
     store: oneOf(env, 'STORE', ['s3', 'fs'] as const, onLambda ? 's3' : 'fs'),
     queue: oneOf(env, 'QUEUE', ['sqs', 'memory'] as const, onLambda ? 'sqs' : 'memory'),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates the pipeline's bucket and queues on an S3- and SQS-compatible endpoint, idempotently:
 # bucket `images` (public access blocked where the server supports it) and resize_queue,
-# grayscale_queue, objectdetect_queue, tag_queue, each with <name>_dlq and a RedrivePolicy
+# grayscale_queue, objectdetect_queue, tag_queue, ingest_queue, each with <name>_dlq and a RedrivePolicy
 # (maxReceiveCount 3) and VisibilityTimeout 6 x the consumer's timeout, as serverless.yml declares.
 #
 #   AWS_CMD="awslocal" create-resources.sh                          (inside LocalStack)
@@ -25,7 +25,7 @@ s3 s3api put-public-access-block --bucket "$BUCKET" \
   >/dev/null 2>&1 || log "public access block not supported by this server (MinIO buckets are private by default)"
 
 # name:visibility timeout (6 x the function timeout in serverless.yml)
-for entry in resize_queue:180 grayscale_queue:180 objectdetect_queue:360 tag_queue:180; do
+for entry in resize_queue:180 grayscale_queue:180 objectdetect_queue:360 tag_queue:180 ingest_queue:180; do
   name="${entry%%:*}"; visibility="${entry##*:}"
   dlq_url="$(sqs sqs create-queue --queue-name "${name}_dlq" --attributes MessageRetentionPeriod=1209600 --query QueueUrl --output text)"
   dlq_arn="$(sqs sqs get-queue-attributes --queue-url "$dlq_url" --attribute-names QueueArn --query Attributes.QueueArn --output text)"

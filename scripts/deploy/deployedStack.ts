@@ -4,8 +4,8 @@
  *
  *   esbuild bundles + layers (scripts/package/build-functions.ts)
  *   -> MiniStack on 127.0.0.1 (scripts/deploy/ministack.ts)
- *   -> `serverless deploy --stage localstack`: the CloudFormation stack of serverless.yml — six
- *      functions, four layers, the bucket, ten queues with their redrive policies, the events rule, SQS event source
+ *   -> `serverless deploy --stage localstack`: the CloudFormation stack of serverless.yml — seven
+ *      functions, four layers, the bucket (notifying ingest_queue), twelve queues with their redrive policies, the events rule, SQS event source
  *      mappings, IAM roles, the HTTP API — as on AWS, reached through AWS_ENDPOINT_URL
  *   -> waits until the HTTP API answers.
  *
@@ -34,6 +34,7 @@ export const DEPLOYED_QUEUES = {
   grayscale: 'grayscale_queue',
   detect: 'objectdetect_queue',
   tag: 'tag_queue',
+  ingest: 'ingest_queue',
 } as const;
 export const DEPLOYED_BUCKET = 'images';
 

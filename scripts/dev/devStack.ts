@@ -5,16 +5,21 @@
  *   -> bucket `images` and the four queues with their `_dlq` and RedrivePolicy
  *   -> `serverless offline --stage local` (osls + serverless-offline) running the esbuild bundles of
  *      functions/<fn>/handler.ts: POST /upload and the read API on httpPort, the Lambda API on lambdaPort
- *   -> the SQS bridge (scripts/dev/sqsBridge.ts) carrying queue messages to the stage functions;
+ *   -> the SQS bridge (scripts/dev/sqsBridge.ts) carrying queue messages to the stage functions, and
+ *      to the ingest function the bucket's notifications: MinIO's webhook target for ObjectCreated
+ *      under uploads/ -> the relay (scripts/dev/minioWebhookRelay.ts) -> ingest_queue;
  *   -> with `webhook`: events_queue and the webhook's deliverer (scripts/dev/webhookDeliverer.ts).
  *
  *   const stack = await startDevStack({ ports: { http: 3000, lambda: 3002 } });
  *   // curl -F image=@dog.jpg ${stack.urls.upload}
  *   await stack.stop();
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
+import { UPLOADS_FOLDER } from '../../src/keys';
 import { childLogger, createLogger } from '../../src/logger/createLogger';
 import { provisionBucket } from '../../src/ports/provisionBucket';
 import { provisionQueues } from '../../src/ports/provisionQueues';
@@ -23,6 +28,7 @@ import { SqsQueue } from '../../src/ports/SqsQueue';
 import { buildFunctions, REPO_MODEL_FILE } from '../package/build-functions';
 import { REPO_ROOT } from '../repoRoot';
 import { assertPortFree, freePort, type LocalS3Server, type LocalServer, startElasticMq, startMinio } from '../servers/local-servers';
+import { MINIO_INGEST_TARGET, MinioWebhookRelay, minioWebhookEnv, notifyCreatedObjects, type RelayCounts } from './minioWebhookRelay';
 import { startSlsOffline } from './slsOffline';
 import { type BridgeCounts, SqsBridge } from './sqsBridge';
 import { type DevWebhook, startWebhookDeliverer, webhookEnvironment } from './webhookDeliverer';
@@ -59,13 +65,15 @@ export interface DevStackOptions {
 export interface DevStack {
   urls: { http: string; upload: string; lambda: string; s3: string; sqs: string };
   s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; bucket: string; forcePathStyle: true };
-  queues: { resize: string; grayscale: string; detect: string; tag: string };
+  queues: { resize: string; grayscale: string; detect: string; tag: string; ingest: string };
   /** With `webhook`: the events queue the deliverer consumes (dead letters in `<name>_dlq`). */
   eventsQueue?: string;
   /** Milliseconds per start step, and `total`. */
   timings: Record<string, number>;
   /** What the SQS bridge handed to each function, by function name. */
   bridgeStats(): Record<string, BridgeCounts>;
+  /** What MinIO's webhook relay took in and sent to ingest_queue. */
+  relayStats(): RelayCounts;
   functionName(key: string): string;
   slsLogFile: string;
   stop(): Promise<void>;
@@ -76,6 +84,7 @@ const QUEUE_ROUTES = [
   { key: 'grayscale', queue: 'grayscale' },
   { key: 'detect', queue: 'detect' },
   { key: 'tag', queue: 'tag' },
+  { key: 'ingest', queue: 'ingest' },
 ] as const;
 
 export function functionName(key: string, stage = STAGE): string {
@@ -126,16 +135,26 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       await step('build', 'bundling the functions with esbuild', () => buildFunctions({ layers: false, log: progress }));
     }
 
+    // MinIO's webhook target for the bucket's notifications: the relay's port and token are chosen
+    // now, as MinIO reads its targets from the environment at start; the relay starts once the queue exists.
+    const relayPort = await freePort();
+    const relayToken = randomBytes(16).toString('hex');
+    const eventsDir = mkdtempSync(path.join(os.tmpdir(), 'minio-events-'));
+    cleanups.push(async () => rmSync(eventsDir, { recursive: true, force: true }));
+    const minioEnv = minioWebhookEnv(MINIO_INGEST_TARGET, `http://127.0.0.1:${relayPort}/minio-events`, relayToken, eventsDir);
+
     const servers: LocalServer[] = [];
     cleanups.push(async () => {
       await Promise.all(servers.map((s) => s.stop()));
     });
     const [minio, elasticmq] = await step('servers', `starting MinIO on :${s3Port} and ElasticMQ on :${sqsPort}`, () =>
       Promise.all([
-        startMinio({ port: s3Port, log: progress, ...(options.s3DataDir ? { dataDir: options.s3DataDir } : {}) }).then((s) => {
-          servers.push(s);
-          return s;
-        }),
+        startMinio({ port: s3Port, log: progress, env: minioEnv, ...(options.s3DataDir ? { dataDir: options.s3DataDir } : {}) }).then(
+          (s) => {
+            servers.push(s);
+            return s;
+          },
+        ),
         startElasticMq({ port: sqsPort, log: progress }).then((s) => {
           servers.push(s);
           return s;
@@ -153,6 +172,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       DETECT_QUEUE: '',
       TAG_QUEUE: '',
       ...webhookEnvironment(options.webhook),
+      INGEST_QUEUE: '',
     });
     const credentials = { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
     const store = new S3ObjectStore({ bucket: config.bucket, region: s3.region, endpoint: s3.endpoint, forcePathStyle: true, credentials });
@@ -174,6 +194,21 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       });
     });
 
+    const relay = await step('notifications', 'relaying MinIO ObjectCreated events under uploads/ to ingest_queue', async () => {
+      const started = await MinioWebhookRelay.start({
+        port: relayPort,
+        token: relayToken,
+        queue,
+        queueName: config.queues.ingest,
+        log: bridgeLog,
+      });
+      cleanups.push(() => started.stop());
+      const arn = await notifyCreatedObjects(store.client, config.bucket, MINIO_INGEST_TARGET, `${UPLOADS_FOLDER}/`, s3.region);
+      progress(
+        `[dev] bucket ${config.bucket}: s3:ObjectCreated:* under ${UPLOADS_FOLDER}/ -> ${arn} -> ${started.url} -> ${config.queues.ingest}`,
+      );
+      return started;
+    });
     // Before the functions start publishing to it (scripts/dev/webhookDeliverer.ts says why here, not offline).
     const deliverer = options.webhook
       ? await step('webhook', `creating ${config.events.queue} and starting the webhook deliverer`, () =>
@@ -234,6 +269,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       ...(deliverer ? { eventsQueue: deliverer.queue } : {}),
       timings,
       bridgeStats: () => bridge.stats(),
+      relayStats: () => ({ ...relay.counts }),
       functionName: (key) => functionName(key),
       slsLogFile,
       stop: stopAll,

@@ -7,7 +7,8 @@
  *                                            (STORE=fs DATA_DIR=… or STORE=s3 S3_ENDPOINT=… BUCKET=…)
  *
  * Every SQS event refers to one fixed image id, SAMPLE_IMAGE_ID, so resize/grayscale/detect/tag can be
- * invoked one by one once `seed` has stored its copies. events/upload.json carries a small JPEG as a
+ * invoked one by one once `seed` has stored its copies; events/ingest.json is the bucket's notification
+ * for the sample written under uploads/ (SAMPLE_UPLOAD_ID), which `seed` stores too. events/upload.json carries a small JPEG as a
  * base64 multipart body, exactly as API Gateway (and serverless offline) deliver it.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { createApp } from '../../src/app/createApp';
+import { uploadKey } from '../../src/keys';
 import { provisionBucket } from '../../src/ports/provisionBucket';
 import { S3ObjectStore } from '../../src/ports/S3ObjectStore';
 import { toSqsEvent } from '../../src/runtime/sqsEvent';
@@ -26,6 +28,9 @@ export const SAMPLE_IMAGE_ID = '01900000-0000-7000-8000-000000000001';
 const ORIGINAL = `original/${SAMPLE_IMAGE_ID}.jpg`;
 const RESIZED = `resized/${SAMPLE_IMAGE_ID}.jpg`;
 const GRAYSCALE = `grayscale/${SAMPLE_IMAGE_ID}.jpg`;
+/** events/ingest.json's photo: another id, written under uploads/ as a presigned POST would. */
+export const SAMPLE_UPLOAD_ID = '01900000-0000-7000-8000-000000000002';
+const UPLOAD = uploadKey(SAMPLE_UPLOAD_ID, 'jpg');
 const BOUNDARY = '----sample-event-boundary';
 
 /** A 384x288 copy of the dog fixture (events/sample.jpg is committed so events need no fixtures). */
@@ -42,12 +47,12 @@ async function sampleImage(): Promise<Buffer> {
   }
 }
 
-function sqs(queueName: string, body: object): object {
+function sqs(queueName: string, body: object | string): object {
   const event = toSqsEvent(queueName, [
     {
       messageId: `sample-${queueName}`,
       receiptHandle: `sample-${queueName}-receipt`,
-      body: JSON.stringify(body),
+      body: typeof body === 'string' ? body : JSON.stringify(body),
       receiveCount: 1,
       sentTimestamp: 1_718_000_000_000,
     },
@@ -101,6 +106,26 @@ export async function writeEvents(): Promise<string[]> {
       detections: [{ label: 'dog', score: 0.9, box: { x: 60, y: 110, width: 120, height: 170 } }],
     }),
     api: httpApi('GET', `/images/${SAMPLE_IMAGE_ID}`, undefined, undefined, { id: SAMPLE_IMAGE_ID }),
+    // The S3 event message S3 sends to ingest_queue for a photo written under uploads/.
+    ingest: sqs(
+      'ingest_queue',
+      JSON.stringify({
+        Records: [
+          {
+            eventVersion: '2.1',
+            eventSource: 'aws:s3',
+            awsRegion: 'us-east-1',
+            eventTime: '2024-06-10T06:13:20.000Z',
+            eventName: 'ObjectCreated:Post',
+            s3: {
+              s3SchemaVersion: '1.0',
+              bucket: { name: 'images', arn: 'arn:aws:s3:::images' },
+              object: { key: UPLOAD, size: image.length },
+            },
+          },
+        ],
+      }),
+    ),
   };
   mkdirSync(EVENTS_DIR, { recursive: true });
   const written: string[] = [];
@@ -123,7 +148,8 @@ export async function seed(): Promise<string[]> {
     await store.put(ORIGINAL, image, { contentType: 'image/jpeg' });
     await store.put(RESIZED, resized, { contentType: 'image/jpeg' });
     await store.put(GRAYSCALE, gray, { contentType: 'image/jpeg' });
-    return [ORIGINAL, RESIZED, GRAYSCALE].map(
+    await store.put(UPLOAD, image, { contentType: 'image/jpeg' });
+    return [ORIGINAL, RESIZED, GRAYSCALE, UPLOAD].map(
       (k) => `${config.store === 's3' ? `s3://${config.bucket}` : `${config.dataDir}/images`}/${k}`,
     );
   } finally {

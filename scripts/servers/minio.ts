@@ -22,6 +22,8 @@ export interface S3ServerOptions {
 export interface MinioOptions extends S3ServerOptions {
   /** Port for MinIO's web console; the console is off unless this is given. */
   consolePort?: number;
+  /** More MINIO_* settings, e.g. a notification target (scripts/dev/minioWebhookRelay.ts: minioWebhookEnv). */
+  env?: Record<string, string>;
 }
 
 /** A local S3-compatible server: use it with forcePathStyle: true and any region (us-east-1). */
@@ -72,6 +74,7 @@ export async function startMinio(options: MinioOptions = {}): Promise<LocalS3Ser
           MINIO_BROWSER: options.consolePort === undefined ? 'off' : 'on',
           MINIO_UPDATE: 'off',
           MINIO_REGION: 'us-east-1',
+          ...options.env,
         },
         probe: async (signal) =>
           (await httpOk(`${endpoint}/minio/health/live`, signal)) && (await httpOk(`${endpoint}/minio/health/ready`, signal)),

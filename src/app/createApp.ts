@@ -37,12 +37,13 @@ export interface App {
   /** With EVENTS=webhook: the queue of events to deliver, and the delivery of one (its consumer retries). */
   webhook?: { queue: string; retrySeconds: number; deliver(body: string): Promise<void> };
   /**
-   * Tells the pipeline that an object was created under `uploads/` by a direct-to-bucket upload:
-   * the embedded server's POST /bucket calls it after each write (what S3's ObjectCreated
-   * notification is on AWS). Optional: without it the object is stored and nothing else happens.
-   * A rejection answers the client 503 (the object stays; posting the same form again is safe).
+   * Tells the pipeline that the store wrote an object (`uploads/<id>.<ext>`: the embedded server's
+   * POST /bucket calls it after a presigned POST's write). Set by the embedded runtime on an app
+   * whose store is the folder store, which has no event notifications of its own: it queues the
+   * same notification S3 would send on `ingest_queue` (src/runtime/startEmbedded.ts). Absent where
+   * the bucket notifies by itself (S3 on AWS and MiniStack; MinIO's webhook on the emulated cloud).
    */
-  announceCreated?: (key: string) => void | Promise<void>;
+  announceCreated?: (key: string) => Promise<void>;
   /** Loads the model now, so that a missing model fails the start rather than every photo. */
   warmUp(): Promise<void>;
   /** Prints stored metrics, ends the detector worker, closes the ports. */

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { copyFile, type FileHandle, link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ObjectNotFoundError, PipelineError, TransientError } from '../errors';
 import { contentTypeForKey } from './contentType';
 import { FolderPostPolicy } from './folderPostPolicy';
-import type { ListOptions, ObjectStore, PresignedPost, PresignPostOptions, PutOptions, StoredObject } from './ObjectStore';
+import type { ListOptions, ObjectHead, ObjectStore, PresignedPost, PresignPostOptions, PutOptions, StoredObject } from './ObjectStore';
 import { assertListOptions, assertSafeKey, assertSafePrefix, UnsafeKeyError } from './safeKey';
 
 /**
@@ -40,6 +40,18 @@ function errorCode(error: unknown): string | undefined {
 const TRANSIENT_CODES = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'EIO', 'ENOSPC', 'ETIMEDOUT', 'EINTR']);
 const ABSENT_CODES = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
 
+/** Creates `file` (it must not exist) with `body`, flushed to disk. */
+async function writeFileSynced(file: string, body: Buffer): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(file, 'wx', 0o644);
+    await handle.writeFile(body);
+    await handle.sync();
+  } finally {
+    await handle?.close();
+  }
+}
+
 export class FsObjectStore implements ObjectStore {
   readonly root: string;
   /** Signs and checks the POST forms of `presignPost` (the embedded server's `POST /bucket`). */
@@ -72,13 +84,29 @@ export class FsObjectStore implements ObjectStore {
       if (ABSENT_CODES.has(errorCode(error) ?? '')) throw new ObjectNotFoundError(key, { cause: error });
       throw this.wrap(`reading ${key}`, error);
     }
-    let contentType = contentTypeForKey(key);
+    return { body, contentType: await this.contentTypeOf(key, file) };
+  }
+
+  /** The sidecar's content type, else the one the key's extension names. */
+  private async contentTypeOf(key: string, file: string): Promise<string> {
     try {
-      contentType = (await readFile(this.sidecarOf(file), 'utf8')).trim() || contentType;
+      return (await readFile(this.sidecarOf(file), 'utf8')).trim() || contentTypeForKey(key);
     } catch (error) {
       if (errorCode(error) !== 'ENOENT') throw this.wrap(`reading the content type of ${key}`, error);
+      return contentTypeForKey(key);
     }
-    return { body, contentType };
+  }
+
+  /** Writes the sidecar when the content type differs from the extension's, removes it otherwise. */
+  private async writeContentType(key: string, file: string, contentType: string | undefined): Promise<void> {
+    const sidecar = this.sidecarOf(file);
+    if (contentType !== undefined && contentType !== contentTypeForKey(key)) {
+      await this.writeAtomically(sidecar, Buffer.from(contentType, 'utf8'));
+    } else {
+      await unlink(sidecar).catch((error: unknown) => {
+        if (errorCode(error) !== 'ENOENT') throw error;
+      });
+    }
   }
 
   async put(key: string, body: Buffer, options: PutOptions = {}): Promise<void> {
@@ -86,26 +114,108 @@ export class FsObjectStore implements ObjectStore {
     const dir = path.dirname(file);
     try {
       await mkdir(dir, { recursive: true });
-      const sidecar = this.sidecarOf(file);
-      const contentType = options.contentType;
-      if (contentType !== undefined && contentType !== contentTypeForKey(key)) {
-        await this.writeAtomically(sidecar, Buffer.from(contentType, 'utf8'));
-      } else {
-        await unlink(sidecar).catch((error: unknown) => {
-          if (errorCode(error) !== 'ENOENT') throw error;
-        });
-      }
+      await this.writeContentType(key, file, options.contentType);
       await this.writeAtomically(file, body);
     } catch (error) {
-      if (error instanceof PipelineError) throw error;
-      const code = errorCode(error);
-      if (code === 'EISDIR' || code === 'ENOTDIR' || code === 'EEXIST') {
-        throw new PipelineError(`cannot store ${key}: a folder store cannot hold both an object and a key beneath it (${code})`, {
-          cause: error,
-        });
-      }
-      throw this.wrap(`writing ${key}`, error);
+      throw this.writeError(key, error);
     }
+  }
+
+  /**
+   * An exclusive create: the bytes go to a temporary file, which is then hard-linked to the key's
+   * name — link(2) fails with EEXIST when the name is taken, atomically, so of concurrent callers
+   * (in this process or another) exactly one wins, and a reader sees the whole object or none.
+   */
+  async putIfAbsent(key: string, body: Buffer, options: PutOptions = {}): Promise<boolean> {
+    const file = this.pathOf(key);
+    let temp: string | undefined;
+    try {
+      await mkdir(path.dirname(file), { recursive: true });
+      temp = await this.writeTemporary(file, (t) => writeFileSynced(t, body));
+      try {
+        await link(temp, file);
+      } catch (error) {
+        if (errorCode(error) === 'EEXIST' && (await stat(file).catch(() => undefined))?.isFile()) return false;
+        throw error;
+      }
+      await this.writeContentType(key, file, options.contentType);
+      return true;
+    } catch (error) {
+      throw this.writeError(key, error);
+    } finally {
+      if (temp !== undefined) await unlink(temp).catch(() => undefined);
+    }
+  }
+
+  async head(key: string): Promise<ObjectHead | undefined> {
+    const file = this.pathOf(key);
+    try {
+      const info = await stat(file);
+      if (!info.isFile()) return undefined;
+      return { size: info.size, contentType: await this.contentTypeOf(key, file) };
+    } catch (error) {
+      if (ABSENT_CODES.has(errorCode(error) ?? '')) return undefined;
+      throw this.wrap(`checking ${key}`, error);
+    }
+  }
+
+  /** A file copy to a temporary file beside the target, flushed, then renamed over it (atomic, like put). */
+  async copy(fromKey: string, toKey: string, options: PutOptions = {}): Promise<void> {
+    const from = this.pathOf(fromKey);
+    const to = this.pathOf(toKey);
+    try {
+      const contentType = options.contentType ?? (await this.contentTypeOf(fromKey, from));
+      if (!(await stat(from).catch(() => undefined))?.isFile()) throw new ObjectNotFoundError(fromKey);
+      await mkdir(path.dirname(to), { recursive: true });
+      const temp = await this.writeTemporary(to, async (t) => {
+        try {
+          await copyFile(from, t);
+        } catch (error) {
+          if (ABSENT_CODES.has(errorCode(error) ?? '')) throw new ObjectNotFoundError(fromKey, { cause: error });
+          throw error;
+        }
+        const handle = await open(t, 'r+');
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      });
+      try {
+        await this.writeContentType(toKey, to, contentType);
+        await rename(temp, to);
+      } catch (error) {
+        await unlink(temp).catch(() => undefined);
+        throw error;
+      }
+    } catch (error) {
+      throw this.writeError(toKey, error);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const file = this.pathOf(key);
+    try {
+      if (!(await stat(file).catch(() => undefined))?.isFile()) return;
+      await unlink(file);
+      await unlink(this.sidecarOf(file)).catch((error: unknown) => {
+        if (errorCode(error) !== 'ENOENT') throw error;
+      });
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return;
+      throw this.wrap(`removing ${key}`, error);
+    }
+  }
+
+  private writeError(key: string, error: unknown): Error {
+    if (error instanceof PipelineError) return error;
+    const code = errorCode(error);
+    if (code === 'EISDIR' || code === 'ENOTDIR' || code === 'EEXIST') {
+      return new PipelineError(`cannot store ${key}: a folder store cannot hold both an object and a key beneath it (${code})`, {
+        cause: error,
+      });
+    }
+    return this.wrap(`writing ${key}`, error);
   }
 
   async exists(key: string): Promise<boolean> {
@@ -203,17 +313,22 @@ export class FsObjectStore implements ObjectStore {
   }
 
   private async writeAtomically(file: string, body: Buffer): Promise<void> {
-    const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
-    let handle: FileHandle | undefined;
+    const temp = await this.writeTemporary(file, (t) => writeFileSynced(t, body));
     try {
-      handle = await open(temp, 'wx', 0o644);
-      await handle.writeFile(body);
-      await handle.sync();
-      await handle.close();
-      handle = undefined;
       await rename(temp, file);
     } catch (error) {
-      await handle?.close().catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** A temporary file beside `file` (`.<name>.<random>.tmp`, never a key) filled by `fill`; removed if that fails. */
+  private async writeTemporary(file: string, fill: (temp: string) => Promise<void>): Promise<string> {
+    const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
+    try {
+      await fill(temp);
+      return temp;
+    } catch (error) {
       await unlink(temp).catch(() => undefined);
       throw error;
     }

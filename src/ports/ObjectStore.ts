@@ -43,6 +43,12 @@ export interface PresignedPost {
   expires_at: string;
 }
 
+/** What `head` tells of an object without reading it. */
+export interface ObjectHead {
+  size: number;
+  contentType?: string;
+}
+
 export interface ObjectStore {
   /** Reads a whole object; throws ObjectNotFoundError when it is absent. */
   get(key: string): Promise<StoredObject>;
@@ -50,6 +56,21 @@ export interface ObjectStore {
   put(key: string, body: Buffer, options?: PutOptions): Promise<void>;
   /** True when the object exists. */
   exists(key: string): Promise<boolean>;
+  /** Size and content type of an object without reading it; undefined when it is absent. */
+  head(key: string): Promise<ObjectHead | undefined>;
+  /**
+   * Writes an object only if none is at the key (S3: `If-None-Match: *`; a folder: an exclusive
+   * create). True when this call wrote it, false when an object was already there: of several
+   * concurrent callers exactly one gets true. A reader sees the whole object or none.
+   */
+  putIfAbsent(key: string, body: Buffer, options?: PutOptions): Promise<boolean>;
+  /**
+   * Copies an object inside the store (S3: CopyObject, no bytes through the caller), overwriting
+   * the target; `options.contentType` replaces the source's. ObjectNotFoundError when the source is absent.
+   */
+  copy(fromKey: string, toKey: string, options?: PutOptions): Promise<void>;
+  /** Removes an object; removing one that is not there is not an error. */
+  delete(key: string): Promise<void>;
   /**
    * Keys under a prefix, in lexical (byte) order; with options, one page of them: those after
    * `startAfter`, at most `maxKeys` (ask for one more than you show to learn whether more follow).

@@ -1,11 +1,20 @@
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { ConfigError, InvalidInputError, ObjectNotFoundError } from '../errors';
+import { ConfigError, InvalidInputError, ObjectNotFoundError, TransientError } from '../errors';
 import { awsErrorName, classifyAwsError, httpStatusOf } from './awsErrors';
 import {
   type ListOptions,
   MAX_PRESIGN_SECONDS,
+  type ObjectHead,
   type ObjectStore,
   type PresignedPost,
   type PresignPostOptions,
@@ -76,7 +85,9 @@ export class S3ObjectStore implements ObjectStore {
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       if (!out.Body) throw new Error(`GetObject ${key}: the response had no body`);
-      const body = Buffer.from(await out.Body.transformToByteArray());
+      // A view of the SDK's array, not a copy of it: a 50 MB upload is held once.
+      const bytes = await out.Body.transformToByteArray();
+      const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const result: StoredObject = { body };
       if (out.ContentType !== undefined) result.contentType = out.ContentType;
       return result;
@@ -110,6 +121,79 @@ export class S3ObjectStore implements ObjectStore {
     } catch (error) {
       const translated = this.translate(`HeadObject ${key}`, key, error);
       if (translated instanceof ObjectNotFoundError) return false;
+      throw translated;
+    }
+  }
+
+  async head(key: string): Promise<ObjectHead | undefined> {
+    assertSafeKey(key);
+    try {
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      const head: ObjectHead = { size: out.ContentLength ?? 0 };
+      if (out.ContentType !== undefined) head.contentType = out.ContentType;
+      return head;
+    } catch (error) {
+      const translated = this.translate(`HeadObject ${key}`, key, error);
+      if (translated instanceof ObjectNotFoundError) return undefined;
+      throw translated;
+    }
+  }
+
+  /**
+   * PutObject with `If-None-Match: *` (S3 since 2024-08, MinIO, MiniStack): 412 when an object is
+   * there. A 409 (another conditional write to the key in flight) is transient: the caller retries
+   * and then gets its answer.
+   */
+  async putIfAbsent(key: string, body: Buffer, options: PutOptions = {}): Promise<boolean> {
+    assertSafeKey(key);
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentLength: body.length,
+          IfNoneMatch: '*',
+          ...(options.contentType !== undefined ? { ContentType: options.contentType } : {}),
+        }),
+      );
+      return true;
+    } catch (error) {
+      const status = httpStatusOf(error);
+      if (status === 412 || awsErrorName(error) === 'PreconditionFailed') return false;
+      if (status === 409) {
+        throw new TransientError(`PutObject ${key} (If-None-Match): another conditional write to it is in flight`, { cause: error });
+      }
+      throw this.translate(`PutObject ${key}`, undefined, error);
+    }
+  }
+
+  /** CopyObject, server-side: the bytes never pass through this process (up to 5 GB). */
+  async copy(fromKey: string, toKey: string, options: PutOptions = {}): Promise<void> {
+    assertSafeKey(fromKey);
+    assertSafeKey(toKey);
+    try {
+      await this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: toKey,
+          // Safe keys hold no character that needs escaping but "/", which CopySource keeps.
+          CopySource: `${this.bucket}/${fromKey}`,
+          ...(options.contentType !== undefined ? { MetadataDirective: 'REPLACE' as const, ContentType: options.contentType } : {}),
+        }),
+      );
+    } catch (error) {
+      throw this.translate(`CopyObject ${fromKey} to ${toKey}`, fromKey, error);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    assertSafeKey(key);
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (error) {
+      const translated = this.translate(`DeleteObject ${key}`, key, error);
+      if (translated instanceof ObjectNotFoundError) return;
       throw translated;
     }
   }

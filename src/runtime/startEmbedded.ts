@@ -1,8 +1,10 @@
 import type { App } from '../app/createApp';
 import { ROUTES, routePattern } from '../http/routes';
+import { objectCreatedNotification } from '../ingest/s3Notification';
 import { apiHandler } from '../lambda/apiHandler';
 import { detectHandler } from '../lambda/detectHandler';
 import { grayscaleHandler } from '../lambda/grayscaleHandler';
+import { ingestHandler } from '../lambda/ingestHandler';
 import { resizeHandler } from '../lambda/resizeHandler';
 import { tagHandler } from '../lambda/tagHandler';
 import { uploadHandler } from '../lambda/uploadHandler';
@@ -66,6 +68,29 @@ export async function startEmbedded(app: App, options: EmbeddedOptions = {}): Pr
       region: app.config.aws.region,
     }).start();
   });
+  // The bucket starts the pipeline: `ingest_queue` is consumed like a stage's queue. A folder store
+  // has no event notifications, so the app announces its own writes there (POST /bucket calls it).
+  const ingest = ingestHandler(app);
+  consumers.push(
+    new QueueConsumer({
+      queue: app.queue,
+      queueName: app.config.queues.ingest,
+      invoke: (event) => ingest(event, localContext('ingest')),
+      log: app.log,
+      batchSize: 10,
+      waitTimeSeconds: 1,
+      visibilityTimeoutSeconds: app.config.visibilityTimeoutSeconds,
+      concurrency: CONSUMER_CONCURRENCY,
+      region: app.config.aws.region,
+    }).start(),
+  );
+  if (app.store instanceof FsObjectStore || app.config.store === 'fs') {
+    const { bucket, queues } = app.config;
+    app.announceCreated = async (key) => {
+      const head = await app.store.head(key);
+      await app.queue.send(queues.ingest, objectCreatedNotification(bucket, key, head?.size));
+    };
+  }
   // EVENTS=webhook: the deliverer on the events queue, retried like a stage (src/runtime/webhookConsumer.ts).
   const webhook = webhookConsumer(app);
   if (webhook) consumers.push(webhook.start());

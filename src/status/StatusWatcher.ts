@@ -20,6 +20,12 @@ export class StatusWatcher {
       const m = STATUS_KEY.exec(key);
       if (m) this.note(m[1]!, body);
     };
+    wrapped.putIfAbsent = async (key, body, options) => {
+      const written = await store.putIfAbsent(key, body, options);
+      const m = STATUS_KEY.exec(key);
+      if (written && m) this.note(m[1]!, body);
+      return written;
+    };
     return wrapped;
   }
 

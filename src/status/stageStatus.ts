@@ -25,6 +25,11 @@ export const StageStatusSchema = z.object({
   attempt: z.number().int().optional(),
   error: z.string().optional(),
   request_id: z.string().optional(),
+  /**
+   * The upload record's claim (src/ingest/ingestUpload.ts): the queue message that is ingesting
+   * the object, so that its own redelivery takes the work over and another delivery does not.
+   */
+  claimed_by: z.string().optional(),
 });
 export type StageStatus = z.infer<typeof StageStatusSchema>;
 
@@ -39,7 +44,7 @@ export async function writeStageStatus(store: ObjectStore, imageId: string, stat
 }
 
 /** One stage's record, or undefined when it is absent or unreadable (pending, as far as anyone can tell). */
-async function readStageStatus(store: ObjectStore, imageId: string, stage: StageName): Promise<StageStatus | undefined> {
+export async function readStageStatus(store: ObjectStore, imageId: string, stage: StageName): Promise<StageStatus | undefined> {
   let body: Buffer;
   try {
     ({ body } = await store.get(statusKey(imageId, stage)));

@@ -4,7 +4,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -20,15 +20,16 @@ import { REPO_ROOT } from '../../scripts/repoRoot';
 import { LAMBDA_DIRECT_UPLOAD_BYTES } from '../../src/config';
 import { MODEL_FILE_NAME, MODEL_PACKAGE } from '../../src/detect/modelPath';
 import { newImageId } from '../../src/imageId';
-import { imageKey } from '../../src/keys';
+import { imageKey, uploadKey } from '../../src/keys';
 import type { PresignedPost } from '../../src/ports/ObjectStore';
 import { FAILING_UPLOADS, REFUSED_UPLOADS } from '../helpers/badInputCases';
-import { fixtureNames, fixturePath, referenceDetections } from '../helpers/fixtures';
+import { fixtureNames, fixturePath, readFixture, referenceDetections } from '../helpers/fixtures';
+import { largePhoto } from '../helpers/largePhoto';
 import { postForm } from '../helpers/postPolicyContract';
 
 /**
- * The real stack — CloudFormation from serverless.yml: six Node 24 functions, four layers, the bucket,
- * ten queues with their redrive policies, the events rule, SQS event source mappings, the HTTP API — deployed once
+ * The real stack — CloudFormation from serverless.yml: seven Node 24 functions, four layers, the bucket
+ * (its ObjectCreated notification for uploads/ to ingest_queue), twelve queues with their redrive policies, the events rule, SQS event source mappings, the HTTP API — deployed once
  * onto MiniStack by `startDeployedStack()` (what `npm run deploy:local` runs), and driven from outside
  * as a user would: curl, the status API, `npm run load`, `npm run dlq`.
  *
@@ -59,6 +60,11 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
   let stack: DeployedStack;
   let sqs: SQSClient;
   let s3: S3Client;
+  /**
+   * Direct uploads the bucket refused (ingest's terminal failures): they have an id and a status
+   * but no original/, so GET /images does not list them; the events test looks for theirs too.
+   */
+  const refusedDirect: Array<{ id: string; reason: string }> = [];
 
   async function curlUpload(file: string): Promise<string> {
     // The seed's form, really with curl: curl -X POST -F "image=@photo.jpg" $API_URL/upload
@@ -96,6 +102,41 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     }
   }
   const settled = (s: Status) => s.state === 'done' || s.state === 'failed';
+
+  /** Like waitFor, for a photo written straight to the bucket: 404 until ingest has claimed it. */
+  async function waitForIngested(id: string, what: string, timeoutMs = 120_000): Promise<Status> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const res = await fetch(`${stack.apiUrl}/images/${id}`);
+      if (res.status === 200) {
+        const s = (await res.json()) as Status;
+        if (settled(s)) return s;
+      } else {
+        assert.equal(res.status, 404, `GET /images/${id}`);
+        await res.body?.cancel();
+      }
+      if (Date.now() > deadline) assert.fail(`${id}: not ${what} within ${timeoutMs} ms (log: ${stack.ministack.logFile})`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  /** PutObject under uploads/, as the browser's presigned POST lands there. */
+  async function putUpload(bytes: Buffer, contentType = 'image/jpeg'): Promise<{ id: string; key: string }> {
+    const id = newImageId();
+    const key = uploadKey(id, 'jpg');
+    await s3.send(new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: bytes, ContentType: contentType }));
+    return { id, key };
+  }
+
+  async function exists(key: string): Promise<boolean> {
+    try {
+      await s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: key }));
+      return true;
+    } catch (error) {
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+      throw error;
+    }
+  }
 
   async function queueDepth(name: string): Promise<number> {
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
@@ -247,6 +288,83 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     for (const id of neighbours) assert.equal((await waitFor(id, settled, 'settled')).state, 'done', `neighbour ${id}`);
   });
 
+  it('the bucket starts the pipeline: a 24 MP photo of more than 6 MB PutObject under uploads/ is tagged', async () => {
+    // The s3:TestEvent S3 sent when the deploy configured the notification was ignored, not dead-lettered.
+    assert.equal(await queueDepth(`${stack.queues.ingest}_dlq`), 0);
+    const photo = await largePhoto('dog.jpg');
+    assert.ok(photo.bytes.length > 6 * 1024 * 1024 && photo.width * photo.height >= 24e6, `${photo.bytes.length} bytes`);
+    const { id, key } = await putUpload(photo.bytes);
+    const s = await waitForIngested(id, 'tagged', 180_000);
+    assert.equal(s.state, 'done', JSON.stringify(s.error));
+    assert.equal(s.stages.upload?.attempt, 1);
+    const original = await s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: imageKey('original', id) }));
+    assert.ok(Buffer.from(await original.Body!.transformToByteArray()).equals(photo.bytes), 'original/ is the uploaded bytes');
+    const tagged = await s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: imageKey('tagged', id) }));
+    const meta = await sharp(Buffer.from(await tagged.Body!.transformToByteArray())).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', photo.width, photo.height]);
+    assert.ok(
+      (s.detections ?? []).some((d) => d.label === 'dog'),
+      JSON.stringify(s.detections),
+    );
+    assert.equal(await exists(key), false, 'ingest removed the upload');
+    process.stderr.write(
+      `# ingested ${photo.width}x${photo.height} ${(photo.bytes.length / 1e6).toFixed(1)} MB: ${JSON.stringify(s.stages.upload)}\n`,
+    );
+  });
+
+  it('bytes that are not an image PutObject under uploads/ end as a terminal failure with the reason, not retried', async () => {
+    const { id, key } = await putUpload(Buffer.from('%PDF-1.7 not a photo'), 'image/jpeg');
+    const s = await waitForIngested(id, 'failed');
+    assert.equal(s.state, 'failed');
+    assert.deepEqual(s.error, {
+      stage: 'upload',
+      reason:
+        'UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF or AVIF image bytes, got 20 bytes starting 25 50 44 46 2d 31 2e 37 that sharp cannot read',
+    });
+    assert.equal(s.stages.upload?.attempt, 1);
+    assert.equal(s.stages.resize?.state, 'pending', 'nothing was queued');
+    refusedDirect.push({ id, reason: s.error!.reason });
+    assert.equal(await exists(key), false);
+    assert.equal(await queueDepth(`${stack.queues.ingest}_dlq`), 0);
+  });
+
+  it('the same notification delivered three times (S3 once, then twice by hand, racing) processes the photo once', async () => {
+    const bytes = readFixture('kite.jpg');
+    const { id, key } = await putUpload(bytes);
+    // The S3 event message as S3 sends it to SQS (the same object, the same key).
+    const notification = JSON.stringify({
+      Records: [
+        {
+          eventVersion: '2.1',
+          eventSource: 'aws:s3',
+          awsRegion: stack.region,
+          eventTime: new Date().toISOString(),
+          eventName: 'ObjectCreated:Put',
+          s3: {
+            s3SchemaVersion: '1.0',
+            bucket: { name: stack.bucket, arn: `arn:aws:s3:::${stack.bucket}` },
+            object: { key, size: bytes.length },
+          },
+        },
+      ],
+    });
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: stack.queues.ingest }));
+    await Promise.all([1, 2].map(() => sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: notification }))));
+    const s = await waitForIngested(id, 'tagged');
+    assert.equal(s.state, 'done', JSON.stringify(s.error));
+    // All three consumed: then the records show one pass through each stage.
+    const deadline = Date.now() + 60_000;
+    while ((await queueDepth(stack.queues.ingest)) > 0) {
+      assert.ok(Date.now() < deadline, 'ingest_queue drained within 60 s');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const again = await status(id);
+    for (const stage of ['upload', 'resize', 'grayscale', 'detect', 'tag']) assert.equal(again.stages[stage]?.attempt, 1, stage);
+    assert.deepEqual(again.stages, s.stages, 'no stage ran again after the photo was tagged');
+    assert.equal(await queueDepth(`${stack.queues.ingest}_dlq`), 0);
+    // (The events test below checks that this photo produced exactly one 'Image Tagged'.)
+  });
+
   it("the sample rule's queue gets one 'Image Tagged' per photo with its detections and one 'Image Failed' per bad file", async () => {
     // Prepare: every photo so far has settled (the tests above waited for each).
     const all = ((await (await fetch(`${stack.apiUrl}/images?limit=100`)).json()) as { images: Status[] }).images;
@@ -278,7 +396,8 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
       return Messages.length;
     };
     const deadline = Date.now() + 60_000;
-    while (!all.every((s) => events.some((e) => e.detail.image_id === s.image_id))) {
+    const ids = [...all.map((s) => s.image_id), ...refusedDirect.map((r) => r.id)];
+    while (!ids.every((id) => events.some((e) => e.detail.image_id === id))) {
       assert.ok(
         Date.now() < deadline,
         `events for ${all.length} photos within 60 s, got ${events.length} (log: ${stack.ministack.logFile})`,
@@ -300,7 +419,16 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
         assert.deepEqual([e!.detail.stage, e!.detail.reason], [s.error?.stage, s.error?.reason]);
       }
     }
-    assert.equal(events.length, all.length);
+    // A refused direct upload (not listed: it has no original) has its one 'Image Failed' from ingest.
+    for (const { id, reason } of refusedDirect) {
+      const mine = events.filter((e) => e.detail.image_id === id);
+      assert.deepEqual(
+        mine.map((e) => [e['detail-type'], e.detail.stage, e.detail.reason]),
+        [['Image Failed', 'upload', reason]],
+        id,
+      );
+    }
+    assert.equal(events.length, all.length + refusedDirect.length);
   });
 
   it('npm run load -- --n 100 --target $API_URL: 100 tagged, 0 failed, 0 lost, no new dead letters', async () => {
@@ -412,31 +540,62 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
 
   // Last, so that a photo the bucket's notification starts (the ingest step) cannot change what the
   // tests above count.
-  it("POST /uploads signs, on Lambda's role, a form the stack's bucket takes and holds to its policy; POST /upload answers its own 413 over the Lambda cap", async () => {
+  it('POST /uploads: a 24 MP photo of more than 6 MB posted with the form the function signs is tagged; non-image bytes fail with the reason; the bucket holds the form to its policy; POST /upload answers its own 413 over the Lambda cap', async () => {
     // Prepare
-    const photo = readFileSync(fixturePath('dog.jpg'));
+    const photo = await largePhoto('dog.jpg');
+    assert.ok(photo.bytes.length > 6 * 1024 * 1024 && photo.width * photo.height >= 24e6, `${photo.bytes.length} bytes`);
+    const createUpload = async (size: number) => {
+      const res = await fetch(`${stack.apiUrl}/uploads`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ content_type: 'image/jpeg', size, file_name: 'dog.jpg' }),
+      });
+      const created = (await res.json()) as { image_id: string; upload: PresignedPost; status_url: string };
+      assert.equal(res.status, 201, JSON.stringify(created));
+      return created;
+    };
     // Act: the two steps, as README shows them.
-    const res = await fetch(`${stack.apiUrl}/uploads`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ content_type: 'image/jpeg', size: photo.length, file_name: 'dog.jpg' }),
-    });
-    const created = (await res.json()) as { image_id: string; upload: PresignedPost };
-    const answer = await postForm(created.upload, photo);
-    // Assess: an S3 form (SigV4 fields, with the function's session token) for the emulator's bucket.
-    assert.equal(res.status, 201, JSON.stringify(created));
+    const created = await createUpload(photo.bytes.length);
+    const answer = await postForm(created.upload, photo.bytes);
+    // Assess: an S3 form (SigV4 fields, with the function's session token) for the emulator's bucket,
+    // taken by the bucket, whose notification starts the pipeline.
     assert.equal(created.upload.url, `${stack.endpoint}/${stack.bucket}`);
     assert.equal(created.upload.fields.key, `uploads/${created.image_id}.jpg`);
+    assert.equal(created.status_url, `/images/${created.image_id}`);
     assert.ok('X-Amz-Signature' in created.upload.fields && 'Policy' in created.upload.fields, Object.keys(created.upload.fields).join());
     assert.equal(answer.status, 204, answer.body);
-    const stored = await s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: created.upload.fields.key }));
-    assert.deepEqual(Buffer.from(await stored.Body!.transformToByteArray()), photo);
-    assert.equal(stored.ContentType, 'image/jpeg');
+    const s = await waitForIngested(created.image_id, 'tagged', 180_000);
+    assert.equal(s.state, 'done', JSON.stringify(s.error));
+    const original = await s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: imageKey('original', created.image_id) }));
+    assert.ok(Buffer.from(await original.Body!.transformToByteArray()).equals(photo.bytes), 'original/ is the posted bytes');
+    assert.equal(original.ContentType, 'image/jpeg');
+    assert.ok(
+      (s.detections ?? []).some((d) => d.label === 'dog'),
+      JSON.stringify(s.detections),
+    );
+    assert.equal(await exists(created.upload.fields.key), false, 'ingest removed the upload');
+    // Bytes that are not an image, through a valid form: a terminal failure of the upload stage with the reason.
+    const junk = Buffer.from('%PDF-1.7 not a photo');
+    const junkForm = await createUpload(junk.length);
+    assert.equal((await postForm(junkForm.upload, junk)).status, 204);
+    const failed = await waitForIngested(junkForm.image_id, 'failed');
+    assert.deepEqual(
+      [failed.state, failed.error],
+      [
+        'failed',
+        {
+          stage: 'upload',
+          reason:
+            'UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF or AVIF image bytes, got 20 bytes starting 25 50 44 46 2d 31 2e 37 that sharp cannot read',
+        },
+      ],
+    );
+    assert.equal(failed.stages.resize?.state, 'pending', 'nothing was queued');
     // The bucket holds the form to its policy (MiniStack checks its conditions, not its signature:
     // docs/emulated-cloud.md): another type or key, an empty file, one over the signed 50 MiB.
     const refusals: Array<[string, Buffer, Record<string, string>, number, string]> = [
-      ['another content type', photo, { 'Content-Type': 'image/png' }, 403, 'AccessDenied'],
-      ['another key', photo, { key: `uploads/${newImageId()}.jpg` }, 403, 'AccessDenied'],
+      ['another content type', readFixture('dog.jpg'), { 'Content-Type': 'image/png' }, 403, 'AccessDenied'],
+      ['another key', readFixture('dog.jpg'), { key: `uploads/${newImageId()}.jpg` }, 403, 'AccessDenied'],
       ['an empty file', Buffer.alloc(0), {}, 400, 'EntityTooSmall'],
       ['a file over the signed size', Buffer.alloc(52_428_801, 0xff), {}, 400, 'EntityTooLarge'],
     ];

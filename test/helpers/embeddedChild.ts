@@ -33,6 +33,10 @@ const announce = () => {
 const store: ObjectStore = {
   get: (key) => app.store.get(key),
   exists: (key) => app.store.exists(key),
+  head: (key) => app.store.head(key),
+  putIfAbsent: (key, body, options) => app.store.putIfAbsent(key, body, options),
+  copy: (from, to, options) => app.store.copy(from, to, options),
+  delete: (key) => app.store.delete(key),
   list: (prefix, options) => app.store.list(prefix, options),
   presignPost: (key, options) => app.store.presignPost(key, options),
   put: async (key, body, options) => {

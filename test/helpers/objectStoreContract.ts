@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ObjectNotFoundError } from '../../src/errors';
 import { newImageId } from '../../src/imageId';
-import { imageKey } from '../../src/keys';
+import { imageKey, uploadKey } from '../../src/keys';
 import type { ObjectStore } from '../../src/ports/ObjectStore';
 import { UnsafeKeyError } from '../../src/ports/safeKey';
 
@@ -116,6 +116,86 @@ export function objectStoreContract(name: string, setUp: () => Promise<ObjectSto
       });
     });
 
+    it('head gives the size and content type without the bytes, and undefined for a missing object', async () => {
+      const key = uploadKey(newImageId(), 'png');
+      await store.put(key, Buffer.alloc(1234, 7), { contentType: 'image/png' });
+      assert.deepEqual(await store.head(key), { size: 1234, contentType: 'image/png' });
+      assert.equal(await store.head(uploadKey(newImageId(), 'png')), undefined);
+      // A prefix of keys is no object.
+      assert.equal(await store.head('uploads'), undefined);
+    });
+
+    it('putIfAbsent writes once: true for the write, false when an object is there, and the first bytes stay', async () => {
+      const key = `status/${newImageId()}/upload.json`;
+      assert.equal(await store.putIfAbsent(key, Buffer.from('{"n":1}'), { contentType: 'application/json' }), true);
+      assert.equal(await store.putIfAbsent(key, Buffer.from('{"n":2}'), { contentType: 'application/json' }), false);
+      const got = await store.get(key);
+      assert.equal(got.body.toString(), '{"n":1}');
+      assert.equal(got.contentType, 'application/json');
+      // An object written by put counts as there too.
+      const other = `status/${newImageId()}/upload.json`;
+      await store.put(other, Buffer.from('{}'), { contentType: 'application/json' });
+      assert.equal(await store.putIfAbsent(other, Buffer.from('{"late":true}')), false);
+      assert.equal((await store.get(other)).body.toString(), '{}');
+    });
+
+    it('putIfAbsent: of 8 concurrent writers exactly one wins, and the object is its bytes', async () => {
+      const key = `status/${newImageId()}/upload.json`;
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          store.putIfAbsent(key, Buffer.from(JSON.stringify({ writer: i })), { contentType: 'application/json' }),
+        ),
+      );
+      assert.equal(results.filter(Boolean).length, 1, `winners: ${JSON.stringify(results)}`);
+      const winner = results.indexOf(true);
+      assert.deepEqual(JSON.parse((await store.get(key)).body.toString()), { writer: winner });
+    });
+
+    it('copies an object inside the store, with its content type or the one given, overwriting the target', async () => {
+      const id = newImageId();
+      const from = uploadKey(id, 'png');
+      const body = Buffer.alloc(200_000);
+      for (let i = 0; i < body.length; i += 1) body[i] = (i * 7) & 0xff;
+      await store.put(from, body, { contentType: 'image/png' });
+      const to = imageKey('original', id, 'png');
+      await store.put(to, Buffer.from('old'), { contentType: 'image/png' });
+      // Act
+      await store.copy(from, to);
+      const other = imageKey('original', newImageId(), 'jpg');
+      await store.copy(from, other, { contentType: 'image/jpeg' });
+      // Assess: the copies are the bytes; the source is still there.
+      const got = await store.get(to);
+      assert.ok(got.body.equals(body), 'copied bytes differ');
+      assert.equal(got.contentType, 'image/png');
+      assert.equal((await store.get(other)).contentType, 'image/jpeg');
+      assert.ok((await store.get(from)).body.equals(body));
+    });
+
+    it('copy of a missing object throws ObjectNotFoundError with the source key', async () => {
+      const from = uploadKey(newImageId(), 'jpg');
+      const to = imageKey('original', newImageId());
+      await assert.rejects(store.copy(from, to), (error: unknown) => {
+        assert.ok(error instanceof ObjectNotFoundError, `expected ObjectNotFoundError, got ${String(error)}`);
+        assert.equal(error.key, from);
+        return true;
+      });
+      assert.equal(await store.exists(to), false);
+    });
+
+    it('deletes an object (and deleting a missing one is no error)', async () => {
+      const key = uploadKey(newImageId(), 'webp');
+      await store.put(key, Buffer.from('x'), { contentType: 'application/octet-stream' });
+      await store.delete(key);
+      assert.equal(await store.exists(key), false);
+      await store.delete(key);
+      // Written again after a delete: the old content type is gone with it.
+      await store.put(key, Buffer.from('y'));
+      assert.equal((await store.get(key)).body.toString(), 'y');
+      assert.equal(await store.putIfAbsent(key, Buffer.from('z')), false);
+      await store.delete(key);
+      assert.equal(await store.putIfAbsent(key, Buffer.from('z')), true);
+    });
+
     it('lists keys under a prefix in lexical order, across folders and partial segments', async () => {
       // Prepare: ids made out of order, under a prefix no other test uses.
       const ids = ['c', 'a', 'b'].map((s) => `${run}-${s}`);
@@ -201,6 +281,11 @@ export function objectStoreContract(name: string, setUp: () => Promise<ObjectSto
         await assert.rejects(store.put(key, Buffer.from('x')), check);
         await assert.rejects(store.get(key), check);
         await assert.rejects(store.exists(key), check);
+        await assert.rejects(store.head(key), check);
+        await assert.rejects(store.putIfAbsent(key, Buffer.from('x')), check);
+        await assert.rejects(store.delete(key), check);
+        await assert.rejects(store.copy(key, 'uploads/x.jpg'), check);
+        await assert.rejects(store.copy('uploads/x.jpg', key), check);
         if (store.presignGet) await assert.rejects(store.presignGet(key, 60), check);
       });
     }

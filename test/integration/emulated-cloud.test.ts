@@ -1,16 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import sharp from 'sharp';
 import { type DevStack, startDevStack } from '../../scripts/dev/devStack';
 import type { Detection } from '../../src/contracts';
+import { newImageId } from '../../src/imageId';
+import { uploadKey } from '../../src/keys';
 import { SqsDeadLetters } from '../../src/ports/SqsDeadLetters';
 import { SqsQueue } from '../../src/ports/SqsQueue';
 import { StageStatusSchema } from '../../src/status/stageStatus';
 import { FAILING_UPLOADS } from '../helpers/badInputCases';
 import { iouXywh, xywh } from '../helpers/boxes';
 import { fixtureNames, readFixture, referenceDetections } from '../helpers/fixtures';
+import { largePhoto } from '../helpers/largePhoto';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhookReceiver';
 
 /**
@@ -123,6 +126,38 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
       assert.deepEqual(labels, ref.detections.map((d) => d.label).sort(), `${name}: detect stage labels vs reference`);
       process.stderr.write(`# ${name}: upload -> tagged ${latency} ms (${labels.join(', ')})\n`);
     }
+  });
+
+  it('the bucket starts the pipeline: a 24 MP photo PutObject to MinIO under uploads/ comes out tagged (webhook -> relay -> ingest_queue)', async () => {
+    // Prepare
+    const photo = await largePhoto('horses.jpg');
+    assert.ok(photo.bytes.length > 6 * 1024 * 1024 && photo.width * photo.height >= 24e6, `${photo.bytes.length} bytes`);
+    const id = newImageId();
+    const relayBefore = stack.relayStats();
+    const started = Date.now();
+    // Act
+    await s3.send(
+      new PutObjectCommand({ Bucket: stack.s3.bucket, Key: uploadKey(id, 'jpg'), Body: photo.bytes, ContentType: 'image/jpeg' }),
+    );
+    const key = `tagged/${id}.jpg`;
+    const found = await waitForKeys(s3, stack.s3.bucket, [key], 180_000);
+    // Assess
+    assert.ok(
+      found.has(key),
+      `${key} did not appear within 180 s (sls log: ${stack.slsLogFile}; relay ${JSON.stringify(stack.relayStats())})`,
+    );
+    const tagged = await s3.send(new GetObjectCommand({ Bucket: stack.s3.bucket, Key: key }));
+    const meta = await sharp(Buffer.from(await tagged.Body!.transformToByteArray())).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', photo.width, photo.height]);
+    const record = await s3.send(new GetObjectCommand({ Bucket: stack.s3.bucket, Key: `status/${id}/upload.json` }));
+    const upload = StageStatusSchema.parse(JSON.parse(await record.Body!.transformToString()));
+    assert.deepEqual([upload.state, upload.attempt, upload.output_key], ['done', 1, `original/${id}.jpg`]);
+    const relay = stack.relayStats();
+    assert.equal(relay.sent - relayBefore.sent, 1, `one event relayed: ${JSON.stringify(relay)}`);
+    assert.equal(relay.refused, 0);
+    process.stderr.write(
+      `# ${photo.width}x${photo.height} ${(photo.bytes.length / 1e6).toFixed(1)} MB PutObject -> tagged in ${Date.now() - started} ms; relay ${JSON.stringify(relay)}\n`,
+    );
   });
 
   it('100 uploads in quick succession: 100 tagged outputs, none lost, none written twice', async () => {

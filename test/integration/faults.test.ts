@@ -139,6 +139,10 @@ describe('faults', () => {
         presignGet: (key, seconds) => real.store.presignGet!(key, seconds),
         presignPost: (key, options) => real.store.presignPost(key, options),
         exists: (key) => real.store.exists(key),
+        head: (key) => real.store.head(key),
+        putIfAbsent: (key, body, options) => real.store.putIfAbsent(key, body, options),
+        copy: (from, to, options) => real.store.copy(from, to, options),
+        delete: (key) => real.store.delete(key),
         list: (prefix, options) => real.store.list(prefix, options),
         put: async (key, body, options) => {
           await real.store.put(key, body, options);
@@ -374,6 +378,10 @@ describe('faults', () => {
       },
       put: (k, b, o) => fsStore.put(k, b, o),
       exists: (k) => fsStore.exists(k),
+      head: (k) => fsStore.head(k),
+      putIfAbsent: (k, b, o) => fsStore.putIfAbsent(k, b, o),
+      copy: (f, k, o) => fsStore.copy(f, k, o),
+      delete: (k) => fsStore.delete(k),
       list: (p, options) => fsStore.list(p, options),
       presignPost: (k, options) => fsStore.presignPost(k, options),
     };
@@ -475,7 +483,7 @@ describe('faults', () => {
       credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
     });
     t.after(() => sqs.client.destroy());
-    await provisionQueues(sqs, ['resize_queue', 'grayscale_queue', 'objectdetect_queue', 'tag_queue'], {
+    await provisionQueues(sqs, ['resize_queue', 'grayscale_queue', 'objectdetect_queue', 'tag_queue', 'ingest_queue'], {
       maxReceiveCount: 3,
       visibilityTimeoutSeconds: 5,
     });
@@ -500,7 +508,7 @@ describe('faults', () => {
     assert.match(listed.stderr, new RegExp(`1 dead letter\\(s\\) in SQS at ${server.endpoint}`));
     assert.equal(
       (await dlq('redrive', '--all')).stdout,
-      'resize_queue: redrove 1 message\ngrayscale_queue: redrove 0 messages\nobjectdetect_queue: redrove 0 messages\ntag_queue: redrove 0 messages\n',
+      'resize_queue: redrove 1 message\ngrayscale_queue: redrove 0 messages\nobjectdetect_queue: redrove 0 messages\ntag_queue: redrove 0 messages\ningest_queue: redrove 0 messages\n',
     );
     assert.equal((await dlq('list', '--queue', 'resize_queue')).stdout, 'resize_queue: 0 dead letters\n');
     const back = await sqs.receive('resize_queue', { maxMessages: 10, waitTimeSeconds: 2 });

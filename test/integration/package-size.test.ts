@@ -97,7 +97,7 @@ describe('AWS packaging (sls package, offline)', { timeout: 300_000 }, () => {
       );
     }
     for (const [file, size] of unzippedOf)
-      if (!file.match(/^(api|upload|resize|grayscale|detect|tag)\.zip$/))
+      if (!file.match(/^(api|upload|ingest|resize|grayscale|detect|tag)\.zip$/))
         report.push(
           `layer ${file}: ${(statSync(path.join(OUT, file)).size / MB).toFixed(1)} MB zipped / ${(size / MB).toFixed(1)} MB unzipped`,
         );

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { ensureModel } from '../../models/ensure-model';
-import { seed } from '../../scripts/dev/sample-events';
+import { SAMPLE_UPLOAD_ID, seed } from '../../scripts/dev/sample-events';
 import { buildFunctions } from '../../scripts/package/build-functions';
 import { SLS_BIN } from '../../scripts/package/serverlessCli';
 import { REPO_ROOT } from '../../scripts/repoRoot';
@@ -82,6 +82,17 @@ describe('sls invoke local with the sample events (no server)', { timeout: 180_0
       assert.deepEqual(await invoke(fn), { batchItemFailures: [] });
     });
   }
+
+  it('ingest takes the bucket notification of an upload: copied to original/, recorded, sent to resize', async () => {
+    assert.deepEqual(await invoke('ingest'), { batchItemFailures: [] });
+    const record = JSON.parse(readFileSync(path.join(dataDir, 'images', 'status', SAMPLE_UPLOAD_ID, 'upload.json'), 'utf8')) as {
+      state: string;
+      output_key: string;
+    };
+    assert.deepEqual([record.state, record.output_key], ['done', `original/${SAMPLE_UPLOAD_ID}.jpg`]);
+    assert.ok(existsSync(path.join(dataDir, 'images', 'original', `${SAMPLE_UPLOAD_ID}.jpg`)));
+    assert.equal(existsSync(path.join(dataDir, 'images', 'uploads', `${SAMPLE_UPLOAD_ID}.jpg`)), false);
+  });
 
   it('api serves the gallery page as the source does: the bundle inlined the same HTML, CSS and compiled script', async () => {
     // Prepare: the sample GET turned into GET /.

@@ -133,7 +133,9 @@ describe('POST /uploads (a form straight to the bucket)', () => {
     const app: App = { ...base };
     const pipeline = await startEmbedded(app, { port: 0 });
     // The hook is looked up at each write: one the runtime sets on the app later is called too.
-    app.announceCreated = (key) => void announced.push(key);
+    app.announceCreated = async (key) => {
+      announced.push(key);
+    };
     try {
       const photo = readFixture('dog.jpg');
       // Act

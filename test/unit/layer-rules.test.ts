@@ -31,6 +31,7 @@ const CORE = [
   'src/events/',
   'src/http/',
   'src/image/',
+  'src/ingest/',
   'src/labels/',
   'src/logger/',
   'src/metrics/',

@@ -1,0 +1,190 @@
+import { isRetryable, ObjectNotFoundError } from '../errors';
+import { imageFailedEvent } from '../events/imageEvents';
+import { imageKey, parseUploadKey } from '../keys';
+import { childLogger, type Logger } from '../logger/createLogger';
+import type { EventPublisher } from '../ports/EventPublisher';
+import { readStageStatus, type StageStatus, statusKey, writeStageStatus } from '../status/stageStatus';
+import { type AcceptDeps, checkUploadBytes, errorReason, recordAndQueue, tooManyBytes } from '../upload/admitUpload';
+
+/**
+ * The bucket starts the pipeline: an object written under `uploads/<id>.<ext>` (a presigned POST
+ * from `POST /uploads`) is checked exactly as `POST /upload` checks a body (src/upload/admitUpload.ts:
+ * size, magic bytes and format, pixel limit, a header that decodes), copied inside the store to
+ * `original/<id>.<ext>`, recorded and sent to resize — or ends as a terminal failure of the upload
+ * stage, with its reason in the record and an "Image Failed" event, and nothing queued.
+ *
+ * Notifications come at least once (S3 may repeat one; a retried batch repeats all its records), so
+ * the work is claimed first: the upload record is written with putIfAbsent, and only the delivery
+ * that wrote it goes on. A delivery that finds a record:
+ * - `done`, or `failed` with the upload gone (a refused upload is removed): a duplicate; nothing is
+ *   done again.
+ * - `failed` with the upload still there (a fault on the last receive): its redrive from the DLQ, or
+ *   a repeat of it; takes the work over.
+ * - `retrying` (an earlier attempt hit a fault and said so): takes the work over.
+ * - `running` and claimed by the same queue message (its redelivery: the attempt died), or claimed
+ *   more than CLAIM_LEASE_MS ago (twice the ingest function's timeout: no attempt runs that long):
+ *   takes it over.
+ * - `running`, claimed by another message, recently: a duplicate in flight; dropped — if that attempt
+ *   fails, its own message is redelivered and finishes the work.
+ *
+ * Faults (a missing object, bucket or queue; the store or queue unreachable) are thrown, after the
+ * record says `retrying` with the reason, so the queue retries them; on the last receive the record
+ * says `failed` and "Image Failed" is published, as processMessage does for the stages.
+ */
+export interface IngestDeps extends AcceptDeps {
+  events?: EventPublisher;
+}
+
+export interface IngestDelivery {
+  /** The queue message carrying the notification: its redelivery may take over its own claim. */
+  messageId: string;
+  /** SQS ApproximateReceiveCount (1 on the first receive). */
+  receiveCount: number;
+}
+
+export type IngestOutcome =
+  | { outcome: 'ingested'; image_id: string; original_path: string }
+  | { outcome: 'failed'; image_id: string; reason: string }
+  | { outcome: 'duplicate'; image_id: string; state: StageStatus['state'] }
+  | { outcome: 'ignored'; key: string; reason: string };
+
+/** A claim older than this is an attempt that died: the ingest function's timeout is 30 s. */
+export const CLAIM_LEASE_MS = 60_000;
+
+export async function ingestUpload(
+  key: string,
+  delivery: IngestDelivery,
+  deps: IngestDeps,
+  now = () => Date.now(),
+): Promise<IngestOutcome> {
+  const parsed = parseUploadKey(key);
+  if (!parsed) {
+    const reason = `expected a key uploads/<image id>.<extension of an accepted format>, got ${JSON.stringify(key.slice(0, 120))}`;
+    deps.log.warn('bucket notification ignored: not an upload', { key: key.slice(0, 120), reason });
+    return { outcome: 'ignored', key, reason };
+  }
+  const { imageId } = parsed;
+  const log = childLogger(deps.log, { stage: 'upload', image_id: imageId });
+  const startedAt = new Date(now());
+  const t0 = performance.now();
+  const lastTry = delivery.receiveCount >= deps.config.maxReceiveCount;
+  const claim: StageStatus = {
+    stage: 'upload',
+    state: 'running',
+    started_at: startedAt.toISOString(),
+    attempt: delivery.receiveCount,
+    claimed_by: delivery.messageId,
+  };
+
+  const claimed = await claimUpload(key, imageId, claim, delivery, deps, log, now);
+  if (claimed !== true) return claimed;
+  /** Set when the resize message could not be sent: the record says so. */
+  let unsentReason: string | undefined;
+
+  try {
+    const head = await deps.store.head(key);
+    if (!head) throw new ObjectNotFoundError(key);
+    const maxBytes = deps.config.limits.maxBucketUploadBytes;
+    // Refused before it is read: an object over the limit is never downloaded.
+    if (head.size > maxBytes) throw tooManyBytes(maxBytes, head.size);
+    const { body: bytes } = await deps.store.get(key);
+    const info = await checkUploadBytes(bytes, deps.config, maxBytes);
+    const originalKey = imageKey('original', imageId, info.ext);
+    await deps.store.copy(key, originalKey, { contentType: info.contentType });
+    const accepted = await recordAndQueue(
+      { imageId, originalKey, info, bytes: bytes.length, startedAt, t0, attempt: delivery.receiveCount },
+      { ...deps, log },
+      {
+        state: lastTry ? 'failed' : 'retrying',
+        reason: (error) => {
+          unsentReason = `not queued; the notification ${lastTry ? 'was on its last receive' : 'will be retried'}: ${errorReason(error)}`;
+          return unsentReason;
+        },
+      },
+    );
+    await removeUpload(key, deps, log);
+    return { outcome: 'ingested', image_id: imageId, original_path: accepted.original_path };
+  } catch (error) {
+    const reason = unsentReason ?? errorReason(error);
+    const duration_ms = Math.round(performance.now() - t0);
+    const record = (state: StageStatus['state']): StageStatus => ({
+      stage: 'upload',
+      state,
+      started_at: startedAt.toISOString(),
+      finished_at: new Date(now()).toISOString(),
+      duration_ms,
+      attempt: delivery.receiveCount,
+      error: reason,
+      claimed_by: delivery.messageId,
+    });
+    const failed = () =>
+      imageFailedEvent({ image_id: imageId }, { stage: 'upload', reason, attempt: delivery.receiveCount }, deps.config.bucket);
+    if (!isRetryable(error)) {
+      // Bad input: the event first, then the record. If publishing throws, the record says
+      // `retrying` and the error is thrown: the redelivery fails the same way and publishes again.
+      try {
+        await deps.events?.publish(failed());
+      } catch (publishError) {
+        log.error('"Image Failed" not published; the notification will be retried', { error: publishError, reason });
+        await writeStageStatus(deps.store, imageId, record(lastTry ? 'failed' : 'retrying')).catch(() => undefined);
+        throw publishError;
+      }
+      await writeStageStatus(deps.store, imageId, record('failed'));
+      log.warn('upload refused: terminal failure, nothing queued', { key, reason, attempt: delivery.receiveCount });
+      deps.metrics?.recordStage('upload', 'failed', duration_ms);
+      await removeUpload(key, deps, log);
+      return { outcome: 'failed', image_id: imageId, reason };
+    }
+    await writeStageStatus(deps.store, imageId, record(lastTry ? 'failed' : 'retrying')).catch((statusError: unknown) =>
+      log.warn('could not record the ingest fault', { error: statusError }),
+    );
+    deps.metrics?.recordStage('upload', lastTry ? 'failed' : 'retried', duration_ms);
+    if (lastTry) {
+      log.error('ingest failed on its last receive; the queue dead-letters the notification', { key, error, reason });
+      deps.metrics?.recordStage('upload', 'dead-lettered');
+      await deps.events?.publish(failed()).catch(() => undefined);
+    } else log.warn('ingest failed; will be retried', { key, error, reason, attempt: delivery.receiveCount });
+    throw error;
+  }
+}
+
+/** True when this delivery holds the claim; else the outcome to return. */
+async function claimUpload(
+  key: string,
+  imageId: string,
+  claim: StageStatus,
+  delivery: IngestDelivery,
+  deps: IngestDeps,
+  log: Logger,
+  now: () => number,
+): Promise<true | IngestOutcome> {
+  const body = () => Buffer.from(JSON.stringify(claim));
+  if (await deps.store.putIfAbsent(statusKey(imageId, 'upload'), body(), { contentType: 'application/json' })) return true;
+  const existing = await readStageStatus(deps.store, imageId, 'upload');
+  const takeOver = async (why: string) => {
+    log.info(`ingest takes over the upload: ${why}`, { attempt: delivery.receiveCount });
+    await writeStageStatus(deps.store, imageId, claim);
+    return true as const;
+  };
+  if (!existing) return takeOver('its record is unreadable');
+  // Failed with the upload still there: a fault on the last receive (a refused upload is removed),
+  // and this is its redrive from the DLQ once the fault is fixed, or a repeat of it.
+  if (existing.state === 'failed' && (await deps.store.exists(key))) return takeOver('it failed on a fault and the upload is still there');
+  if (existing.state === 'done' || existing.state === 'failed') {
+    log.info('duplicate notification: the upload was ingested already', { state: existing.state });
+    return { outcome: 'duplicate', image_id: imageId, state: existing.state };
+  }
+  if (existing.state === 'retrying') return takeOver('an earlier attempt hit a fault');
+  if (existing.claimed_by === delivery.messageId) return takeOver('an earlier receive of this message did not finish');
+  const age = now() - Date.parse(existing.started_at);
+  if (!(age < CLAIM_LEASE_MS)) return takeOver(`the claim is ${Math.round(age / 1000)} s old`);
+  log.info('duplicate notification: another delivery is ingesting the upload', { claimed_by: existing.claimed_by });
+  return { outcome: 'duplicate', image_id: imageId, state: existing.state };
+}
+
+/** The upload is done with (copied, or refused for good): removed at once; the lifecycle rule is the backstop. */
+async function removeUpload(key: string, deps: IngestDeps, log: Logger): Promise<void> {
+  await deps.store
+    .delete(key)
+    .catch((error: unknown) => log.warn('could not remove the ingested upload; the lifecycle rule will', { key, error }));
+}

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { ensureModel } from '../../models/ensure-model';
+import { createApp } from '../../src/app/createApp';
+import { loadConfig } from '../../src/config';
+import { newImageId } from '../../src/imageId';
+import { imageKey, uploadKey } from '../../src/keys';
+import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
+import { waitForImage } from '../../src/status/waitForImage';
+import type { LogLine } from '../helpers/factories';
+import { readFixture } from '../helpers/fixtures';
+import { largePhoto } from '../helpers/largePhoto';
+
+/**
+ * The bucket starts the pipeline on the embedded default: an object written under uploads/ through
+ * the folder store (as the embedded POST /bucket writes a presigned POST's file) and announced with
+ * app.announceCreated goes through ingest_queue, is checked, copied to original/ and tagged.
+ */
+describe('embedded default: the bucket starts the pipeline', () => {
+  let pipeline: EmbeddedPipeline;
+  const logs: LogLine[] = [];
+
+  before(async () => {
+    const modelPath = await ensureModel();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-ingest-'));
+    const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'info', MODEL_PATH: modelPath });
+    pipeline = await startEmbedded(createApp({ config, detector: 'worker', logSink: (line) => logs.push(JSON.parse(line) as LogLine) }));
+  });
+  after(async () => pipeline?.stop());
+
+  const put = async (bytes: Buffer, contentType = 'image/jpeg') => {
+    const id = newImageId();
+    const key = uploadKey(id, 'jpg');
+    await pipeline.app.store.put(key, bytes, { contentType });
+    return { id, key };
+  };
+
+  it('a 24 MP photo of more than 6 MB written under uploads/ and announced comes out tagged', async () => {
+    // Prepare
+    const photo = await largePhoto('dog.jpg');
+    assert.ok(photo.bytes.length > 6 * 1024 * 1024, `the photo is ${photo.bytes.length} bytes, expected more than 6 MiB`);
+    assert.ok(photo.width * photo.height >= 24e6, `${photo.width}x${photo.height}`);
+    const { id, key } = await put(photo.bytes);
+    // Act
+    assert.ok(pipeline.app.announceCreated, 'the embedded runtime announces its folder store’s writes');
+    await pipeline.app.announceCreated(key);
+    const outcome = await waitForImage(pipeline.app.store, id, { timeoutMs: 120_000 });
+    // Assess
+    assert.equal(outcome.status, 'done', outcome.error ?? '');
+    const original = await pipeline.app.store.get(imageKey('original', id));
+    assert.ok(original.body.equals(photo.bytes), 'original/ holds the uploaded bytes, untouched');
+    const tagged = await sharp((await pipeline.app.store.get(imageKey('tagged', id))).body).metadata();
+    assert.deepEqual([tagged.format, tagged.width, tagged.height], ['jpeg', photo.width, photo.height]);
+    const labels = (outcome.stages.detect?.detections ?? []).map((d) => d.label);
+    assert.ok(labels.includes('dog'), `found ${labels.join(', ')}`);
+    assert.equal(await pipeline.app.store.exists(key), false, 'the upload is removed once ingested');
+    process.stderr.write(`# ${photo.width}x${photo.height}, ${(photo.bytes.length / 1e6).toFixed(1)} MB: ${labels.join(', ')}\n`);
+  });
+
+  it('bytes that are not an image end as a terminal failure of the upload stage with the reason', async () => {
+    const { id, key } = await put(Buffer.from('<html>not a photo</html>'), 'image/jpeg');
+    await pipeline.app.announceCreated!(key);
+    const outcome = await waitForImage(pipeline.app.store, id, { timeoutMs: 30_000 });
+    assert.equal(outcome.status, 'failed');
+    assert.equal(outcome.failedStage, 'upload');
+    assert.equal(
+      outcome.error,
+      'UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF or AVIF image bytes, got 24 bytes starting 3c 68 74 6d 6c 3e 6e 6f that sharp cannot read',
+    );
+    assert.equal(outcome.stages.resize, undefined, 'nothing was queued');
+    assert.deepEqual(
+      await pipeline.app.deadLetters.listDeadLetters(pipeline.app.config.queues.ingest),
+      [],
+      'not retried, not dead-lettered',
+    );
+  });
+
+  it('the same object announced twice is processed once', async () => {
+    const { id, key } = await put(readFixture('horses.jpg'));
+    await Promise.all([pipeline.app.announceCreated!(key), pipeline.app.announceCreated!(key)]);
+    const outcome = await waitForImage(pipeline.app.store, id, { timeoutMs: 60_000 });
+    assert.equal(outcome.status, 'done', outcome.error ?? '');
+    // Both notifications were handled before the photo was tagged; give a late one a moment anyway.
+    await new Promise((r) => setTimeout(r, 1500));
+    const done = (stage: string) => logs.filter((l) => l.message === 'stage done' && l.stage === stage && l.image_id === id).length;
+    assert.deepEqual(['upload', 'resize', 'grayscale', 'detect', 'tag'].map(done), [1, 1, 1, 1, 1]);
+    const duplicates = logs.filter((l) => String(l.message).startsWith('duplicate notification') && l.image_id === id);
+    assert.equal(duplicates.length, 1);
+  });
+});
