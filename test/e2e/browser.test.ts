@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +10,7 @@ import { createApp } from '../../src/app/createApp';
 import { loadConfig } from '../../src/config';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
 import { FIXTURE_IMAGES_DIR } from '../helpers/fixtures';
+import { largePhoto } from '../helpers/largePhoto';
 
 /**
  * The gallery as a person uses it: Debian's headless chromium opens GET /, picks two photos in the
@@ -197,5 +198,52 @@ describe('gallery in a browser', { skip: existsSync(CHROMIUM) ? false : `no chro
       problems.filter((p) => !/^HTTP 400 for .*\/images\?label=unicorn&limit=12$/.test(p) && !/status of 400/.test(p)),
       [],
     );
+  });
+  it('sends a 24 MP photo of more than 6 MB through POST /uploads and the signed form, with a transfer bar, and shows it tagged', async () => {
+    // Prepare: a phone-sized photo, over what POST /upload takes on Lambda, so the page goes to the bucket.
+    const photo = await largePhoto('dog.jpg');
+    assert.ok(photo.bytes.length > 6 * 1024 * 1024, `${photo.bytes.length} bytes`);
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'pipeline-big-')), 'big-dog.jpg');
+    writeFileSync(file, photo.bytes);
+    const problemsBefore = problems.length; // the filter test's expected 400 is already there
+    const requests: string[] = [];
+    const onRequest = (r: { method(): string; url(): string }) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`);
+    page.on('request', onRequest);
+    // Every state of the transfer bar, as the page draws it (progress events update it in place).
+    await page.evaluate(() => {
+      const seen: Array<[number, number]> = [];
+      (window as unknown as { transferSeen: typeof seen }).transferSeen = seen;
+      const jobsList = document.getElementById('jobs');
+      if (!jobsList) throw new Error('no #jobs');
+      new MutationObserver(() => {
+        for (const bar of document.querySelectorAll<HTMLProgressElement>('#jobs progress.transfer')) seen.push([bar.value, bar.max]);
+      }).observe(jobsList, { subtree: true, childList: true, attributes: true });
+    });
+
+    // Act
+    await page.setInputFiles('#file', file);
+
+    // Assess: the job is tagged with what was found; the photo went POST /uploads then POST /bucket.
+    const job = page.locator('#jobs > li.job', { hasText: 'big-dog.jpg' });
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll('#jobs > li.job')].some(
+          (li) => li.querySelector('.job-name')?.textContent === 'big-dog.jpg' && li.querySelector('.state-done')?.textContent === 'tagged',
+        ),
+      undefined,
+      { timeout: TIMEOUT_MS },
+    );
+    page.off('request', onRequest);
+    // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator, not a DOM node: innerText is the visible text
+    assert.match((await job.locator('.found').innerText()).trim(), /^Found: .*\bdog\b/);
+    assert.ok(requests.includes('POST /uploads') && requests.includes('POST /bucket'), requests.join(', '));
+    assert.ok(!requests.includes('POST /upload'), `the photo was not sent to POST /upload: ${requests.join(', ')}`);
+    const seen = await page.evaluate(() => (window as unknown as { transferSeen: Array<[number, number]> }).transferSeen);
+    assert.ok(seen.length > 0, 'a transfer bar was shown');
+    const [lastValue, lastMax] = seen.at(-1)!;
+    assert.ok(lastMax >= photo.bytes.length, `the bar counts the whole body (${lastMax} of at least ${photo.bytes.length} bytes)`);
+    assert.equal(lastValue, lastMax, `the bar reached its end: ${JSON.stringify(seen.slice(-3))}`);
+    assert.deepEqual(problems.slice(problemsBefore), []);
+    rmSync(path.dirname(file), { recursive: true, force: true });
   });
 });

@@ -9,16 +9,19 @@ import { createApp } from '../../src/app/createApp';
 import { loadConfig } from '../../src/config';
 import { newImageId } from '../../src/imageId';
 import { imageKey, uploadKey } from '../../src/keys';
+import type { PresignedPost } from '../../src/ports/ObjectStore';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
 import { waitForImage } from '../../src/status/waitForImage';
 import type { LogLine } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 import { largePhoto } from '../helpers/largePhoto';
+import { postForm } from '../helpers/postPolicyContract';
 
 /**
- * The bucket starts the pipeline on the embedded default: an object written under uploads/ through
- * the folder store (as the embedded POST /bucket writes a presigned POST's file) and announced with
- * app.announceCreated goes through ingest_queue, is checked, copied to original/ and tagged.
+ * The bucket starts the pipeline on the embedded default: a photo posted with the form POST /uploads
+ * signs lands under uploads/ through the server's POST /bucket, which announces the write
+ * (app.announceCreated); the object goes through ingest_queue, is checked, copied to original/ and
+ * tagged. The other cases write through the folder store and announce by hand.
  */
 describe('embedded default: the bucket starts the pipeline', () => {
   let pipeline: EmbeddedPipeline;
@@ -28,7 +31,9 @@ describe('embedded default: the bucket starts the pipeline', () => {
     const modelPath = await ensureModel();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-ingest-'));
     const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'info', MODEL_PATH: modelPath });
-    pipeline = await startEmbedded(createApp({ config, detector: 'worker', logSink: (line) => logs.push(JSON.parse(line) as LogLine) }));
+    pipeline = await startEmbedded(createApp({ config, detector: 'worker', logSink: (line) => logs.push(JSON.parse(line) as LogLine) }), {
+      port: 0,
+    });
   });
   after(async () => pipeline?.stop());
 
@@ -39,15 +44,22 @@ describe('embedded default: the bucket starts the pipeline', () => {
     return { id, key };
   };
 
-  it('a 24 MP photo of more than 6 MB written under uploads/ and announced comes out tagged', async () => {
+  it('a 24 MP photo of more than 6 MB sent through POST /uploads and the form it signs comes out tagged', async () => {
     // Prepare
     const photo = await largePhoto('dog.jpg');
     assert.ok(photo.bytes.length > 6 * 1024 * 1024, `the photo is ${photo.bytes.length} bytes, expected more than 6 MiB`);
     assert.ok(photo.width * photo.height >= 24e6, `${photo.width}x${photo.height}`);
-    const { id, key } = await put(photo.bytes);
-    // Act
-    assert.ok(pipeline.app.announceCreated, 'the embedded runtime announces its folder store’s writes');
-    await pipeline.app.announceCreated(key);
+    // Act: the two steps, as README shows them (the form posts to the server's own POST /bucket).
+    const res = await fetch(`${pipeline.url!}/uploads`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ content_type: 'image/jpeg', size: photo.bytes.length, file_name: 'dog.jpg' }),
+    });
+    const created = (await res.json()) as { image_id: string; upload: PresignedPost };
+    assert.equal(res.status, 201, JSON.stringify(created));
+    const answer = await postForm(created.upload, photo.bytes);
+    assert.equal(answer.status, 204, answer.body);
+    const id = created.image_id;
     const outcome = await waitForImage(pipeline.app.store, id, { timeoutMs: 120_000 });
     // Assess
     assert.equal(outcome.status, 'done', outcome.error ?? '');
@@ -57,7 +69,7 @@ describe('embedded default: the bucket starts the pipeline', () => {
     assert.deepEqual([tagged.format, tagged.width, tagged.height], ['jpeg', photo.width, photo.height]);
     const labels = (outcome.stages.detect?.detections ?? []).map((d) => d.label);
     assert.ok(labels.includes('dog'), `found ${labels.join(', ')}`);
-    assert.equal(await pipeline.app.store.exists(key), false, 'the upload is removed once ingested');
+    assert.equal(await pipeline.app.store.exists(created.upload.fields.key!), false, 'the upload is removed once ingested');
     process.stderr.write(`# ${photo.width}x${photo.height}, ${(photo.bytes.length / 1e6).toFixed(1)} MB: ${labels.join(', ')}\n`);
   });
 

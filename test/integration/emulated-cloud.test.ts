@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import sharp from 'sharp';
 import { type DevStack, startDevStack } from '../../scripts/dev/devStack';
 import type { Detection } from '../../src/contracts';
-import { newImageId } from '../../src/imageId';
-import { uploadKey } from '../../src/keys';
+import type { PresignedPost } from '../../src/ports/ObjectStore';
 import { SqsDeadLetters } from '../../src/ports/SqsDeadLetters';
 import { SqsQueue } from '../../src/ports/SqsQueue';
 import { StageStatusSchema } from '../../src/status/stageStatus';
@@ -14,6 +13,7 @@ import { FAILING_UPLOADS } from '../helpers/badInputCases';
 import { iouXywh, xywh } from '../helpers/boxes';
 import { fixtureNames, readFixture, referenceDetections } from '../helpers/fixtures';
 import { largePhoto } from '../helpers/largePhoto';
+import { postForm } from '../helpers/postPolicyContract';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhookReceiver';
 
 /**
@@ -128,17 +128,24 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
     }
   });
 
-  it('the bucket starts the pipeline: a 24 MP photo PutObject to MinIO under uploads/ comes out tagged (webhook -> relay -> ingest_queue)', async () => {
+  it('POST /uploads: a 24 MP photo of more than 6 MB posted to MinIO with the signed form comes out tagged (webhook -> relay -> ingest_queue)', async () => {
     // Prepare
     const photo = await largePhoto('horses.jpg');
     assert.ok(photo.bytes.length > 6 * 1024 * 1024 && photo.width * photo.height >= 24e6, `${photo.bytes.length} bytes`);
-    const id = newImageId();
     const relayBefore = stack.relayStats();
     const started = Date.now();
-    // Act
-    await s3.send(
-      new PutObjectCommand({ Bucket: stack.s3.bucket, Key: uploadKey(id, 'jpg'), Body: photo.bytes, ContentType: 'image/jpeg' }),
-    );
+    // Act: the two steps, as README shows them; the form goes to MinIO, which checks its policy.
+    const res = await fetch(`${stack.urls.http}/uploads`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ content_type: 'image/jpeg', size: photo.bytes.length, file_name: 'horses.jpg' }),
+    });
+    const created = (await res.json()) as { image_id: string; upload: PresignedPost };
+    assert.equal(res.status, 201, JSON.stringify(created));
+    assert.ok(created.upload.url.startsWith(stack.urls.s3), `the form posts to MinIO: ${created.upload.url}`);
+    const answer = await postForm(created.upload, photo.bytes);
+    assert.equal(answer.status, 204, answer.body);
+    const id = created.image_id;
     const key = `tagged/${id}.jpg`;
     const found = await waitForKeys(s3, stack.s3.bucket, [key], 180_000);
     // Assess
@@ -156,7 +163,7 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
     assert.equal(relay.sent - relayBefore.sent, 1, `one event relayed: ${JSON.stringify(relay)}`);
     assert.equal(relay.refused, 0);
     process.stderr.write(
-      `# ${photo.width}x${photo.height} ${(photo.bytes.length / 1e6).toFixed(1)} MB PutObject -> tagged in ${Date.now() - started} ms; relay ${JSON.stringify(relay)}\n`,
+      `# ${photo.width}x${photo.height} ${(photo.bytes.length / 1e6).toFixed(1)} MB POST /uploads + form -> tagged in ${Date.now() - started} ms; relay ${JSON.stringify(relay)}\n`,
     );
   });
 
