@@ -96,18 +96,24 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  /** PutObject of the whole body; `ifNoneMatch` makes it conditional (putIfAbsent). */
+  private putObject(key: string, body: Buffer, options: PutOptions, ifNoneMatch?: '*') {
+    return this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: body,
+        ContentLength: body.length,
+        ...(ifNoneMatch !== undefined ? { IfNoneMatch: ifNoneMatch } : {}),
+        ...(options.contentType !== undefined ? { ContentType: options.contentType } : {}),
+      }),
+    );
+  }
+
   async put(key: string, body: Buffer, options: PutOptions = {}): Promise<void> {
     assertSafeKey(key);
     try {
-      await this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Body: body,
-          ContentLength: body.length,
-          ...(options.contentType !== undefined ? { ContentType: options.contentType } : {}),
-        }),
-      );
+      await this.putObject(key, body, options);
     } catch (error) {
       throw this.translate(`PutObject ${key}`, undefined, error);
     }
@@ -147,16 +153,7 @@ export class S3ObjectStore implements ObjectStore {
   async putIfAbsent(key: string, body: Buffer, options: PutOptions = {}): Promise<boolean> {
     assertSafeKey(key);
     try {
-      await this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Body: body,
-          ContentLength: body.length,
-          IfNoneMatch: '*',
-          ...(options.contentType !== undefined ? { ContentType: options.contentType } : {}),
-        }),
-      );
+      await this.putObject(key, body, options, '*');
       return true;
     } catch (error) {
       const status = httpStatusOf(error);

@@ -1,3 +1,4 @@
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { App } from '../app/createApp';
 import { ROUTES, routePattern } from '../http/routes';
 import { objectCreatedNotification } from '../ingest/s3Notification';
@@ -54,12 +55,12 @@ export async function startEmbedded(app: App, options: EmbeddedOptions = {}): Pr
   await app.warmUp();
   // Temp files of writes cut short by a crash of an earlier run; they are never objects.
   if (app.store instanceof FsObjectStore) await app.store.sweepTemporaryFiles();
-  const consumers = CONSUMERS.map(({ stage, handler: handlerFor }) => {
-    const handler = handlerFor(app);
-    return new QueueConsumer({
+  // What an SQS event source mapping does for a function: receive batches of its queue and invoke it.
+  const consume = (queueName: string, functionName: string, handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>) =>
+    new QueueConsumer({
       queue: app.queue,
-      queueName: stage.inputQueue(app.config),
-      invoke: (event) => handler(event, localContext(stage.name)),
+      queueName,
+      invoke: (event) => handler(event, localContext(functionName)),
       log: app.log,
       batchSize: 10,
       waitTimeSeconds: 1,
@@ -67,23 +68,10 @@ export async function startEmbedded(app: App, options: EmbeddedOptions = {}): Pr
       concurrency: CONSUMER_CONCURRENCY,
       region: app.config.aws.region,
     }).start();
-  });
+  const consumers = CONSUMERS.map(({ stage, handler }) => consume(stage.inputQueue(app.config), stage.name, handler(app)));
   // The bucket starts the pipeline: `ingest_queue` is consumed like a stage's queue. A folder store
   // has no event notifications, so the app announces its own writes there (POST /bucket calls it).
-  const ingest = ingestHandler(app);
-  consumers.push(
-    new QueueConsumer({
-      queue: app.queue,
-      queueName: app.config.queues.ingest,
-      invoke: (event) => ingest(event, localContext('ingest')),
-      log: app.log,
-      batchSize: 10,
-      waitTimeSeconds: 1,
-      visibilityTimeoutSeconds: app.config.visibilityTimeoutSeconds,
-      concurrency: CONSUMER_CONCURRENCY,
-      region: app.config.aws.region,
-    }).start(),
-  );
+  consumers.push(consume(app.config.queues.ingest, 'ingest', ingestHandler(app)));
   if (app.store instanceof FsObjectStore || app.config.store === 'fs') {
     const { bucket, queues } = app.config;
     app.announceCreated = async (key) => {
