@@ -36,7 +36,8 @@ describe('search by label and completion events (embedded default, webhook)', { 
       MODEL_PATH: modelPath,
       WEBHOOK_URL: receiver.url,
       WEBHOOK_SECRET: SECRET,
-      WEBHOOK_RETRY_SECONDS: '1',
+      // Each try may take half its lease (1.5 s): a loaded machine must not time a try out after the receiver took it.
+      WEBHOOK_RETRY_SECONDS: '3',
     });
     pipeline = await startEmbedded(createApp({ config, detector: 'worker' }), { port: 0 });
     // Every fixture, then the bad file (a truncated JPEG: fails for good at resize).

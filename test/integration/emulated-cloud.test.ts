@@ -28,7 +28,9 @@ import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhookRe
  *
  * Completion events: the stack runs with a webhook (EVENTS=webhook offline, the deliverer of
  * scripts/dev/webhookDeliverer.ts on ElasticMQ's events_queue) whose receiver, a node:http server
- * here, answers 500 to the first two tries of every event and then accepts (WEBHOOK_RETRY_SECONDS 1).
+ * here, answers 500 to the first two tries of every event and then accepts (WEBHOOK_RETRY_SECONDS 3:
+ * each try may take 1.5 s, half its lease; with 1 s, a try slowed by the 100 uploads' load timed out
+ * after the receiver had taken it, and the event was dead-lettered).
  */
 const WEBHOOK_SECRET = 'emulated-cloud-test-secret-0123456789';
 const WEBHOOK_FAILS_PER_EVENT = 2;
@@ -88,7 +90,7 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
       ports: { http: 0, lambda: 0, s3: 0, sqs: 0 },
       progress: () => undefined,
       onSlsLine,
-      webhook: { url: receiver.url, secret: WEBHOOK_SECRET, retrySeconds: 1, onLog: (line) => delivererLog.push(line) },
+      webhook: { url: receiver.url, secret: WEBHOOK_SECRET, retrySeconds: 3, onLog: (line) => delivererLog.push(line) },
     });
     s3 = new S3Client({
       endpoint: stack.s3.endpoint,
@@ -171,7 +173,16 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
     const photos = fixtureNames()
       .filter((n) => n !== 'kite.jpg') // the 1.4 MB one; the others are 110-380 kB
       .map((n) => ({ name: n, bytes: readFixture(n) }));
-    const tagBefore = stack.bridgeStats()[stack.functionName('tag')]!;
+    // The earlier tests' last tag invocations may still be returning (their tagged image is written
+    // before the handler ends): count from when the bridge has nothing of the tag function in flight.
+    const tagStats = () => stack.bridgeStats()[stack.functionName('tag')]!;
+    for (const deadline = Date.now() + 60_000; ; ) {
+      const t = tagStats();
+      if (t.records === t.succeeded + t.failed) break;
+      assert.ok(Date.now() < deadline, `tag records still in flight after 60 s: ${JSON.stringify(t)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const tagBefore = tagStats();
     const started = Date.now();
     // Act: 100 POSTs, 10 in flight at a time.
     const ids: string[] = [];
@@ -199,7 +210,7 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
     for (const id of ids) await s3.send(new HeadObjectCommand({ Bucket: stack.s3.bucket, Key: `tagged/${id}.jpg` }));
     const twice = ids.filter((id) => (TAG_DONE.get(id) ?? 0) !== 1).map((id) => `${id}: ${TAG_DONE.get(id) ?? 0}`);
     assert.deepEqual(twice, [], 'each image tagged exactly once (tag handler "stage done" lines)');
-    const tagAfter = stack.bridgeStats()[stack.functionName('tag')]!;
+    const tagAfter = tagStats();
     assert.equal(tagAfter.succeeded - tagBefore.succeeded, 100, 'tag records handled, counted by the bridge');
     assert.equal(tagAfter.failed - tagBefore.failed, 0, 'tag records failed');
     const queue = new SqsQueue({
