@@ -92,3 +92,15 @@ export function isRetryable(error: unknown): boolean {
   if (error instanceof PipelineError) return error.retryable;
   return true;
 }
+
+/**
+ * `Name: message` of an error: the reason stored in the status records, the dead-letter queues and
+ * the status API, wherever a stage, ingest or an upload records one. Our errors' messages already
+ * say what was expected and what arrived; a cause is added only for transient faults (what the
+ * store or queue said), and never an object-not-found's cause, which would show a server path.
+ */
+export function errorReason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error && error instanceof TransientError ? ` (cause: ${error.cause.message.split('\n')[0]})` : '';
+  return `${error.name}: ${error.message}${cause}`;
+}

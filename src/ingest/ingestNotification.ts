@@ -1,5 +1,4 @@
-import { InvalidInputError } from '../errors';
-import { errorReason } from '../upload/admitUpload';
+import { errorReason, InvalidInputError } from '../errors';
 import { type IngestDelivery, type IngestDeps, type IngestOutcome, ingestUpload } from './ingestUpload';
 import { parseS3Notification, type S3Notification } from './s3Notification';
 

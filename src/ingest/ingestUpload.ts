@@ -1,10 +1,10 @@
-import { isRetryable, ObjectNotFoundError } from '../errors';
+import { errorReason, isRetryable, ObjectNotFoundError } from '../errors';
 import { imageFailedEvent } from '../events/imageEvents';
 import { imageKey, parseUploadKey } from '../keys';
 import { childLogger, type Logger } from '../logger/createLogger';
 import type { EventPublisher } from '../ports/EventPublisher';
 import { readStageStatus, type StageStatus, statusKey, writeStageStatus } from '../status/stageStatus';
-import { type AcceptDeps, checkUploadBytes, errorReason, recordAndQueue, tooManyBytes } from '../upload/admitUpload';
+import { type AcceptDeps, checkUploadBytes, recordAndQueue, tooManyBytes } from '../upload/admitUpload';
 
 /**
  * The bucket starts the pipeline: an object written under `uploads/<id>.<ext>` (a presigned POST

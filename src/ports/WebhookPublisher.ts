@@ -1,4 +1,4 @@
-import { TransientError } from '../errors';
+import { errorReason, TransientError } from '../errors';
 import { type EventPublisher, eventEnvelope, type PipelineEvent } from './EventPublisher';
 import type { Queue } from './Queue';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from './webhookSignature';
@@ -72,8 +72,7 @@ export async function deliverWebhook(body: string, target: WebhookTarget): Promi
     status = res.status;
     await res.body?.cancel();
   } catch (error) {
-    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    throw new WebhookDeliveryError(`webhook POST ${shownUrl(target.url)} failed: ${reason}`, { cause: error });
+    throw new WebhookDeliveryError(`webhook POST ${shownUrl(target.url)} failed: ${errorReason(error)}`, { cause: error });
   }
   if (status < 200 || status > 299)
     throw new WebhookDeliveryError(`webhook POST ${shownUrl(target.url)}: expected a 2xx answer, got HTTP ${status}`);

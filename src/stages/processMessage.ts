@@ -1,5 +1,5 @@
 import { type Detection, parseMessage } from '../contracts';
-import { isRetryable, TransientError } from '../errors';
+import { errorReason, isRetryable } from '../errors';
 import { imageFailedEvent, imageTaggedEvent } from '../events/imageEvents';
 import { childLogger } from '../logger/createLogger';
 import { noopMetrics } from '../metrics/StageMetrics';
@@ -14,18 +14,6 @@ export interface ProcessDeps extends StageContext {
   queue: Queue;
   /** Where the photo's completion event goes ("Image Tagged", "Image Failed"); none when absent. */
   events?: EventPublisher;
-}
-
-/**
- * The reason stored in the status record, the dead-letter queue and the status API. Our errors'
- * messages already say what was expected and what arrived; a cause is added only for transient
- * faults (what the store or queue said), and never an object-not-found's cause, which would show
- * a server path.
- */
-function errorText(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error && error instanceof TransientError ? ` (cause: ${error.cause.message.split('\n')[0]})` : '';
-  return `${error.name}: ${error.message}${cause}`;
 }
 
 /**
@@ -50,7 +38,7 @@ export async function processMessage<In extends { image_id: string; request_id?:
   try {
     msg = parseMessage(stage.schema, body, `${stage.name} message`);
   } catch (error) {
-    const reason = errorText(error);
+    const reason = errorReason(error);
     deps.log.error('invalid message dead-lettered', { stage: stage.name, queue: queueName, reason });
     await deps.queue.deadLetter(queueName, body, reason);
     metrics.recordStage(stage.name, 'dead-lettered');
@@ -93,7 +81,7 @@ export async function processMessage<In extends { image_id: string; request_id?:
     metrics.recordStage(stage.name, 'processed', duration_ms);
     tagged = result.detail?.detections ?? [];
   } catch (error) {
-    const reason = errorText(error);
+    const reason = errorReason(error);
     const retry = isRetryable(error);
     const lastTry = receiveCount >= deps.config.maxReceiveCount;
     metrics.recordStage(stage.name, retry && !lastTry ? 'retried' : 'failed', Math.round(performance.now() - t0));

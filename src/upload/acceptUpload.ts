@@ -1,9 +1,9 @@
-import { ImageTooLargeError, UnsupportedImageError } from '../errors';
+import { errorReason, ImageTooLargeError, UnsupportedImageError } from '../errors';
 import { HttpError } from '../http/HttpError';
 import type { ImageInfo } from '../image/openImage';
 import { newImageId } from '../imageId';
 import { imageKey } from '../keys';
-import { type AcceptDeps, type AcceptedUpload, checkUploadBytes, errorReason, recordAndQueue } from './admitUpload';
+import { type AcceptDeps, type AcceptedUpload, checkUploadBytes, recordAndQueue } from './admitUpload';
 
 export type { AcceptDeps, AcceptedUpload } from './admitUpload';
 

@@ -108,8 +108,3 @@ export async function recordAndQueue(stored: StoredOriginal, deps: AcceptDeps, u
   deps.metrics?.recordStage('upload', 'processed', duration_ms);
   return { image_id: imageId, original_path: key, width: info.width, height: info.height, format: info.format, bytes: stored.bytes };
 }
-
-/** `Name: message` of an error, as the status records and the dead-letter queues say it. */
-export function errorReason(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
