@@ -14,6 +14,7 @@ import { resizeHandler } from '../../src/lambda/resizeHandler';
 import { tagHandler } from '../../src/lambda/tagHandler';
 import { uploadHandler } from '../../src/lambda/uploadHandler';
 import type { StageMetrics } from '../../src/metrics/StageMetrics';
+import type { EventPublisher, PipelineEvent } from '../../src/ports/EventPublisher';
 import { FsObjectStore } from '../../src/ports/FsObjectStore';
 import { MemoryQueue } from '../../src/ports/MemoryQueue';
 import { localContext, toSqsEvent } from '../../src/runtime/sqsEvent';
@@ -162,4 +163,17 @@ export function lambdaFunctions(app: App): {
     detect: middy(detectHandler(app)).use(lambdaMiddlewares(app)),
     tag: middy(tagHandler(app)).use(lambdaMiddlewares(app)),
   };
+}
+
+/** A publisher that keeps what it is given, and fails while `failing` is set. */
+export function eventRecorder(): EventPublisher & { events: PipelineEvent[]; failing: boolean } {
+  const r = {
+    events: [] as PipelineEvent[],
+    failing: false,
+    async publish(event: PipelineEvent) {
+      if (r.failing) throw new Error('PutEvents: AccessDeniedException (test)');
+      r.events.push(event);
+    },
+  };
+  return r;
 }

@@ -4,25 +4,12 @@
 // Run: node --import tsx --test test/integration/presigned-post.test.ts
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { S3Client } from '@aws-sdk/client-s3';
 import { type LocalS3Server, startMinio } from '../../scripts/servers/local-servers';
 import { newImageId } from '../../src/imageId';
 import { uploadKey } from '../../src/keys';
 import { provisionBucket } from '../../src/ports/provisionBucket';
-import { S3ObjectStore } from '../../src/ports/S3ObjectStore';
 import { postForm, postPolicyContract } from '../helpers/postPolicyContract';
-
-function storeOn(server: LocalS3Server, bucket: string): S3ObjectStore {
-  const client = new S3Client({
-    endpoint: server.endpoint,
-    region: server.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-  return new S3ObjectStore({ bucket, region: server.region, client });
-}
+import { s3StoreOn } from '../helpers/s3Store';
 
 let minio: LocalS3Server | undefined;
 const startOnce = async () => {
@@ -35,7 +22,7 @@ after(async () => {
 
 postPolicyContract('S3ObjectStore on MinIO', async () => {
   const server = await startOnce();
-  const store = storeOn(server, `post-${process.pid}-${Date.now().toString(36)}`);
+  const store = s3StoreOn(server, `post-${process.pid}-${Date.now().toString(36)}`);
   await provisionBucket(store);
   return { store };
 });
@@ -44,7 +31,7 @@ describe('S3ObjectStore.presignPost specifics on MinIO', () => {
   it('signs an absolute path-style URL of the bucket, with SigV4 fields and no secret in them', async () => {
     const server = await startOnce();
     const bucket = `post-url-${process.pid}-${Date.now().toString(36)}`;
-    const store = storeOn(server, bucket);
+    const store = s3StoreOn(server, bucket);
     await provisionBucket(store);
     const key = uploadKey(newImageId(), 'jpg');
     const form = await store.presignPost(key, { contentType: 'image/jpeg', maxBytes: 1000, expiresInSeconds: 60 });
@@ -86,7 +73,7 @@ describe('S3ObjectStore.presignPost specifics on MinIO', () => {
 
   it("lets a page on another origin post the form and read the answer (the gallery on serverless offline's port): CORS", async () => {
     const server = await startOnce();
-    const store = storeOn(server, `post-cors-${process.pid}-${Date.now().toString(36)}`);
+    const store = s3StoreOn(server, `post-cors-${process.pid}-${Date.now().toString(36)}`);
     await provisionBucket(store);
     const form = await store.presignPost(uploadKey(newImageId(), 'jpg'), {
       contentType: 'image/jpeg',

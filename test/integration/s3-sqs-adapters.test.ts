@@ -4,36 +4,22 @@
 // A first run builds the Go servers (minutes, cached in .bin/); later runs start each in about a second.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { type LocalS3Server, type LocalSqsServer, startElasticMq, startMinio, startVersity } from '../../scripts/servers/local-servers';
 import { ConfigError, ObjectNotFoundError, TransientError } from '../../src/errors';
 import { createLogger } from '../../src/logger/createLogger';
 import { provisionBucket } from '../../src/ports/provisionBucket';
 import { provisionQueues } from '../../src/ports/provisionQueues';
-import { S3ObjectStore } from '../../src/ports/S3ObjectStore';
 import { SqsDeadLetters } from '../../src/ports/SqsDeadLetters';
 import { SqsQueue } from '../../src/ports/SqsQueue';
 import { objectStoreContract } from '../helpers/objectStoreContract';
 import { queueContract } from '../helpers/queueContract';
+import { s3StoreOn } from '../helpers/s3Store';
 
 let bucketCounter = 0;
 function uniqueBucket(prefix: string): string {
   bucketCounter += 1;
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${bucketCounter}`;
-}
-
-function s3StoreOn(server: LocalS3Server, bucket: string, extra: { listPageSize?: number; maxAttempts?: number } = {}): S3ObjectStore {
-  const client = new S3Client({
-    endpoint: server.endpoint,
-    region: server.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    ...(extra.maxAttempts !== undefined ? { maxAttempts: extra.maxAttempts } : {}),
-  });
-  return new S3ObjectStore({ bucket, region: server.region, client, listPageSize: extra.listPageSize ?? 3 });
 }
 
 for (const [serverName, start] of [

@@ -10,28 +10,15 @@ import { newImageId } from '../../src/imageId';
 import { imageKey } from '../../src/keys';
 import { labelIndexKey } from '../../src/labels/labelKeys';
 import { EventBridgePublisher } from '../../src/ports/EventBridgePublisher';
-import type { EventPublisher, PipelineEvent } from '../../src/ports/EventPublisher';
+import type { PipelineEvent } from '../../src/ports/EventPublisher';
 import { deliverWebhook } from '../../src/ports/WebhookPublisher';
 import { webhookSignature, webhookSignatureProblem } from '../../src/ports/webhookSignature';
 import { processMessage } from '../../src/stages/processMessage';
 import { resizeStage } from '../../src/stages/resizeStage';
 import { tagStage } from '../../src/stages/tagStage';
 import { readStageStatuses } from '../../src/status/stageStatus';
-import { type TestApp, testApp } from '../helpers/factories';
+import { eventRecorder, type TestApp, testApp } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
-
-/** A publisher that keeps what it is given, and fails while `failing` is set. */
-function recorder(): EventPublisher & { events: PipelineEvent[]; failing: boolean } {
-  const r = {
-    events: [] as PipelineEvent[],
-    failing: false,
-    async publish(event: PipelineEvent) {
-      if (r.failing) throw new Error('PutEvents: AccessDeniedException (test)');
-      r.events.push(event);
-    },
-  };
-  return r;
-}
 
 const dog = { label: 'dog', score: 0.9, box: { x: 10, y: 10, width: 50, height: 40 } };
 
@@ -58,7 +45,7 @@ const resizeBody = (p: { id: string; original_path: string }) =>
 describe('completion events from processMessage', () => {
   it('publishes one "Image Tagged" when the last stage is done, with the outputs and detections', async () => {
     const app = testApp();
-    const events = recorder();
+    const events = eventRecorder();
     const p = await photo(app);
     assert.equal(await processMessage(tagStage, tagBody(p), 1, { ...app, events }), 'done');
     assert.equal(events.events.length, 1);
@@ -88,7 +75,7 @@ describe('completion events from processMessage', () => {
 
   it('publishes "Image Failed" at once for bad input, before the dead letter, with the outputs so far', async () => {
     const app = testApp();
-    const events = recorder();
+    const events = eventRecorder();
     const p = await photo(app, Buffer.from('not a jpeg at all'));
     assert.equal(await processMessage(resizeStage, resizeBody(p), 1, { ...app, events }), 'dead-lettered');
     assert.equal(events.events.length, 1);
@@ -102,7 +89,7 @@ describe('completion events from processMessage', () => {
 
   it('publishes "Image Failed" for a retried fault only on the last receive', async () => {
     const app = testApp();
-    const events = recorder();
+    const events = eventRecorder();
     const p = await photo(app, null); // the original never arrives: retried (ObjectNotFoundError)
     for (const receive of [1, 2]) {
       await assert.rejects(processMessage(resizeStage, resizeBody(p), receive, { ...app, events }), { name: 'ObjectNotFoundError' });
@@ -120,7 +107,7 @@ describe('completion events from processMessage', () => {
 
   it('a failure to publish retries the record and never turns a done photo into a failure', async () => {
     const app = testApp();
-    const events = recorder();
+    const events = eventRecorder();
     const p = await photo(app);
     events.failing = true;
     await assert.rejects(processMessage(tagStage, tagBody(p), 1, { ...app, events }), {
@@ -143,7 +130,7 @@ describe('completion events from processMessage', () => {
 
   it('bad input whose event cannot be published is retried, and dead-lettered once it is', async () => {
     const app = testApp();
-    const events = recorder();
+    const events = eventRecorder();
     const p = await photo(app, Buffer.from('garbage'));
     events.failing = true;
     await assert.rejects(processMessage(resizeStage, resizeBody(p), 1, { ...app, events }));
@@ -157,7 +144,7 @@ describe('completion events from processMessage', () => {
 
   it('publishes nothing for a message with no photo (invalid)', async () => {
     const app = testApp();
-    const events = recorder();
+    const events = eventRecorder();
     assert.equal(await processMessage(tagStage, '{"v":1,"image_id":"../x"}', 1, { ...app, events }), 'dead-lettered');
     assert.deepEqual(events.events, []);
     await app.close();

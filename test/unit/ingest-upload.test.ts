@@ -10,9 +10,8 @@ import { decodeEventKey, objectCreatedNotification, parseS3Notification } from '
 import { imageKey, parseUploadKey, uploadKey } from '../../src/keys';
 import { ingestHandler } from '../../src/lambda/ingestHandler';
 import { lambdaMiddlewares } from '../../src/lambda/middlewares';
-import type { EventPublisher, PipelineEvent } from '../../src/ports/EventPublisher';
 import { readStageStatuses } from '../../src/status/stageStatus';
-import { lambdaContext, sqsEvent, type TestApp, testApp } from '../helpers/factories';
+import { eventRecorder, lambdaContext, sqsEvent, type TestApp, testApp } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 
 /**
@@ -20,21 +19,10 @@ import { readFixture } from '../helpers/fixtures';
  * checks a body, copied to original/, recorded and sent to resize once, however many times its
  * notification arrives; a bad object ends as a terminal failure with its reason and an event.
  */
-function recorder(): EventPublisher & { events: PipelineEvent[]; failing: boolean } {
-  const r = {
-    events: [] as PipelineEvent[],
-    failing: false,
-    async publish(event: PipelineEvent) {
-      if (r.failing) throw new Error('PutEvents: AccessDeniedException (test)');
-      r.events.push(event);
-    },
-  };
-  return r;
-}
 
-function setUp(env: Record<string, string> = {}): { app: TestApp; deps: IngestDeps; events: ReturnType<typeof recorder> } {
+function setUp(env: Record<string, string> = {}): { app: TestApp; deps: IngestDeps; events: ReturnType<typeof eventRecorder> } {
   const app = testApp({ env });
-  const events = recorder();
+  const events = eventRecorder();
   return { app, deps: { ...app, events }, events };
 }
 
