@@ -74,42 +74,40 @@ export interface RelayCounts {
 const MAX_EVENT_BYTES = 1024 * 1024;
 
 export class MinioWebhookRelay {
-  readonly counts: RelayCounts = { received: 0, sent: 0, refused: 0 };
-
   private constructor(
     private readonly server: Server,
     readonly url: string,
+    readonly counts: RelayCounts,
   ) {}
 
   static async start(options: { port: number; token: string; queue: Queue; queueName: string; log: Logger }): Promise<MinioWebhookRelay> {
     const { token, queue, queueName, log } = options;
-    let relay: MinioWebhookRelay | undefined;
+    const counts: RelayCounts = { received: 0, sent: 0, refused: 0 };
     const server = createServer((req, res) => {
-      const counts = relay?.counts;
       const answer = (status: number, text: string) => {
         res.writeHead(status, { 'content-type': 'text/plain' }).end(text);
       };
       // MinIO checks that the target is up with a HEAD (or a bare TCP connection).
       if (req.method !== 'POST') return answer(200, 'ok');
       if (req.headers.authorization !== `Bearer ${token}`) {
-        if (counts) counts.refused += 1;
+        counts.refused += 1;
         log.warn('webhook relay: a POST without the token refused');
         return answer(401, 'expected the bearer token MinIO was given');
       }
       void readBody(req).then(
         async (body) => {
-          if (counts) counts.received += 1;
+          counts.received += 1;
           if (!isEventMessage(body)) {
-            if (counts) counts.refused += 1;
+            counts.refused += 1;
             log.warn('webhook relay: a POST that is not an S3 event message refused', { bytes: body.length });
             return answer(400, 'expected an S3 event message with Records');
           }
           try {
             await queue.send(queueName, body);
-            if (counts) counts.sent += 1;
+            counts.sent += 1;
             answer(200, 'queued');
           } catch (error) {
-            if (counts) counts.refused += 1;
+            counts.refused += 1;
             log.warn('webhook relay: could not send the event to its queue; MinIO will try it again', { queue: queueName, error });
             answer(503, 'the queue is unavailable; try again');
           }
@@ -122,8 +120,7 @@ export class MinioWebhookRelay {
       server.listen(options.port, '127.0.0.1', () => resolve());
     });
     const { port } = server.address() as AddressInfo;
-    relay = new MinioWebhookRelay(server, `http://127.0.0.1:${port}/minio-events`);
-    return relay;
+    return new MinioWebhookRelay(server, `http://127.0.0.1:${port}/minio-events`, counts);
   }
 
   async stop(): Promise<void> {

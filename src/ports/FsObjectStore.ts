@@ -165,7 +165,6 @@ export class FsObjectStore implements ObjectStore {
     const to = this.pathOf(toKey);
     try {
       const contentType = options.contentType ?? (await this.contentTypeOf(fromKey, from));
-      if (!(await stat(from).catch(() => undefined))?.isFile()) throw new ObjectNotFoundError(fromKey);
       await mkdir(path.dirname(to), { recursive: true });
       const temp = await this.writeTemporary(to, async (t) => {
         try {
