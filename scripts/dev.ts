@@ -9,7 +9,7 @@
 //
 // MinIO keeps objects in .cache/dev-data/minio-offline between runs unless --fresh.
 //
-// Completion events to a webhook of yours (README, "Completion events"): --webhook-url (or WEBHOOK_URL)
+// Completion events to a webhook of yours (docs/search-and-events.md, "Completion events"): --webhook-url (or WEBHOOK_URL)
 // and WEBHOOK_SECRET (16+ characters; never a flag: a command line is visible to every user in ps),
 // retried after WEBHOOK_RETRY_SECONDS (30):
 //   WEBHOOK_SECRET=… npm run dev -- --webhook-url http://127.0.0.1:8080/hooks

@@ -4,7 +4,7 @@ import type { PipelineEvent } from '../ports/EventPublisher';
 import { STAGES, type StageName } from '../status/stageStatus';
 
 /**
- * The completion events of a photo (README, "Completion events"), built from what the last stage
+ * The completion events of a photo (docs/search-and-events.md, "Completion events"), built from what the last stage
  * knows. `detail.event_id` (and the webhook's id) is `<image_id>:tagged` or `<image_id>:failed`:
  * the same on every repeat of one outcome, so a receiver can drop repeats — at-least-once delivery
  * (a redelivered SQS message, a retried publication) can publish an outcome twice.

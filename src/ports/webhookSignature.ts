@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * How a webhook delivery is signed, and how a receiver checks it (README shows the same check):
+ * How a webhook delivery is signed, and how a receiver checks it (docs/search-and-events.md shows the same check):
  *
  *   x-image-pipeline-timestamp: <Unix seconds of this delivery attempt>
  *   x-image-pipeline-signature: sha256=<hex HMAC-SHA256(WEBHOOK_SECRET, "<timestamp>.<body>")>

@@ -49,7 +49,7 @@ describe('embedded default: the bucket starts the pipeline', () => {
     const photo = await largePhoto('dog.jpg');
     assert.ok(photo.bytes.length > 6 * 1024 * 1024, `the photo is ${photo.bytes.length} bytes, expected more than 6 MiB`);
     assert.ok(photo.width * photo.height >= 24e6, `${photo.width}x${photo.height}`);
-    // Act: the two steps, as README shows them (the form posts to the server's own POST /bucket).
+    // Act: the two steps, as docs/big-photos.md shows them (the form posts to the server's own POST /bucket).
     const res = await fetch(`${pipeline.url!}/uploads`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -554,7 +554,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
       assert.equal(res.status, 201, JSON.stringify(created));
       return created;
     };
-    // Act: the two steps, as README shows them.
+    // Act: the two steps, as docs/big-photos.md shows them.
     const created = await createUpload(photo.bytes.length);
     const answer = await postForm(created.upload, photo.bytes);
     // Assess: an S3 form (SigV4 fields, with the function's session token) for the emulator's bucket,

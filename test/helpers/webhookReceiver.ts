@@ -8,9 +8,9 @@ import { EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignaturePr
 
 /**
  * A webhook receiver for the tests, a real HTTP server: it checks every delivery's signature twice —
- * with the project's check (webhookSignatureProblem) and with README's snippet ("Checking a delivery
- * in Node", loaded from README itself, so the snippet stays true) — answers `failStatus` to the first
- * `failsPerEvent` tries of each event id and 204 after, and keeps what it accepted.
+ * with the project's check (webhookSignatureProblem) and with the docs' snippet ("Checking a delivery
+ * in Node" in docs/search-and-events.md, loaded from that page, so the snippet stays true) — answers
+ * `failStatus` to the first `failsPerEvent` tries of each event id and 204 after, and keeps what it accepted.
  */
 export interface Delivery {
   /** The x-image-pipeline-event-id header. */
@@ -30,16 +30,18 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-type ReadmeCheck = (secret: string, headers: IncomingHttpHeaders, rawBody: string) => boolean;
+type DocsCheck = (secret: string, headers: IncomingHttpHeaders, rawBody: string) => boolean;
 
-/** README's `verified(secret, headers, rawBody)`, the snippet as a user would paste it. */
-export async function readmeWebhookCheck(): Promise<ReadmeCheck> {
-  const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-  const at = readme.indexOf('Checking a delivery in Node:');
-  const snippet = /```js\n([\s\S]*?)```/.exec(readme.slice(at))?.[1];
-  if (at < 0 || !snippet) throw new Error('README: expected a ```js block after "Checking a delivery in Node:", found none');
+const WEBHOOK_DOCS = 'docs/search-and-events.md';
+
+/** The docs' `verified(secret, headers, rawBody)`, the snippet as a user would paste it. */
+export async function docsWebhookCheck(): Promise<DocsCheck> {
+  const page = readFileSync(path.join(REPO_ROOT, WEBHOOK_DOCS), 'utf8');
+  const at = page.indexOf('Checking a delivery in Node:');
+  const snippet = /```js\n([\s\S]*?)```/.exec(page.slice(at))?.[1];
+  if (at < 0 || !snippet) throw new Error(`${WEBHOOK_DOCS}: expected a \`\`\`js block after "Checking a delivery in Node:", found none`);
   const module = (await import(`data:text/javascript,${encodeURIComponent(`${snippet}\nexport { verified };`)}`)) as {
-    verified: ReadmeCheck;
+    verified: DocsCheck;
   };
   return module.verified;
 }
@@ -49,7 +51,7 @@ export async function startWebhookReceiver(options: {
   failsPerEvent: number;
   failStatus: number;
 }): Promise<WebhookReceiver> {
-  const readmeCheck = await readmeWebhookCheck();
+  const docsCheck = await docsWebhookCheck();
   const tries = new Map<string, number>();
   const accepted: Delivery[] = [];
   const problems: string[] = [];
@@ -66,7 +68,7 @@ export async function startWebhookReceiver(options: {
           options.secret,
           { timestamp: req.headers[TIMESTAMP_HEADER] as string, signature: req.headers[SIGNATURE_HEADER] as string },
           raw,
-        ) ?? (readmeCheck(options.secret, req.headers, raw) ? undefined : "README's snippet refuses it");
+        ) ?? (docsCheck(options.secret, req.headers, raw) ? undefined : `the snippet of ${WEBHOOK_DOCS} refuses it`);
       if (problem) {
         problems.push(`${id}: ${problem}`);
         res.writeHead(401).end();

@@ -136,7 +136,7 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
     assert.ok(photo.bytes.length > 6 * 1024 * 1024 && photo.width * photo.height >= 24e6, `${photo.bytes.length} bytes`);
     const relayBefore = stack.relayStats();
     const started = Date.now();
-    // Act: the two steps, as README shows them; the form goes to MinIO, which checks its policy.
+    // Act: the two steps, as docs/big-photos.md shows them; the form goes to MinIO, which checks its policy.
     const res = await fetch(`${stack.urls.http}/uploads`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -270,7 +270,7 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
         await new Promise((r) => setTimeout(r, 250));
       }
 
-      // Assess: every delivery signed (the project's check and README's snippet), each event of these
+      // Assess: every delivery signed (the project's check and the docs' snippet), each event of these
       // photos accepted once, after exactly three tries, with the detections or the failure's reason.
       assert.deepEqual(receiver.problems, [], 'every delivery verifies: HMAC-SHA256 of "<timestamp>.<raw body>" with the secret');
       for (const [name, id] of ids) {

@@ -5,8 +5,9 @@ import { describe, it } from 'node:test';
 import { REPO_ROOT } from '../../scripts/repoRoot';
 
 /**
- * README's configuration tables and the code agree: every environment variable the code reads is
- * in a table, and every variable of the tables is read somewhere. src/config.ts reads through its
+ * The configuration tables (docs/configuration.md: the pipeline's variables, and those of the tools and
+ * tests) and the code agree: every environment variable the code reads is in a table, and every
+ * variable of the tables is read somewhere. src/config.ts reads through its
  * helpers (`str(env, 'NAME', …)`), everything else as `process.env.NAME` or `env.NAME`; a shell script
  * reads one as `${NAME:-default}` (its other variables are its own).
  */
@@ -37,11 +38,14 @@ function namesRead(text: string): string[] {
   return patterns.flatMap((p) => [...text.matchAll(p)].map((m) => m[1]!));
 }
 
-function tableNames(readme: string, heading: RegExp): string[] {
-  const start = readme.search(heading);
-  assert.ok(start >= 0, `README has no ${heading}`);
+const CONFIGURATION_PAGE = 'docs/configuration.md';
+
+/** The names in the first column of the tables of one section (from its heading to the next `## `). */
+function tableNames(page: string, heading: RegExp): string[] {
+  const start = page.search(heading);
+  assert.ok(start >= 0, `${CONFIGURATION_PAGE} has no ${heading}`);
   const names: string[] = [];
-  for (const line of readme.slice(start).split('\n').slice(1)) {
+  for (const line of page.slice(start).split('\n').slice(1)) {
     if (line.startsWith('## ')) break;
     const first = line.startsWith('|') ? line.split('|')[1]! : '';
     for (const m of first.matchAll(/`([A-Z][A-Z0-9_]+)`/g)) names.push(m[1]!);
@@ -49,9 +53,11 @@ function tableNames(readme: string, heading: RegExp): string[] {
   return names;
 }
 
-describe("README's configuration table", () => {
-  const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-  const documented = new Set(tableNames(readme, /^## Configuration$/m));
+describe('the configuration tables (docs/configuration.md)', () => {
+  const page = readFileSync(path.join(REPO_ROOT, CONFIGURATION_PAGE), 'utf8');
+  const pipeline = tableNames(page, /^## Variables$/m);
+  const tools = tableNames(page, /^## Tools and tests$/m);
+  const documented = new Set([...pipeline, ...tools]);
   const read = new Map<string, string[]>();
   for (const file of SOURCE_DIRS.flatMap(walk)) {
     if (file === path.join('test', 'unit', 'config-table.test.ts')) continue;
@@ -65,7 +71,7 @@ describe("README's configuration table", () => {
     for (const name of ['STORE', 'LOG_LEVEL', 'METRICS', 'PORT', 'HOST', 'POWERTOOLS_SERVICE_NAME', 'AWS_LAMBDA_FUNCTION_NAME']) {
       assert.ok(config.includes(name), `src/config.ts reads ${name}`);
     }
-    assert.ok(documented.has('DATA_DIR') && documented.has('FIXTURES_DIR'));
+    assert.ok(pipeline.includes('DATA_DIR') && tools.includes('FIXTURES_DIR'), 'both tables read');
     assert.ok(namesRead(readFileSync(path.join(REPO_ROOT, 'scripts/infra/install.sh'), 'utf8')).includes('INFRA_PYTHON'), 'a shell read');
   });
 
