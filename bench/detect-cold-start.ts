@@ -5,12 +5,13 @@
 import { readFileSync } from 'node:fs';
 
 const boot = performance.now(); // performance.timeOrigin is the process start
-const { detect, loadSession } = await import('../src/detect/index');
+const [{ detect }, { loadSession }] = await Promise.all([import('../src/detect/Detector'), import('../src/detect/loadSession')]);
 const imported = performance.now();
-const model = await loadSession({});
+const modelPath = process.env.MODEL_PATH;
+const model = await loadSession({ modelPath });
 const loaded = performance.now();
 const image = readFileSync(process.argv[2] ?? '');
-const detections = await detect(image);
+const detections = await detect(image, { modelPath });
 const detected = performance.now();
 process.stdout.write(
   `${JSON.stringify({

@@ -12,10 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { ensureModel } from '../models/ensure-model';
-import { NUM_CLASSES } from '../src/detect/cocoLabels';
 import { detectWithTimings, runModel } from '../src/detect/Detector';
 import { loadSession } from '../src/detect/loadSession';
 import { decodeImage, MODEL_SIZE, resizeBilinear } from '../src/detect/preprocess';
+import { NUM_CLASSES } from '../src/domain/cocoLabels';
 import { fixtureNames, fixturePath, readFixture } from '../test/helpers/fixtures';
 import { loadTfjsReference, tf } from './tfjs-reference';
 

@@ -18,7 +18,8 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { buildModel } from '../models/build';
 import { int8ModelPath } from '../models/build-int8';
-import { ensureFloatModel, ensureModel } from '../models/ensure-model';
+import { ensureFloatModel } from '../models/ensure-float-model';
+import { ensureModel } from '../models/ensure-model';
 import { CACHE_DIR } from '../models/paths';
 import { loadTfjsReference, tf } from './tfjs-reference';
 

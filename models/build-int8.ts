@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { calibrate, calibrationImages } from './calibrate';
 import { MODEL_FILES } from './defaultModel';
-import { ensureFloatModel } from './ensure-model';
+import { ensureFloatModel } from './ensure-float-model';
 import { ModelBuildError, RecordMismatchError } from './errors';
 import { readCalibrationRecord } from './fetch-calibration';
 import { CACHE_DIR, RECORD_PATH, REPO_ROOT } from './paths';

@@ -7,4 +7,4 @@
  * file the runtime looks for and the model layer carries); src/ may not import models/, so the
  * build takes it from there.
  */
-export { DEFAULT_MODEL, MODEL_FILES } from '../src/detect/modelPath';
+export { DEFAULT_MODEL, MODEL_FILES } from '../src/assets/modelPath';

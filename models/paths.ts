@@ -1,7 +1,11 @@
 import path from 'node:path';
-import { REPO_ROOT } from '../scripts/repoRoot';
+import { fileURLToPath } from 'node:url';
 
-export { REPO_ROOT };
+/**
+ * The repository's root folder, from this file: models/ is a build tool of its own and imports
+ * nothing of scripts/ (scripts/repoRoot.ts is the same folder, for the scripts, tests and benches).
+ */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Where `npm pack` puts the source tarball and where it is extracted; ignored by git. */
 export const CACHE_DIR = path.join(REPO_ROOT, '.cache', 'models');

@@ -6,11 +6,11 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Detection } from '../src/contracts';
+import { IMAGE_FORMATS, isImageFileName } from '../src/domain/imageFormats';
+import { imageKey } from '../src/domain/keys';
+import type { Detection } from '../src/domain/messages';
 import { HttpError } from '../src/http/HttpError';
-import { imageKey } from '../src/keys';
 import { childLogger } from '../src/logger/createLogger';
-import { IMAGE_FORMATS, isImageFileName } from '../src/ports/imageFormats';
 import { startEmbedded } from '../src/runtime/startEmbedded';
 import { StatusWatcher } from '../src/status/StatusWatcher';
 import { acceptUpload } from '../src/upload/acceptUpload';

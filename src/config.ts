@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { QUEUES, type QueueKey } from './domain/stages';
 import { ConfigError } from './errors';
 
 /**
@@ -9,8 +10,8 @@ export type DetectSource = 'original' | 'resized' | 'grayscale';
 
 export interface Config {
   bucket: string;
-  /** The stages' queues, and `ingest`: the bucket's ObjectCreated notifications for `uploads/` (src/ingest/). */
-  queues: { resize: string; grayscale: string; detect: string; tag: string; ingest: string };
+  /** Every queue's name, by the function that consumes it (src/domain/stages.ts's QUEUES, whose defaults they are). */
+  queues: Record<QueueKey, string>;
   /** `s3` talks to S3 or any S3-compatible server; `fs` keeps objects under dataDir. */
   store: 's3' | 'fs';
   /** `sqs` talks to SQS or ElasticMQ; `memory` is the in-process queue of the embedded default. */
@@ -29,6 +30,8 @@ export interface Config {
     /** onnxruntime intra-op threads. 1: stages run side by side, and 1 thread measured faster here. */
     intraOpThreads: number;
   };
+  /** The label font file (FONT_PATH); default: the canvas layer's package, then the repository's (src/assets/labelFontPath.ts). */
+  fontPath?: string;
   maxReceiveCount: number;
   visibilityTimeoutSeconds: number;
   presignExpiresSeconds: number;
@@ -201,11 +204,11 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     bucket: str(env, 'BUCKET', 'images'),
     queues: {
-      resize: str(env, 'RESIZE_QUEUE', 'resize_queue'),
-      grayscale: str(env, 'GRAYSCALE_QUEUE', 'grayscale_queue'),
-      detect: str(env, 'DETECT_QUEUE', 'objectdetect_queue'),
-      tag: str(env, 'TAG_QUEUE', 'tag_queue'),
-      ingest: str(env, 'INGEST_QUEUE', 'ingest_queue'),
+      resize: str(env, 'RESIZE_QUEUE', QUEUES.resize),
+      grayscale: str(env, 'GRAYSCALE_QUEUE', QUEUES.grayscale),
+      detect: str(env, 'DETECT_QUEUE', QUEUES.detect),
+      tag: str(env, 'TAG_QUEUE', QUEUES.tag),
+      ingest: str(env, 'INGEST_QUEUE', QUEUES.ingest),
     },
     store: oneOf(env, 'STORE', ['s3', 'fs'] as const, onLambda ? 's3' : 'fs'),
     queue: oneOf(env, 'QUEUE', ['sqs', 'memory'] as const, onLambda ? 'sqs' : 'memory'),
@@ -228,6 +231,7 @@ export function loadConfig(env: Env = process.env): Config {
       modelPath: optional(env, 'MODEL_PATH'),
       intraOpThreads: num(env, 'DETECT_THREADS', 1, positiveInt, 'a positive whole number'),
     },
+    fontPath: optional(env, 'FONT_PATH'),
     maxReceiveCount: num(env, 'MAX_RECEIVE_COUNT', 3, positiveInt, 'a positive whole number'),
     visibilityTimeoutSeconds: num(env, 'VISIBILITY_TIMEOUT_SECONDS', 60, positiveInt, 'a positive whole number of seconds'),
     presignExpiresSeconds: num(env, 'PRESIGN_EXPIRES_SECONDS', 300, positiveInt, 'a positive whole number of seconds'),

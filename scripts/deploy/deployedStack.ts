@@ -19,6 +19,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ensureModel } from '../../models/ensure-model';
+import { QUEUES } from '../../src/domain/stages';
 import { buildFunctions } from '../package/build-functions';
 import { SLS_BIN } from '../package/serverlessCli';
 import { REPO_ROOT } from '../repoRoot';
@@ -28,14 +29,8 @@ import { MINISTACK_ACCOUNT, startMiniStack } from './ministack';
 
 /** The stage serverless.yml gives an emulator on this machine (MiniStack here, or LocalStack). */
 export const EMULATOR_STAGE = 'localstack';
-/** serverless.yml's `localstack` params: the bucket and the queue names without a prefix. */
-export const DEPLOYED_QUEUES = {
-  resize: 'resize_queue',
-  grayscale: 'grayscale_queue',
-  detect: 'objectdetect_queue',
-  tag: 'tag_queue',
-  ingest: 'ingest_queue',
-} as const;
+/** serverless.yml's `localstack` params: the bucket, and the queue names without a prefix (the defaults). */
+export const DEPLOYED_QUEUES = QUEUES;
 export const DEPLOYED_BUCKET = 'images';
 
 export interface DeployedStackOptions {

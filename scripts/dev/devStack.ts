@@ -19,7 +19,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
-import { UPLOADS_FOLDER } from '../../src/keys';
+import { UPLOADS_FOLDER } from '../../src/domain/keys';
+import { QUEUE_KEYS, type QueueKey } from '../../src/domain/stages';
 import { childLogger, createLogger } from '../../src/logger/createLogger';
 import { provisionBucket } from '../../src/ports/provisionBucket';
 import { provisionQueues } from '../../src/ports/provisionQueues';
@@ -65,7 +66,7 @@ export interface DevStackOptions {
 export interface DevStack {
   urls: { http: string; upload: string; lambda: string; s3: string; sqs: string };
   s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; bucket: string; forcePathStyle: true };
-  queues: { resize: string; grayscale: string; detect: string; tag: string; ingest: string };
+  queues: Record<QueueKey, string>;
   /** With `webhook`: the events queue the deliverer consumes (dead letters in `<name>_dlq`). */
   eventsQueue?: string;
   /** Milliseconds per start step, and `total`. */
@@ -78,14 +79,6 @@ export interface DevStack {
   slsLogFile: string;
   stop(): Promise<void>;
 }
-
-const QUEUE_ROUTES = [
-  { key: 'resize', queue: 'resize' },
-  { key: 'grayscale', queue: 'grayscale' },
-  { key: 'detect', queue: 'detect' },
-  { key: 'tag', queue: 'tag' },
-  { key: 'ingest', queue: 'ingest' },
-] as const;
 
 export function functionName(key: string, stage = STAGE): string {
   return `${SERVICE}-${stage}-${key}`;
@@ -249,7 +242,8 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       lambdaEndpoint,
       log: bridgeLog,
       concurrency: options.concurrency ?? 1,
-      routes: QUEUE_ROUTES.map((r) => ({ queueName: config.queues[r.queue], functionName: functionName(r.key), batchSize: 5 })),
+      // Each queue to the function of its name (src/domain/stages.ts), as serverless.yml's SQS events do.
+      routes: QUEUE_KEYS.map((fn) => ({ queueName: config.queues[fn], functionName: functionName(fn), batchSize: 5 })),
     }).start();
     cleanups.push(() => bridge.stop());
     timings.total = Date.now() - t0;

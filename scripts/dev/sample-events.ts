@@ -16,9 +16,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { createApp } from '../../src/app/createApp';
-import { uploadKey } from '../../src/keys';
-import { provisionBucket } from '../../src/ports/provisionBucket';
-import { S3ObjectStore } from '../../src/ports/S3ObjectStore';
+import { uploadKey } from '../../src/domain/keys';
+import { QUEUES } from '../../src/domain/stages';
 import { toSqsEvent } from '../../src/runtime/sqsEvent';
 import { parseCliArgs, usageError } from '../cliArgs';
 import { REPO_ROOT } from '../repoRoot';
@@ -97,10 +96,10 @@ export async function writeEvents(): Promise<string[]> {
   ]);
   const events: Record<string, object> = {
     upload: httpApi('POST', '/upload', multipart, `multipart/form-data; boundary=${BOUNDARY}`),
-    resize: sqs('resize_queue', base),
-    grayscale: sqs('grayscale_queue', { ...base, path: RESIZED, ...origin }),
-    detect: sqs('objectdetect_queue', { ...base, path: GRAYSCALE, resized_path: RESIZED, ...origin }),
-    tag: sqs('tag_queue', {
+    resize: sqs(QUEUES.resize, base),
+    grayscale: sqs(QUEUES.grayscale, { ...base, path: RESIZED, ...origin }),
+    detect: sqs(QUEUES.detect, { ...base, path: GRAYSCALE, resized_path: RESIZED, ...origin }),
+    tag: sqs(QUEUES.tag, {
       ...base,
       ...origin,
       detections: [{ label: 'dog', score: 0.9, box: { x: 60, y: 110, width: 120, height: 170 } }],
@@ -108,7 +107,7 @@ export async function writeEvents(): Promise<string[]> {
     api: httpApi('GET', `/images/${SAMPLE_IMAGE_ID}`, undefined, undefined, { id: SAMPLE_IMAGE_ID }),
     // The S3 event message S3 sends to ingest_queue for a photo written under uploads/.
     ingest: sqs(
-      'ingest_queue',
+      QUEUES.ingest,
       JSON.stringify({
         Records: [
           {
@@ -142,7 +141,7 @@ export async function seed(): Promise<string[]> {
   const image = await sampleImage();
   const { config, store, close } = createApp({ persistQueues: false });
   try {
-    if (store instanceof S3ObjectStore) await provisionBucket(store);
+    await store.createBucket?.();
     const resized = await sharp(image).resize(96, 72).jpeg().toBuffer();
     const gray = await sharp(resized).grayscale().jpeg().toBuffer();
     await store.put(ORIGINAL, image, { contentType: 'image/jpeg' });

@@ -25,8 +25,8 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
-import { MODEL_FILE_NAME, MODEL_FILES, MODEL_PACKAGE } from '../../src/detect/modelPath';
-import { LABEL_FONT_FILE, LABEL_FONT_PACKAGE, LABEL_FONT_SOURCE } from '../../src/draw/labelFontPath';
+import { LABEL_FONT_FILE, LABEL_FONT_PACKAGE, LABEL_FONT_SOURCE } from '../../src/assets/labelFontPath';
+import { MODEL_FILE_NAME, MODEL_FILES, MODEL_PACKAGE } from '../../src/assets/modelPath';
 import { REPO_ROOT } from '../repoRoot';
 import { inlineGalleryFiles } from './inlineGalleryFiles';
 

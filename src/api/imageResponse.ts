@@ -1,5 +1,5 @@
+import { imageKey, parseImageKey } from '../domain/keys';
 import { ObjectNotFoundError } from '../errors';
-import { imageKey, parseImageKey } from '../keys';
 import { contentTypeForKey } from '../ports/contentType';
 import type { ObjectStore } from '../ports/ObjectStore';
 import { assembleStatus, type ImageKind, readStatusRecords, STAGE_OF_KIND } from './imageStatus';

@@ -1,8 +1,10 @@
-import type { Detection } from '../contracts';
-import { isImageId } from '../imageId';
-import { STAGE_FOLDERS, STAGE_OF_FOLDER } from '../keys';
+import { isImageId } from '../domain/imageId';
+import { STAGE_FOLDERS } from '../domain/keys';
+import type { Detection } from '../domain/messages';
+import { STAGE_OF_FOLDER } from '../domain/pipeline';
+import { STAGES, type StageName } from '../domain/stages';
 import type { ObjectStore } from '../ports/ObjectStore';
-import { readStageStatuses, STAGES, type StageName, type StageStatus } from '../status/stageStatus';
+import { readStageStatuses, type StageStatus } from '../status/stageStatus';
 
 /**
  * The status API's view of one image, assembled from the records each stage writes for itself

@@ -1,4 +1,4 @@
-import { parseImageKey } from '../keys';
+import { parseImageKey } from '../domain/keys';
 import type { ObjectStore } from '../ports/ObjectStore';
 import { assembleStatus, type ImageStatus, readStatusRecords } from './imageStatus';
 

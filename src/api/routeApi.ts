@@ -1,11 +1,11 @@
 import type { Config } from '../config';
+import { isImageId } from '../domain/imageId';
 import type { ApiRequest } from '../http/ApiRequest';
 import { type ApiResponse, errorResponse, jsonResponse } from '../http/ApiResponse';
 import { matchRoute, routeNames } from '../http/routes';
-import { isImageId } from '../imageId';
 import { countLabels, DEFAULT_COUNT_CAP } from '../labels/countLabels';
 import type { Logger } from '../logger/createLogger';
-import { PROMETHEUS_CONTENT_TYPE, PrometheusStageMetrics } from '../metrics/PrometheusStageMetrics';
+import { PROMETHEUS_CONTENT_TYPE } from '../metrics/PrometheusStageMetrics';
 import type { StageMetrics } from '../metrics/StageMetrics';
 import type { ObjectStore } from '../ports/ObjectStore';
 import { galleryPage } from '../web/galleryPage';
@@ -84,7 +84,7 @@ async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
       };
 
     case '/metrics': {
-      if (deps.metrics instanceof PrometheusStageMetrics) {
+      if (deps.metrics?.render) {
         return {
           statusCode: 200,
           headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' },

@@ -1,8 +1,8 @@
+import { isImageId } from '../domain/imageId';
+import { isCocoLabel } from '../domain/labelKeys';
 import type { ApiRequest } from '../http/ApiRequest';
 import { type ApiResponse, errorResponse, jsonResponse } from '../http/ApiResponse';
-import { isImageId } from '../imageId';
 import { findByLabels } from '../labels/findByLabels';
-import { isCocoLabel } from '../labels/labelKeys';
 import type { ObjectStore } from '../ports/ObjectStore';
 import { assembleStatus, type ImageStatus, readStatusRecords } from './imageStatus';
 

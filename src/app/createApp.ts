@@ -3,9 +3,9 @@ import { type DetectOptions, detect } from '../detect/Detector';
 import { DetectorWorker } from '../detect/DetectorWorker';
 import { warmUpDetector } from '../detect/warmUpDetector';
 import { type ConcurrencyLimit, wholePhotoLimit } from '../image/concurrencyLimit';
+import { objectCreatedNotification } from '../ingest/s3Notification';
 import { createLogger, type Logger, type LogSink } from '../logger/createLogger';
 import { createStageMetrics } from '../metrics/createStageMetrics';
-import { EmfStageMetrics } from '../metrics/EmfStageMetrics';
 import type { StageMetrics } from '../metrics/StageMetrics';
 import { createEventPublisher } from '../ports/createEventPublisher';
 import { createPorts, type Ports } from '../ports/createPorts';
@@ -38,10 +38,10 @@ export interface App {
   webhook?: { queue: string; retrySeconds: number; deliver(body: string): Promise<void> };
   /**
    * Tells the pipeline that the store wrote an object (`uploads/<id>.<ext>`: the embedded server's
-   * POST /bucket calls it after a presigned POST's write). Set by the embedded runtime on an app
-   * whose store is the folder store, which has no event notifications of its own: it queues the
-   * same notification S3 would send on `ingest_queue` (src/runtime/startEmbedded.ts). Absent where
-   * the bucket notifies by itself (S3 on AWS and MiniStack; MinIO's webhook on the emulated cloud).
+   * POST /bucket calls it after a presigned POST's write). Made for a store that checks its own
+   * forms (ObjectStore.checkPost: the folder store), which has no event notifications: it queues the
+   * same notification S3 would send on `ingest_queue`. Absent where the bucket notifies by itself
+   * (S3 on AWS and MiniStack; MinIO's webhook on the emulated cloud).
    */
   announceCreated?: (key: string) => Promise<void>;
   /** Loads the model now, so that a missing model fails the start rather than every photo. */
@@ -107,6 +107,14 @@ export function createApp(options: AppOptions = {}): App {
         }
       : undefined;
 
+  const { store, queue } = ports;
+  const announceCreated = store.checkPost
+    ? async (key: string) => {
+        const head = await store.head(key);
+        await queue.send(config.queues.ingest, objectCreatedNotification(config.bucket, key, head?.size));
+      }
+    : undefined;
+
   let worker: DetectorWorker | undefined;
   let detectFn: DetectFn;
   const choice = options.detector ?? 'inline';
@@ -130,9 +138,10 @@ export function createApp(options: AppOptions = {}): App {
     wholePhoto: wholePhotoLimit(),
     events,
     ...(webhook ? { webhook } : {}),
+    ...(announceCreated ? { announceCreated } : {}),
     warmUp: () => (typeof choice === 'function' ? Promise.resolve() : warmUpDetector(detectFn)),
     async close() {
-      if (metrics instanceof EmfStageMetrics) metrics.flush();
+      metrics.flush?.();
       await worker?.close();
       await events.close?.();
       await ports.close();

@@ -1,5 +1,5 @@
-import type { Detection } from '../contracts';
-import { NUM_CLASSES } from './cocoLabels';
+import { NUM_CLASSES } from '../domain/cocoLabels';
+import type { Detection } from '../domain/messages';
 import { type LoadedModel, loadSession, MODEL_INPUT, type SessionOptions } from './loadSession';
 import { type NmsOptions, postprocess } from './nms';
 import {

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { Detection } from '../contracts';
+import type { Detection } from '../domain/messages';
 import { ImageTooLargeError, InvalidInputError, RuntimeLoadError, UnsupportedImageError } from '../errors';
 import type { DetectOptions } from './Detector';
 import type { DetectReply, DetectRequest } from './detectWorker';

@@ -1,12 +1,12 @@
 import { stat } from 'node:fs/promises';
 import type * as Ort from 'onnxruntime-node';
+import { defaultModelPath, MODEL_FILE_NAME, MODEL_PACKAGE, modelLookupDescription } from '../assets/modelPath';
 import { DetectorLoadError } from './errors';
-import { defaultModelPath, MODEL_FILE_NAME, MODEL_PACKAGE, modelLookupDescription } from './modelPath';
 
 export type OrtModule = typeof Ort;
 
 export interface SessionOptions {
-  /** The .onnx file; default: MODEL_PATH, the model layer's package (module resolution), <repo>/layers/model/<model>. */
+  /** The .onnx file (config.detect.modelPath: MODEL_PATH); default: the model layer's package (module resolution), <repo>/layers/model/<model>. */
   modelPath?: string;
   /** Threads for one inference; default: onnxruntime's (one per physical core). */
   intraOpNumThreads?: number;
@@ -113,7 +113,7 @@ async function assertModelFile(modelPath: string, explicit: boolean): Promise<vo
     cause = err;
   }
   if (isFile) return;
-  const looked = explicit || process.env.MODEL_PATH ? '' : ` (looked in ${modelLookupDescription()})`;
+  const looked = explicit ? '' : ` (looked in ${modelLookupDescription()})`;
   throw new DetectorLoadError(
     `model file not found: ${modelPath}${looked}. ` +
       `Build it with \`npm run build:model\` (writes layers/model/${MODEL_FILE_NAME}), set MODEL_PATH to the .onnx file, ` +

@@ -1,5 +1,5 @@
-import type { Detection } from '../contracts';
-import { labelForColumn } from './cocoLabels';
+import { labelForColumn } from '../domain/cocoLabels';
+import type { Detection } from '../domain/messages';
 
 export interface NmsOptions {
   /** Keep candidates scoring strictly above this (TF semantics). Default 0.5. */

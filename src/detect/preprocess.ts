@@ -1,8 +1,8 @@
 import sharp from 'sharp';
+import { ACCEPTED_FORMATS } from '../domain/imageFormats';
 import { ImageTooLargeError, UnsupportedImageError } from '../errors';
 import { decodeFailureReason } from '../image/decodeFailure';
 import { isSrgbProfile } from '../image/srgbProfile';
-import { ACCEPTED_FORMATS } from '../ports/imageFormats';
 
 /** The model's input side: images are resized to MODEL_SIZE x MODEL_SIZE. */
 export const MODEL_SIZE = 300;

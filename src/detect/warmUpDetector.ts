@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { Detection } from '../contracts';
+import type { Detection } from '../domain/messages';
 
 /** Runs the detector once on a small blank image: the model loads now, not on the first photo. */
 export async function warmUpDetector(detect: (bytes: Buffer) => Promise<Detection[]>): Promise<void> {

@@ -1,6 +1,6 @@
 import sharp, { type Metadata, type Sharp } from 'sharp';
+import { ACCEPTED_FORMATS, type ImageExtension, imageFormatOfSharp } from '../domain/imageFormats';
 import { ImageTooLargeError, UnsupportedImageError } from '../errors';
-import { ACCEPTED_FORMATS, type ImageExtension, imageFormatOfSharp } from '../ports/imageFormats';
 import { decodeFailureReason } from './decodeFailure';
 import { isSrgbProfile } from './srgbProfile';
 

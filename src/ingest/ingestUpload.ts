@@ -1,9 +1,9 @@
+import { imageFailedEvent } from '../domain/imageEvents';
+import { imageKey, parseUploadKey, statusKey } from '../domain/keys';
 import { errorReason, isRetryable, ObjectNotFoundError } from '../errors';
-import { imageFailedEvent } from '../events/imageEvents';
-import { imageKey, parseUploadKey } from '../keys';
 import { childLogger, type Logger } from '../logger/createLogger';
 import type { EventPublisher } from '../ports/EventPublisher';
-import { readStageStatus, type StageStatus, statusKey, writeStageStatus } from '../status/stageStatus';
+import { readStageStatus, type StageStatus, writeStageStatus } from '../status/stageStatus';
 import { type AcceptDeps, checkUploadBytes, recordAndQueue, tooManyBytes } from '../upload/admitUpload';
 
 /**

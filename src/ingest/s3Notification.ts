@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseMessage } from '../contracts';
+import { parseMessage } from '../domain/messages';
 
 /**
  * The bucket's event notification as it reaches `ingest_queue`: the S3 event message

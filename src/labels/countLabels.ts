@@ -1,5 +1,5 @@
+import { COCO_LABEL_NAMES, labelPrefix } from '../domain/labelKeys';
 import type { ObjectStore } from '../ports/ObjectStore';
-import { COCO_LABEL_NAMES, labelPrefix } from './labelKeys';
 
 /**
  * The labels found so far, with how many photos each is filed under: one listing per COCO label

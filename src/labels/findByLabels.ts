@@ -1,6 +1,6 @@
-import { isImageId } from '../imageId';
+import { isImageId } from '../domain/imageId';
+import { invertId, labelPrefix } from '../domain/labelKeys';
 import type { ObjectStore } from '../ports/ObjectStore';
-import { invertId, labelPrefix } from './labelKeys';
 
 /**
  * The photos filed under every one of `labels` (AND), newest first, one page at a time: a merge of

@@ -1,7 +1,7 @@
-import type { Detection } from '../contracts';
+import { isCocoLabel, labelIndexKey } from '../domain/labelKeys';
+import type { Detection } from '../domain/messages';
 import type { ObjectStore } from '../ports/ObjectStore';
 import { UnknownLabelError } from './errors';
-import { isCocoLabel, labelIndexKey } from './labelKeys';
 
 /**
  * Files one photo under each label it was found with: an empty object `labels/<label>/<inverted

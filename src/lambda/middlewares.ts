@@ -3,7 +3,6 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { App } from '../app/createApp';
-import { EmfStageMetrics } from '../metrics/EmfStageMetrics';
 
 /**
  * The middlewares every function of this app runs (functions/<stage>/handler.ts):
@@ -15,8 +14,8 @@ import { EmfStageMetrics } from '../metrics/EmfStageMetrics';
  */
 export function lambdaMiddlewares(app: App): MiddlewareObj[] {
   const list: MiddlewareObj[] = [injectLambdaContext(app.log, { logEvent: false, resetKeys: true }) as MiddlewareObj];
-  if (app.metrics instanceof EmfStageMetrics) {
-    list.push(logMetrics(app.metrics.metrics, { captureColdStartMetric: true }) as MiddlewareObj);
+  if (app.metrics.emf) {
+    list.push(logMetrics(app.metrics.emf, { captureColdStartMetric: true }) as MiddlewareObj);
   }
   return list;
 }

@@ -1,6 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { App } from '../app/createApp';
+import type { QueueStageName } from '../domain/stages';
 import { processMessage } from '../stages/processMessage';
 import type { Stage } from '../stages/Stage';
 
@@ -8,8 +9,8 @@ import type { Stage } from '../stages/Stage';
  * A Lambda handler for an SQS-triggered stage of this app that reports partial batch failures
  * (ReportBatchItemFailures): a record that throws is retried alone, its neighbours are deleted.
  */
-export function sqsStageHandler<In extends { image_id: string; request_id?: string }, Out>(
-  stage: Stage<In, Out>,
+export function sqsStageHandler<N extends QueueStageName>(
+  stage: Stage<N>,
   app: App,
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const recordHandler = async (record: SQSRecord) => {

@@ -1,5 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { StageName } from '../status/stageStatus';
+import type { StageName } from '../domain/stages';
 import type { StageMetrics, StageOutcome } from './StageMetrics';
 
 /** EMF metric names: one count per outcome, and the duration of each attempt. */
@@ -31,11 +31,11 @@ export interface EmfStageMetricsOptions {
  * printed first, so no line mixes two stages. Synchronous, so no await can interleave two records.
  */
 export class EmfStageMetrics implements StageMetrics {
-  readonly metrics: Metrics;
+  readonly emf: Metrics;
   private stage: StageName | undefined;
 
   constructor(options: EmfStageMetricsOptions) {
-    this.metrics = new Metrics({
+    this.emf = new Metrics({
       namespace: options.namespace,
       serviceName: options.serviceName,
       ...(options.logger ? { logger: options.logger } : {}),
@@ -43,16 +43,16 @@ export class EmfStageMetrics implements StageMetrics {
   }
 
   recordStage(stage: StageName, outcome: StageOutcome, durationMs?: number): void {
-    if (this.metrics.hasStoredMetrics() && this.stage !== stage) this.metrics.publishStoredMetrics();
+    if (this.emf.hasStoredMetrics() && this.stage !== stage) this.emf.publishStoredMetrics();
     // Publishing clears the dimensions with the metrics: add the stage again to a fresh set.
-    if (!this.metrics.hasStoredMetrics()) this.metrics.addDimension('stage', stage);
+    if (!this.emf.hasStoredMetrics()) this.emf.addDimension('stage', stage);
     this.stage = stage;
-    this.metrics.addMetric(EMF_METRIC_NAMES[outcome], MetricUnit.Count, 1);
-    if (durationMs !== undefined) this.metrics.addMetric(EMF_DURATION_METRIC, MetricUnit.Milliseconds, durationMs);
+    this.emf.addMetric(EMF_METRIC_NAMES[outcome], MetricUnit.Count, 1);
+    if (durationMs !== undefined) this.emf.addMetric(EMF_DURATION_METRIC, MetricUnit.Milliseconds, durationMs);
   }
 
   /** Prints what is stored (logMetrics does this at the end of each invocation). */
   flush(): void {
-    if (this.metrics.hasStoredMetrics()) this.metrics.publishStoredMetrics();
+    if (this.emf.hasStoredMetrics()) this.emf.publishStoredMetrics();
   }
 }

@@ -1,4 +1,4 @@
-import { STAGES, type StageName } from '../status/stageStatus';
+import { STAGES, type StageName } from '../domain/stages';
 import { STAGE_OUTCOMES, type StageMetrics, type StageOutcome } from './StageMetrics';
 
 /** Histogram buckets for a stage's duration, in seconds (upload takes ms, detect ~50-500 ms). */

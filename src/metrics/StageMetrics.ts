@@ -1,4 +1,5 @@
-import type { StageName } from '../status/stageStatus';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { StageName } from '../domain/stages';
 
 /**
  * What the stage runner reports about each message, so the same calls feed CloudWatch (EMF, on
@@ -15,6 +16,15 @@ export type StageOutcome = (typeof STAGE_OUTCOMES)[number];
 
 export interface StageMetrics {
   recordStage(stage: StageName, outcome: StageOutcome, durationMs?: number): void;
+  /** Every series as Prometheus text, for `GET /metrics` (the embedded default); absent where metrics are printed (EMF). */
+  render?(): string;
+  /**
+   * The Powertools Metrics that Lambda's `logMetrics` middleware prints at the end of each
+   * invocation (EMF, src/lambda/middlewares.ts); absent where nothing is printed.
+   */
+  readonly emf?: Metrics;
+  /** Prints what is stored and not yet printed (EMF, when the app closes). */
+  flush?(): void;
 }
 
 /** The default when nothing is configured (tests, scripts): records nothing. */

@@ -1,7 +1,8 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EVENT_SOURCE, type PipelineEvent } from '../domain/imageEvents';
 import { TransientError } from '../errors';
 import { classifyAwsError } from './awsErrors';
-import { EVENT_SOURCE, type EventPublisher, type PipelineEvent } from './EventPublisher';
+import type { EventPublisher } from './EventPublisher';
 
 /**
  * Completion events as EventBridge events on a bus (PutEvents): `source` image-pipeline,

@@ -1,22 +1,11 @@
+import { EVENT_SOURCE, type PipelineEvent } from '../domain/imageEvents';
+
 /**
  * Where the pipeline tells other systems that a photo is done: one event per photo, "Image Tagged"
- * or "Image Failed" (src/events/imageEvents.ts builds them), from source `image-pipeline`. The
+ * or "Image Failed" (src/domain/imageEvents.ts builds them), from source `image-pipeline`. The
  * adapters: EventBridge (PutEvents on a bus; AWS and the deployed MiniStack stack) and a webhook
  * (queued, then POSTed with a signature; the embedded default), chosen by createEventPublisher.
  */
-export const EVENT_SOURCE = 'image-pipeline';
-export const IMAGE_EVENT_TYPES = ['Image Tagged', 'Image Failed'] as const;
-export type ImageEventType = (typeof IMAGE_EVENT_TYPES)[number];
-
-export interface PipelineEvent {
-  detailType: ImageEventType;
-  /** The same for every publication of one outcome of one photo, so receivers can drop repeats. */
-  id: string;
-  /** ISO time of the outcome. */
-  time: string;
-  /** JSON-able; EventBridge's `detail`. */
-  detail: Readonly<Record<string, unknown>>;
-}
 
 export interface EventPublisher {
   /** Publishes one event; throws (a retryable error) when it could not be handed over. */

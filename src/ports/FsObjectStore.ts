@@ -5,7 +5,16 @@ import path from 'node:path';
 import { ObjectNotFoundError, PipelineError, TransientError } from '../errors';
 import { contentTypeForKey } from './contentType';
 import { FolderPostPolicy } from './folderPostPolicy';
-import type { ListOptions, ObjectHead, ObjectStore, PresignedPost, PresignPostOptions, PutOptions, StoredObject } from './ObjectStore';
+import type {
+  ListOptions,
+  ObjectHead,
+  ObjectStore,
+  PostGrant,
+  PresignedPost,
+  PresignPostOptions,
+  PutOptions,
+  StoredObject,
+} from './ObjectStore';
 import { assertListOptions, assertSafeKey, assertSafePrefix, UnsafeKeyError } from './safeKey';
 
 /**
@@ -278,6 +287,10 @@ export class FsObjectStore implements ObjectStore {
    */
   presignPost(key: string, options: PresignPostOptions): Promise<PresignedPost> {
     return this.postPolicy.sign(key, options);
+  }
+
+  checkPost(fields: Record<string, string>): Promise<PostGrant> {
+    return this.postPolicy.check(fields);
   }
 
   /**

@@ -43,6 +43,14 @@ export interface PresignedPost {
   expires_at: string;
 }
 
+/** What a valid form may store: this key, with this content type, of minBytes to maxBytes bytes. */
+export interface PostGrant {
+  key: string;
+  contentType: string;
+  minBytes: number;
+  maxBytes: number;
+}
+
 /** What `head` tells of an object without reading it. */
 export interface ObjectHead {
   size: number;
@@ -86,6 +94,25 @@ export interface ObjectStore {
    * `expiresInSeconds`: the store refuses any other key, type or size, and the form once expired.
    */
   presignPost(key: string, options: PresignPostOptions): Promise<PresignedPost>;
+  /**
+   * Checks the fields of a form `presignPost` signed (signature, expiry, each field against the
+   * policy) and says what it may store; PostPolicyError (a 4xx) when it may store nothing. Present on
+   * a store whose forms come back to this program (the folder store: the embedded server's
+   * `POST /bucket`, src/runtime/bucketPost.ts); such a store has no event notifications either, so
+   * the app announces its writes itself (App.announceCreated). Absent where the store's own server
+   * takes the form and notifies (S3, MinIO).
+   */
+  checkPost?(fields: Record<string, string>): Promise<PostGrant>;
+  /**
+   * Removes what writes cut short by a crash left behind (the folder store's temporary files), at
+   * start; returns how many. Absent where a cut-short write leaves nothing (S3).
+   */
+  sweepTemporaryFiles?(): Promise<number>;
+  /**
+   * Creates the store's bucket unless it exists; true when it did. For dev scripts and tests only:
+   * a deployment creates its bucket with its stack. Absent where there is nothing to create (a folder).
+   */
+  createBucket?(): Promise<boolean>;
 }
 
 /** The largest expiry of a presigned URL or form: SigV4's 7 days. */

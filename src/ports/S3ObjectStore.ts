@@ -21,6 +21,7 @@ import {
   type PutOptions,
   type StoredObject,
 } from './ObjectStore';
+import { provisionBucket } from './provisionBucket';
 import { assertListOptions, assertPresignPostOptions, assertSafeKey, assertSafePrefix } from './safeKey';
 
 /**
@@ -244,6 +245,11 @@ export class S3ObjectStore implements ObjectStore {
    * EntityTooLarge / EntityTooSmall for the size. The fields carry the credential (and the session
    * token of a Lambda role): never log them.
    */
+  /** Creates the bucket unless it exists (dev scripts and tests: a deployment creates it with its stack). */
+  createBucket(): Promise<boolean> {
+    return provisionBucket(this);
+  }
+
   async presignPost(key: string, options: PresignPostOptions): Promise<PresignedPost> {
     assertSafeKey(key);
     assertPresignPostOptions(options);

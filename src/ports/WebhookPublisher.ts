@@ -1,5 +1,6 @@
+import type { PipelineEvent } from '../domain/imageEvents';
 import { errorReason, TransientError } from '../errors';
-import { type EventPublisher, eventEnvelope, type PipelineEvent } from './EventPublisher';
+import { type EventPublisher, eventEnvelope } from './EventPublisher';
 import type { Queue } from './Queue';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from './webhookSignature';
 

@@ -1,4 +1,4 @@
-import { IMAGE_FORMATS } from './imageFormats';
+import { IMAGE_FORMATS } from '../domain/imageFormats';
 
 /** Content types the pipeline stores, by file extension; anything else is application/octet-stream. */
 const BY_EXTENSION: Record<string, string> = {

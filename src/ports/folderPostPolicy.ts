@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, InvalidInputError } from '../errors';
-import type { PresignedPost, PresignPostOptions } from './ObjectStore';
+import type { PostGrant, PresignedPost, PresignPostOptions } from './ObjectStore';
 import { assertPresignPostOptions, assertSafeKey } from './safeKey';
 
 /**
@@ -29,14 +29,6 @@ export class PostPolicyError extends InvalidInputError {
     super(message);
     this.name = 'PostPolicyError';
   }
-}
-
-/** What a valid form may store: this key, with this content type, of minBytes to maxBytes bytes. */
-export interface PostGrant {
-  key: string;
-  contentType: string;
-  minBytes: number;
-  maxBytes: number;
 }
 
 interface PolicyDocument {

@@ -1,14 +1,16 @@
-import { CreateBucketCommand, type CreateBucketCommandInput, HeadBucketCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, type CreateBucketCommandInput, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { awsErrorName, classifyAwsError, httpStatusOf } from './awsErrors';
 import { type PortLogger, silentLogger } from './PortLogger';
-import type { S3ObjectStore } from './S3ObjectStore';
 
 /**
  * Creates the store's bucket unless it exists. For the dev scripts and the tests, on MinIO or the
  * Versity gateway: deployments create the bucket with the stack. The bucket stays private: no ACL
  * or policy is ever set here. Returns true when it created the bucket.
  */
-export async function provisionBucket(store: S3ObjectStore, options: { log?: PortLogger } = {}): Promise<boolean> {
+export async function provisionBucket(
+  store: { bucket: string; client: S3Client; region: string },
+  options: { log?: PortLogger } = {},
+): Promise<boolean> {
   const { bucket, client, region } = store;
   const log = options.log ?? silentLogger;
   try {

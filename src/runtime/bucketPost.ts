@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import busboy from 'busboy';
 import type { Logger } from '../logger/createLogger';
-import { FsObjectStore } from '../ports/FsObjectStore';
-import { FOLDER_POST_PATH, type FolderPostPolicy, POST_FILE_FIELD, type PostGrant, PostPolicyError } from '../ports/folderPostPolicy';
-import type { ObjectStore } from '../ports/ObjectStore';
+import { FOLDER_POST_PATH, POST_FILE_FIELD, PostPolicyError } from '../ports/folderPostPolicy';
+import type { ObjectStore, PostGrant } from '../ports/ObjectStore';
 import type { RawRoute } from './httpServer';
 
 /**
@@ -19,7 +18,8 @@ import type { RawRoute } from './httpServer';
  * if that fails the object stays, the answer is 503, and posting the same form again is safe.
  */
 export interface BucketPostDeps {
-  policy: FolderPostPolicy;
+  /** Checks the form's fields against the policy it was signed with (ObjectStore.checkPost). */
+  checkPost(fields: Record<string, string>): Promise<PostGrant>;
   /** Where the object is written (the app's store, so wrappers see the write). */
   store: ObjectStore;
   /** The whole request's largest size: the largest file any policy allows plus the form's framing. */
@@ -182,7 +182,7 @@ function readForm(req: http.IncomingMessage, deps: BucketPostDeps): Promise<Form
       }
       fileSeen = true;
       stream.pause();
-      fileDone = deps.policy.check(fields).then(
+      fileDone = deps.checkPost(fields).then(
         (grant) =>
           new Promise((done) => {
             const chunks: Buffer[] = [];
@@ -252,11 +252,12 @@ function readForm(req: http.IncomingMessage, deps: BucketPostDeps): Promise<Form
 }
 
 /**
- * The `POST /bucket` route for a store that signs its own forms (the folder store, also behind a
- * wrapper such as StatusWatcher's), or undefined for one whose forms go elsewhere (S3).
+ * The `POST /bucket` route for a store that checks its own forms (ObjectStore.checkPost: the folder
+ * store, also behind a wrapper such as StatusWatcher's), or undefined for one whose forms go
+ * elsewhere (S3).
  */
-export function bucketPostRoute(store: ObjectStore, deps: Omit<BucketPostDeps, 'policy' | 'store'>): RawRoute | undefined {
-  if (!(store instanceof FsObjectStore)) return undefined;
-  const policy = store.postPolicy;
-  return { method: 'POST', path: FOLDER_POST_PATH, serve: (req, res) => serveBucketPost(req, res, { ...deps, policy, store }) };
+export function bucketPostRoute(store: ObjectStore, deps: Omit<BucketPostDeps, 'checkPost' | 'store'>): RawRoute | undefined {
+  if (!store.checkPost) return undefined;
+  const checkPost = (fields: Record<string, string>) => store.checkPost!(fields);
+  return { method: 'POST', path: FOLDER_POST_PATH, serve: (req, res) => serveBucketPost(req, res, { ...deps, checkPost, store }) };
 }

@@ -1,7 +1,7 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { App } from '../app/createApp';
+import { QUEUE_KEYS, type QueueKey } from '../domain/stages';
 import { ROUTES, routePattern } from '../http/routes';
-import { objectCreatedNotification } from '../ingest/s3Notification';
 import { apiHandler } from '../lambda/apiHandler';
 import { detectHandler } from '../lambda/detectHandler';
 import { grayscaleHandler } from '../lambda/grayscaleHandler';
@@ -9,11 +9,6 @@ import { ingestHandler } from '../lambda/ingestHandler';
 import { resizeHandler } from '../lambda/resizeHandler';
 import { tagHandler } from '../lambda/tagHandler';
 import { uploadHandler } from '../lambda/uploadHandler';
-import { FsObjectStore } from '../ports/FsObjectStore';
-import { detectStage } from '../stages/detectStage';
-import { grayscaleStage } from '../stages/grayscaleStage';
-import { resizeStage } from '../stages/resizeStage';
-import { tagStage } from '../stages/tagStage';
 import { uploadLimitHint } from '../upload/readUploadBody';
 import { bucketPostRoute } from './bucketPost';
 import { type ApiHandler, type Route, startHttpServer } from './httpServer';
@@ -42,19 +37,23 @@ export interface EmbeddedPipeline {
 /** Batches of one stage handled at once (Lambda's concurrency). */
 const CONSUMER_CONCURRENCY = 2;
 
-/** Which handler consumes which stage's queue: the event source mappings of serverless.yml. */
-const CONSUMERS = [
-  { stage: resizeStage, handler: resizeHandler },
-  { stage: grayscaleStage, handler: grayscaleHandler },
-  { stage: detectStage, handler: detectHandler },
-  { stage: tagStage, handler: tagHandler },
-] as const;
+/**
+ * The function that consumes each queue (src/domain/stages.ts's QUEUES): serverless.yml's SQS event
+ * source mappings. The bucket starts the pipeline too: `ingest_queue` is consumed like a stage's queue.
+ */
+const CONSUMERS: Record<QueueKey, (app: App) => (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>> = {
+  resize: resizeHandler,
+  grayscale: grayscaleHandler,
+  detect: detectHandler,
+  tag: tagHandler,
+  ingest: ingestHandler,
+};
 
 export async function startEmbedded(app: App, options: EmbeddedOptions = {}): Promise<EmbeddedPipeline> {
   // Load the model before taking work: a missing model fails the start, not every photo.
   await app.warmUp();
   // Temp files of writes cut short by a crash of an earlier run; they are never objects.
-  if (app.store instanceof FsObjectStore) await app.store.sweepTemporaryFiles();
+  await app.store.sweepTemporaryFiles?.();
   // What an SQS event source mapping does for a function: receive batches of its queue and invoke it.
   const consume = (queueName: string, functionName: string, handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>) =>
     new QueueConsumer({
@@ -68,17 +67,7 @@ export async function startEmbedded(app: App, options: EmbeddedOptions = {}): Pr
       concurrency: CONSUMER_CONCURRENCY,
       region: app.config.aws.region,
     }).start();
-  const consumers = CONSUMERS.map(({ stage, handler }) => consume(stage.inputQueue(app.config), stage.name, handler(app)));
-  // The bucket starts the pipeline: `ingest_queue` is consumed like a stage's queue. A folder store
-  // has no event notifications, so the app announces its own writes there (POST /bucket calls it).
-  consumers.push(consume(app.config.queues.ingest, 'ingest', ingestHandler(app)));
-  if (app.store instanceof FsObjectStore || app.config.store === 'fs') {
-    const { bucket, queues } = app.config;
-    app.announceCreated = async (key) => {
-      const head = await app.store.head(key);
-      await app.queue.send(queues.ingest, objectCreatedNotification(bucket, key, head?.size));
-    };
-  }
+  const consumers = QUEUE_KEYS.map((fn) => consume(app.config.queues[fn], fn, CONSUMERS[fn](app)));
   // EVENTS=webhook: the deliverer on the events queue, retried like a stage (src/runtime/webhookConsumer.ts).
   const webhook = webhookConsumer(app);
   if (webhook) consumers.push(webhook.start());
@@ -87,12 +76,11 @@ export async function startEmbedded(app: App, options: EmbeddedOptions = {}): Pr
     const handlers: Record<(typeof ROUTES)[number]['fn'], ApiHandler> = { upload: uploadHandler(app), api: apiHandler(app) };
     const routes: Route[] = ROUTES.map((r) => ({ method: r.method, pattern: routePattern(r.path), name: r.path, handler: handlers[r.fn] }));
     // The folder store's answer to S3's form uploads (the forms POST /uploads hands out), then the
-    // pipeline is told as S3's notification would (app.announceCreated, when the app has one).
+    // pipeline is told as S3's notification would (app.announceCreated: a folder store has none).
     const bucket = bucketPostRoute(app.store, {
       maxRequestBytes: app.config.limits.maxBucketUploadBytes + 64 * 1024,
       log: app.log,
-      // Looked up at each write, so a hook set on the app after this point is called too.
-      announceCreated: (key: string) => app.announceCreated?.(key),
+      ...(app.announceCreated ? { announceCreated: app.announceCreated } : {}),
     });
     server = await startHttpServer({
       port: options.port,

@@ -1,11 +1,11 @@
-import type { z } from 'zod';
 import type { Config } from '../config';
-import type { Detection } from '../contracts';
+import type { Detection } from '../domain/messages';
+import type { StageInput, StageOutput } from '../domain/pipeline';
+import type { QueueStageName } from '../domain/stages';
 import type { ConcurrencyLimit } from '../image/concurrencyLimit';
 import type { Logger } from '../logger/createLogger';
 import type { StageMetrics } from '../metrics/StageMetrics';
 import type { ObjectStore } from '../ports/ObjectStore';
-import type { StageName } from '../status/stageStatus';
 
 /** Finds objects in encoded image bytes; boxes in the upright image's pixels. */
 export type DetectFn = (bytes: Buffer) => Promise<Detection[]>;
@@ -34,11 +34,11 @@ export interface StageResult<Out> {
   detail?: { bytes?: number; width?: number; height?: number; detections?: Detection[] };
 }
 
-/** One SQS-triggered stage: consume a validated message, write one object, produce the next message. */
-export interface Stage<In extends { image_id: string; request_id?: string }, Out> {
-  name: Exclude<StageName, 'upload'>;
-  schema: z.ZodType<In>;
-  inputQueue(config: Config): string;
-  outputQueue?(config: Config): string;
-  run(message: In, ctx: StageContext): Promise<StageResult<Out>>;
+/**
+ * One SQS-triggered stage: consume a validated message, write one object, produce the next message.
+ * Its queues and its message's schema are the pipeline's (src/domain/pipeline.ts), by its name.
+ */
+export interface Stage<N extends QueueStageName> {
+  name: N;
+  run(message: StageInput<N>, ctx: StageContext): Promise<StageResult<StageOutput<N>>>;
 }

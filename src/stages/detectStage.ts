@@ -1,6 +1,6 @@
 import type { Config } from '../config';
-import { type Detection, type DetectMessage, DetectMessageSchema, type TagMessage } from '../contracts';
 import { DECODE_MARGIN, MODEL_SIZE } from '../detect/preprocess';
+import type { Detection, DetectMessage } from '../domain/messages';
 import { inspectImage } from '../image/openImage';
 import { resizedSize } from '../image/resizeImage';
 import type { Stage } from './Stage';
@@ -25,11 +25,8 @@ export function detectSourceKey(msg: DetectMessage, config: Config): string {
  * objectdetect_queue -> detections (no image) -> tag_queue. Looks at the copy detectSourceKey
  * picks and converts boxes to the original's pixels.
  */
-export const detectStage: Stage<DetectMessage, TagMessage> = {
+export const detectStage: Stage<'detect'> = {
   name: 'detect',
-  schema: DetectMessageSchema,
-  inputQueue: (c) => c.queues.detect,
-  outputQueue: (c) => c.queues.tag,
   async run(msg, { store, config, detect }) {
     const sourceKey = detectSourceKey(msg, config);
     const { body } = await store.get(sourceKey);

@@ -1,14 +1,10 @@
-import { type DetectMessage, type GrayscaleMessage, GrayscaleMessageSchema } from '../contracts';
+import { imageKey } from '../domain/keys';
 import { grayscaleImage } from '../image/grayscaleImage';
-import { imageKey } from '../keys';
 import type { Stage } from './Stage';
 
 /** grayscale_queue -> grayscale/<id>.jpg (of the resized copy) -> objectdetect_queue */
-export const grayscaleStage: Stage<GrayscaleMessage, DetectMessage> = {
+export const grayscaleStage: Stage<'grayscale'> = {
   name: 'grayscale',
-  schema: GrayscaleMessageSchema,
-  inputQueue: (c) => c.queues.grayscale,
-  outputQueue: (c) => c.queues.detect,
   async run(msg, { store, config }) {
     const { body } = await store.get(msg.path);
     const out = await grayscaleImage(body, { quality: config.jpegQuality, limits: config.limits });

@@ -1,6 +1,8 @@
-import { type Detection, parseMessage } from '../contracts';
+import { imageFailedEvent, imageTaggedEvent } from '../domain/imageEvents';
+import { type Detection, parseMessage } from '../domain/messages';
+import { PIPELINE, type StageInput, type StageVocabulary, stageMessageSchema } from '../domain/pipeline';
+import type { QueueStageName } from '../domain/stages';
 import { errorReason, isRetryable } from '../errors';
-import { imageFailedEvent, imageTaggedEvent } from '../events/imageEvents';
 import { childLogger } from '../logger/createLogger';
 import { noopMetrics } from '../metrics/StageMetrics';
 import type { EventPublisher } from '../ports/EventPublisher';
@@ -26,17 +28,18 @@ export interface ProcessDeps extends StageContext {
  * is recorded as `retrying` with its reason and thrown: the record becomes a batch item failure, the
  * queue redelivers it, and after maxReceiveCount receives its redrive policy dead-letters it.
  */
-export async function processMessage<In extends { image_id: string; request_id?: string }, Out>(
-  stage: Stage<In, Out>,
+export async function processMessage<N extends QueueStageName>(
+  stage: Stage<N>,
   body: string,
   receiveCount: number,
   deps: ProcessDeps,
 ): Promise<MessageOutcome> {
-  const queueName = stage.inputQueue(deps.config);
+  const queueName = deps.config.queues[PIPELINE[stage.name].input];
+  const { next } = PIPELINE[stage.name] as StageVocabulary;
   const metrics = deps.metrics ?? noopMetrics;
-  let msg: In;
+  let msg: StageInput<N>;
   try {
-    msg = parseMessage(stage.schema, body, `${stage.name} message`);
+    msg = parseMessage(stageMessageSchema(stage.name), body, `${stage.name} message`);
   } catch (error) {
     const reason = errorReason(error);
     deps.log.error('invalid message dead-lettered', { stage: stage.name, queue: queueName, reason });
@@ -55,8 +58,7 @@ export async function processMessage<In extends { image_id: string; request_id?:
   // A retried attempt leaves the record of the one before ('retrying', with its reason) until it ends.
   try {
     const result = await stage.run(msg, { ...deps, log });
-    const next = stage.outputQueue?.(deps.config);
-    if (next && result.output !== undefined) await deps.queue.send(next, JSON.stringify(result.output));
+    if (next && result.output !== undefined) await deps.queue.send(deps.config.queues[next], JSON.stringify(result.output));
     const duration_ms = Math.round(performance.now() - t0);
     await writeStageStatus(deps.store, msg.image_id, {
       stage: stage.name,
@@ -105,9 +107,9 @@ export async function processMessage<In extends { image_id: string; request_id?:
       metrics.recordStage(stage.name, 'dead-lettered');
       return 'dead-lettered';
     }
-    // On its last receive the queue's redrive policy moves the message to the dead-letter queue.
-    if (lastTry) metrics.recordStage(stage.name, 'dead-lettered');
     if (lastTry) {
+      // On its last receive the queue's redrive policy moves the message to the dead-letter queue.
+      metrics.recordStage(stage.name, 'dead-lettered');
       log.error('stage failed on its last receive; the queue dead-letters it', { error, reason, attempt: receiveCount });
       // The redrive policy dead-letters the message when it would be received once more: this is
       // the photo's last attempt as far as the handler can tell. The stage's error is thrown anyway.
@@ -119,7 +121,7 @@ export async function processMessage<In extends { image_id: string; request_id?:
   // never records a done photo as failed. It throws, and the record is retried (the stage rewrites
   // the same objects, then publishes again); on the last receive the redrive policy keeps the
   // message in the DLQ, and `npm run dlq -- redrive` publishes it once the deployment is fixed.
-  if (!stage.outputQueue && tagged !== undefined) {
+  if (!next && tagged !== undefined) {
     await publish(deps.events, imageTaggedEvent(msg, tagged, deps.config.bucket), log, receiveCount, deps.config.maxReceiveCount);
   }
   return 'done';

@@ -1,14 +1,10 @@
-import { type GrayscaleMessage, type ResizeMessage, ResizeMessageSchema } from '../contracts';
+import { imageKey } from '../domain/keys';
 import { resizeImage } from '../image/resizeImage';
-import { imageKey } from '../keys';
 import type { Stage } from './Stage';
 
 /** resize_queue -> resized/<id>.jpg (25 % of each side by default) -> grayscale_queue */
-export const resizeStage: Stage<ResizeMessage, GrayscaleMessage> = {
+export const resizeStage: Stage<'resize'> = {
   name: 'resize',
-  schema: ResizeMessageSchema,
-  inputQueue: (c) => c.queues.resize,
-  outputQueue: (c) => c.queues.grayscale,
   async run(msg, { store, config }) {
     const { body } = await store.get(msg.original_path);
     const out = await resizeImage(body, { scale: config.resizeScale, quality: config.jpegQuality, limits: config.limits });

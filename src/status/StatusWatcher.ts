@@ -1,8 +1,8 @@
+import { parseStatusKey } from '../domain/keys';
+import type { StageName } from '../domain/stages';
 import type { ObjectStore } from '../ports/ObjectStore';
 import { type ImageOutcome, settledOutcome } from './settledOutcome';
-import { type StageName, type StageStatus, StageStatusSchema } from './stageStatus';
-
-const STATUS_KEY = /^status\/([^/]+)\/([a-z]+)\.json$/;
+import { type StageStatus, StageStatusSchema } from './stageStatus';
 
 /**
  * Learns of stage records as they are written, for a runtime that holds the store in-process
@@ -17,13 +17,13 @@ export class StatusWatcher {
     const wrapped: ObjectStore = Object.create(store) as ObjectStore;
     wrapped.put = async (key, body, options) => {
       await store.put(key, body, options);
-      const m = STATUS_KEY.exec(key);
-      if (m) this.note(m[1]!, body);
+      const record = parseStatusKey(key);
+      if (record) this.note(record.imageId, body);
     };
     wrapped.putIfAbsent = async (key, body, options) => {
       const written = await store.putIfAbsent(key, body, options);
-      const m = STATUS_KEY.exec(key);
-      if (written && m) this.note(m[1]!, body);
+      const record = parseStatusKey(key);
+      if (written && record) this.note(record.imageId, body);
       return written;
     };
     return wrapped;

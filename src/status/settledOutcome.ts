@@ -1,4 +1,5 @@
-import { STAGES, type StageName, type StageStatus } from './stageStatus';
+import { STAGES, type StageName } from '../domain/stages';
+import type { StageStatus } from './stageStatus';
 
 export interface ImageOutcome {
   status: 'done' | 'failed' | 'timeout';

@@ -1,14 +1,15 @@
 import { z } from 'zod';
-import { DetectionSchema } from '../contracts';
+import { statusKey } from '../domain/keys';
+import { DetectionSchema } from '../domain/messages';
+import { STAGES, type StageName } from '../domain/stages';
 import { ObjectNotFoundError } from '../errors';
 import type { ObjectStore } from '../ports/ObjectStore';
 
-/**
- * Progress of one image: each stage writes its own small record, `status/<image_id>/<stage>.json`,
- * so no two stages ever read-modify-write one shared document; the status API assembles them.
+/*
+ * Progress of one image: each stage writes its own small record, `status/<image_id>/<stage>.json`
+ * (statusKey), so no two stages ever read-modify-write one shared document; the status API
+ * assembles them.
  */
-export const STAGES = ['upload', 'resize', 'grayscale', 'detect', 'tag'] as const;
-export type StageName = (typeof STAGES)[number];
 
 export const StageStatusSchema = z.object({
   stage: z.enum(STAGES),
@@ -32,10 +33,6 @@ export const StageStatusSchema = z.object({
   claimed_by: z.string().optional(),
 });
 export type StageStatus = z.infer<typeof StageStatusSchema>;
-
-export function statusKey(imageId: string, stage: StageName): string {
-  return `status/${imageId}/${stage}.json`;
-}
 
 export async function writeStageStatus(store: ObjectStore, imageId: string, status: StageStatus): Promise<void> {
   await store.put(statusKey(imageId, status.stage), Buffer.from(JSON.stringify(status)), {

@@ -1,8 +1,8 @@
+import { newImageId } from '../domain/imageId';
+import { imageKey } from '../domain/keys';
 import { errorReason, ImageTooLargeError, UnsupportedImageError } from '../errors';
 import { HttpError } from '../http/HttpError';
 import type { ImageInfo } from '../image/openImage';
-import { newImageId } from '../imageId';
-import { imageKey } from '../keys';
 import { type AcceptDeps, type AcceptedUpload, checkUploadBytes, recordAndQueue } from './admitUpload';
 
 export type { AcceptDeps, AcceptedUpload } from './admitUpload';

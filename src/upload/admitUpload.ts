@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import type { ResizeMessage } from '../contracts';
+import type { ResizeMessage } from '../domain/messages';
 import { ImageTooLargeError } from '../errors';
 import { type ImageInfo, inspectImage } from '../image/openImage';
 import type { Logger } from '../logger/createLogger';

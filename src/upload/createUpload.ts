@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import type { Config } from '../config';
+import { IMAGE_FORMATS } from '../domain/imageFormats';
+import { newImageId } from '../domain/imageId';
+import { uploadKey } from '../domain/keys';
 import type { ApiRequest } from '../http/ApiRequest';
 import { type ApiResponse, errorResponse, jsonResponse } from '../http/ApiResponse';
 import { HttpError } from '../http/HttpError';
-import { newImageId } from '../imageId';
-import { uploadKey } from '../keys';
 import type { Logger } from '../logger/createLogger';
-import { IMAGE_FORMATS } from '../ports/imageFormats';
 import type { ObjectStore, PresignedPost } from '../ports/ObjectStore';
 import { apiKeyProblem } from './apiKey';
 

@@ -16,8 +16,8 @@
  * the page (`data-stages`, `data-kinds` on <main>), which galleryPage.ts fills from the server's lists.
  */
 import type { ImageKind, ImageStatus, OverallState, StageView } from '../api/imageStatus';
-import { IMAGE_FORMATS } from '../ports/imageFormats';
-import type { StageName } from '../status/stageStatus';
+import { IMAGE_FORMATS } from '../domain/imageFormats';
+import type { StageName } from '../domain/stages';
 import { createLabelFilter } from './galleryFilter';
 
 interface RecentImages {

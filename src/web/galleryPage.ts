@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { LAMBDA_DIRECT_UPLOAD_BYTES } from '../config';
-import { STAGE_FOLDERS, STAGE_OF_FOLDER } from '../keys';
-import { ACCEPTED_FORMATS, IMAGE_FORMATS } from '../ports/imageFormats';
-import { STAGES } from '../status/stageStatus';
+import { ACCEPTED_FORMATS, IMAGE_FORMATS } from '../domain/imageFormats';
+import { STAGE_FOLDERS } from '../domain/keys';
+import { STAGE_OF_FOLDER } from '../domain/pipeline';
+import { STAGES } from '../domain/stages';
 import { galleryFiles } from './galleryFiles';
 
 /**

@@ -8,15 +8,15 @@ import sharp, { type Metadata } from 'sharp';
 import { ensureModel } from '../../models/ensure-model';
 import { createApp } from '../../src/app/createApp';
 import { loadConfig } from '../../src/config';
-import type { Detection } from '../../src/contracts';
-import { newImageId } from '../../src/imageId';
-import { imageKey } from '../../src/keys';
-import { imageIdOfIndexKey, labelOfSegment } from '../../src/labels/labelKeys';
+import { newImageId } from '../../src/domain/imageId';
+import { imageKey } from '../../src/domain/keys';
+import { imageIdOfIndexKey, labelOfSegment } from '../../src/domain/labelKeys';
+import type { Detection } from '../../src/domain/messages';
 import type { DeadLetterAdmin } from '../../src/ports/DeadLetters';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
-import { type ImageOutcome, waitForImage } from '../../src/status/waitForImage';
 import { FAILING_UPLOADS, imageForm, REFUSED_UPLOADS } from '../helpers/badInputCases';
 import { readFixture } from '../helpers/fixtures';
+import { type ImageOutcome, waitForImage } from '../helpers/waitForImage';
 
 /**
  * Bad input against the embedded default over HTTP. Each case ends in one of three ways: a correct

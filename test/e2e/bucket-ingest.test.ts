@@ -7,15 +7,15 @@ import sharp from 'sharp';
 import { ensureModel } from '../../models/ensure-model';
 import { createApp } from '../../src/app/createApp';
 import { loadConfig } from '../../src/config';
-import { newImageId } from '../../src/imageId';
-import { imageKey, uploadKey } from '../../src/keys';
+import { newImageId } from '../../src/domain/imageId';
+import { imageKey, uploadKey } from '../../src/domain/keys';
 import type { PresignedPost } from '../../src/ports/ObjectStore';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
-import { waitForImage } from '../../src/status/waitForImage';
 import type { LogLine } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 import { largePhoto } from '../helpers/largePhoto';
 import { postForm } from '../helpers/postPolicyContract';
+import { waitForImage } from '../helpers/waitForImage';
 
 /**
  * The bucket starts the pipeline on the embedded default: a photo posted with the form POST /uploads

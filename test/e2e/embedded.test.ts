@@ -7,11 +7,11 @@ import sharp from 'sharp';
 import { ensureModel } from '../../models/ensure-model';
 import { createApp } from '../../src/app/createApp';
 import { loadConfig } from '../../src/config';
-import { detect } from '../../src/detect';
-import { imageKey } from '../../src/keys';
+import { detect } from '../../src/detect/Detector';
+import { imageKey } from '../../src/domain/keys';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
-import { waitForImage } from '../../src/status/waitForImage';
 import { fixtureNames, readFixture } from '../helpers/fixtures';
+import { waitForImage } from '../helpers/waitForImage';
 
 /** The embedded default as a user meets it: multipart uploads over HTTP, tagged photos out. */
 describe('embedded default, end to end over HTTP', () => {

@@ -6,14 +6,14 @@ import { after, before, describe, it } from 'node:test';
 import { ensureModel } from '../../models/ensure-model';
 import { createApp } from '../../src/app/createApp';
 import { loadConfig } from '../../src/config';
-import { imageKey } from '../../src/keys';
-import { labelIndexKey } from '../../src/labels/labelKeys';
+import { imageKey, statusKey } from '../../src/domain/keys';
+import { labelIndexKey } from '../../src/domain/labelKeys';
+import { STAGES } from '../../src/domain/stages';
 import { createPorts } from '../../src/ports/createPorts';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
-import { STAGES, statusKey } from '../../src/status/stageStatus';
-import { waitForImage } from '../../src/status/waitForImage';
 import { countingStore, type StoreCalls } from '../helpers/countingStore';
 import { fixtureNames, readFixture } from '../helpers/fixtures';
+import { waitForImage } from '../helpers/waitForImage';
 
 /**
  * What a photo costs in object writes (S3 PUTs on AWS), counted on a real embedded pipeline whose

@@ -7,9 +7,9 @@ import { ensureModel } from '../../models/ensure-model';
 import { createApp } from '../../src/app/createApp';
 import { loadConfig } from '../../src/config';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
-import { waitForImage } from '../../src/status/waitForImage';
 import { FAILING_UPLOADS } from '../helpers/badInputCases';
 import { fixtureNames, readFixture, referenceDetections } from '../helpers/fixtures';
+import { waitForImage } from '../helpers/waitForImage';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhookReceiver';
 
 /**

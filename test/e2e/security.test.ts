@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createApp } from '../../src/app/createApp';
 import { loadConfig } from '../../src/config';
-import { IMAGE_ID_PATTERN } from '../../src/imageId';
+import { IMAGE_ID_PATTERN } from '../../src/domain/imageId';
 import { FsObjectStore } from '../../src/ports/FsObjectStore';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
 import { readFixture } from '../helpers/fixtures';

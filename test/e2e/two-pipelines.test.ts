@@ -9,8 +9,8 @@ import { createApp } from '../../src/app/createApp';
 import { loadConfig } from '../../src/config';
 import { detect } from '../../src/detect/Detector';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
-import { waitForImage } from '../../src/status/waitForImage';
 import { readFixture } from '../helpers/fixtures';
+import { waitForImage } from '../helpers/waitForImage';
 
 /**
  * No module-level state: two embedded pipelines in one process, each on its own data folder, run at

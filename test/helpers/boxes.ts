@@ -1,4 +1,4 @@
-import type { Detection } from '../../src/contracts';
+import type { Detection } from '../../src/domain/messages';
 
 export type Xywh = [number, number, number, number];
 

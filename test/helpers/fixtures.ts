@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../../scripts/repoRoot';
-import { isImageFileName } from '../../src/ports/imageFormats';
+import { isImageFileName } from '../../src/domain/imageFormats';
 
 /** The test fixtures: `images/` and `reference-detections.json`, in the repository; FIXTURES_DIR overrides. */
 export const FIXTURES_DIR = process.env.FIXTURES_DIR ?? path.resolve(REPO_ROOT, 'test/fixtures');

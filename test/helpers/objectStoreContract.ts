@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { newImageId } from '../../src/domain/imageId';
+import { imageKey, uploadKey } from '../../src/domain/keys';
 import { ObjectNotFoundError } from '../../src/errors';
-import { newImageId } from '../../src/imageId';
-import { imageKey, uploadKey } from '../../src/keys';
 import type { ObjectStore } from '../../src/ports/ObjectStore';
 import { UnsafeKeyError } from '../../src/ports/safeKey';
 

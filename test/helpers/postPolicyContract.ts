@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { newImageId } from '../../src/imageId';
-import { uploadKey } from '../../src/keys';
+import { newImageId } from '../../src/domain/imageId';
+import { uploadKey } from '../../src/domain/keys';
 import type { ObjectStore, PresignedPost } from '../../src/ports/ObjectStore';
 
 /**

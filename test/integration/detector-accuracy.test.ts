@@ -6,14 +6,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { ensureFloatModel, ensureModel } from '../../models/ensure-model';
+import { ensureFloatModel } from '../../models/ensure-float-model';
+import { ensureModel } from '../../models/ensure-model';
 import { REPO_ROOT } from '../../scripts/repoRoot';
-import type { Detection } from '../../src/contracts';
-import { COCO_LABELS } from '../../src/detect/cocoLabels';
+import { defaultModelPath, modelPathCandidates } from '../../src/assets/modelPath';
+import { loadConfig } from '../../src/config';
 import { detect, detectWithTimings } from '../../src/detect/Detector';
 import { DetectorLoadError } from '../../src/detect/errors';
 import { loadSession } from '../../src/detect/loadSession';
-import { defaultModelPath, modelPathCandidates } from '../../src/detect/modelPath';
+import { COCO_LABELS } from '../../src/domain/cocoLabels';
+import type { Detection } from '../../src/domain/messages';
 import { RuntimeLoadError } from '../../src/errors';
 import { iouXywh, xywh } from '../helpers/boxes';
 import { fixtureNames, type ReferenceDetection, readFixture, referenceDetections } from '../helpers/fixtures';
@@ -212,9 +214,9 @@ describe('default model path', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('is MODEL_PATH when set, even when the file is missing (so the error names it)', () => {
-    const env = { MODEL_PATH: 'relative/model.onnx' };
-    assert.deepEqual(modelPathCandidates(env), [path.resolve('relative/model.onnx')]);
-    assert.equal(defaultModelPath(env), path.resolve('relative/model.onnx'));
+    const configured = loadConfig({ MODEL_PATH: 'relative/model.onnx' }).detect.modelPath;
+    assert.deepEqual(modelPathCandidates(configured), [path.resolve('relative/model.onnx')]);
+    assert.equal(defaultModelPath(configured), path.resolve('relative/model.onnx'));
   });
 
   it('else finds the model layer by module resolution (NODE_PATH), then the repository layers/model/', () => {
@@ -227,7 +229,7 @@ describe('default model path', () => {
       JSON.stringify({ name: '@image-pipeline/model', main: 'ssdlite_mobilenet_v2_coco.int8.onnx' }),
     );
     writeFileSync(path.join(pkg, 'ssdlite_mobilenet_v2_coco.int8.onnx'), 'stand-in bytes: only the lookup is under test');
-    const print = "import('./src/detect/modelPath.ts').then((m) => console.log(JSON.stringify(m.modelPathCandidates({}))))";
+    const print = "import('./src/assets/modelPath.ts').then((m) => console.log(JSON.stringify(m.modelPathCandidates())))";
     const run = (env: NodeJS.ProcessEnv) =>
       JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '-e', print], { cwd: REPO_ROOT, encoding: 'utf8', env })) as string[];
     // Act
@@ -238,14 +240,14 @@ describe('default model path', () => {
     assert.deepEqual(withLayer, [path.join(pkg, 'ssdlite_mobilenet_v2_coco.int8.onnx'), repo]);
     assert.deepEqual(without, [repo]);
     assert.equal(
-      defaultModelPath({}),
-      modelPathCandidates({}).find((p) => existsSync(p)),
+      defaultModelPath(),
+      modelPathCandidates().find((p) => existsSync(p)),
     );
   });
 
   it('a missing model found nowhere names every place it looked', async () => {
     const missing = path.join(dir, 'no-repo-model');
-    const print = "import('./src/detect/modelPath.ts').then((m) => console.log(m.modelLookupDescription()))";
+    const print = "import('./src/assets/modelPath.ts').then((m) => console.log(m.modelLookupDescription()))";
     const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', print], {
       cwd: REPO_ROOT,
       encoding: 'utf8',

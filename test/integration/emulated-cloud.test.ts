@@ -4,7 +4,7 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } f
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import sharp from 'sharp';
 import { type DevStack, startDevStack } from '../../scripts/dev/devStack';
-import type { Detection } from '../../src/contracts';
+import type { Detection } from '../../src/domain/messages';
 import type { PresignedPost } from '../../src/ports/ObjectStore';
 import { SqsDeadLetters } from '../../src/ports/SqsDeadLetters';
 import { SqsQueue } from '../../src/ports/SqsQueue';

@@ -12,8 +12,8 @@ import { REPO_ROOT } from '../../scripts/repoRoot';
 import { startElasticMq, startMinio } from '../../scripts/servers/local-servers';
 import { type App, createApp } from '../../src/app/createApp';
 import { type Config, loadConfig } from '../../src/config';
+import { imageKey, STAGE_FOLDERS } from '../../src/domain/keys';
 import { TransientError } from '../../src/errors';
-import { imageKey, STAGE_FOLDERS } from '../../src/keys';
 import type { LogSink } from '../../src/logger/createLogger';
 import { FsObjectStore } from '../../src/ports/FsObjectStore';
 import { MemoryQueue } from '../../src/ports/MemoryQueue';
@@ -25,9 +25,9 @@ import { SqsQueue } from '../../src/ports/SqsQueue';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
 import type { DetectFn } from '../../src/stages/Stage';
 import { readStageStatuses } from '../../src/status/stageStatus';
-import { waitForImage } from '../../src/status/waitForImage';
 import { acceptUpload } from '../../src/upload/acceptUpload';
 import { fixtureNames, fixturePath, readFixture } from '../helpers/fixtures';
+import { waitForImage } from '../helpers/waitForImage';
 
 /**
  * Nothing is lost when things go wrong: the store goes away mid-run, messages arrive twice, the

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { loadTfjsReference, type RawDetections, type TfjsReference, tf } from '../../bench/tfjs-reference';
-import { ensureFloatModel as ensureModel } from '../../models/ensure-model';
+import { ensureFloatModel as ensureModel } from '../../models/ensure-float-model';
 import { fixturePath } from '../helpers/fixtures';
 
 const TOLERANCE = 1e-3;

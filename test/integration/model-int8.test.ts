@@ -21,8 +21,8 @@ import * as ort from 'onnxruntime-node';
 import { ensureInt8Model, quantizedBytes, readInt8Record } from '../../models/build-int8';
 import { ensureModel } from '../../models/ensure-model';
 import { readRecord } from '../../models/record';
-import type { Detection } from '../../src/contracts';
 import { detect } from '../../src/detect/Detector';
+import type { Detection } from '../../src/domain/messages';
 import { iouXywh, xywh } from '../helpers/boxes';
 import { fixtureNames, type ReferenceDetection, readFixture, referenceDetections } from '../helpers/fixtures';
 

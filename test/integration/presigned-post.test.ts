@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { type LocalS3Server, startMinio } from '../../scripts/servers/local-servers';
-import { newImageId } from '../../src/imageId';
-import { uploadKey } from '../../src/keys';
+import { newImageId } from '../../src/domain/imageId';
+import { uploadKey } from '../../src/domain/keys';
 import { provisionBucket } from '../../src/ports/provisionBucket';
 import { postForm, postPolicyContract } from '../helpers/postPolicyContract';
 import { s3StoreOn } from '../helpers/s3Store';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { statusKey } from '../../src/domain/keys';
 import { TransientError } from '../../src/errors';
-import { readStageStatuses, statusKey } from '../../src/status/stageStatus';
+import { readStageStatuses } from '../../src/status/stageStatus';
 import { httpApiEvent, lambdaContext, lambdaFunctions, multipartBody, type TestApp, testApp } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
+import { newImageId } from '../../src/domain/imageId';
+import { imageKey } from '../../src/domain/keys';
 import { type ConcurrencyLimit, concurrencyLimit } from '../../src/image/concurrencyLimit';
-import { newImageId } from '../../src/imageId';
-import { imageKey } from '../../src/keys';
 import { lambdaContext, lambdaFunctions, sqsEvent, testApp } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { App } from '../../src/app/createApp';
 import { LAMBDA_DIRECT_UPLOAD_BYTES, loadConfig } from '../../src/config';
-import { IMAGE_ID_PATTERN } from '../../src/imageId';
-import { parseUploadKey } from '../../src/keys';
+import { IMAGE_ID_PATTERN } from '../../src/domain/imageId';
+import { parseUploadKey } from '../../src/domain/keys';
 import { startEmbedded } from '../../src/runtime/startEmbedded';
 import { httpApiEvent, lambdaContext, lambdaFunctions, testApp } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
@@ -130,12 +130,15 @@ describe('POST /uploads (a form straight to the bucket)', () => {
     // Prepare
     const base = testApp();
     const announced: string[] = [];
-    const app: App = { ...base };
-    const pipeline = await startEmbedded(app, { port: 0 });
-    // The hook is looked up at each write: one the runtime sets on the app later is called too.
-    app.announceCreated = async (key) => {
-      announced.push(key);
+    // The folder store's app announces its writes (createApp made the hook); this one records them instead.
+    assert.equal(typeof base.announceCreated, 'function');
+    const app: App = {
+      ...base,
+      announceCreated: async (key) => {
+        announced.push(key);
+      },
     };
+    const pipeline = await startEmbedded(app, { port: 0 });
     try {
       const photo = readFixture('dog.jpg');
       // Act

@@ -4,8 +4,8 @@ import { mkdtemp, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { newImageId } from '../../src/imageId';
-import { imageKey } from '../../src/keys';
+import { newImageId } from '../../src/domain/imageId';
+import { imageKey } from '../../src/domain/keys';
 import { FsObjectStore } from '../../src/ports/FsObjectStore';
 import { assertSafeKey, isSafeKey } from '../../src/ports/safeKey';
 import { objectStoreContract } from '../helpers/objectStoreContract';

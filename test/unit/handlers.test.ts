@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
+import { newImageId } from '../../src/domain/imageId';
+import { imageKey } from '../../src/domain/keys';
 import { TransientError } from '../../src/errors';
-import { newImageId } from '../../src/imageId';
-import { imageKey } from '../../src/keys';
 import { uploadHandler } from '../../src/lambda/uploadHandler';
 import {
   httpApiEvent,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { imageKey, parseImageKey } from '../../src/keys';
+import { ACCEPTED_FORMATS, IMAGE_EXTENSIONS, imageFormatOfSharp, isImageFileName } from '../../src/domain/imageFormats';
+import { imageKey, parseImageKey } from '../../src/domain/keys';
 import { contentTypeForKey } from '../../src/ports/contentType';
-import { ACCEPTED_FORMATS, IMAGE_EXTENSIONS, imageFormatOfSharp, isImageFileName } from '../../src/ports/imageFormats';
 
 describe('image formats, defined once', () => {
   it('names them for messages, in one order', () => {

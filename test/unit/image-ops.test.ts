@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { drawDetections, labelMetrics } from '../../src/draw/drawDetections';
 import { ImageTooLargeError, UnsupportedImageError } from '../../src/errors';
+import { drawDetections, labelMetrics } from '../../src/image/drawDetections';
 import { grayscaleImage } from '../../src/image/grayscaleImage';
 import { inspectImage } from '../../src/image/openImage';
 import { resizeImage } from '../../src/image/resizeImage';

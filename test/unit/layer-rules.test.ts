@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { REPO_ROOT } from '../../scripts/repoRoot';
+import { importsOf, tsFiles as walk } from '../helpers/importGraph';
 
 /**
  * Who may import whom, as data. Each rule applies to the files whose repository path starts with
@@ -26,9 +27,8 @@ interface Rule {
 /** The parts of the core: what the adapters (src/lambda, src/runtime) and the root wire together. */
 const CORE = [
   'src/api/',
+  'src/assets/',
   'src/detect/',
-  'src/draw/',
-  'src/events/',
   'src/http/',
   'src/image/',
   'src/ingest/',
@@ -39,14 +39,13 @@ const CORE = [
   'src/status/',
   'src/upload/',
 ];
-/** What the ports are to the core: their interfaces, the key helpers and the image-format list, not an adapter. */
+/** What the ports are to the core: their interfaces and the content types, not an adapter. */
 const PORT_INTERFACES = [
   'src/ports/ObjectStore.ts',
   'src/ports/Queue.ts',
   'src/ports/DeadLetters.ts',
   'src/ports/EventPublisher.ts',
   'src/ports/contentType.ts',
-  'src/ports/imageFormats.ts',
 ];
 
 const RULES: Rule[] = [
@@ -62,6 +61,12 @@ const RULES: Rule[] = [
     why: 'src stands alone: the runtimes build handlers from src/lambda, never from functions/',
   },
   {
+    files: 'src/domain/',
+    only: ['src/domain/', 'src/errors.ts'],
+    onlyPackages: ['zod'],
+    why: "the pipeline's vocabulary (stages, queues, keys, messages, ids, formats, events) stands alone: everyone imports it, it imports no one",
+  },
+  {
     files: 'src/app/',
     only: [
       'src/config.ts',
@@ -72,6 +77,8 @@ const RULES: Rule[] = [
       'src/stages/Stage.ts',
       // The app's one whole-photo limiter, shared by its batches: state of the app, not of a module.
       'src/image/concurrencyLimit.ts',
+      // The notification a folder store's app queues for its own writes (App.announceCreated).
+      'src/ingest/s3Notification.ts',
     ],
     why: "the composition root builds config, ports, detector, metrics, logger and the app's limiter, nothing else",
   },
@@ -104,8 +111,13 @@ const RULES: Rule[] = [
   },
   {
     files: 'src/ports/',
-    only: ['src/config.ts', 'src/errors.ts', 'src/ports/'],
-    why: 'ports and adapters see config types and errors only; their logger is injected (src/ports/PortLogger.ts)',
+    only: ['src/config.ts', 'src/errors.ts', 'src/domain/', 'src/ports/'],
+    why: 'ports and adapters see config types, errors and the vocabulary only; their logger is injected (src/ports/PortLogger.ts)',
+  },
+  {
+    files: 'models/',
+    never: ['scripts/', 'test/', 'bench/', 'functions/'],
+    why: 'the model build is a tool of its own: scripts, tests and benches use it, not the other way round',
   },
 ];
 
@@ -115,49 +127,17 @@ const CORE_SEES_PORT_INTERFACES_ONLY = { core: CORE, allowed: PORT_INTERFACES };
 /** Module-level state that is allowed, with why (everything else: no module-level `let`, no module-level collection that is mutated). */
 const SHARED_STATE_ALLOWED: Record<string, string> = {
   'src/detect/loadSession.ts':
-    'loaded models by path: one read-only ONNX session per model file is meant to be shared (issue 9 owns the file)',
-  'src/draw/labelFont.ts':
-    "the label font's registration: @napi-rs/canvas keeps its font registry per process anyway (issue 9 owns the file)",
+    'loaded models by path: one read-only ONNX session per model file is meant to be shared by every app of the process',
+  'src/image/labelFont.ts': "the label font's registration: @napi-rs/canvas keeps its font registry per process anyway",
   'src/web/galleryFiles.ts': 'the gallery files read and compiled once: the same constant text for every app in the process',
   'src/web/galleryPage.ts': 'the page assembled once from those files and the code lists: constant, nothing of any one app',
   'src/web/gallery.ts': "the gallery's browser script: its state is the page's, in a visitor's browser; it never runs in Node",
 };
 
-/** Files that read the environment, with why; everyone else gets it from src/config.ts. */
-const ENV_READERS: Record<string, string> = {
-  'src/config.ts': 'the one reader of the environment',
-  'src/detect/modelPath.ts': 'model path candidates (issue 9 owns the file)',
-  'src/detect/loadSession.ts': 'session options (issue 9 owns the file)',
-  'src/draw/labelFontPath.ts': 'FONT_PATH (issue 9 owns the file)',
-};
+/** The one file that reads the environment; everyone else gets it from the config (src/config.ts). */
+const ENV_READER = 'src/config.ts';
 
-// ---- reading the imports ------------------------------------------------------------------------
-
-function walk(dir: string): string[] {
-  const abs = path.join(REPO_ROOT, dir);
-  if (!existsSync(abs)) return [];
-  return readdirSync(abs).flatMap((name) => {
-    const rel = path.posix.join(dir, name);
-    return statSync(path.join(REPO_ROOT, rel)).isDirectory() ? walk(rel) : /\.(ts|cts|mts)$/.test(name) ? [rel] : [];
-  });
-}
-
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'([^']+)'|(?:^|\n)\s*import\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/g;
-
-function resolve(from: string, spec: string): string {
-  if (!spec.startsWith('.')) return spec;
-  const base = path.posix.normalize(path.posix.join(path.posix.dirname(from), spec));
-  for (const candidate of [base, `${base}.ts`, `${base}/index.ts`]) {
-    const abs = path.join(REPO_ROOT, candidate);
-    if (existsSync(abs) && statSync(abs).isFile()) return candidate;
-  }
-  return `${base}.ts`;
-}
-
-function importsOf(file: string): string[] {
-  const text = readFileSync(path.join(REPO_ROOT, file), 'utf8');
-  return [...text.matchAll(IMPORT)].map((m) => resolve(file, (m[1] ?? m[2] ?? m[3])!));
-}
+// ---- checking the imports (read by test/helpers/importGraph.ts) ---------------------------------
 
 const isRepoPath = (spec: string) => /^(src|functions|scripts|test|bench|models|layers)\//.test(spec);
 const applies = (rule: Rule, file: string) => (file === rule.files || file.startsWith(rule.files)) && !(rule.except && file in rule.except);
@@ -184,7 +164,7 @@ function violations(files: string[]): string[] {
 }
 
 describe('layer rules (who may import whom)', () => {
-  const files = [...walk('src'), ...walk('functions'), ...walk('scripts')];
+  const files = [...walk('src'), ...walk('functions'), ...walk('scripts'), ...walk('models')];
 
   it('reads the imports it checks', () => {
     // The checks below are only as good as the import reader: it must see every kind of import.
@@ -209,6 +189,10 @@ describe('layer rules (who may import whom)', () => {
       // The ports logged through a module logger made at import time; theirs is injected now.
       ['src/ports/MemoryQueue.ts', 'src/log.ts'],
       ['src/ports/S3ObjectStore.ts', 'src/logger/createLogger.ts'],
+      // The vocabulary's cycle: the keys named the status module's stage type, which imported the messages.
+      ['src/domain/keys.ts', 'src/status/stageStatus.ts'],
+      // The model build found the repository through the scripts, which import the model build.
+      ['models/paths.ts', 'scripts/repoRoot.ts'],
     ];
     for (const [file, spec] of before) {
       const rules = RULES.filter((r) => applies(r, file));
@@ -219,7 +203,7 @@ describe('layer rules (who may import whom)', () => {
     }
   });
 
-  it('holds for every file of src/, functions/ and scripts/', () => {
+  it('holds for every file of src/, functions/, scripts/ and models/', () => {
     assert.deepEqual(violations(files), []);
   });
 
@@ -236,9 +220,9 @@ describe('layer rules (who may import whom)', () => {
     assert.deepEqual(found, []);
   });
 
-  it('reads the environment only in src/config.ts (and the files issue 9 owns)', () => {
+  it('reads the environment only in src/config.ts', () => {
     const found = [...walk('src'), ...walk('functions'), ...walk('scripts').filter((f) => /^scripts\/[^/]+\.ts$/.test(f))].filter(
-      (file) => !(file in ENV_READERS) && /process\.env\b/.test(readFileSync(path.join(REPO_ROOT, file), 'utf8')),
+      (file) => file !== ENV_READER && /process\.env\b/.test(readFileSync(path.join(REPO_ROOT, file), 'utf8')),
     );
     assert.deepEqual(found, []);
   });

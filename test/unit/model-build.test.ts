@@ -12,7 +12,7 @@ import { describe, it } from 'node:test';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { Converter } from '../../models/converter';
-import { ensureFloatModel as ensureModel } from '../../models/ensure-model';
+import { ensureFloatModel as ensureModel } from '../../models/ensure-float-model';
 import { IntegrityError } from '../../models/errors';
 import { verifyTarball } from '../../models/fetch-source';
 import { OnnxGraphBuilder } from '../../models/onnx-builder';

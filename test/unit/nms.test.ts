@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { COCO_LABELS, NUM_CLASSES } from '../../src/detect/cocoLabels';
 import { iou, nonMaxSuppression, postprocess, toPixelBox } from '../../src/detect/nms';
+import { COCO_LABELS, NUM_CLASSES } from '../../src/domain/cocoLabels';
 
 /** Column of a class name in the model's score matrix (column j = id j + 1). */
 function column(label: string): number {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DetectorLoadError } from '../../src/detect/errors';
+import { newImageId } from '../../src/domain/imageId';
+import { imageKey } from '../../src/domain/keys';
 import {
   ConfigError,
   ImageTooLargeError,
@@ -13,8 +15,6 @@ import {
   TransientError,
   UnsupportedImageError,
 } from '../../src/errors';
-import { newImageId } from '../../src/imageId';
-import { imageKey } from '../../src/keys';
 import { lambdaContext, lambdaFunctions, sqsEvent, type TestApp, testApp } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { REPO_ROOT } from '../../scripts/repoRoot';
+import { newImageId } from '../../src/domain/imageId';
 import { matchRoute, ROUTES, routePattern } from '../../src/http/routes';
-import { newImageId } from '../../src/imageId';
 
 /** The httpApi events of each function in serverless.yml, as `METHOD path`. */
 function serverlessRoutes(): Record<string, string[]> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidMessageError } from './errors';
+import { InvalidMessageError } from '../errors';
 import { IMAGE_ID_PATTERN } from './imageId';
 import { isImageKey } from './keys';
 
@@ -12,7 +12,7 @@ const imageId = z.string().regex(IMAGE_ID_PATTERN, 'expected a server-generated 
 const imageKey = z.string().refine(isImageKey, 'expected an image key like original/<image_id>.jpg');
 const dimension = z.number().int().positive().max(1_000_000);
 
-export const BoxSchema = z.object({
+const BoxSchema = z.object({
   x: z.number().nonnegative(),
   y: z.number().nonnegative(),
   width: z.number().nonnegative(),
@@ -45,7 +45,6 @@ export const TagMessageSchema = z
   .object({ ...base, origin_h: dimension, origin_w: dimension, detections: z.array(DetectionSchema).max(1000) })
   .strict();
 
-export type Box = z.infer<typeof BoxSchema>;
 export type Detection = z.infer<typeof DetectionSchema>;
 export type ResizeMessage = z.infer<typeof ResizeMessageSchema>;
 export type GrayscaleMessage = z.infer<typeof GrayscaleMessageSchema>;

@@ -1,5 +1,5 @@
-import { COCO_LABELS } from '../detect/cocoLabels';
-import { isImageId } from '../imageId';
+import { COCO_LABELS } from './cocoLabels';
+import { isImageId } from './imageId';
 
 /**
  * The label index's keys, defined once: one empty object per label and photo,

@@ -1,21 +1,16 @@
+import { IMAGE_EXTENSIONS, type ImageExtension } from './imageFormats';
 import { IMAGE_ID_PATTERN } from './imageId';
-import { IMAGE_EXTENSIONS, type ImageExtension } from './ports/imageFormats';
-import type { StageName } from './status/stageStatus';
+import { STAGES, type StageName } from './stages';
 
-/**
+/*
  * Object keys of the bucket. Every key the pipeline reads is built here or checked here, so no
- * client-supplied string ever becomes a key or a file path (`../` cannot get through).
+ * client-supplied string ever becomes a key or a file path (`../` cannot get through). The label
+ * index's keys (`labels/…`) are src/domain/labelKeys.ts's.
  */
+
+/** The folders of the stages' images, in stage order (which stage writes which: src/domain/pipeline.ts). */
 export const STAGE_FOLDERS = ['original', 'resized', 'grayscale', 'tagged'] as const;
 export type StageFolder = (typeof STAGE_FOLDERS)[number];
-
-/** The stage whose output each folder holds. */
-export const STAGE_OF_FOLDER: Readonly<Record<StageFolder, StageName>> = {
-  original: 'upload',
-  resized: 'resize',
-  grayscale: 'grayscale',
-  tagged: 'tag',
-};
 
 const KEY_PATTERN = new RegExp(
   `^(${STAGE_FOLDERS.join('|')})/(${IMAGE_ID_PATTERN.source.slice(1, -1)})\\.(${IMAGE_EXTENSIONS.join('|')})$`,
@@ -57,4 +52,19 @@ export function parseUploadKey(key: string): { imageId: string; ext: ImageExtens
   const m = UPLOAD_KEY_PATTERN.exec(key);
   if (!m) return undefined;
   return { imageId: m[1]!, ext: m[2] as ImageExtension };
+}
+
+/** Where each stage's record of one image is: `status/<image_id>/<stage>.json`, one object per stage. */
+export const STATUS_FOLDER = 'status';
+
+export function statusKey(imageId: string, stage: StageName): string {
+  return `${STATUS_FOLDER}/${imageId}/${stage}.json`;
+}
+
+const STATUS_KEY_PATTERN = new RegExp(`^${STATUS_FOLDER}/(${IMAGE_ID_PATTERN.source.slice(1, -1)})/(${STAGES.join('|')})\\.json$`);
+
+/** The image id and stage of a status record's key, or undefined for any other string. */
+export function parseStatusKey(key: string): { imageId: string; stage: StageName } | undefined {
+  const m = STATUS_KEY_PATTERN.exec(key);
+  return m ? { imageId: m[1]!, stage: m[2] as StageName } : undefined;
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { GlobalFonts } from '@napi-rs/canvas';
+import { LABEL_FONT_PACKAGE, labelFontCandidates } from '../assets/labelFontPath';
 import { RuntimeLoadError } from '../errors';
-import { LABEL_FONT_PACKAGE, labelFontCandidates } from './labelFontPath';
 
 /**
  * The label font ships with the project (DejaVu Sans Bold from @fontsource/dejavu-sans) instead
@@ -10,9 +10,13 @@ import { LABEL_FONT_PACKAGE, labelFontCandidates } from './labelFontPath';
 export const LABEL_FONT_FAMILY = 'PipelineLabel';
 
 let registered = false;
-export function ensureLabelFont(): string {
+/**
+ * Registers the label font once per process, from `fontPath` (FONT_PATH) when given, else from the
+ * canvas layer or the repository; later calls find it registered, whatever path they give.
+ */
+export function ensureLabelFont(fontPath?: string): string {
   if (registered) return LABEL_FONT_FAMILY;
-  const { files, looked } = labelFontCandidates();
+  const { files, looked } = labelFontCandidates(fontPath);
   const found = files.find((p) => existsSync(p));
   if (!found || !GlobalFonts.registerFromPath(found, LABEL_FONT_FAMILY)) {
     throw new RuntimeLoadError(

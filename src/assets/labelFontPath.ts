@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { layerPackageFile, layerPackageLookupDirs } from '../layerPackage';
+import { layerPackageFile, layerPackageLookupDirs } from './layerPackage';
 
 /** The label font's file name (DejaVu Sans Bold, latin subset, from @fontsource/dejavu-sans). */
 export const LABEL_FONT_FILE = 'dejavu-sans-latin-700-normal.woff2';
@@ -16,12 +16,12 @@ export interface FontCandidates {
 }
 
 /**
- * FONT_PATH alone when set; else the canvas layer's package found by module resolution (NODE_PATH:
- * `/opt/nodejs/node_modules` on AWS, one folder per layer on MiniStack); else the repository's
- * @fontsource/dejavu-sans.
+ * The configured file alone when there is one (FONT_PATH, config.fontPath); else the canvas layer's
+ * package found by module resolution (NODE_PATH: `/opt/nodejs/node_modules` on AWS, one folder per
+ * layer on MiniStack); else the repository's @fontsource/dejavu-sans.
  */
-export function labelFontCandidates(env: Record<string, string | undefined> = process.env): FontCandidates {
-  if (env.FONT_PATH) return { files: [path.resolve(env.FONT_PATH)], looked: `FONT_PATH=${env.FONT_PATH}` };
+export function labelFontCandidates(configured?: string): FontCandidates {
+  if (configured) return { files: [path.resolve(configured)], looked: `FONT_PATH=${configured}` };
   const files: string[] = [];
   const layer = layerPackageFile(import.meta.url, LABEL_FONT_PACKAGE);
   if (layer) files.push(layer);

@@ -1,6 +1,7 @@
-import type { ObjectStore } from '../ports/ObjectStore';
-import { type ImageOutcome, settledOutcome } from './settledOutcome';
-import { readStageStatuses, statusKey } from './stageStatus';
+import { statusKey } from '../../src/domain/keys';
+import type { ObjectStore } from '../../src/ports/ObjectStore';
+import { type ImageOutcome, settledOutcome } from '../../src/status/settledOutcome';
+import { readStageStatuses } from '../../src/status/stageStatus';
 
 export type { ImageOutcome };
 

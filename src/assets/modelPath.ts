@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { layerPackageFile, layerPackageLookupDirs, repoPathFromSource } from '../layerPackage';
+import { layerPackageFile, layerPackageLookupDirs, repoPathFromSource } from './layerPackage';
 
 /**
  * The two models `npm run build:model` writes to layers/model/: the conversion itself (float) and
@@ -37,23 +37,24 @@ function repoModelPaths(): string[] {
 }
 
 /**
- * Where to look for the model, in order: MODEL_PATH alone when set; else the model layer's package
- * found by module resolution; else the repository's layers/model/ (from this file, then from the
- * working directory, for bundles that moved the code).
+ * Where to look for the model, in order: the configured path alone when there is one (MODEL_PATH,
+ * config.detect.modelPath); else the model layer's package found by module resolution; else the
+ * repository's layers/model/ (from this file, then from the working directory, for bundles that
+ * moved the code).
  */
-export function modelPathCandidates(env: Record<string, string | undefined> = process.env): string[] {
-  if (env.MODEL_PATH) return [path.resolve(env.MODEL_PATH)];
+export function modelPathCandidates(configured?: string): string[] {
+  if (configured) return [path.resolve(configured)];
   const layer = layerPackageFile(import.meta.url, MODEL_PACKAGE);
   return [...(layer ? [layer] : []), ...repoModelPaths()];
 }
 
 /**
- * The default model path: MODEL_PATH when set (even if missing, so the error names it), else the
- * first candidate that exists, else the repository path (the one `npm run build:model` writes).
+ * The model path: the configured one when there is one (even if missing, so the error names it),
+ * else the first candidate that exists, else the repository path (the one `npm run build:model` writes).
  */
-export function defaultModelPath(env: Record<string, string | undefined> = process.env): string {
-  const candidates = modelPathCandidates(env);
-  if (env.MODEL_PATH) return candidates[0]!;
+export function defaultModelPath(configured?: string): string {
+  const candidates = modelPathCandidates(configured);
+  if (configured) return candidates[0]!;
   return candidates.find((p) => existsSync(p)) ?? repoModelPaths()[0]!;
 }
 

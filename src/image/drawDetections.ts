@@ -1,11 +1,11 @@
 import { createCanvas } from '@napi-rs/canvas';
 import sharp from 'sharp';
-import type { Detection } from '../contracts';
+import type { Detection } from '../domain/messages';
 import { UnsupportedImageError } from '../errors';
-import type { ConcurrencyLimit } from '../image/concurrencyLimit';
-import { type ImageLimits, imageDecodeError, openImage } from '../image/openImage';
-import { isSrgbProfile } from '../image/srgbProfile';
+import type { ConcurrencyLimit } from './concurrencyLimit';
 import { ensureLabelFont } from './labelFont';
+import { type ImageLimits, imageDecodeError, openImage } from './openImage';
+import { isSrgbProfile } from './srgbProfile';
 
 /** Colours that read well on photos; one per label, stable across images. */
 const PALETTE = [
@@ -69,8 +69,8 @@ function rgbOf(hex: string): [number, number, number] {
  * when there is room, else inside its top edge, never off the image. Only these tiles are drawn by
  * the canvas; the photo itself is never handed to it.
  */
-export function detectionPaints(detections: readonly Detection[], width: number, height: number): Paint[] {
-  const family = ensureLabelFont();
+export function detectionPaints(detections: readonly Detection[], width: number, height: number, fontPath?: string): Paint[] {
+  const family = ensureLabelFont(fontPath);
   const { fontPx, lineWidth: lw, pad } = labelMetrics(width, height);
   const font = `${fontPx}px ${family}`;
   const measure = createCanvas(1, 1).getContext('2d');
@@ -151,6 +151,8 @@ export async function drawDetections(
     limits: ImageLimits;
     /** Whole photos decoded at once; the app's (one per core), unlimited when absent. */
     wholePhoto?: ConcurrencyLimit;
+    /** The label font file (config.fontPath: FONT_PATH); the canvas layer's or the repository's when absent. */
+    fontPath?: string;
   },
 ): Promise<{ data: Buffer; width: number; height: number }> {
   // The decoded RGB is the whole photo: as many at a time as the caller's limiter lets through.
@@ -173,7 +175,7 @@ export async function drawDetections(
         `tag: expected 8-bit RGB after decoding to sRGB, got ${channels} channels in ${raw.data.length} bytes`,
       );
     }
-    paintRgb(raw.data, width, detectionPaints(detections, width, height));
+    paintRgb(raw.data, width, detectionPaints(detections, width, height, options.fontPath));
     // Standard Huffman tables, as `vips copy` and libjpeg write by default (optimised ones cost a
     // second pass over the coefficients for a few per cent of the bytes).
     const data = await sharp(raw.data, { raw: { width, height, channels: 3 } })

@@ -1,7 +1,23 @@
-import type { Detection } from '../contracts';
-import { imageKey, STAGE_FOLDERS, STAGE_OF_FOLDER } from '../keys';
-import type { PipelineEvent } from '../ports/EventPublisher';
-import { STAGES, type StageName } from '../status/stageStatus';
+import { imageKey, STAGE_FOLDERS } from './keys';
+import type { Detection } from './messages';
+import { STAGE_OF_FOLDER } from './pipeline';
+import { STAGES, type StageName } from './stages';
+
+/** The `source` of every completion event (serverless.yml's rule matches it). */
+export const EVENT_SOURCE = 'image-pipeline';
+export const IMAGE_EVENT_TYPES = ['Image Tagged', 'Image Failed'] as const;
+export type ImageEventType = (typeof IMAGE_EVENT_TYPES)[number];
+
+/** One completion event, whichever way it is published (the EventPublisher port). */
+export interface PipelineEvent {
+  detailType: ImageEventType;
+  /** The same for every publication of one outcome of one photo, so receivers can drop repeats. */
+  id: string;
+  /** ISO time of the outcome. */
+  time: string;
+  /** JSON-able; EventBridge's `detail`. */
+  detail: Readonly<Record<string, unknown>>;
+}
 
 /**
  * The completion events of a photo (docs/search-and-events.md, "Completion events"), built from what the last stage
