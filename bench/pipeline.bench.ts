@@ -28,7 +28,9 @@ import { REPO_ROOT as REPO } from '../scripts/repoRoot';
 import { detectWithTimings, runModel } from '../src/detect/Detector';
 import { loadSession } from '../src/detect/loadSession';
 import { DECODE_MARGIN, decodeImage, decodeShrink, MODEL_SIZE, resizeBilinear } from '../src/detect/preprocess';
+import { loadConfig } from '../src/config';
 import type { Detection } from '../src/domain/messages';
+import { STAGES } from '../src/domain/stages';
 import { drawDetections } from '../src/image/drawDetections';
 import { grayscaleImage } from '../src/image/grayscaleImage';
 import { inspectImage } from '../src/image/openImage';
@@ -60,10 +62,10 @@ const SECTIONS = new Set(String(values.sections).split(','));
 const RUNS = Number(values.runs);
 const N_SMALL = Number(values.images);
 const N_LARGE = Number(values['large-images']);
-// The largest photo accepted: MAX_INPUT_PIXELS 2^26 (67.1 MP, issue 10), so that the 64mp class passes.
-const limits = { maxInputPixels: 2 ** 26 };
+// The largest photo the pipeline accepts by default (MAX_INPUT_PIXELS, 2^26 = 67.1 MP: the largest
+// phone photos are 48-50 MP), so that the 64mp class passes.
+const limits = { maxInputPixels: loadConfig({}).limits.maxInputPixels };
 const opts = { quality: 85, limits };
-const STAGES = ['upload', 'resize', 'grayscale', 'detect', 'tag'] as const;
 const f1 = (x: number) => x.toFixed(1);
 
 interface Photo {

@@ -3,7 +3,7 @@
  * calibrated on photos that are not the fixtures, within the accuracy contract on them:
  * test/integration/detector-accuracy.test.ts and model-int8.test.ts) or `float`
  * (layers/model/ssdlite_mobilenet_v2_coco.onnx, the conversion itself). MODEL_PATH picks either at
- * run time. Defined once, in src/detect/modelPath.ts (with MODEL_FILE_NAME derived from it: the
+ * run time. Defined once, in src/assets/modelPath.ts (with MODEL_FILE_NAME derived from it: the
  * file the runtime looks for and the model layer carries); src/ may not import models/, so the
  * build takes it from there.
  */

@@ -7,8 +7,8 @@ import { httpMiddlewares } from '../../src/lambda/middlewares';
 const app = createApp();
 
 /**
- * The read API and the gallery (API Gateway REST v1 or HTTP API v2): GET /, GET /images,
- * GET /images/{id}, GET /images/{id}/{kind}, GET /metrics. Image bodies are base64 with
- * isBase64Encoded (a REST API needs binary media types `image/*` for that).
+ * The read API and the gallery (API Gateway REST v1 or HTTP API v2): the `api` routes of
+ * src/http/routes.ts. Image bodies are base64 with isBase64Encoded (a REST API needs binary media
+ * types `image/*` for that).
  */
 export const handler = middy(apiHandler(app)).use(httpMiddlewares(app));

@@ -18,7 +18,7 @@
  * files next to itself keeps working. Layers keep the big native parts out of every function's zip:
  * onnxruntime-node ships every platform (about 290 MB); its linux-x64 part is about 46 MB. The model
  * and the font are packages too (a package.json whose `main` is the file), so the code finds them by
- * module resolution wherever the runtime put the layer (src/layerPackage.ts).
+ * module resolution wherever the runtime put the layer (src/assets/layerPackage.ts).
  */
 
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -10,7 +10,7 @@ import { readStageStatuses, type StageStatus } from '../status/stageStatus';
  * The status API's view of one image, assembled from the records each stage writes for itself
  * (`status/<id>/<stage>.json`); nothing here writes, so no stage ever waits on another's record.
  */
-/** The images of one photo: the bucket's stage folders (src/keys.ts). */
+/** The images of one photo: the bucket's stage folders (src/domain/keys.ts). */
 export const IMAGE_KINDS = STAGE_FOLDERS;
 export type ImageKind = (typeof IMAGE_KINDS)[number];
 

@@ -27,7 +27,7 @@ export interface PipelineEvent {
  */
 export interface ImageMessageFacts {
   image_id: string;
-  /** Every stage's message has it (src/contracts.ts); the upload's extension is kept. */
+  /** Every stage's message has it (messages.ts); the upload's extension is kept. */
   original_path?: string;
   request_id?: string;
 }

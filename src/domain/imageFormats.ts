@@ -1,7 +1,7 @@
 /**
  * The image formats the pipeline takes in, each named once: how sharp calls it, how people call
  * it, the extension its original is stored under, its content type, and the file names it goes
- * by. Everything else is derived from this table: the image keys (src/keys.ts), the stores'
+ * by. Everything else is derived from this table: the image keys (keys.ts), the stores'
  * content types (contentType.ts), what upload accepts and how its errors name the formats
  * (src/image/openImage.ts), which files the pipeline CLI picks from a folder, and the gallery's
  * hint. It lives in ports because the stores need it and may import nothing outside ports.

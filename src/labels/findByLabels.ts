@@ -4,7 +4,7 @@ import type { ObjectStore } from '../ports/ObjectStore';
 
 /**
  * The photos filed under every one of `labels` (AND), newest first, one page at a time: a merge of
- * the labels' index listings (src/labels/labelKeys.ts), which all sort the same way (inverted ids).
+ * the labels' index listings (src/domain/labelKeys.ts), which all sort the same way (inverted ids).
  * Each round lists one page of every label after the current position; an id is a match when it is
  * in every page, which is certain up to the "horizon", the smallest last id among the pages that
  * have more behind them; the next round starts there. The cost is O(entries of the labels asked

@@ -5,7 +5,7 @@ import { UnknownLabelError } from './errors';
 
 /**
  * Files one photo under each label it was found with: an empty object `labels/<label>/<inverted
- * id>` per distinct label (src/labels/labelKeys.ts). Called by the tag stage after the tagged image
+ * id>` per distinct label (src/domain/labelKeys.ts). Called by the tag stage after the tagged image
  * is stored, so the index never names a photo whose tagged image does not exist; a crash in between
  * leaves the message on its queue, and the retry writes the same keys again (a photo processed
  * twice is listed once). Every label is checked against the COCO list before anything is written.

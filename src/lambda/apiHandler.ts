@@ -4,7 +4,7 @@ import type { App } from '../app/createApp';
 import { childLogger } from '../logger/createLogger';
 import { type ApiEvent, toApiGatewayResult, toApiRequest } from './apiEvent';
 
-/** GET /, /images, /images/{id}, /images/{id}/{kind}, /metrics for this app; the work is in src/api/. */
+/** The `api` routes of src/http/routes.ts (the gallery, the status API, the label search) for this app; the work is in src/api/. */
 export function apiHandler(app: App): (event: ApiEvent) => Promise<APIGatewayProxyResult> {
   return async (event) => {
     const req = toApiRequest(event);

@@ -1,7 +1,8 @@
 /**
- * Operating the dead-letter queues: what is there and why, and putting it back. Both queue adapters
- * (MemoryQueue, SqsQueue) implement this beside `Queue`; the dead-letter queue of `<name>` is
- * `<name>_dlq` unless the queue's redrive policy names another.
+ * Operating the dead-letter queues: what is there and why, and putting it back. The memory queue
+ * implements this beside `Queue` (MemoryQueue); on SQS it is SqsDeadLetters, over an SqsQueue
+ * (createPorts hands out either as `deadLetters`). The dead-letter queue of `<name>` is `<name>_dlq`
+ * unless the queue's redrive policy names another.
  */
 export interface DeadLetter {
   messageId: string;

@@ -8,7 +8,7 @@ import { InvalidInputError } from '../errors';
  * A safe key is `segment(/segment)*`, at most 1024 characters, where each segment is 1 to 255
  * characters of `[A-Za-z0-9._-]` and does not start with `.` (so `.`, `..`, hidden files and the
  * folder store's own temporary and sidecar files, which all start with `.`, can never be named).
- * Image keys (`original/<id>.jpg`, see src/keys.ts) and status records (`status/<id>/<stage>.json`)
+ * Image keys (`original/<id>.jpg`, see src/domain/keys.ts) and status records (`status/<id>/<stage>.json`)
  * are safe keys.
  */
 export class UnsafeKeyError extends InvalidInputError {

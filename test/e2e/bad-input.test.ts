@@ -361,8 +361,8 @@ describe('bad input on the embedded default, over HTTP', () => {
         reason: 'InvalidMessageError: resize message: (root): Unrecognized key: "extra"',
       },
       // Well-formed, but the object is not there (yet): retried, not a loop — the queue's redrive
-      // policy dead-letters it after maxReceiveCount receives (issue 9: an object not yet found is a
-      // fault of the moment or the deployment, not bad input).
+      // policy dead-letters it after maxReceiveCount receives (an object not yet found is a fault of
+      // the moment or of the deployment, a redrive fixes it once the object is there; not bad input).
       {
         queue: resizeQueue,
         body: JSON.stringify({ v: 1, image_id: ghost, original_path: imageKey('original', ghost) }),
@@ -404,7 +404,7 @@ describe('bad input on the embedded default, over HTTP', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     // Nothing was written outside the server's own keys: every key is <folder>/<UUIDv7>..., or a
-    // label index entry labels/<COCO label>/<inverted UUIDv7> (src/labels/labelKeys.ts).
+    // label index entry labels/<COCO label>/<inverted UUIDv7> (src/domain/labelKeys.ts).
     for (const key of await pipeline.app.store.list('')) {
       if (key.startsWith('labels/')) {
         const [, segment = ''] = key.split('/');

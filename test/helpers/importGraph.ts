@@ -27,7 +27,7 @@ export function tsFiles(dir = ''): string[] {
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'([^']+)'|(?:^|\n)\s*import\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/g;
 
-/** A specifier as a repository path when it is relative (`../keys` from src/api/x.ts is src/keys.ts), else as written. */
+/** A specifier as a repository path when it is relative (`../config` from src/api/x.ts is src/config.ts), else as written. */
 export function resolveImport(from: string, spec: string): string {
   if (!spec.startsWith('.')) return spec;
   const base = path.posix.normalize(path.posix.join(path.posix.dirname(from), spec));
