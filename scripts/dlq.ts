@@ -7,8 +7,9 @@
  * - embedded (QUEUE=memory, the default): the journal under DATA_DIR/queues (stop `npm start`
  *   first: one process per journal folder);
  * - SQS (QUEUE=sqs): AWS, or ElasticMQ with SQS_ENDPOINT=http://127.0.0.1:9324.
- * NAME is a queue name (resize_queue, grayscale_queue, objectdetect_queue, tag_queue) or a stage
- * name (resize, grayscale, detect, tag); with EVENTS=webhook also events_queue (`events`).
+ * NAME is a queue name (resize_queue, grayscale_queue, objectdetect_queue, tag_queue, ingest_queue:
+ * src/domain/stages.ts) or the function that consumes it (resize, grayscale, detect, tag, ingest);
+ * with EVENTS=webhook also events_queue (`events`).
  */
 import { createApp } from '../src/app/createApp';
 import { type Config, configFromEnvironment } from '../src/config';

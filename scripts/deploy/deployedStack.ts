@@ -67,7 +67,7 @@ export interface DeployedStack {
   ministack: LocalServer;
   deployLogFile: string;
   /**
-   * Tests only: lower these queues' VisibilityTimeout now (default all four stage queues), so a
+   * Tests only: lower these queues' VisibilityTimeout now (default every queue of the pipeline), so a
    * retried message comes back in seconds. Lowering it while photos flow lets a slow batch (a cold
    * start) be received twice, so a test lowers only the queue whose retries it exercises.
    */

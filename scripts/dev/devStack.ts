@@ -2,7 +2,7 @@
  * The emulated cloud on one machine, as a library (`npm run dev` and the emulated-cloud test use it):
  *
  *   MinIO (S3) + ElasticMQ (SQS) on 127.0.0.1, built on first use and cached in .bin/ and .cache/
- *   -> bucket `images` and the four queues with their `_dlq` and RedrivePolicy
+ *   -> bucket `images` and the pipeline's queues (src/domain/stages.ts) with their `_dlq` and RedrivePolicy
  *   -> `serverless offline --stage local` (osls + serverless-offline) running the esbuild bundles of
  *      functions/<fn>/handler.ts: POST /upload and the read API on httpPort, the Lambda API on lambdaPort
  *   -> the SQS bridge (scripts/dev/sqsBridge.ts) carrying queue messages to the stage functions, and

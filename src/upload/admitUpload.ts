@@ -1,5 +1,6 @@
 import type { Config } from '../config';
 import type { ResizeMessage } from '../domain/messages';
+import { PIPELINE } from '../domain/pipeline';
 import { ImageTooLargeError } from '../errors';
 import { type ImageInfo, inspectImage } from '../image/openImage';
 import type { Logger } from '../logger/createLogger';
@@ -87,7 +88,7 @@ export async function recordAndQueue(stored: StoredOriginal, deps: AcceptDeps, u
   await writeStageStatus(deps.store, imageId, { ...record, state: 'done' });
   const message: ResizeMessage = { v: 1, image_id: imageId, original_path: key, request_id: requestId };
   try {
-    await deps.queue.send(deps.config.queues.resize, JSON.stringify(message));
+    await deps.queue.send(deps.config.queues[PIPELINE.upload.next], JSON.stringify(message));
   } catch (error) {
     await writeStageStatus(deps.store, imageId, { ...record, state: unsent.state, error: unsent.reason(error) }).catch(
       (statusError: unknown) => deps.log.warn('could not record the unqueued upload', { image_id: imageId, error: statusError }),
