@@ -3,7 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { createApp } from '../../src/app/createApp';
 import { loadConfig } from '../../src/config';
+import { newImageId } from '../../src/domain/imageId';
+import { uploadKey } from '../../src/domain/keys';
+import { parseS3Notification } from '../../src/ingest/s3Notification';
 import { createPorts } from '../../src/ports/createPorts';
 import { FsObjectStore } from '../../src/ports/FsObjectStore';
 import { MemoryQueue } from '../../src/ports/MemoryQueue';
@@ -65,5 +69,53 @@ describe('createPorts', () => {
     assert.equal(sqsEndpoint?.port, 9324);
     assert.ok(ports.deadLetters instanceof SqsDeadLetters);
     await ports.close();
+  });
+});
+
+describe('what the adapters can do, as the app sees it', () => {
+  it('a folder store checks its own forms and sweeps its temporary files, so its app announces its writes on ingest_queue', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'ports-'));
+    const app = createApp({ config: loadConfig({ DATA_DIR: dataDir }), persistQueues: false, detector: async () => [] });
+    try {
+      assert.equal(typeof app.store.checkPost, 'function');
+      assert.equal(typeof app.store.sweepTemporaryFiles, 'function');
+      assert.equal(app.store.createBucket, undefined);
+      assert.equal(app.metrics.render !== undefined && app.metrics.emf === undefined, true, 'Prometheus metrics, no EMF');
+      // Prepare: an upload written as POST /bucket writes it
+      const key = uploadKey(newImageId(), 'jpg');
+      await app.store.put(key, Buffer.from('jpeg bytes'), { contentType: 'image/jpeg' });
+      // Act
+      await app.announceCreated!(key);
+      // Assess: the notification S3 would send, on ingest_queue
+      const [message] = await app.queue.receive(app.config.queues.ingest);
+      const notification = parseS3Notification(message!.body);
+      assert.deepEqual(notification, { kind: 'records', created: [{ bucket: 'images', key, size: 10 }], otherEvents: [] });
+    } finally {
+      await app.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('an S3 store creates its bucket (tools) and notifies by itself: its app announces nothing; Lambda metrics are EMF', async () => {
+    const app = createApp({
+      config: loadConfig({
+        STORE: 's3',
+        QUEUE: 'sqs',
+        METRICS: 'emf',
+        S3_ENDPOINT: 'http://127.0.0.1:9',
+        SQS_ENDPOINT: 'http://127.0.0.1:9',
+      }),
+      detector: async () => [],
+    });
+    try {
+      assert.equal(typeof app.store.createBucket, 'function');
+      assert.equal(app.store.checkPost, undefined);
+      assert.equal(app.store.sweepTemporaryFiles, undefined);
+      assert.equal(app.announceCreated, undefined);
+      assert.ok(app.metrics.emf, 'the Powertools Metrics the Lambda middleware prints');
+      assert.equal(app.metrics.render, undefined);
+    } finally {
+      await app.close();
+    }
   });
 });
