@@ -52,6 +52,16 @@ async function main(): Promise<void> {
     ].join('\n'),
   );
   process.stdout.write(`API_URL=${stack.apiUrl}\n`);
+  // The stack lives in MiniStack, whose process the library unrefs (a test that forgets to stop it
+  // must still end): without this hold, nothing else is left for Node to wait on, and the command
+  // would end, taking MiniStack with it, right after printing API_URL. It stays up until a signal
+  // above stops it; if MiniStack ends on its own, the stack is gone, and so is this command, with 1.
+  const ended = await stack.ministack.keepAlive();
+  if (stopping) return;
+  process.stderr.write(
+    `[deploy] MiniStack ended on its own (${ended}); last lines of ${stack.ministack.logFile}:\n${stack.ministack.logTail()}\n`,
+  );
+  process.exit(1);
 }
 
 main().catch((error: unknown) => {

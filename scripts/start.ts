@@ -22,13 +22,17 @@ async function main(): Promise<void> {
       `  outputs: ${app.config.dataDir}/images/{original,resized,grayscale,tagged}/\n` +
       '  Ctrl-C to stop\n',
   );
+  // Every signal is handled, not only the first: a Ctrl-C reaches npm and this process both, and
+  // npm forwards its copy, so a second one arrives while the first is stopping the pipeline.
+  let stopping = false;
   const stop = async () => {
+    if (stopping) return;
+    stopping = true;
     process.stderr.write('stopping…\n');
     await embedded.stop();
     process.exit(0);
   };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop());
 }
 
 main().catch((error: unknown) => {

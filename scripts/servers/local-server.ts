@@ -115,7 +115,8 @@ export class LocalServer {
   readonly #stopTimeoutMs: number;
   readonly #onOutputLine: ((line: string) => void) | undefined;
   #child: ChildProcess | undefined;
-  #exited: Promise<void> = Promise.resolve();
+  /** Resolves with how the last start's process ended (`code 0`, `signal SIGKILL`). */
+  #exited: Promise<string> = Promise.resolve('not started');
   #removed = false;
   #started = false;
 
@@ -170,15 +171,15 @@ export class LocalServer {
     child.unref(); // a server someone forgot to stop must not keep Node alive; the exit hook kills it
     this.#child = child;
     let spawnFailure: Error | undefined;
-    this.#exited = new Promise<void>((resolveExit) => {
+    this.#exited = new Promise<string>((resolveExit) => {
       child.once('exit', () => {
         live.delete(this);
-        resolveExit();
+        resolveExit(describeExit(child));
       });
       child.once('error', (error) => {
         spawnFailure = error;
         live.delete(this);
-        resolveExit();
+        resolveExit(`could not be spawned: ${error.message}`);
       });
     });
     live.add(this);
@@ -238,6 +239,18 @@ export class LocalServer {
       this.#removed = true;
       await Promise.all(this.#ownedPaths.map((path) => rm(path, { recursive: true, force: true })));
     }
+  }
+
+  /**
+   * Keeps this Node process alive while the server runs, and resolves once it has ended, however
+   * (stopped, crashed, killed), with how (`code 0`, `signal SIGKILL`). For a program whose whole job
+   * is to run the server (`npm run deploy:local`): `start()` unrefs the child so that a server
+   * someone forgot to stop never holds a test open, which alone would let such a program end, and
+   * take the server with it, as soon as it has printed that it is ready.
+   */
+  keepAlive(): Promise<string> {
+    this.#child?.ref();
+    return this.#exited;
   }
 
   /** Stops (keeping data) and starts again on the same port and data dir. */

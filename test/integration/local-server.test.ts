@@ -37,7 +37,7 @@ async function watcher(): Promise<{ server: Server; port: number; connection: Pr
   return { server, port: typeof address === 'object' && address ? address.port : 0, connection };
 }
 
-async function startProgram(mode: 'unhandled' | 'handled'): Promise<Started & { close(): void }> {
+async function startProgram(mode: 'unhandled' | 'handled' | 'held'): Promise<Started & { close(): void }> {
   const watch = await watcher();
   const program = spawn(process.execPath, ['--import', 'tsx', CHILD, mode, String(watch.port)], {
     cwd: REPO_ROOT,
@@ -129,5 +129,15 @@ describe('LocalServer', { timeout: 120_000 }, () => {
     await started.toyGone;
     // stop() removes the folder before it resolves, so it is gone by the time the program exits.
     assert.equal(existsSync(started.info.runDir), false, `${started.info.runDir} left behind`);
+  });
+
+  it("keepAlive() alone keeps a program running while its server runs (the child is unref'd), and says how the server ended", async (t) => {
+    const started = await startProgram('held');
+    t.after(() => started.close());
+    // Without the hold the program would have ended right after its JSON line, killing the toy
+    // (its exit hook): then neither this line nor exit code 3 could come.
+    process.kill(started.info.pid, 'SIGKILL');
+    await started.printed('ended signal SIGKILL');
+    assert.deepEqual(await started.exit, { code: 3, signal: null });
   });
 });
