@@ -7,7 +7,7 @@
 //
 //   npm run dev -- --http-port 3100 --lambda-port 3102 --s3-port 9100 --sqs-port 9400 [--fresh] [--quiet]
 //
-// MinIO keeps objects in .cache/dev-data/minio-offline between runs unless --fresh.
+// MinIO keeps objects in .cache/dev-data/minio-offline (DEV_DATA_DIR) between runs unless --fresh.
 //
 // Completion events to a webhook of yours (docs/search-and-events.md, "Completion events"): --webhook-url (or WEBHOOK_URL)
 // and WEBHOOK_SECRET (16+ characters; never a flag: a command line is visible to every user in ps),
@@ -45,15 +45,19 @@ async function main(): Promise<void> {
     },
   });
   // Checked before minutes of building: a bad URL or a short WEBHOOK_SECRET stops here.
+  let config: ReturnType<typeof configFromEnvironment>;
   let webhook: ReturnType<typeof devWebhookFrom>;
   try {
-    webhook = devWebhookFrom(configFromEnvironment({ overrides: { WEBHOOK_URL: values['webhook-url'] } }));
+    config = configFromEnvironment({ overrides: { WEBHOOK_URL: values['webhook-url'] } });
+    webhook = devWebhookFrom(config);
   } catch (error) {
     usageError(USAGE, (error as Error).message);
   }
   let dataDir: string | undefined;
   if (!values.fresh) {
-    dataDir = path.join(REPO_ROOT, '.cache', 'dev-data', 'minio-offline');
+    // DEV_DATA_DIR keeps a bucket apart from the one a developer has filled here: a test runs this
+    // command exactly as the docs write it, so an environment variable is its only way in.
+    dataDir = config.devDataDir ?? path.join(REPO_ROOT, '.cache', 'dev-data', 'minio-offline');
     mkdirSync(dataDir, { recursive: true });
   }
   let stack: DevStack | undefined;

@@ -47,6 +47,8 @@ export interface Config {
   metricsNamespace: string;
   /** Where `npm start` serves the HTTP API. */
   http: { port: number; host: string };
+  /** Where `npm run dev` keeps MinIO's bucket between runs (DEV_DATA_DIR); unset: its default under .cache/. */
+  devDataDir?: string;
   /** The completion event of each photo ("Image Tagged", "Image Failed"): see EventsConfig. */
   events: EventsConfig;
 }
@@ -151,6 +153,10 @@ function optional(env: Env, name: string): string | undefined {
   return v === undefined || v === '' ? undefined : v;
 }
 
+function resolved(dir: string | undefined): string | undefined {
+  return dir === undefined ? undefined : path.resolve(dir);
+}
+
 function num(env: Env, name: string, fallback: number, check: (n: number) => boolean, expect: string): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -252,6 +258,7 @@ export function loadConfig(env: Env = process.env): Config {
       port: num(env, 'PORT', 3000, (n) => Number.isInteger(n) && n >= 0 && n <= 65_535, 'a port from 0 to 65535'),
       host: str(env, 'HOST', '127.0.0.1'),
     },
+    devDataDir: resolved(optional(env, 'DEV_DATA_DIR')),
     events: eventsConfig(env),
   };
 }
