@@ -10,6 +10,8 @@ import { type GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureSource } from '../models/fetch-source';
 import { readRecord } from '../models/record';
+import { labelForColumn, NUM_CLASSES } from '../src/detect/cocoLabels';
+import { decodeImage } from '../src/detect/preprocess';
 
 export { tf };
 
@@ -75,4 +77,58 @@ export async function loadTfjsReference(): Promise<TfjsReference> {
     },
     dispose: () => model.dispose(),
   };
+}
+
+/** One detection as @tensorflow-models/coco-ssd 2.2.3 reports it: bbox [x, y, width, height] in pixels. */
+export interface ReferenceDetection {
+  label: string;
+  score: number;
+  bbox: [number, number, number, number];
+}
+
+/**
+ * What the reference finds in an encoded photo: the photo decoded upright at full size as the
+ * detector decodes it (src/detect/preprocess.ts decodeImage, so both see the same pixels), the graph
+ * (which resizes to 300x300 itself), then coco-ssd 2.2.3's post-processing: each anchor's best
+ * class, tf.image.nonMaxSuppression(20 boxes, IoU 0.5, score > 0.5), boxes scaled to the photo.
+ */
+export async function detectWithReference(
+  reference: TfjsReference,
+  bytes: Buffer,
+): Promise<{ width: number; height: number; detections: ReferenceDetection[] }> {
+  const image = await decodeImage(bytes);
+  const rgb =
+    image.channels === 3 ? image.data : Uint8Array.from({ length: image.width * image.height * 3 }, (_, i) => image.data[(i / 3) | 0]!);
+  const input = tf.tensor4d(Int32Array.from(rgb), [1, image.height, image.width, 3], 'int32');
+  let raw: RawDetections;
+  try {
+    raw = await reference.run(input);
+  } finally {
+    input.dispose();
+  }
+  const anchors = raw.boxes.length / 4;
+  const best = new Float32Array(anchors);
+  const bestColumn = new Int32Array(anchors);
+  for (let a = 0; a < anchors; a++) {
+    let max = Number.MIN_VALUE;
+    for (let c = 0; c < NUM_CLASSES; c++) {
+      const s = raw.scores[a * NUM_CLASSES + c]!;
+      if (s > max) [max, bestColumn[a]] = [s, c];
+    }
+    best[a] = max;
+  }
+  const kept = tf.tidy(() => tf.image.nonMaxSuppression(tf.tensor2d(raw.boxes, [anchors, 4]), tf.tensor1d(best), 20, 0.5, 0.5));
+  const indices = Array.from(await kept.data());
+  kept.dispose();
+  const { width, height } = image;
+  const detections = indices.map((i): ReferenceDetection => {
+    const [y0, x0, y1, x1] = [
+      raw.boxes[i * 4]! * height,
+      raw.boxes[i * 4 + 1]! * width,
+      raw.boxes[i * 4 + 2]! * height,
+      raw.boxes[i * 4 + 3]! * width,
+    ];
+    return { label: labelForColumn(bestColumn[i]!) ?? `class id ${bestColumn[i]! + 1}`, score: best[i]!, bbox: [x0, y0, x1 - x0, y1 - y0] };
+  });
+  return { width, height, detections };
 }

@@ -18,7 +18,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { ensureModel } from '../../models/ensure-model';
+import { ensureLayerModels } from '../../models/ensure-model';
 import { QUEUES } from '../../src/domain/stages';
 import { buildFunctions } from '../package/build-functions';
 import { SLS_BIN } from '../package/serverlessCli';
@@ -176,7 +176,7 @@ export async function startDeployedStack(options: DeployedStackOptions = {}): Pr
 
   if (!options.skipBuild) {
     await step('build', 'building the model (once), the function bundles and the layers', async () => {
-      await ensureModel();
+      await ensureLayerModels();
       await buildFunctions({ log: progress });
     });
   }

@@ -117,7 +117,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
   };
 
   try {
-    // The default model (MODEL_FILE_NAME: int8), the file serverless offline's detect function finds.
+    // The default model (MODEL_FILE_NAME: the float one), the file serverless offline's detect function finds.
     if (!existsSync(REPO_MODEL_FILE)) {
       await step('model', 'building the model (once)', async () => {
         const { ensureModel } = await import('../../models/ensure-model');

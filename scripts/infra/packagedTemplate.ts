@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ensureModel } from '../../models/ensure-model';
+import { ensureLayerModels } from '../../models/ensure-model';
 import { buildFunctions } from '../package/build-functions';
 import { SLS_BIN } from '../package/serverlessCli';
 import { REPO_ROOT } from '../repoRoot';
@@ -28,7 +28,7 @@ export async function packagedTemplate(log: (line: string) => void = () => undef
   const inputs = Math.max(...INPUTS.map((p) => newestMtime(path.join(REPO_ROOT, p))));
   if (existsSync(TEMPLATE) && statSync(TEMPLATE).mtimeMs > inputs) return TEMPLATE;
   log('[infra] packaging the stack (build:functions, then sls package offline)…');
-  await ensureModel(); // the model layer's file
+  await ensureLayerModels(); // the model layer's files
   await buildFunctions({ log: () => undefined });
   const run = spawnSync(process.execPath, [SLS_BIN, 'package', '--stage', 'dev', '--region', 'us-east-1'], {
     cwd: REPO_ROOT,

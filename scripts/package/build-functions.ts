@@ -9,7 +9,7 @@
  *     sharp        sharp + its linux-x64 binaries
  *     canvas       @napi-rs/canvas linux-x64-gnu, and @image-pipeline/label-font (the label font)
  *     onnxruntime  onnxruntime-node with only bin/napi-v6/linux/x64
- *     model        @image-pipeline/model (the default ONNX model, int8, as its main, and the float one beside
+ *     model        @image-pipeline/model (the default ONNX model, float, as its main, and the int8 one beside
  *                  it for MODEL_PATH: both as `npm run build:model` wrote them to layers/model/)
  *   .build/manifest.json               which external modules each function imports (from esbuild's metafile)
  *
@@ -46,7 +46,7 @@ export const RUNTIME_LAYERS: Record<string, readonly string[]> = {
   model: [],
 };
 
-/** The repository's default model (MODEL_FILE_NAME: int8), as `npm run build:model` writes it. */
+/** The repository's default model (MODEL_FILE_NAME: the float one), as `npm run build:model` writes it. */
 export const REPO_MODEL_FILE = path.join(LAYERS_DIR, 'model', MODEL_FILE_NAME);
 /** The repository's models, default first: the layer carries both, so the other is one MODEL_PATH away on Lambda too. */
 export const REPO_MODEL_FILES = [MODEL_FILE_NAME, ...Object.values(MODEL_FILES).filter((f) => f !== MODEL_FILE_NAME)].map((f) =>
