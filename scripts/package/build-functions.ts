@@ -29,6 +29,7 @@ import { LABEL_FONT_FILE, LABEL_FONT_PACKAGE, LABEL_FONT_SOURCE } from '../../sr
 import { MODEL_FILE_NAME, MODEL_FILES, MODEL_PACKAGE } from '../../src/assets/modelPath';
 import { REPO_ROOT } from '../repoRoot';
 import { inlineGalleryFiles } from './inlineGalleryFiles';
+import { zodEnglishOnly } from './zodEnglishOnly';
 
 export const BUILD_DIR = path.join(REPO_ROOT, '.build');
 /** One folder per Lambda layer (README.md in git; the built nodejs/ folder ignored). */
@@ -118,7 +119,7 @@ async function bundleFunction(name: string): Promise<BuildManifest['functions'][
     // `import.meta.url` in a CommonJS bundle: the bundle's own file URL.
     banner: { js: 'const __import_meta_url = require("url").pathToFileURL(__filename).href;' },
     define: { 'import.meta.url': '__import_meta_url' },
-    plugins: [inlineGalleryFiles()],
+    plugins: [inlineGalleryFiles(), zodEnglishOnly()],
   });
   // The repository is "type": "module"; this keeps the bundle CommonJS when run from the repo
   // (sls offline, sls invoke local). On Lambda nothing above it says otherwise.

@@ -1,14 +1,14 @@
 /**
- * The int8 (QDQ) model, the default (models/quantize.ts, models/defaultModel.ts): it builds to the
- * same bytes every time and to the recorded ones, onnxruntime fuses every Conv into a QLinearConv,
- * the detector loads it through MODEL_PATH's route (an explicit modelPath), and its detections are
- * held against the accuracy contract of detector-accuracy.test.ts, per fixture: same labels,
- * IoU >= 0.5, score within 0.05, nothing else >= 0.5.
+ * The int8 (QDQ) model, an option beside the float default (models/quantize.ts, models/defaultModel.ts):
+ * it builds to the same bytes every time and to the recorded ones, onnxruntime fuses every Conv into a
+ * QLinearConv, and its drift against the reference on the evaluation photos is what models/README.md
+ * states: it finds every reference object and adds none, but moves scores by up to 0.064 (a couch the
+ * reference scores 0.585 falls to 0.521), more than the 0.02 the default is held to
+ * (models/faithfulness.ts). Should a change make it hold that contract, this test says so: the
+ * default can then be revisited (src/detect/modelPath.ts).
  *
- * The calibration photos are not the fixtures (models/calibration-photos.json: natural photos from
- * Debian's opencv-doc), so the fixtures are a held-out set here. Measured: worst score delta 0.037
- * (kite.jpg's second kite), worst IoU 0.843. The margin depends on the set: calibrated on either half
- * of it alone, the worst delta was 0.043 and 0.063.
+ * The calibration photos are neither the fixtures nor the evaluation photos (models/calibration-photos.json:
+ * natural photos from Debian's opencv-doc; test/unit/photo-sets.test.ts checks the hashes).
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -19,49 +19,16 @@ import { before, describe, it } from 'node:test';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { ensureInt8Model, quantizedBytes, readInt8Record } from '../../models/build-int8';
-import { ensureModel } from '../../models/ensure-model';
+import { ensureEvaluationPhotos, readEvaluationReference } from '../../models/evaluation';
+import { describeJudgement, holds, judge } from '../../models/faithfulness';
 import { readRecord } from '../../models/record';
 import { detect } from '../../src/detect/Detector';
-import type { Detection } from '../../src/domain/messages';
-import { iouXywh, xywh } from '../helpers/boxes';
-import { fixtureNames, type ReferenceDetection, readFixture, referenceDetections } from '../helpers/fixtures';
 
 const { onnx } = onnxProto;
 const DT = onnx.TensorProto.DataType;
 
-/** The contract's score tolerance. */
-const SCORE_TOLERANCE = 0.05;
-
-/**
- * Pairs each reference object with our best-overlapping detection of its label (score >= 0.5),
- * one-to-one, and reports the IoU and score delta of each pair and what is left unpaired.
- */
-function pair(ours: Detection[], reference: ReferenceDetection[]) {
-  const left = ours.filter((d) => d.score >= 0.5);
-  const pairs: { ref: ReferenceDetection; iou: number; delta: number }[] = [];
-  const missing: ReferenceDetection[] = [];
-  for (const ref of reference) {
-    let best = -1;
-    let iou = 0;
-    left.forEach((d, k) => {
-      const v = d.label === ref.label ? iouXywh(xywh(d), ref.bbox) : 0;
-      if (v >= 0.5 && v > iou) [best, iou] = [k, v];
-    });
-    if (best === -1) {
-      missing.push(ref);
-      continue;
-    }
-    const [d] = left.splice(best, 1);
-    pairs.push({ ref, iou, delta: Math.abs((d as Detection).score - ref.score) });
-  }
-  return { pairs, missing, extra: left };
-}
-
-const show = (ds: { label: string; score: number }[]) => ds.map((d) => `${d.label} ${d.score.toFixed(3)}`).join(', ') || 'none';
-
 let modelPath: string;
 before(async () => {
-  await ensureModel();
   modelPath = await ensureInt8Model();
 });
 
@@ -152,33 +119,33 @@ describe('int8 model build', () => {
   });
 });
 
-describe('int8 model accuracy against the reference, per fixture', () => {
-  const reference = referenceDetections();
-
-  for (const name of fixtureNames()) {
-    it(`${name}: same labels, IoU >= 0.5, score within ${SCORE_TOLERANCE}, nothing else >= 0.5`, async (t) => {
-      // Prepare
-      const expected = reference[name];
-      assert.ok(expected, `no reference detections for ${name}`);
-      // Act: the detector as the pipeline runs it, with the int8 file as its model
-      const detections = await detect(readFixture(name), { modelPath });
-      // Assess
-      const { pairs, missing, extra } = pair(detections, expected.detections);
-      const worstIou = Math.min(1, ...pairs.map((p) => p.iou));
-      const worstDelta = Math.max(0, ...pairs.map((p) => p.delta));
-      t.diagnostic(
-        `${name}: found ${pairs.length}/${expected.detections.length}, worst IoU ${worstIou.toFixed(3)}, ` +
-          `worst score delta ${worstDelta.toFixed(3)}; per object |delta|: ${pairs.map((p) => `${p.ref.label} ${p.ref.score} ${p.delta.toFixed(3)}`).join(', ') || 'none'}; ours: ${show(detections)}`,
-      );
-      assert.deepEqual(missing, [], `missing: ${show(missing)}; found: ${show(detections)}`);
-      assert.deepEqual(extra, [], `extra: ${show(extra)}`);
-      const tolerance = SCORE_TOLERANCE;
-      for (const p of pairs)
-        assert.ok(p.delta <= tolerance, `${p.ref.label} ${p.ref.score}: score off by ${p.delta.toFixed(3)} > ${tolerance}`);
-    });
-  }
-
-  it('scream.jpg yields nothing', async () => {
-    assert.deepEqual(await detect(readFixture('scream.jpg'), { modelPath }), []);
+describe('int8 model drift against the reference on the evaluation photos (what models/README.md states)', () => {
+  it('finds every reference object and adds none, but moves scores by more than 0.02 (at most 0.07)', { timeout: 300_000 }, async (t) => {
+    // Prepare
+    const photos = ensureEvaluationPhotos();
+    const reference = readEvaluationReference();
+    const judgements = [];
+    // Act: the detector as the pipeline runs it, with the int8 file as its model
+    for (const p of photos) {
+      const found = await detect(readFileSync(p.file), { modelPath, intraOpNumThreads: 1 });
+      const judgement = judge(found, reference[p.id]!.detections);
+      t.diagnostic(`${p.id}: ${describeJudgement(judgement)}`);
+      judgements.push(judgement);
+    }
+    // Assess
+    const missing = judgements.flatMap((j) => j.missing);
+    const added = judgements.flatMap((j) => j.added);
+    const worst = Math.max(...judgements.map((j) => j.worstDelta));
+    const drifted = judgements.flatMap((j) => j.drifted).length;
+    t.diagnostic(
+      `int8: missing ${missing.length}, added ${added.length}, ${drifted} scores moved by more than 0.02, worst ${worst.toFixed(3)}`,
+    );
+    assert.deepEqual(missing, [], 'models/README.md says the int8 model misses none');
+    assert.deepEqual(added, [], 'models/README.md says the int8 model adds none');
+    assert.ok(worst <= 0.07, `worst score delta ${worst.toFixed(3)}: models/README.md says at most 0.07`);
+    assert.ok(
+      !judgements.every(holds),
+      'the int8 model now holds the faithful contract on every evaluation photo: revisit DEFAULT_MODEL in src/detect/modelPath.ts and models/README.md',
+    );
   });
 });

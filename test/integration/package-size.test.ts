@@ -147,9 +147,9 @@ describe('AWS packaging (sls package, offline)', { timeout: 300_000 }, () => {
           require('@napi-rs/canvas').GlobalFonts.registerFromPath(font, 'x') || (() => { throw new Error('font ' + font) })();
           const { basename, dirname, join } = require('path');
           const model = require.resolve('@image-pipeline/model');
-          const float = join(dirname(model), 'ssdlite_mobilenet_v2_coco.onnx');
+          const int8 = join(dirname(model), 'ssdlite_mobilenet_v2_coco.int8.onnx');
           ort.InferenceSession.create(model).then((s) =>
-            console.log(JSON.stringify([s.inputNames, basename(model), require('fs').statSync(model).size, require('fs').statSync(float).size])));`;
+            console.log(JSON.stringify([s.inputNames, basename(model), require('fs').statSync(model).size, require('fs').statSync(int8).size])));`;
         const out = execFileSync(process.execPath, ['-e', script], {
           cwd: dir,
           encoding: 'utf8',
@@ -161,13 +161,13 @@ describe('AWS packaging (sls package, offline)', { timeout: 300_000 }, () => {
             NODE_PATH: layerDirs.map((l) => path.join(dir, l, 'nodejs', 'node_modules')).join(path.delimiter),
           },
         });
-        // The layer's package has the default model (int8) as its main, and the float one beside it
-        // for MODEL_PATH, each the size of the one npm run build:model wrote.
+        // The layer's package has the default model (the float one) as its main, and the int8 one
+        // beside it for MODEL_PATH, each the size of the one npm run build:model wrote.
         assert.deepEqual(JSON.parse(out.trim()), [
           ['image'],
-          'ssdlite_mobilenet_v2_coco.int8.onnx',
+          'ssdlite_mobilenet_v2_coco.onnx',
           statSync(REPO_MODEL_FILE).size,
-          statSync(path.join(REPO_ROOT, 'layers/model/ssdlite_mobilenet_v2_coco.onnx')).size,
+          statSync(path.join(REPO_ROOT, 'layers/model/ssdlite_mobilenet_v2_coco.int8.onnx')).size,
         ]);
       } finally {
         rmSync(dir, { recursive: true, force: true });
