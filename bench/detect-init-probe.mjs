@@ -36,6 +36,7 @@ const invokedCpu = process.cpuUsage();
 // A second, warm invocation: what every later photo costs, so the cold start's extra is the difference.
 const again = await handler(JSON.parse(event), { ...context, awsRequestId: 'warm-probe' });
 const warm = performance.now() - invoked;
+const warmCpu = process.cpuUsage();
 const cpuMs = (c) => (c.user + c.system) / 1000;
 process.stdout.write(
   `${JSON.stringify({

@@ -21,7 +21,7 @@ import { decodeImage, MODEL_SIZE, resizeBilinear } from '../src/detect/preproces
 import { NUM_CLASSES } from '../src/domain/cocoLabels';
 import { fixtureNames, readFixture } from '../test/helpers/fixtures';
 import { printProfileSummary } from './cpuProfileSummary';
-import { coldExtraMs, type InitRun, measureDetectInit } from './lambdaInit';
+import { coldExtraCpuMs, coldExtraMs, type InitRun, measureDetectInit } from './lambdaInit';
 import { loadTfjsReference, tf } from './tfjs-reference';
 
 const { values } = parseArgs({
@@ -211,7 +211,9 @@ console.log(
 console.log(
   `  ${pad('reference: bare node start to exit', 34)}${ms(median(bareNode))}${''.padStart(10)}   cold/bare ${(total / median(bareNode)).toFixed(1)}x`,
 );
-console.log(`  billed extra per cold start (start to first answer - a warm invocation): ${ms(c(coldExtraMs)).trim()}`);
+console.log(
+  `  billed extra per cold start (start to first answer - a warm invocation): ${ms(c(coldExtraMs)).trim()} wall, ${ms(c(coldExtraCpuMs)).trim()} CPU`,
+);
 if (profileDir) {
   console.log(`\nwhere the cold start's time goes (node --cpu-prof, ${colds.length} runs averaged, profiles in ${profileDir}):`);
   printProfileSummary(profileDir, '  ');

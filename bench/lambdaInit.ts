@@ -30,7 +30,7 @@ export interface InitRun {
   /** A second invocation of the same process on the same photo: what a warm container pays. */
   warmInvokeMs: number;
   /** CPU ms (all threads) of the same parts: `boot` is Node's own start up to the probe. */
-  cpu: { boot: number; import: number; firstInvoke: number; total: number };
+  cpu: { boot: number; import: number; firstInvoke: number; total: number; warmInvoke: number };
 }
 
 const PROBE = path.join(REPO_ROOT, 'bench', 'detect-init-probe.mjs');
@@ -44,6 +44,12 @@ const IMAGE_ID = '0190a5d4-ac96-7f4b-bcce-b302099a8057';
  */
 /** What a cold start adds to the bill over a warm invocation: Lambda bills the init phase and the (slower) first invocation. */
 export const coldExtraMs = (run: InitRun): number => run.totalMs - run.warmInvokeMs;
+
+/**
+ * The same in CPU time: what it takes on a core of its own, as the function's vCPU share is on
+ * Lambda; a shared, loaded machine inflates wall time far more than CPU time.
+ */
+export const coldExtraCpuMs = (run: InitRun): number => run.cpu.total - run.cpu.warmInvoke;
 
 export async function measureDetectInit(opts: { runs: number; extraArgs?: string[]; photo?: string }): Promise<InitRun[]> {
   await ensureModel();
