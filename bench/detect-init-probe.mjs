@@ -50,6 +50,7 @@ process.stdout.write(
       import: cpuMs(importedCpu) - cpuMs(bootCpu),
       firstInvoke: cpuMs(invokedCpu) - cpuMs(importedCpu),
       total: cpuMs(invokedCpu),
+      warmInvoke: cpuMs(warmCpu) - cpuMs(invokedCpu),
     },
     // Records the handler reported failed (a missing answer counts as one).
     failures: [result, again].reduce((n, r) => n + (r?.batchItemFailures?.length ?? 1), 0),
