@@ -10,8 +10,8 @@ import { type GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureSource } from '../models/fetch-source';
 import { readRecord } from '../models/record';
-import { labelForColumn, NUM_CLASSES } from '../src/detect/cocoLabels';
 import { decodeImage } from '../src/detect/preprocess';
+import { labelForColumn, NUM_CLASSES } from '../src/domain/cocoLabels';
 
 export { tf };
 

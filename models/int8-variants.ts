@@ -18,7 +18,7 @@ import * as ort from 'onnxruntime-node';
 import { detect } from '../src/detect/Detector';
 import { clearSessionCache } from '../src/detect/loadSession';
 import { calibrate, calibratePercentile, calibrationImages } from './calibrate';
-import { ensureFloatModel } from './ensure-model';
+import { ensureFloatModel } from './ensure-float-model';
 import { ensureEvaluationPhotos, readEvaluationReference } from './evaluation';
 import { holds, type Judgement, judge } from './faithfulness';
 import { CACHE_DIR } from './paths';

@@ -23,8 +23,8 @@ import {
   summarize,
 } from '../../models/evaluation';
 import { describeJudgement, FAITHFUL, holds, judge } from '../../models/faithfulness';
+import { MODEL_FILE_NAME } from '../../src/assets/modelPath';
 import { detect } from '../../src/detect/Detector';
-import { MODEL_FILE_NAME } from '../../src/detect/modelPath';
 
 let photos: EvaluationPhoto[];
 let modelPath: string;
