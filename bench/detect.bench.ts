@@ -15,6 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { ensureModel } from '../models/ensure-model';
+import { loadTfjsReference, tf } from '../models/tfjs-reference';
 import { detectWithTimings, runModel } from '../src/detect/Detector';
 import { loadSession } from '../src/detect/loadSession';
 import { decodeImage, MODEL_SIZE, resizeBilinear } from '../src/detect/preprocess';
@@ -22,7 +23,6 @@ import { NUM_CLASSES } from '../src/domain/cocoLabels';
 import { fixtureNames, readFixture } from '../test/helpers/fixtures';
 import { printProfileSummary } from './cpuProfileSummary';
 import { coldExtraCpuMs, coldExtraMs, type InitRun, measureDetectInit } from './lambdaInit';
-import { loadTfjsReference, tf } from './tfjs-reference';
 
 const { values } = parseArgs({
   strict: false,

@@ -21,7 +21,7 @@ import { int8ModelPath } from '../models/build-int8';
 import { ensureFloatModel } from '../models/ensure-float-model';
 import { ensureModel } from '../models/ensure-model';
 import { CACHE_DIR } from '../models/paths';
-import { loadTfjsReference, tf } from './tfjs-reference';
+import { loadTfjsReference, tf } from '../models/tfjs-reference';
 
 const SIZE = 300;
 const WARM_UPS = 3;

@@ -85,7 +85,7 @@ export function summarize(reference: Record<string, ReferenceEntry>): { photos: 
 
 /** The reference's detections on every evaluation photo, computed now with the TF.js graph. */
 export async function computeReference(photos: EvaluationPhoto[]): Promise<Record<string, ReferenceEntry>> {
-  const { loadTfjsReference, detectWithReference } = await import('../bench/tfjs-reference');
+  const { loadTfjsReference, detectWithReference } = await import('./tfjs-reference');
   const reference = await loadTfjsReference();
   const out: Record<string, ReferenceEntry> = {};
   try {

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { loadTfjsReference, type RawDetections, type TfjsReference, tf } from '../../bench/tfjs-reference';
 import { ensureFloatModel as ensureModel } from '../../models/ensure-float-model';
+import { loadTfjsReference, type RawDetections, type TfjsReference, tf } from '../../models/tfjs-reference';
 import { fixturePath } from '../helpers/fixtures';
 
 const TOLERANCE = 1e-3;

@@ -8,10 +8,10 @@ import path from 'node:path';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { type GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
 import * as tf from '@tensorflow/tfjs-core';
-import { ensureSource } from '../models/fetch-source';
-import { readRecord } from '../models/record';
 import { decodeImage } from '../src/detect/preprocess';
 import { labelForColumn, NUM_CLASSES } from '../src/domain/cocoLabels';
+import { ensureSource } from './fetch-source';
+import { readRecord } from './record';
 
 export { tf };
 
