@@ -40,7 +40,8 @@ const IMAGE_ID = '0190a5d4-ac96-7f4b-bcce-b302099a8057';
 /**
  * Runs the probe `runs` times (after building the bundles once), each in a fresh process, on one
  * photo (dog.jpg by default) stored as an original in a MinIO bucket. `extraArgs` go to node (say,
- * --cpu-prof --cpu-prof-dir=DIR).
+ * --cpu-prof --cpu-prof-dir=DIR). With `bundles`, each of them `runs` times, interleaved, in
+ * that order (runs[i] is bundles[i % bundles.length]).
  */
 /** What a cold start adds to the bill over a warm invocation: Lambda bills the init phase and the (slower) first invocation. */
 export const coldExtraMs = (run: InitRun): number => run.totalMs - run.warmInvokeMs;
@@ -51,9 +52,16 @@ export const coldExtraMs = (run: InitRun): number => run.totalMs - run.warmInvok
  */
 export const coldExtraCpuMs = (run: InitRun): number => run.cpu.total - run.cpu.warmInvoke;
 
-export async function measureDetectInit(opts: { runs: number; extraArgs?: string[]; photo?: string }): Promise<InitRun[]> {
+export async function measureDetectInit(opts: {
+  runs: number;
+  extraArgs?: string[];
+  photo?: string;
+  /** Other builds of the detect bundle to run in turn with it, run by run (to compare a build change). */
+  bundles?: string[];
+}): Promise<InitRun[]> {
   await ensureModel();
-  await buildFunctions({ layers: false, log: () => undefined });
+  if (!opts.bundles) await buildFunctions({ layers: false, log: () => undefined });
+  const bundles = opts.bundles ?? [BUNDLE];
   const [s3, sqs] = await Promise.all([startMinio({ log: () => undefined }), startElasticMq({ log: () => undefined })]);
   try {
     const region = 'us-east-1';
@@ -85,8 +93,8 @@ export async function measureDetectInit(opts: { runs: number; extraArgs?: string
       { messageId: 'm0', receiptHandle: 'r0', body, receiveCount: 1, sentTimestamp: Date.now() },
     ]);
     const runs: InitRun[] = [];
-    for (let i = 0; i < opts.runs; i++) {
-      const child = spawnSync(process.execPath, [...(opts.extraArgs ?? []), PROBE, BUNDLE, JSON.stringify(event)], {
+    for (let i = 0; i < opts.runs * bundles.length; i++) {
+      const child = spawnSync(process.execPath, [...(opts.extraArgs ?? []), PROBE, bundles[i % bundles.length]!, JSON.stringify(event)], {
         cwd: REPO_ROOT,
         encoding: 'utf8',
         env: {
