@@ -10,6 +10,7 @@
  * for every photo, so it cannot go stale.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -23,6 +24,7 @@ import {
   summarize,
 } from '../../models/evaluation';
 import { describeJudgement, FAITHFUL, holds, judge } from '../../models/faithfulness';
+import { REPO_ROOT } from '../../models/paths';
 import { MODEL_FILE_NAME } from '../../src/assets/modelPath';
 import { detect } from '../../src/detect/Detector';
 
@@ -41,6 +43,17 @@ describe('the evaluation set', () => {
     assert.ok(objects >= 40, `${objects} reference objects`);
     assert.ok(borderline.length >= 5, `${borderline.length} borderline objects (below ${BORDERLINE_BELOW})`);
     assert.deepEqual(Object.keys(stored).sort(), photos.map((p) => p.id).sort());
+  });
+
+  it('`npx tsx models/evaluation.ts` (as models/README.md gives it) prints the set as the docs state it', () => {
+    // Act
+    const out = execFileSync('npx', ['tsx', 'models/evaluation.ts'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    // Assess
+    const { photos: count, objects, borderline } = summarize(stored);
+    assert.equal(
+      out.trim(),
+      `${count} photos, ${objects} reference objects at >= 0.5, ${borderline.length} borderline (0.5-${BORDERLINE_BELOW})`,
+    );
   });
 
   it('models/evaluation-reference.json is what the TF.js reference finds now, photo by photo', { timeout: 600_000 }, async () => {
