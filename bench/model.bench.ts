@@ -5,8 +5,8 @@
  *
  *   npx tsx bench/model.bench.ts [--runs 30] [--compare-plain]
  *
- * The int8 (QDQ) model, the default (models/defaultModel.ts), is timed too, at 1 thread and at the
- * default thread count.
+ * The int8 (QDQ) model, an option beside the float default (models/README.md), is timed too, at 1
+ * thread and at the default thread count.
  *
  * --compare-plain also builds the unoptimised variant (every Conv wrapped in transposes, batch norm
  * as Mul/Add) into .cache/models/ and times it at 1 thread, to show what the optimisation buys.
@@ -19,7 +19,7 @@ import * as ort from 'onnxruntime-node';
 import { buildModel } from '../models/build';
 import { int8ModelPath } from '../models/build-int8';
 import { ensureFloatModel } from '../models/ensure-float-model';
-import { ensureModel } from '../models/ensure-model';
+import { ensureLayerModels } from '../models/ensure-model';
 import { CACHE_DIR } from '../models/paths';
 import { loadTfjsReference, tf } from '../models/tfjs-reference';
 
@@ -72,7 +72,7 @@ async function ortContender(file: string, options: ort.InferenceSession.SessionO
 
 export async function runModelBench(opts: { runs?: number; comparePlain?: boolean } = {}): Promise<ModelBenchResult> {
   const runs = opts.runs ?? 30;
-  await ensureModel(); // the default model (int8) is built too, for its rows
+  await ensureLayerModels(); // the int8 model is built too, for its rows
   const file = await ensureFloatModel();
   const pixels = pattern();
   const floats = Float32Array.from(pixels);
@@ -137,7 +137,7 @@ function report(r: ModelBenchResult): void {
   );
   if (r.int8OneMedianMs !== undefined)
     console.log(
-      `  ONNX int8, 1 thread             ${ms(r.int8OneMedianMs)}   ${(r.tfjsMedianMs / r.int8OneMedianMs).toFixed(1)}x faster (the default model, see models/quantize.ts)`,
+      `  ONNX int8, 1 thread             ${ms(r.int8OneMedianMs)}   ${(r.tfjsMedianMs / r.int8OneMedianMs).toFixed(1)}x faster (the int8 option, see models/README.md)`,
     );
   if (r.int8DefaultMedianMs !== undefined)
     console.log(
