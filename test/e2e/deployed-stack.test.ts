@@ -43,6 +43,12 @@ import { postForm } from '../helpers/postPolicyContract';
  */
 const run = promisify(execFile);
 const VISIBILITY_SECONDS = 3;
+/**
+ * The model test's detect queue: long enough that a detect function cold-starting on a loaded
+ * machine (its worker boots, loads onnxruntime and sharp, then fails on the missing model) ends
+ * before its batch is handed out again, so each photo is dead-lettered once, not once per overlap.
+ */
+const DETECT_VISIBILITY_SECONDS = 10;
 
 /** The sample rule's queue (serverless.yml ImageEventsQueue, no prefix on the localstack stage). */
 const EVENTS_QUEUE = 'image_events';
@@ -497,7 +503,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     writeFileSync(path.join(pkgDir, 'README'), 'model removed by deployed-stack.test.ts'); // a changed layer: a new version
     try {
       await stack.redeploy();
-      await stack.setVisibilityTimeout(VISIBILITY_SECONDS, [stack.queues.detect]);
+      await stack.setVisibilityTimeout(DETECT_VISIBILITY_SECONDS, [stack.queues.detect]);
       // Act: two photos; detect cannot load its model.
       const ids = await Promise.all(['dog.jpg', 'horses.jpg'].map((n) => curlUpload(fixturePath(n))));
       for (const id of ids) {
@@ -526,7 +532,10 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
       cwd: REPO_ROOT,
       env: { ...process.env, ...stack.cliEnv },
     });
-    assert.equal(stdout.trim(), 'objectdetect_queue: redrove 2 messages');
+    // SQS delivers at least once: a batch received again while a slow invocation still held it can
+    // leave a photo's message in the DLQ twice. Every copy is redriven; each photo is tagged once.
+    const redrove = /^objectdetect_queue: redrove (\d+) messages?$/.exec(stdout.trim());
+    assert.ok(redrove && Number(redrove[1]) >= 2, `npm run dlq -- redrive moves both photos back: ${stdout}`);
     for (const id of failed) {
       // Its status still says failed until detect runs it again: wait for done.
       const s = await waitFor(id, (x) => x.state === 'done', 'tagged after the redrive');
