@@ -66,7 +66,37 @@ export interface Limits {
   maxBucketUploadBytes: number;
   /** The most pixels of any photo, at every stage (decompression bombs). */
   maxInputPixels: number;
+  /** The most scans of a JPEG, at every stage (MAX_JPEG_SCANS; see DEFAULT_MAX_JPEG_SCANS). */
+  maxJpegScans: number;
+  /** Seconds one decode or encode may take (IMAGE_TIMEOUT_SECONDS; 0: no budget). */
+  imageTimeoutSeconds: number;
 }
+
+/**
+ * 32 scans: the most a JPEG may have (MAX_JPEG_SCANS), checked by walking its markers before any
+ * decode (src/image/decodeLimits.ts), because a progressive JPEG costs one pass over the whole
+ * image per scan. What writes JPEGs: cameras and phones write baseline JPEGs (1 scan, or one per
+ * component: at most 4); libjpeg, libjpeg-turbo and mozjpeg's progressive scripts write 10 scans
+ * for colour, 6 for grey, 18 for CMYK (`jpeg_simple_progression`; mozjpeg's scan optimisation
+ * 7 to 9); Photoshop's "progressive" 3 to 5. Where decoders stop: Chromium's JPEG decoders (Blink's
+ * and Skia's) abort at the 100th scan, as libtiff does for JPEG in TIFF (100, its
+ * LIBTIFF_JPEG_MAX_ALLOWED_SCAN_NUMBER); Firefox at the 1000th; libjpeg-turbo leaves the limit to
+ * the application (djpeg -maxscans, TurboJPEG's TJPARAM_SCANLIMIT, 500 in its own fuzz targets).
+ * 32 is nearly twice what any of those encoders writes and far below where browsers give up: at
+ * 64 MP a scan costs about 17 ms, so 32 bound the extra to about half a second a decode, where 883
+ * scans in 240 KB cost 15 s.
+ */
+export const DEFAULT_MAX_JPEG_SCANS = 32;
+
+/**
+ * 20 s: the budget of one decode or encode (sharp's `timeout`, IMAGE_TIMEOUT_SECONDS). The
+ * costliest photo the limits let in (64 MP, 32 scans) takes about 2 s to decode and encode here,
+ * and about 4 s on a Lambda of 1024 MB (0.58 of a vCPU); the budget leaves five times that for a
+ * loaded machine, and stays under the stages' Lambda timeout (30 s), so a stage that hits it still
+ * records why. libvips checks the budget between regions, so it cannot cut a single long library
+ * call short (the scans of a progressive JPEG: hence MAX_JPEG_SCANS).
+ */
+export const DEFAULT_IMAGE_TIMEOUT_SECONDS = 20;
 
 /**
  * The largest photo a Lambda function can take in the body of POST /upload: 4,483,616 bytes.
@@ -199,6 +229,14 @@ function limitsConfig(env: Env, cappedByLambda: boolean): Limits {
     maxBucketUploadBytes: num(env, 'MAX_BUCKET_UPLOAD_BYTES', DEFAULT_BUCKET_UPLOAD_BYTES, positiveInt, 'a positive whole number of bytes'),
     // 2^26 = 67,108,864 pixels (64 MP): the largest phone photos are 48-50 MP; a decompression bomb is far beyond.
     maxInputPixels: num(env, 'MAX_INPUT_PIXELS', 2 ** 26, positiveInt, 'a positive whole number of pixels'),
+    maxJpegScans: num(env, 'MAX_JPEG_SCANS', DEFAULT_MAX_JPEG_SCANS, positiveInt, 'a positive whole number of scans'),
+    imageTimeoutSeconds: num(
+      env,
+      'IMAGE_TIMEOUT_SECONDS',
+      DEFAULT_IMAGE_TIMEOUT_SECONDS,
+      (n) => Number.isInteger(n) && n >= 0 && n <= 3600,
+      'a whole number of seconds from 0 (no budget) to 3600',
+    ),
   };
 }
 

@@ -33,19 +33,34 @@ export class InvalidMessageError extends InvalidInputError {
   }
 }
 
-/** Bytes that sharp cannot decode, or an image format we do not accept. */
+/**
+ * Bytes that sharp cannot decode, an image format we do not accept, or an image its decoder,
+ * encoder or the label drawing fails on. `corrupt`: the bytes claim an accepted format but their
+ * structure is broken (a JPEG cut short, a marker where none may be), as opposed to bytes that
+ * are no image we take at all.
+ */
 export class UnsupportedImageError extends InvalidInputError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly corrupt: boolean;
+  constructor(message: string, options?: { cause?: unknown; corrupt?: boolean }) {
     super(message, options);
     this.name = 'UnsupportedImageError';
+    this.corrupt = options?.corrupt ?? false;
   }
 }
 
-/** An image over the configured byte or pixel limit. */
+/**
+ * Which limit an image broke: its bytes, its pixels, a side longer than the outputs can hold, the
+ * scans of a progressive JPEG, or the time budget of a decode or encode (see src/image/decodeLimits.ts).
+ */
+export type ImageLimit = 'bytes' | 'pixels' | 'side' | 'scans' | 'time';
+
+/** An image over a configured or inherent limit (bytes, pixels, side, scans, decode time). */
 export class ImageTooLargeError extends InvalidInputError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly limit: ImageLimit;
+  constructor(message: string, options?: { cause?: unknown; limit?: ImageLimit }) {
     super(message, options);
     this.name = 'ImageTooLargeError';
+    this.limit = options?.limit ?? 'pixels';
   }
 }
 

@@ -80,6 +80,7 @@ export function detectOptionsFor(config: Config): DetectOptions {
     iouThreshold: config.detect.iouThreshold,
     maxDetections: config.detect.maxDetections,
     limitInputPixels: config.limits.maxInputPixels,
+    imageTimeoutSeconds: config.limits.imageTimeoutSeconds,
   };
 }
 

@@ -18,6 +18,8 @@ export type DetectInput = Buffer | Uint8Array | RawImage;
 export interface DetectOptions extends SessionOptions, NmsOptions {
   /** Refuse images with more pixels than this (ImageTooLargeError). Default 40 000 000. */
   limitInputPixels?: number;
+  /** Seconds the decode may take (IMAGE_TIMEOUT_SECONDS); the default budget when absent, 0 for none. */
+  imageTimeoutSeconds?: number;
 }
 
 /** Milliseconds per step of one detection. */
@@ -56,7 +58,11 @@ export async function detectWithTimings(input: DetectInput, options: DetectOptio
     decoded = { image: input, width: input.width, height: input.height, shrink: 1 };
   } else {
     // Encoded bytes: decoded at reduced scale when the photo is much larger than the model input.
-    decoded = await decodeForModel(Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength), limit);
+    decoded = await decodeForModel(
+      Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength),
+      limit,
+      options.imageTimeoutSeconds,
+    );
   }
   const t1 = performance.now();
   const tensorData = resizeBilinear(decoded.image, MODEL_SIZE, MODEL_SIZE);

@@ -1,12 +1,15 @@
 import { Worker } from 'node:worker_threads';
 import type { Detection } from '../domain/messages';
-import { ImageTooLargeError, InvalidInputError, RuntimeLoadError, UnsupportedImageError } from '../errors';
+import { ImageTooLargeError, InvalidInputError, PipelineError, RuntimeLoadError, UnsupportedImageError } from '../errors';
 import type { DetectOptions } from './Detector';
 import type { DetectReply, DetectRequest } from './detectWorker';
 import { warmUpDetector } from './warmUpDetector';
 
-/** Errors cross the thread boundary as {name, message}; give them back their class, so that
- * processMessage still tells bad input (dead-lettered) from a fault (retried). */
+/**
+ * Errors cross the thread boundary as {name, message, retryable}; give them back their class, so
+ * that processMessage still tells bad input (dead-lettered) from a fault (retried). An error of
+ * another class keeps its name and, through InvalidInputError or PipelineError, what it was.
+ */
 const ERROR_CLASSES: Record<string, new (message: string) => Error> = {
   UnsupportedImageError,
   ImageTooLargeError,
@@ -15,10 +18,10 @@ const ERROR_CLASSES: Record<string, new (message: string) => Error> = {
   RuntimeLoadError,
 };
 
-function revive(error: { name: string; message: string }): Error {
-  const Class = ERROR_CLASSES[error.name];
-  const e = Class ? new Class(error.message) : new Error(error.message);
-  if (!Class) e.name = error.name;
+function revive(error: { name: string; message: string; retryable: boolean }): Error {
+  const Class = ERROR_CLASSES[error.name] ?? (error.retryable ? PipelineError : InvalidInputError);
+  const e = new Class(error.message);
+  e.name = error.name === 'DetectorLoadError' ? 'RuntimeLoadError' : error.name;
   return e;
 }
 

@@ -4,6 +4,7 @@
  * stage's JavaScript for ~20 ms per image; here it blocks only this thread. See DetectorWorker.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { isRetryable } from '../errors';
 import { type DetectOptions, detect } from './Detector';
 
 export interface DetectRequest {
@@ -12,7 +13,7 @@ export interface DetectRequest {
 }
 export type DetectReply =
   | { id: number; detections: Awaited<ReturnType<typeof detect>> }
-  | { id: number; error: { name: string; message: string } };
+  | { id: number; error: { name: string; message: string; retryable: boolean } };
 
 const options = workerData as DetectOptions;
 const port = parentPort;
@@ -23,7 +24,7 @@ port.on('message', (req: DetectRequest) => {
     (detections) => port.postMessage({ id: req.id, detections } satisfies DetectReply),
     (error: unknown) => {
       const e = error instanceof Error ? error : new Error(String(error));
-      port.postMessage({ id: req.id, error: { name: e.name, message: e.message } } satisfies DetectReply);
+      port.postMessage({ id: req.id, error: { name: e.name, message: e.message, retryable: isRetryable(e) } } satisfies DetectReply);
     },
   );
 });

@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { ACCEPTED_FORMATS } from '../domain/imageFormats';
 import { ImageTooLargeError, UnsupportedImageError } from '../errors';
 import { decodeFailureReason } from '../image/decodeFailure';
+import { type ImageLimits, isTimeBudgetError, timeBudgetError, withTimeBudget } from '../image/decodeLimits';
 import { isSrgbProfile } from '../image/srgbProfile';
 
 /** The model's input side: images are resized to MODEL_SIZE x MODEL_SIZE. */
@@ -24,8 +25,12 @@ export const DEFAULT_LIMIT_INPUT_PIXELS = 2 ** 26;
  * upright image at full size: EXIF orientation applied, alpha flattened on white, 3 channels (sharp
  * outputs a single-channel JPEG as sRGB, i.e. gray replicated to R, G, B; 1 channel is accepted too).
  */
-export async function decodeImage(input: Buffer, limitInputPixels = DEFAULT_LIMIT_INPUT_PIXELS): Promise<RawImage> {
-  return (await decode(input, limitInputPixels, () => undefined)).image;
+export async function decodeImage(
+  input: Buffer,
+  limitInputPixels = DEFAULT_LIMIT_INPUT_PIXELS,
+  imageTimeoutSeconds?: number,
+): Promise<RawImage> {
+  return (await decode(input, { maxInputPixels: limitInputPixels, imageTimeoutSeconds }, () => undefined)).image;
 }
 
 /** Pixels for the model, and the size of the upright photo they were decoded from (the boxes' frame). */
@@ -71,8 +76,12 @@ export function decodeShrink(width: number, height: number): number {
  * sampling grids differ by under half a pixel of the reduced image (under 0.1 % of a side).
  * Boxes are normalised, so they map to the photo's own size.
  */
-export async function decodeForModel(input: Buffer, limitInputPixels = DEFAULT_LIMIT_INPUT_PIXELS): Promise<ModelImage> {
-  return decode(input, limitInputPixels, (width, height) => {
+export async function decodeForModel(
+  input: Buffer,
+  limitInputPixels = DEFAULT_LIMIT_INPUT_PIXELS,
+  imageTimeoutSeconds?: number,
+): Promise<ModelImage> {
+  return decode(input, { maxInputPixels: limitInputPixels, imageTimeoutSeconds }, (width, height) => {
     const shrink = decodeShrink(width, height);
     return shrink > 1 ? { shrink, width: Math.floor(width / (shrink + 1)), height: Math.floor(height / (shrink + 1)) } : undefined;
   });
@@ -80,17 +89,18 @@ export async function decodeForModel(input: Buffer, limitInputPixels = DEFAULT_L
 
 async function decode(
   input: Buffer,
-  limitInputPixels: number,
+  limits: ImageLimits,
   reduceTo: (width: number, height: number) => { shrink: number; width: number; height: number } | undefined,
 ): Promise<ModelImage> {
   if (input.length === 0) throw new UnsupportedImageError('cannot decode image: expected JPEG, PNG or WebP bytes, got an empty buffer');
+  const limitInputPixels = limits.maxInputPixels;
   try {
     const meta = await sharp(input, { limitInputPixels }).metadata();
     const width = meta.autoOrient?.width ?? meta.width ?? 0;
     const height = meta.autoOrient?.height ?? meta.height ?? 0;
     const reduced = reduceTo(width, height);
     // A plain sRGB profile is not converted from (it changes rounding only, at the cost of a decode).
-    let pipeline = sharp(input, { limitInputPixels, ignoreIcc: isSrgbProfile(meta.icc) }).rotate();
+    let pipeline = withTimeBudget(sharp(input, { limitInputPixels, ignoreIcc: isSrgbProfile(meta.icc) }).rotate(), limits);
     if (reduced) pipeline = pipeline.resize(reduced.width, reduced.height, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: true });
     if (meta.hasAlpha) pipeline = pipeline.flatten({ background: '#ffffff' });
     const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
@@ -109,9 +119,10 @@ async function decode(
     if (/pixel limit/i.test(message)) {
       throw new ImageTooLargeError(`image is larger than the limit of ${limitInputPixels} pixels (${message})`, { cause: err });
     }
+    if (isTimeBudgetError(err)) throw timeBudgetError('detect', limits, err);
     const head = input.subarray(0, 8).toString('hex');
     // The reason from the bytes where it can be: libvips's error text is per thread and can be lost.
-    const reason = await decodeFailureReason(input, err);
+    const reason = await decodeFailureReason(input, err, limits);
     throw new UnsupportedImageError(
       `cannot decode image: expected ${ACCEPTED_FORMATS} bytes, got ${input.length} bytes starting ${head} (${reason})`,
       { cause: err },

@@ -1,21 +1,25 @@
 import sharp from 'sharp';
+import { UnsupportedImageError } from '../errors';
+import { type ImageLimits, withTimeBudget } from './decodeLimits';
+import { looksLikeJpeg, readJpegStructure } from './jpegStructure';
 
 /**
  * Why bytes that passed the header check could not be decoded, in words that do not depend on
  * libvips's error buffer. That buffer is per thread: when several sharp calls run at once, the
  * text of a failure can be lost and sharp reports "Unknown error" (seen with a truncated JPEG while
  * other photos were being processed). So the reason is derived from the bytes where it can be: a
- * JPEG whose last scan has no end-of-image marker after it, or a PNG without its IEND chunk, was
- * cut short, whatever libvips said. Otherwise libvips's own first line is kept, and when it gave
- * none the decode is tried once more, alone, to get one.
+ * JPEG whose marker structure is cut short or malformed (src/image/jpegStructure.ts), or a PNG
+ * without its IEND chunk. Otherwise libvips's own first line is kept, and when it gave none the
+ * decode is tried once more, alone (within the same limits), to get one.
  */
-export async function decodeFailureReason(bytes: Buffer, cause: unknown): Promise<string> {
+export async function decodeFailureReason(bytes: Buffer, cause: unknown, limits?: ImageLimits): Promise<string> {
   const truncated = truncation(bytes);
   if (truncated) return truncated;
   const said = firstLine(cause);
   if (said && said !== 'Unknown error') return said;
   try {
-    await sharp(bytes, { failOn: 'error', limitInputPixels: false }).raw().toBuffer();
+    const again = sharp(bytes, { failOn: 'error', limitInputPixels: limits?.maxInputPixels ?? false });
+    await (limits ? withTimeBudget(again, limits) : again).raw().toBuffer();
   } catch (again) {
     const second = firstLine(again);
     if (second && second !== 'Unknown error') return second;
@@ -23,20 +27,16 @@ export async function decodeFailureReason(bytes: Buffer, cause: unknown): Promis
   return 'libvips reported no reason (Unknown error)';
 }
 
-const SOS = Buffer.from([0xff, 0xda]);
-const EOI = Buffer.from([0xff, 0xd9]);
 const IEND = Buffer.from('IEND', 'latin1');
 
-/** A sentence when the bytes are a JPEG or PNG that was cut short, else undefined. */
+/** A sentence when the bytes are a JPEG whose structure is broken, or a PNG cut short; else undefined. */
 export function truncation(bytes: Buffer): string | undefined {
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) {
-    // Entropy-coded data cannot hold FF D9 (an FF there is stuffed as FF 00), so a whole JPEG has
-    // one after its last start-of-scan; an embedded thumbnail's markers all come before that scan.
-    const lastScan = bytes.lastIndexOf(SOS);
-    if (lastScan === -1)
-      return `premature end of JPEG data: expected a start-of-scan marker (FF DA), got ${bytes.length} bytes without one`;
-    if (bytes.indexOf(EOI, lastScan + 2) === -1) {
-      return `premature end of JPEG data: expected an end-of-image marker (FF D9) after the last scan, got ${bytes.length} bytes without one`;
+  if (looksLikeJpeg(bytes)) {
+    try {
+      readJpegStructure(bytes);
+    } catch (error) {
+      if (error instanceof UnsupportedImageError) return error.message;
+      throw error;
     }
     return undefined;
   }

@@ -1,11 +1,11 @@
 import { createCanvas } from '@napi-rs/canvas';
 import sharp from 'sharp';
 import type { Detection } from '../domain/messages';
-import { UnsupportedImageError } from '../errors';
+import { RuntimeLoadError, UnsupportedImageError } from '../errors';
 import type { ConcurrencyLimit } from './concurrencyLimit';
+import { withTimeBudget } from './decodeLimits';
 import { ensureLabelFont } from './labelFont';
-import { type ImageLimits, imageDecodeError, openImage } from './openImage';
-import { isSrgbProfile } from './srgbProfile';
+import { type ImageLimits, imageDecodeError, imageEncodeError, inspectImage, openImage } from './openImage';
 
 /** Colours that read well on photos; one per label, stable across images. */
 const PALETTE = [
@@ -158,16 +158,17 @@ export async function drawDetections(
   // The decoded RGB is the whole photo: as many at a time as the caller's limiter lets through.
   const limit: ConcurrencyLimit = options.wholePhoto ?? ((run) => run());
   return limit(async () => {
+    // What decoding costs, and whether the output can hold it, before a pixel is decoded.
+    const info = await inspectImage(bytes, options.limits);
     let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
     try {
       // Flatten and convert only when there is something to do: each is a pass over the photo.
-      const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
-      let image = openImage(bytes, options.limits, { srgb: isSrgbProfile(meta.icc) });
-      if (meta.hasAlpha) image = image.flatten({ background: '#ffffff' });
-      if (meta.space !== 'srgb' || meta.depth !== 'uchar' || meta.channels !== 3) image = image.toColourspace('srgb');
+      let image = openImage(bytes, options.limits, { srgb: info.srgb });
+      if (info.hasAlpha) image = image.flatten({ background: '#ffffff' });
+      if (!info.rgb8) image = image.toColourspace('srgb');
       raw = await image.raw().toBuffer({ resolveWithObject: true });
     } catch (cause) {
-      throw await imageDecodeError(cause, 'tag', bytes);
+      throw await imageDecodeError(cause, 'tag', bytes, options.limits);
     }
     const { width, height, channels } = raw.info;
     if (channels !== 3 || raw.data.length !== width * height * 3) {
@@ -175,12 +176,31 @@ export async function drawDetections(
         `tag: expected 8-bit RGB after decoding to sRGB, got ${channels} channels in ${raw.data.length} bytes`,
       );
     }
-    paintRgb(raw.data, width, detectionPaints(detections, width, height, options.fontPath));
+    paintRgb(raw.data, width, paintsFor(detections, width, height, options.fontPath));
     // Standard Huffman tables, as `vips copy` and libjpeg write by default (optimised ones cost a
     // second pass over the coefficients for a few per cent of the bytes).
-    const data = await sharp(raw.data, { raw: { width, height, channels: 3 } })
-      .jpeg({ quality: options.quality, optimiseCoding: false })
-      .toBuffer();
-    return { data, width, height };
+    try {
+      const data = await withTimeBudget(sharp(raw.data, { raw: { width, height, channels: 3 } }), options.limits)
+        .jpeg({ quality: options.quality, optimiseCoding: false })
+        .toBuffer();
+      return { data, width, height };
+    } catch (cause) {
+      throw imageEncodeError(cause, 'tag', width, height, options.limits);
+    }
   });
+}
+
+/**
+ * The label tiles drawn by @napi-rs/canvas, for a width x height photo. A missing font or canvas
+ * module is the deployment's (RuntimeLoadError, retried); anything else the canvas throws here is
+ * about this photo's size or detections, so bad input.
+ */
+function paintsFor(detections: readonly Detection[], width: number, height: number, fontPath?: string): Paint[] {
+  try {
+    return detectionPaints(detections, width, height, fontPath);
+  } catch (cause) {
+    if (cause instanceof RuntimeLoadError) throw cause;
+    const message = (cause instanceof Error ? cause.message : String(cause)).split('\n')[0];
+    throw new UnsupportedImageError(`tag: cannot draw the labels on the ${width}x${height} image: ${message}`, { cause });
+  }
 }

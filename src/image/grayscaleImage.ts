@@ -1,10 +1,14 @@
-import { type ImageLimits, imageDecodeError, openImage } from './openImage';
+import { type ImageLimits, imageDecodeError, inspectImage, openImage } from './openImage';
 
-/** A single-channel (b-w) JPEG of the image: a third of the bytes of a three-channel grey copy. */
+/**
+ * A single-channel (b-w) JPEG of the image: a third of the bytes of a three-channel grey copy. Its
+ * input is the stage's own 25 % copy, checked all the same (inspectImage) before it is decoded.
+ */
 export async function grayscaleImage(
   bytes: Buffer,
   options: { quality: number; limits: ImageLimits },
 ): Promise<{ data: Buffer; width: number; height: number }> {
+  await inspectImage(bytes, options.limits);
   try {
     const out = await openImage(bytes, options.limits)
       .flatten({ background: '#ffffff' })
@@ -13,6 +17,6 @@ export async function grayscaleImage(
       .toBuffer({ resolveWithObject: true });
     return { data: out.data, width: out.info.width, height: out.info.height };
   } catch (cause) {
-    throw await imageDecodeError(cause, 'grayscale', bytes);
+    throw await imageDecodeError(cause, 'grayscale', bytes, options.limits);
   }
 }

@@ -2,16 +2,16 @@ import sharp, { type Metadata, type Sharp } from 'sharp';
 import { ACCEPTED_FORMATS, type ImageExtension, imageFormatOfSharp } from '../domain/imageFormats';
 import { ImageTooLargeError, UnsupportedImageError } from '../errors';
 import { decodeFailureReason } from './decodeFailure';
+import { assertJpegScans, assertOutputsFit, type ImageLimits, isTimeBudgetError, timeBudgetError, withTimeBudget } from './decodeLimits';
 import { isSrgbProfile } from './srgbProfile';
 
 /**
  * The one way the pipeline opens image bytes: sharp with the pixel limit (a decompression bomb
- * stops at the header), failing on corrupt data instead of decoding garbage, and the EXIF
- * orientation applied so that every stage works in the upright image's coordinates.
+ * stops at the header) and the time budget, failing on corrupt data instead of decoding garbage,
+ * and the EXIF orientation applied so that every stage works in the upright image's coordinates.
+ * inspectImage checks what a decode would cost before any stage decodes (src/image/decodeLimits.ts).
  */
-export interface ImageLimits {
-  maxInputPixels: number;
-}
+export type { ImageLimits } from './decodeLimits';
 
 export interface ImageInfo {
   format: string;
@@ -23,6 +23,9 @@ export interface ImageInfo {
   pages: number;
   /** The embedded ICC profile is plain sRGB (or there is none worth converting from): see openImage. */
   srgb: boolean;
+  hasAlpha: boolean;
+  /** Three channels of 8-bit sRGB: decoding needs no conversion of colour space or depth. */
+  rgb8: boolean;
 }
 
 /**
@@ -31,10 +34,17 @@ export interface ImageInfo {
  * from that profile to sRGB, which changes nothing but rounding and costs as much as the decode.
  */
 export function openImage(bytes: Buffer, limits: ImageLimits, options: { srgb?: boolean } = {}): Sharp {
-  return sharp(bytes, { limitInputPixels: limits.maxInputPixels, failOn: 'error', ignoreIcc: options.srgb === true }).rotate();
+  return withTimeBudget(
+    sharp(bytes, { limitInputPixels: limits.maxInputPixels, failOn: 'error', ignoreIcc: options.srgb === true }).rotate(),
+    limits,
+  );
 }
 
-/** Reads the header only: format and upright size, checked against the limits. Cheap: no decode. */
+/**
+ * Reads the header only, and what decoding would cost: format, upright size within the pixel
+ * limit and the outputs' largest side, and for a JPEG its marker structure (whole, at most
+ * MAX_JPEG_SCANS scans). Cheap: no decode. Throws UnsupportedImageError or ImageTooLargeError.
+ */
 export async function inspectImage(bytes: Buffer, limits: ImageLimits): Promise<ImageInfo> {
   if (bytes.length === 0) throw new UnsupportedImageError(`expected ${ACCEPTED_FORMATS} image bytes, got an empty body`);
   let meta: Metadata;
@@ -53,6 +63,8 @@ export async function inspectImage(bytes: Buffer, limits: ImageLimits): Promise<
   const height = meta.autoOrient?.height ?? meta.height;
   if (!width || !height) throw new UnsupportedImageError(`expected an image with a width and height, got ${width}x${height}`);
   assertPixels(width, height, limits);
+  assertOutputsFit(width, height);
+  if (format.sharp === 'jpeg') assertJpegScans(bytes, limits);
   return {
     format: format.sharp,
     ext: format.ext,
@@ -61,6 +73,8 @@ export async function inspectImage(bytes: Buffer, limits: ImageLimits): Promise<
     height,
     pages: meta.pages ?? 1,
     srgb: isSrgbProfile(meta.icc),
+    hasAlpha: meta.hasAlpha === true,
+    rgb8: meta.space === 'srgb' && meta.depth === 'uchar' && meta.channels === 3,
   };
 }
 
@@ -71,14 +85,24 @@ export function assertPixels(width: number, height: number, limits: ImageLimits)
 }
 
 /**
- * Turns a sharp failure into one of our errors, so consumers know it is the input's fault; the
- * reason is derived from the bytes where it can be (decodeFailureReason), so it does not depend
- * on what libvips's per-thread error buffer held at the time.
+ * Turns a sharp failure while decoding (or encoding what was decoded) into one of our errors, so
+ * consumers know it is the input's fault: the pixel limit and the time budget are
+ * ImageTooLargeError, anything else UnsupportedImageError, its reason derived from the bytes
+ * where it can be (decodeFailureReason), so it does not depend on what libvips's per-thread error
+ * buffer held at the time.
  */
-export async function imageDecodeError(cause: unknown, what: string, bytes: Buffer): Promise<Error> {
+export async function imageDecodeError(cause: unknown, what: string, bytes: Buffer, limits: ImageLimits): Promise<Error> {
   const message = cause instanceof Error ? cause.message : String(cause);
   if (/pixel limit/i.test(message)) return new ImageTooLargeError(`${what}: ${message}`, { cause });
-  return new UnsupportedImageError(`${what}: cannot decode image: ${await decodeFailureReason(bytes, cause)}`, { cause });
+  if (isTimeBudgetError(cause)) return timeBudgetError(what, limits, cause);
+  return new UnsupportedImageError(`${what}: cannot decode image: ${await decodeFailureReason(bytes, cause, limits)}`, { cause });
+}
+
+/** An encoder's failure on what was decoded: the image's own size or content, so bad input too. */
+export function imageEncodeError(cause: unknown, what: string, width: number, height: number, limits: ImageLimits): Error {
+  if (isTimeBudgetError(cause)) return timeBudgetError(what, limits, cause);
+  const message = (cause instanceof Error ? cause.message : String(cause)).split('\n')[0]!.trim();
+  return new UnsupportedImageError(`${what}: cannot encode the ${width}x${height} image as JPEG: ${message}`, { cause });
 }
 
 function describeBytes(bytes: Buffer): string {

@@ -33,6 +33,6 @@ export async function resizeImage(bytes: Buffer, options: { scale: number; quali
       .toBuffer({ resolveWithObject: true });
     return { data: out.data, width: out.info.width, height: out.info.height, originWidth: info.width, originHeight: info.height };
   } catch (cause) {
-    throw await imageDecodeError(cause, 'resize', bytes);
+    throw await imageDecodeError(cause, 'resize', bytes, options.limits);
   }
 }

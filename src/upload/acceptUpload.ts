@@ -1,6 +1,6 @@
 import { newImageId } from '../domain/imageId';
 import { imageKey } from '../domain/keys';
-import { errorReason, ImageTooLargeError, UnsupportedImageError } from '../errors';
+import { errorReason, type ImageLimit, ImageTooLargeError, UnsupportedImageError } from '../errors';
 import { HttpError } from '../http/HttpError';
 import type { ImageInfo } from '../image/openImage';
 import { type AcceptDeps, type AcceptedUpload, checkUploadBytes, recordAndQueue } from './admitUpload';
@@ -20,9 +20,7 @@ export async function acceptUpload(bytes: Buffer, deps: AcceptDeps, requestId?: 
   try {
     info = await checkUploadBytes(bytes, deps.config);
   } catch (error) {
-    if (error instanceof ImageTooLargeError) throw new HttpError(413, 'too_many_pixels', error.message, { cause: error });
-    if (error instanceof UnsupportedImageError) throw new HttpError(415, 'not_an_image', error.message, { cause: error });
-    throw error;
+    throw refusalOf(error);
   }
   const imageId = newImageId();
   const key = imageKey('original', imageId, info.ext);
@@ -42,4 +40,25 @@ export async function acceptUpload(bytes: Buffer, deps: AcceptDeps, requestId?: 
     state: 'failed',
     reason: (error) => `not queued, the client was told to try again: ${errorReason(error)}`,
   });
+}
+
+/** The limit an image broke, as the code of the 413 that says so. */
+const LIMIT_CODES: Record<ImageLimit, string> = {
+  bytes: 'too_large',
+  pixels: 'too_many_pixels',
+  side: 'side_too_long',
+  scans: 'too_many_scans',
+  time: 'too_slow_to_decode',
+};
+
+/**
+ * How POST /upload refuses bytes that fail the check: 413 for a broken limit (its code names which),
+ * 422 for an image of an accepted format whose structure is broken (a JPEG cut short), 415 for
+ * bytes that are no image we take. Anything else is thrown as it is.
+ */
+export function refusalOf(error: unknown): unknown {
+  if (error instanceof ImageTooLargeError) return new HttpError(413, LIMIT_CODES[error.limit], error.message, { cause: error });
+  if (error instanceof UnsupportedImageError && error.corrupt) return new HttpError(422, 'corrupt_image', error.message, { cause: error });
+  if (error instanceof UnsupportedImageError) return new HttpError(415, 'not_an_image', error.message, { cause: error });
+  return error;
 }

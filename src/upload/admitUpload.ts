@@ -45,7 +45,7 @@ export async function checkUploadBytes(bytes: Buffer, config: Config, maxBytes?:
 
 /** An upload over the byte limit (bad input), said the same way wherever it is found. */
 export function tooManyBytes(maxBytes: number, got: number): ImageTooLargeError {
-  return new ImageTooLargeError(`expected an upload of at most ${maxBytes} bytes, got ${got}`);
+  return new ImageTooLargeError(`expected an upload of at most ${maxBytes} bytes, got ${got}`, { limit: 'bytes' });
 }
 
 export interface StoredOriginal {

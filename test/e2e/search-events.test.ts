@@ -40,7 +40,7 @@ describe('search by label and completion events (embedded default, webhook)', { 
       WEBHOOK_RETRY_SECONDS: '3',
     });
     pipeline = await startEmbedded(createApp({ config, detector: 'worker' }), { port: 0 });
-    // Every fixture, then the bad file (a truncated JPEG: fails for good at resize).
+    // Every fixture, then the bad file (a PNG with damaged pixel data: fails for good at resize).
     for (const name of fixtureNames()) {
       const form = new FormData();
       form.append('image', new Blob([new Uint8Array(readFixture(name))], { type: 'image/jpeg' }), name);

@@ -1,6 +1,7 @@
 import { multipartBody } from './factories';
 import { readFixture } from './fixtures';
-import { pngBomb, realPngBomb } from './hostileImages';
+import { corruptPixelsPng, noisyPng, pngBomb, realPngBomb } from './hostileImages';
+import { MAX_CRAFTED_SCANS, progressiveJpeg } from './progressiveJpeg';
 
 /**
  * Hostile uploads and what each must end in, whatever runs the pipeline (the embedded default in
@@ -37,6 +38,15 @@ export interface RefusedUpload {
 }
 
 const text = Buffer.from('hello, this is not a photo at all');
+
+const truncatedDog = (): Buffer => {
+  const dog = readFixture('dog.jpg');
+  return dog.subarray(0, Math.floor(dog.length / 2));
+};
+
+/** A grey PNG of 70000x1, made by hand (zlib only): sharp is not needed to build a test input. */
+const wideStrip = (): Buffer => realPngBomb(70_000, 1);
+
 const notAnImage = `expected ${OUR_FORMATS} image bytes, got ${text.length} bytes starting 68 65 6c 6c 6f 2c 20 74 that sharp cannot read`;
 
 export const REFUSED_UPLOADS: readonly RefusedUpload[] = [
@@ -81,6 +91,27 @@ export const REFUSED_UPLOADS: readonly RefusedUpload[] = [
     status: 413,
     code: 'too_many_pixels',
     message: 'expected at most 67108864 pixels, got 10000x10000 = 100000000',
+  },
+  {
+    name: 'a valid progressive JPEG of 883 scans (each a pass over the image: the decode-cost attack)',
+    request: () => ({ body: imageForm(progressiveJpeg(64, 48, MAX_CRAFTED_SCANS)) }),
+    status: 413,
+    code: 'too_many_scans',
+    message: 'expected a JPEG of at most 32 scans, got 883 (a progressive JPEG is decoded one pass over the whole image per scan)',
+  },
+  {
+    name: 'a PNG of 70000x1 (no JPEG output can hold it)',
+    request: () => ({ body: imageForm(wideStrip(), { filename: 'strip.png', type: 'image/png' }) }),
+    status: 413,
+    code: 'side_too_long',
+    message: 'expected at most 65500 pixels a side (the most a JPEG output can hold), got 70000x1',
+  },
+  {
+    name: 'a truncated JPEG (its header is whole)',
+    request: () => ({ body: imageForm(truncatedDog()) }),
+    status: 422,
+    code: 'corrupt_image',
+    message: `truncated JPEG: expected an end-of-image marker (FF D9), got the end of the data after 1 scan (${truncatedDog().length} bytes)`,
   },
   {
     name: 'a multipart body with no file field',
@@ -145,20 +176,12 @@ export interface FailingUpload {
   reason: string;
 }
 
-const truncatedDog = (): Buffer => {
-  const dog = readFixture('dog.jpg');
-  return dog.subarray(0, Math.floor(dog.length / 2));
-};
-
 export const FAILING_UPLOADS: readonly FailingUpload[] = [
   {
-    name: 'a truncated JPEG (its header is whole)',
-    request: () => ({ body: imageForm(truncatedDog()) }),
+    name: 'a PNG whose pixel data is damaged (its header and chunks are whole)',
+    request: () => ({ body: imageForm(corruptPixelsPng(noisyPng(256, 64)), { filename: 'damaged.png', type: 'image/png' }) }),
     stage: 'resize',
-    // Not libvips's text: its error buffer is per thread, and under concurrent decodes sharp could
-    // say "Unknown error" instead (seen in a full run). The reason is read from the bytes.
-    reason:
-      'UnsupportedImageError: resize: cannot decode image: premature end of JPEG data: ' +
-      `expected an end-of-image marker (FF D9) after the last scan, got ${truncatedDog().length} bytes without one`,
+    // libvips's own reason, asked for again alone if a concurrent decode lost it (src/image/decodeFailure.ts).
+    reason: 'UnsupportedImageError: resize: cannot decode image: vipspng: libpng read error',
   },
 ];

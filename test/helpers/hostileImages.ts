@@ -19,13 +19,14 @@ function chunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([len, body, crc]);
 }
 
-function greyPng(width: number, height: number, rows: number): Buffer {
+function greyPng(width: number, height: number, rows: number, fill: (data: Buffer) => void = () => undefined): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 0; // greyscale
   const data = Buffer.alloc((width + 1) * rows); // filter byte 0, then zeros
+  fill(data);
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr),
@@ -48,4 +49,32 @@ export function pngBomb(width = 30_000, height = 30_000): Buffer {
  */
 export function realPngBomb(width: number, height: number): Buffer {
   return greyPng(width, height, height);
+}
+
+/**
+ * A valid grey PNG of noise (filter bytes 0, pixels from a fixed linear congruential sequence), so
+ * its compressed data is about as large as its pixels: room to damage it in the middle.
+ */
+export function noisyPng(width: number, height: number): Buffer {
+  return greyPng(width, height, height, (data) => {
+    let x = 12345;
+    for (let row = 0; row < height; row++) {
+      for (let col = 1; col <= width; col++) {
+        x = (x * 1103515245 + 12345) >>> 0;
+        data[row * (width + 1) + col] = x >>> 24;
+      }
+    }
+  });
+}
+
+/**
+ * A PNG whose signature, header and chunk structure are whole (so its header reads, and it has
+ * its IEND) but whose pixel data is damaged in the middle: it passes every check at upload and
+ * fails when a stage decodes it ("vipspng: libpng read error").
+ */
+export function corruptPixelsPng(png: Buffer): Buffer {
+  const bad = Buffer.from(png);
+  const idat = bad.indexOf(Buffer.from('IDAT', 'latin1'));
+  bad.fill(0x55, idat + 200, idat + 400);
+  return bad;
 }

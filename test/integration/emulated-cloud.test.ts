@@ -230,13 +230,13 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
   });
 
   it('completion events: a webhook that fails each event twice gets one signed event per photo, after three tries', async () => {
-    // Prepare: every fixture, then one bad file (a truncated JPEG: fails for good at resize). The
+    // Prepare: every fixture, then one bad file (a PNG with damaged pixel data: fails for good at resize). The
     // photos of the tests above have events too (each counted the same way below).
     const reference = referenceDetections();
     const ids = new Map<string, string>(); // fixture name -> image id
     for (const name of fixtureNames()) ids.set(name, await upload(stack.urls.upload, name, readFixture(name)));
     const bad = FAILING_UPLOADS[0]!;
-    const badId = await upload(stack.urls.upload, 'truncated.jpg', bad.request().body as FormData);
+    const badId = await upload(stack.urls.upload, 'damaged.png', bad.request().body as FormData);
     const wanted = [...[...ids.values()].map((id) => `${id}:tagged`), `${badId}:failed`];
     const missing = () => wanted.filter((e) => !receiver.accepted.some((d) => d.id === e));
 

@@ -8,7 +8,7 @@ import { inspectImage } from '../../src/image/openImage';
 import { resizeImage } from '../../src/image/resizeImage';
 import { isSrgbProfile } from '../../src/image/srgbProfile';
 import { fixtureNames, readFixture, referenceDetections } from '../helpers/fixtures';
-import { pngBomb } from '../helpers/hostileImages';
+import { corruptPixelsPng, pngBomb } from '../helpers/hostileImages';
 
 const limits = { maxInputPixels: 40_000_000 };
 
@@ -73,13 +73,14 @@ describe('resizeImage', () => {
     });
   });
 
-  it('fails a truncated JPEG as bad input (not retryable)', async () => {
+  it('fails a truncated JPEG as bad input (not retryable), from its markers, before decoding', async () => {
     const truncated = readFixture('dog.jpg').subarray(0, 20_000);
     await assert.rejects(resizeImage(truncated, { scale: 0.25, quality: 85, limits }), (e: unknown) => {
       assert.ok(e instanceof UnsupportedImageError, String(e));
+      assert.equal(e.corrupt, true);
       assert.equal(
         e.message,
-        'resize: cannot decode image: premature end of JPEG data: expected an end-of-image marker (FF D9) after the last scan, got 20000 bytes without one',
+        'truncated JPEG: expected an end-of-image marker (FF D9), got the end of the data after 1 scan (20000 bytes)',
       );
       return true;
     });
@@ -105,8 +106,7 @@ describe('resizeImage', () => {
     assert.deepEqual(
       messages,
       inputs.map(
-        (b) =>
-          `cannot decode image: premature end of JPEG data: expected an end-of-image marker (FF D9) after the last scan, got ${b.length} bytes without one`,
+        (b) => `truncated JPEG: expected an end-of-image marker (FF D9), got the end of the data after 1 scan (${b.length} bytes)`,
       ),
     );
   });
@@ -116,14 +116,19 @@ describe('resizeImage', () => {
     await assert.rejects(resizeImage(png.subarray(0, 5000), { scale: 0.25, quality: 85, limits }), {
       message: 'resize: cannot decode image: premature end of PNG data: expected an IEND chunk, got 5000 bytes without one',
     });
-    // A JPEG with all its markers but a bogus Huffman table: libvips's own reason is kept (and
-    // asked for again, alone, if a concurrent call lost it).
+    // A JPEG with all its markers but a bogus Huffman table: refused at its header, before a decode.
     const jpeg = Buffer.from(readFixture('dog.jpg'));
     const dht = jpeg.indexOf(Buffer.from([0xff, 0xc4]));
     jpeg.fill(0xff, dht + 5, dht + 21);
     await assert.rejects(grayscaleImage(jpeg, { quality: 85, limits }), {
       name: 'UnsupportedImageError',
-      message: 'grayscale: cannot decode image: Input buffer has corrupt header: VipsJpeg: Bogus Huffman table definition',
+      message: `expected JPEG, PNG, WebP, GIF, TIFF or AVIF image bytes, got ${jpeg.length} bytes starting ff d8 ff e1 02 e6 45 78 that sharp cannot read`,
+    });
+    // A PNG whose header and chunks are whole but whose pixel data does not inflate: libvips's own
+    // reason is kept (and asked for again, alone, if a concurrent call lost it).
+    await assert.rejects(grayscaleImage(corruptPixelsPng(png), { quality: 85, limits }), {
+      name: 'UnsupportedImageError',
+      message: 'grayscale: cannot decode image: vipspng: libpng read error',
     });
   });
 });

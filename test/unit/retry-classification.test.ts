@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import sharp from 'sharp';
 import { DetectorLoadError } from '../../src/detect/errors';
 import { newImageId } from '../../src/domain/imageId';
 import { imageKey } from '../../src/domain/keys';
@@ -15,8 +16,10 @@ import {
   TransientError,
   UnsupportedImageError,
 } from '../../src/errors';
-import { lambdaContext, lambdaFunctions, sqsEvent, type TestApp, testApp } from '../helpers/factories';
+import { httpApiEvent, lambdaContext, lambdaFunctions, sqsEvent, type TestApp, testApp } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
+import { corruptPixelsPng } from '../helpers/hostileImages';
+import { MAX_CRAFTED_SCANS, progressiveJpeg } from '../helpers/progressiveJpeg';
 
 /**
  * Which failures are retried (a batch item failure; the queue's redrive policy decides) and which
@@ -139,5 +142,134 @@ describe('a deployment fault in a stage', () => {
     const status = await readStatus(deps, id, 'detect');
     assert.equal(status.state, 'retrying');
     assert.equal(status.error, 'ConfigError: GetQueueUrl tag_queue: queue "tag_queue" does not exist');
+  });
+});
+
+/**
+ * What a decoder, an encoder or the label drawing refuses because of the photo's own bytes or
+ * size is bad input wherever it is met: each stage fails it at its first attempt with the reason
+ * in its record and the message in its DLQ, never as a batch item failure (a retry). The hostile
+ * images are put straight into the stage's input, as a bucket written by hand would hold them.
+ */
+describe('bad input at each stage: terminal at the first attempt, with its reason', () => {
+  const scans883 = () => progressiveJpeg(64, 48, MAX_CRAFTED_SCANS);
+  const tooManyScans =
+    'ImageTooLargeError: expected a JPEG of at most 32 scans, got 883 (a progressive JPEG is decoded one pass over the whole image per scan)';
+  const wide = () =>
+    sharp({ create: { width: 70_000, height: 1, channels: 3, background: '#808080' } })
+      .png()
+      .toBuffer();
+  const tooWide = 'ImageTooLargeError: expected at most 65500 pixels a side (the most a JPEG output can hold), got 70000x1';
+
+  async function failsOnce(
+    stage: 'resize' | 'grayscale' | 'detect' | 'tag',
+    put: (deps: TestApp, id: string) => Promise<string>,
+    reason: string,
+  ): Promise<void> {
+    // Prepare
+    const deps = install(testApp());
+    const id = newImageId();
+    const body = await put(deps, id);
+    const queue = { resize: 'resize_queue', grayscale: 'grayscale_queue', detect: 'objectdetect_queue', tag: 'tag_queue' }[stage];
+    // Act
+    const res = await fn[stage](sqsEvent(queue, [body], 1), lambdaContext());
+    // Assess
+    assert.deepEqual(res, { batchItemFailures: [] }, 'not retried');
+    const status = await readStatus(deps, id, stage);
+    assert.deepEqual([status.state, status.attempt, status.error], ['failed', 1, reason]);
+    const dead = await deps.queue.listDeadLetters(queue);
+    assert.deepEqual(
+      dead.map((d) => d.reason),
+      [reason],
+    );
+  }
+
+  const readStatus = async (deps: TestApp, id: string, stage: string) =>
+    JSON.parse((await deps.store.get(`status/${id}/${stage}.json`)).body.toString()) as { state: string; error?: string; attempt: number };
+  const resizeMessage = (id: string, ext: 'jpg' | 'png' = 'jpg') =>
+    JSON.stringify({ v: 1, image_id: id, original_path: imageKey('original', id, ext) });
+  const later = (id: string, ext: 'jpg' | 'png' = 'jpg') => ({
+    v: 1,
+    image_id: id,
+    original_path: imageKey('original', id, ext),
+    path: imageKey('grayscale', id),
+    resized_path: imageKey('resized', id),
+    origin_h: 48,
+    origin_w: 64,
+  });
+
+  it('resize: an original of 883 scans', () =>
+    failsOnce(
+      'resize',
+      async (deps, id) => {
+        await deps.store.put(imageKey('original', id), scans883());
+        return resizeMessage(id);
+      },
+      tooManyScans,
+    ));
+
+  it('resize: an original whose pixel data does not decode', () =>
+    failsOnce(
+      'resize',
+      async (deps, id) => {
+        await deps.store.put(imageKey('original', id, 'png'), corruptPixelsPng(await sharp(readFixture('dog.jpg')).png().toBuffer()));
+        return resizeMessage(id, 'png');
+      },
+      'UnsupportedImageError: resize: cannot decode image: vipspng: libpng read error',
+    ));
+
+  it('grayscale: a resized copy of 883 scans', () =>
+    failsOnce(
+      'grayscale',
+      async (deps, id) => {
+        await deps.store.put(imageKey('resized', id), scans883());
+        const { path: _grey, resized_path: _resized, ...m } = later(id);
+        return JSON.stringify({ ...m, path: imageKey('resized', id) });
+      },
+      tooManyScans,
+    ));
+
+  it('detect: a source of 883 scans', () =>
+    failsOnce(
+      'detect',
+      async (deps, id) => {
+        await deps.store.put(imageKey('original', id), scans883());
+        return JSON.stringify(later(id));
+      },
+      tooManyScans,
+    ));
+
+  it('tag: an original of 70000x1, which no JPEG can hold (it was retried 3 times over 2 minutes)', () =>
+    failsOnce(
+      'tag',
+      async (deps, id) => {
+        await deps.store.put(imageKey('original', id, 'png'), await wide());
+        const { path: _p, resized_path: _r, ...m } = later(id, 'png');
+        return JSON.stringify({ ...m, origin_h: 1, origin_w: 70_000, detections: [] });
+      },
+      tooWide,
+    ));
+
+  it('upload: refused with a 4xx that names the limit, nothing stored', async () => {
+    const deps = install(testApp());
+    const cases: Array<[Buffer, number, string, string]> = [
+      [scans883(), 413, 'too_many_scans', tooManyScans.replace('ImageTooLargeError: ', '')],
+      [await wide(), 413, 'side_too_long', tooWide.replace('ImageTooLargeError: ', '')],
+      [
+        readFixture('dog.jpg').subarray(0, 20_000),
+        422,
+        'corrupt_image',
+        'truncated JPEG: expected an end-of-image marker (FF D9), got the end of the data after 1 scan (20000 bytes)',
+      ],
+    ];
+    for (const [bytes, status, code, message] of cases) {
+      const res = await fn.upload(
+        httpApiEvent({ method: 'POST', path: '/upload', body: bytes, headers: { 'content-type': 'image/png' } }),
+        lambdaContext(),
+      );
+      assert.equal(res.statusCode, status, res.body);
+      assert.deepEqual((JSON.parse(res.body) as { error: unknown }).error, { code, message });
+    }
+    assert.deepEqual(await deps.store.list(''), []);
   });
 });
