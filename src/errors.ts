@@ -75,6 +75,20 @@ export class ObjectNotFoundError extends PipelineError {
   }
 }
 
+/**
+ * A write conditional on the version of an object that was read found another version there (a
+ * copy with `ifMatch`): nothing was written. The caller decides: read again, or write what it has.
+ */
+export class ObjectChangedError extends PipelineError {
+  constructor(
+    readonly key: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`object changed since it was read: ${key}`, options);
+    this.name = 'ObjectChangedError';
+  }
+}
+
 /** A store or queue call failed in a way that may pass (network, 5xx, throttling). */
 export class TransientError extends PipelineError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -1,6 +1,6 @@
 import { imageFailedEvent } from '../domain/imageEvents';
 import { imageKey, parseUploadKey, statusKey } from '../domain/keys';
-import { errorReason, isRetryable, ObjectNotFoundError } from '../errors';
+import { errorReason, isRetryable, ObjectChangedError, ObjectNotFoundError } from '../errors';
 import { childLogger, type Logger } from '../logger/createLogger';
 import type { EventPublisher } from '../ports/EventPublisher';
 import { readStageStatus, type StageStatus, writeStageStatus } from '../status/stageStatus';
@@ -13,13 +13,22 @@ import { type AcceptDeps, checkUploadBytes, recordAndQueue, tooManyBytes } from 
  * `original/<id>.<ext>`, recorded and sent to resize — or ends as a terminal failure of the upload
  * stage, with its reason in the record and an "Image Failed" event, and nothing queued.
  *
+ * What was checked is what is stored: a form posted again while its first object is being
+ * ingested (S3 lets a form be used until it expires) may replace the upload between the read and
+ * the copy. So the copy is conditional on the version that was read (S3's
+ * `x-amz-copy-source-if-match` on its ETag; the folder store's file identity): it copies exactly
+ * the checked bytes, or nothing, and then the checked bytes, still in memory, are put instead.
+ * Whatever a repeated form leaves under `uploads/` is removed by the notification of its own write,
+ * which finds the upload record final (below), so nothing stays there.
+ *
  * Notifications come at least once (S3 may repeat one; a retried batch repeats all its records), so
  * the work is claimed first: the upload record is written with putIfAbsent, and only the delivery
  * that wrote it goes on. A delivery that finds a record:
- * - `done`, or `failed` with the upload gone (a refused upload is removed): a duplicate; nothing is
- *   done again.
- * - `failed` with the upload still there (a fault on the last receive): its redrive from the DLQ, or
- *   a repeat of it; takes the work over.
+ * - `done`, or `failed` for bad input (`terminal`), or `failed` with the upload gone: a duplicate,
+ *   or the notification of a form posted again; nothing is done again, and whatever is under the
+ *   upload's key now (a replay's bytes) is removed.
+ * - `failed` on a fault (not `terminal`) with the upload still there (a fault on the last receive):
+ *   its redrive from the DLQ, or a repeat of it; takes the work over.
  * - `retrying` (an earlier attempt hit a fault and said so): takes the work over.
  * - `running` and claimed by the same queue message (its redelivery: the attempt died), or claimed
  *   more than CLAIM_LEASE_MS ago (twice the ingest function's timeout: no attempt runs that long):
@@ -77,7 +86,12 @@ export async function ingestUpload(
   };
 
   const claimed = await claimUpload(key, imageId, claim, delivery, deps, log, now);
-  if (claimed !== true) return claimed;
+  if (claimed !== true) {
+    // The photo's upload is over (done or failed for good): what is under its key now is a form
+    // posted again, or nothing (a repeated notification). In flight (`running`) the claimant removes it.
+    if (claimed.outcome === 'duplicate' && claimed.state !== 'running') await removeUpload(key, deps, log);
+    return claimed;
+  }
   /** Set when the resize message could not be sent: the record says so. */
   let unsentReason: string | undefined;
 
@@ -87,10 +101,10 @@ export async function ingestUpload(
     const maxBytes = deps.config.limits.maxBucketUploadBytes;
     // Refused before it is read: an object over the limit is never downloaded.
     if (head.size > maxBytes) throw tooManyBytes(maxBytes, head.size);
-    const { body: bytes } = await deps.store.get(key);
+    const { body: bytes, etag } = await deps.store.get(key);
     const info = await checkUploadBytes(bytes, deps.config, maxBytes);
     const originalKey = imageKey('original', imageId, info.ext);
-    await deps.store.copy(key, originalKey, { contentType: info.contentType });
+    await storeChecked(key, originalKey, { bytes, etag, contentType: info.contentType }, deps, log);
     const accepted = await recordAndQueue(
       { imageId, originalKey, info, bytes: bytes.length, startedAt, t0, attempt: delivery.receiveCount },
       { ...deps, log },
@@ -129,7 +143,7 @@ export async function ingestUpload(
         await writeStageStatus(deps.store, imageId, record(lastTry ? 'failed' : 'retrying')).catch(() => undefined);
         throw publishError;
       }
-      await writeStageStatus(deps.store, imageId, record('failed'));
+      await writeStageStatus(deps.store, imageId, { ...record('failed'), terminal: true });
       log.warn('upload refused: terminal failure, nothing queued', { key, reason, attempt: delivery.receiveCount });
       deps.metrics?.recordStage('upload', 'failed', duration_ms);
       await removeUpload(key, deps, log);
@@ -167,9 +181,11 @@ async function claimUpload(
     return true as const;
   };
   if (!existing) return takeOver('its record is unreadable');
-  // Failed with the upload still there: a fault on the last receive (a refused upload is removed),
-  // and this is its redrive from the DLQ once the fault is fixed, or a repeat of it.
-  if (existing.state === 'failed' && (await deps.store.exists(key))) return takeOver('it failed on a fault and the upload is still there');
+  // Failed on a fault with the upload still there: the last receive failed, and this is its redrive
+  // from the DLQ once the fault is fixed, or a repeat of it. (A refused upload is `terminal`: final.)
+  if (existing.state === 'failed' && existing.terminal !== true && (await deps.store.exists(key))) {
+    return takeOver('it failed on a fault and the upload is still there');
+  }
   if (existing.state === 'done' || existing.state === 'failed') {
     log.info('duplicate notification: the upload was ingested already', { state: existing.state });
     return { outcome: 'duplicate', image_id: imageId, state: existing.state };
@@ -180,6 +196,30 @@ async function claimUpload(
   if (!(age < CLAIM_LEASE_MS)) return takeOver(`the claim is ${Math.round(age / 1000)} s old`);
   log.info('duplicate notification: another delivery is ingesting the upload', { claimed_by: existing.claimed_by });
   return { outcome: 'duplicate', image_id: imageId, state: existing.state };
+}
+
+/**
+ * `original/` gets exactly the bytes that were checked: a server-side copy conditional on the
+ * version read, and when another object has replaced the upload since (a form posted again), a
+ * put of the checked bytes, which are still in memory. A store that gives no version gets the put.
+ */
+async function storeChecked(
+  key: string,
+  originalKey: string,
+  checked: { bytes: Buffer; etag: string | undefined; contentType: string },
+  deps: IngestDeps,
+  log: Logger,
+): Promise<void> {
+  if (checked.etag !== undefined) {
+    try {
+      await deps.store.copy(key, originalKey, { contentType: checked.contentType, ifMatch: checked.etag });
+      return;
+    } catch (error) {
+      if (!(error instanceof ObjectChangedError)) throw error;
+      log.info('the upload was replaced after it was checked (its form posted again): storing the checked bytes', { key });
+    }
+  }
+  await deps.store.put(originalKey, checked.bytes, { contentType: checked.contentType });
 }
 
 /** The upload is done with (copied, or refused for good): removed at once; the lifecycle rule is the backstop. */

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { Dirent } from 'node:fs';
+import type { BigIntStats, Dirent } from 'node:fs';
 import { copyFile, type FileHandle, link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { ObjectNotFoundError, PipelineError, TransientError } from '../errors';
+import { ObjectChangedError, ObjectNotFoundError, PipelineError, TransientError } from '../errors';
 import { contentTypeForKey } from './contentType';
 import { FolderPostPolicy } from './folderPostPolicy';
 import type {
+  CopyOptions,
   ListOptions,
   ObjectHead,
   ObjectStore,
@@ -31,6 +32,10 @@ import { assertListOptions, assertSafeKey, assertSafePrefix, UnsafeKeyError } fr
  *   application/json). When `put` is given a different one it is kept in a sidecar file
  *   `.<name>.content-type` beside the object. Keys never start a segment with `.`, so neither
  *   temporary nor sidecar files can collide with a key or show up in `list`.
+ * - An object's version (`StoredObject.etag`) is the identity of its file: inode, size and
+ *   modification time. Every write makes a new file and renames it into place, so a rewrite always
+ *   changes it; `copy` with `ifMatch` copies from the file it opened after checking that identity,
+ *   so it copies exactly that version or nothing (ObjectChangedError), as S3's conditional copy.
  * - `presignPost` signs an S3-like POST policy with a key kept in `<root>/.post-policy.key`
  *   (folderPostPolicy.ts); the embedded server's `POST /bucket` checks it and writes with `put`.
  */
@@ -61,6 +66,33 @@ async function writeFileSynced(file: string, body: Buffer): Promise<void> {
   }
 }
 
+/** An object's version: its file's identity, which every write changes (a new file renamed into place). */
+function versionOf(info: BigIntStats): string {
+  return `"${info.ino.toString(16)}-${info.size.toString(16)}-${info.mtimeNs.toString(16)}"`;
+}
+
+/** Copies `from` into the new file `to` if `from` is still version `ifMatch`, else ObjectChangedError. */
+async function copyVersion(from: string, to: string, key: string, ifMatch: string): Promise<void> {
+  const source = await open(from, 'r');
+  try {
+    if (versionOf(await source.stat({ bigint: true })) !== ifMatch) throw new ObjectChangedError(key);
+    const target = await open(to, 'wx', 0o644);
+    try {
+      const chunk = Buffer.allocUnsafe(1 << 20);
+      for (let position = 0; ; ) {
+        const { bytesRead } = await source.read(chunk, 0, chunk.length, position);
+        if (bytesRead === 0) break;
+        await target.write(chunk, 0, bytesRead);
+        position += bytesRead;
+      }
+    } finally {
+      await target.close();
+    }
+  } finally {
+    await source.close();
+  }
+}
+
 export class FsObjectStore implements ObjectStore {
   readonly root: string;
   /** Signs and checks the POST forms of `presignPost` (the embedded server's `POST /bucket`). */
@@ -87,13 +119,20 @@ export class FsObjectStore implements ObjectStore {
   async get(key: string): Promise<StoredObject> {
     const file = this.pathOf(key);
     let body: Buffer;
+    let etag: string;
+    let handle: FileHandle | undefined;
     try {
-      body = await readFile(file);
+      // The bytes and their version from one open file: a rename over the key cannot come between.
+      handle = await open(file, 'r');
+      etag = versionOf(await handle.stat({ bigint: true }));
+      body = await handle.readFile();
     } catch (error) {
       if (ABSENT_CODES.has(errorCode(error) ?? '')) throw new ObjectNotFoundError(key, { cause: error });
       throw this.wrap(`reading ${key}`, error);
+    } finally {
+      await handle?.close();
     }
-    return { body, contentType: await this.contentTypeOf(key, file) };
+    return { body, contentType: await this.contentTypeOf(key, file), etag };
   }
 
   /** The sidecar's content type, else the one the key's extension names. */
@@ -168,8 +207,12 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
-  /** A file copy to a temporary file beside the target, flushed, then renamed over it (atomic, like put). */
-  async copy(fromKey: string, toKey: string, options: PutOptions = {}): Promise<void> {
+  /**
+   * A file copy to a temporary file beside the target, flushed, then renamed over it (atomic, like
+   * put). With `ifMatch`, the source is opened, its version checked, and the copy made from that
+   * open file: a rename over the source after the check cannot change what is copied.
+   */
+  async copy(fromKey: string, toKey: string, options: CopyOptions = {}): Promise<void> {
     const from = this.pathOf(fromKey);
     const to = this.pathOf(toKey);
     try {
@@ -177,7 +220,8 @@ export class FsObjectStore implements ObjectStore {
       await mkdir(path.dirname(to), { recursive: true });
       const temp = await this.writeTemporary(to, async (t) => {
         try {
-          await copyFile(from, t);
+          if (options.ifMatch === undefined) await copyFile(from, t);
+          else await copyVersion(from, t, fromKey, options.ifMatch);
         } catch (error) {
           if (ABSENT_CODES.has(errorCode(error) ?? '')) throw new ObjectNotFoundError(fromKey, { cause: error });
           throw error;
@@ -289,8 +333,12 @@ export class FsObjectStore implements ObjectStore {
     return this.postPolicy.sign(key, options);
   }
 
-  checkPost(fields: Record<string, string>): Promise<PostGrant> {
-    return this.postPolicy.check(fields);
+  /** The form's policy checked, then the form claimed: a second post of it is refused (single-use). */
+  async checkPost(fields: Record<string, string>): Promise<PostGrant> {
+    const checked = await this.postPolicy.check(fields);
+    const release = await this.postPolicy.claim(checked);
+    const { key, contentType, minBytes, maxBytes } = checked;
+    return { key, contentType, minBytes, maxBytes, release };
   }
 
   /**

@@ -17,14 +17,25 @@ export interface ListOptions {
 export interface StoredObject {
   body: Buffer;
   contentType?: string;
+  /**
+   * The version of the object these bytes are (S3's ETag; the folder store's file identity): a
+   * copy conditional on it (`copy(…, { ifMatch })`) copies exactly these bytes or nothing.
+   */
+  etag?: string;
 }
 
-/** What a browser-style upload straight into the store may carry: one content type, 1 to maxBytes bytes. */
+/** How a copy may be made: the new content type, and the version the source must still be. */
+export interface CopyOptions extends PutOptions {
+  /** Copy only if the source is still this version (`StoredObject.etag`), else ObjectChangedError. */
+  ifMatch?: string;
+}
+
+/** What a browser-style upload straight into the store may carry: one content type, exactly `size` bytes. */
 export interface PresignPostOptions {
   /** The object's content type, bound exactly: the form's `Content-Type` field must equal it. */
   contentType: string;
-  /** The largest body accepted (`content-length-range` [1, maxBytes]). */
-  maxBytes: number;
+  /** The size the client declared, bound exactly (`content-length-range` [size, size]). */
+  size: number;
   /** How long the form may be used (1 s to 7 days). */
   expiresInSeconds: number;
 }
@@ -49,6 +60,8 @@ export interface PostGrant {
   contentType: string;
   minBytes: number;
   maxBytes: number;
+  /** Gives the form back (it is single-use): for a post that ends up storing nothing. */
+  release(): Promise<void>;
 }
 
 /** What `head` tells of an object without reading it. */
@@ -74,9 +87,11 @@ export interface ObjectStore {
   putIfAbsent(key: string, body: Buffer, options?: PutOptions): Promise<boolean>;
   /**
    * Copies an object inside the store (S3: CopyObject, no bytes through the caller), overwriting
-   * the target; `options.contentType` replaces the source's. ObjectNotFoundError when the source is absent.
+   * the target; `options.contentType` replaces the source's. ObjectNotFoundError when the source is
+   * absent; with `options.ifMatch`, ObjectChangedError (and nothing copied) when the source is no
+   * longer that version (S3: `x-amz-copy-source-if-match`, checked by the store with the copy).
    */
-  copy(fromKey: string, toKey: string, options?: PutOptions): Promise<void>;
+  copy(fromKey: string, toKey: string, options?: CopyOptions): Promise<void>;
   /** Removes an object; removing one that is not there is not an error. */
   delete(key: string): Promise<void>;
   /**
@@ -90,13 +105,15 @@ export interface ObjectStore {
    */
   presignGet?(key: string, expiresInSeconds: number): Promise<string | undefined>;
   /**
-   * A POST policy for exactly this key, content type and size range, signed for
-   * `expiresInSeconds`: the store refuses any other key, type or size, and the form once expired.
+   * A POST policy for exactly this key, content type and size, signed for `expiresInSeconds`: the
+   * store refuses any other key, type or size, and the form once expired.
    */
   presignPost(key: string, options: PresignPostOptions): Promise<PresignedPost>;
   /**
    * Checks the fields of a form `presignPost` signed (signature, expiry, each field against the
-   * policy) and says what it may store; PostPolicyError (a 4xx) when it may store nothing. Present on
+   * policy) and says what it may store; PostPolicyError (a 4xx) when it may store nothing. A form
+   * is single-use: checking it claims it, so another post of it is refused (403) unless this one
+   * gives it back (`PostGrant.release`) because it stored nothing. Present on
    * a store whose forms come back to this program (the folder store: the embedded server's
    * `POST /bucket`, src/runtime/bucketPost.ts); such a store has no event notifications either, so
    * the app announces its writes itself (App.announceCreated). Absent where the store's own server

@@ -9,9 +9,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { ConfigError, InvalidInputError, ObjectNotFoundError, TransientError } from '../errors';
+import { ConfigError, InvalidInputError, ObjectChangedError, ObjectNotFoundError, TransientError } from '../errors';
 import { awsErrorName, classifyAwsError, httpStatusOf } from './awsErrors';
 import {
+  type CopyOptions,
   type ListOptions,
   MAX_PRESIGN_SECONDS,
   type ObjectHead,
@@ -91,6 +92,7 @@ export class S3ObjectStore implements ObjectStore {
       const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const result: StoredObject = { body };
       if (out.ContentType !== undefined) result.contentType = out.ContentType;
+      if (out.ETag !== undefined) result.etag = out.ETag;
       return result;
     } catch (error) {
       throw this.translate(`GetObject ${key}`, key, error);
@@ -166,8 +168,12 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  /** CopyObject, server-side: the bytes never pass through this process (up to 5 GB). */
-  async copy(fromKey: string, toKey: string, options: PutOptions = {}): Promise<void> {
+  /**
+   * CopyObject, server-side: the bytes never pass through this process (up to 5 GB). With
+   * `ifMatch`, `x-amz-copy-source-if-match`: S3 checks the source's ETag with the copy itself, and
+   * answers 412 (ObjectChangedError, nothing copied) when another object has replaced it since.
+   */
+  async copy(fromKey: string, toKey: string, options: CopyOptions = {}): Promise<void> {
     assertSafeKey(fromKey);
     assertSafeKey(toKey);
     try {
@@ -177,10 +183,14 @@ export class S3ObjectStore implements ObjectStore {
           Key: toKey,
           // Safe keys hold no character that needs escaping but "/", which CopySource keeps.
           CopySource: `${this.bucket}/${fromKey}`,
+          ...(options.ifMatch !== undefined ? { CopySourceIfMatch: options.ifMatch } : {}),
           ...(options.contentType !== undefined ? { MetadataDirective: 'REPLACE' as const, ContentType: options.contentType } : {}),
         }),
       );
     } catch (error) {
+      if (options.ifMatch !== undefined && (httpStatusOf(error) === 412 || awsErrorName(error) === 'PreconditionFailed')) {
+        throw new ObjectChangedError(fromKey, { cause: error });
+      }
       throw this.translate(`CopyObject ${fromKey} to ${toKey}`, fromKey, error);
     }
   }
@@ -241,8 +251,8 @@ export class S3ObjectStore implements ObjectStore {
   /**
    * A POST policy (SigV4, signed locally: no request is made) that S3 itself enforces: the key
    * exactly (createPresignedPost adds `{key}`), `Content-Type` exactly, and `content-length-range`
-   * [1, maxBytes]; S3 answers 403 AccessDenied for another key or type or an expired policy, 400
-   * EntityTooLarge / EntityTooSmall for the size. The fields carry the credential (and the session
+   * [size, size], the size the client declared; S3 answers 403 AccessDenied for another key or type
+   * or an expired policy, 400 EntityTooLarge / EntityTooSmall for any other size. The fields carry the credential (and the session
    * token of a Lambda role): never log them.
    */
   /** Creates the bucket unless it exists (dev scripts and tests: a deployment creates it with its stack). */
@@ -253,14 +263,14 @@ export class S3ObjectStore implements ObjectStore {
   async presignPost(key: string, options: PresignPostOptions): Promise<PresignedPost> {
     assertSafeKey(key);
     assertPresignPostOptions(options);
-    const { contentType, maxBytes, expiresInSeconds } = options;
+    const { contentType, size, expiresInSeconds } = options;
     const expiresAt = new Date(Date.now() + expiresInSeconds * 1000);
     const { url, fields } = await createPresignedPost(this.client, {
       Bucket: this.bucket,
       Key: key,
       Conditions: [
         ['eq', '$Content-Type', contentType],
-        ['content-length-range', 1, maxBytes],
+        ['content-length-range', size, size],
       ],
       Fields: { 'Content-Type': contentType },
       Expires: expiresInSeconds,

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, InvalidInputError } from '../errors';
 import type { PostGrant, PresignedPost, PresignPostOptions } from './ObjectStore';
@@ -12,7 +12,9 @@ import { assertPresignPostOptions, assertSafeKey } from './safeKey';
  * of it keyed with a secret that never leaves the machine (32 random bytes in a file under
  * DATA_DIR, made on first use, mode 0600). `check` refuses as S3 does: 403 for a bad signature, an
  * expired policy or a field the policy does not allow; the server refuses the size itself (400
- * EntityTooLarge / EntityTooSmall) as the bytes stream in.
+ * EntityTooLarge / EntityTooSmall) as the bytes stream in. Unlike S3, a form is single-use here:
+ * `claim` marks it used (an exclusive create, so of concurrent posts of one form exactly one gets
+ * it) and a second post is refused with 403 — nothing is ever written twice under one key.
  */
 export const FOLDER_POST_PATH = '/bucket';
 
@@ -31,6 +33,17 @@ export class PostPolicyError extends InvalidInputError {
   }
 }
 
+/** A form whose policy checked out: its grant, and which form it is (for `claim`). */
+export interface CheckedForm extends Omit<PostGrant, 'release'> {
+  /** The form's signature (hex). */
+  form: string;
+  /** When the form expires (ms since the epoch): its claim is kept until then. */
+  expiresAt: number;
+}
+
+/** Undoes a claim: the form may be posted again (the post it was claimed for stored nothing). */
+export type ReleaseClaim = () => Promise<void>;
+
 interface PolicyDocument {
   expiration: string;
   conditions: [{ key: string }, { 'Content-Type': string }, ['content-length-range', number, number]];
@@ -41,9 +54,14 @@ const UNCONDITIONED = new Set(['policy', 'x-signature']);
 
 export class FolderPostPolicy {
   private secret: Promise<Buffer> | undefined;
+  /** The folder of used forms' marks (`<expiry ms>-<signature>`), beside the key file. */
+  readonly usedFormsDir: string;
+  private lastSweep = 0;
 
   /** `secretFile`: where the signing key is kept (FsObjectStore: `<root>/.post-policy.key`). */
-  constructor(readonly secretFile: string) {}
+  constructor(readonly secretFile: string) {
+    this.usedFormsDir = path.join(path.dirname(secretFile), '.post-forms-used');
+  }
 
   async sign(key: string, options: PresignPostOptions, now = Date.now()): Promise<PresignedPost> {
     assertSafeKey(key);
@@ -51,7 +69,7 @@ export class FolderPostPolicy {
     const expiration = new Date(now + options.expiresInSeconds * 1000).toISOString();
     const document: PolicyDocument = {
       expiration,
-      conditions: [{ key }, { 'Content-Type': options.contentType }, ['content-length-range', 1, options.maxBytes]],
+      conditions: [{ key }, { 'Content-Type': options.contentType }, ['content-length-range', options.size, options.size]],
     };
     const policy = Buffer.from(JSON.stringify(document), 'utf8').toString('base64');
     return {
@@ -66,7 +84,7 @@ export class FolderPostPolicy {
    * The grant of a form whose fields (every field before the file; names in any case, as S3
    * takes them) carry a valid, unexpired policy that allows each of them. Throws PostPolicyError.
    */
-  async check(formFields: Record<string, string>, now = Date.now()): Promise<PostGrant> {
+  async check(formFields: Record<string, string>, now = Date.now()): Promise<CheckedForm> {
     const fields = new Map(Object.entries(formFields).map(([name, value]) => [name.toLowerCase(), value]));
     const policy = fields.get('policy');
     const signature = fields.get('x-signature');
@@ -109,7 +127,42 @@ export class FolderPostPolicy {
     if (extra.length > 0) {
       throw new PostPolicyError(403, 'AccessDenied', `Invalid according to Policy: Extra input fields: ${extra.join(', ')}`);
     }
-    return { key, contentType, minBytes, maxBytes };
+    return { key, contentType, minBytes, maxBytes, form: signature.toLowerCase(), expiresAt: Date.parse(document.expiration) };
+  }
+
+  /**
+   * Marks the form of `grant` used, or refuses it (403) when it was: the mark is an exclusive
+   * create, so of concurrent posts of one form exactly one gets it. Returns how to undo it, for a
+   * post that ends up storing nothing. Marks of expired forms are swept, at most once a minute.
+   */
+  async claim(grant: CheckedForm, now = Date.now()): Promise<ReleaseClaim> {
+    await mkdir(this.usedFormsDir, { recursive: true, mode: 0o700 });
+    if (now - this.lastSweep > 60_000) {
+      this.lastSweep = now;
+      await this.sweepUsed(now);
+    }
+    const mark = path.join(this.usedFormsDir, `${grant.expiresAt}-${grant.form}`);
+    try {
+      await (await open(mark, 'wx', 0o600)).close();
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EEXIST') throw error;
+      throw new PostPolicyError(
+        403,
+        'AccessDenied',
+        'Invalid according to Policy: this form was used already (a form stores one object, once); ask POST /uploads for another',
+      );
+    }
+    return () => unlink(mark).catch(() => undefined);
+  }
+
+  /** Removes the marks of forms that have expired (an expired form is refused anyway). */
+  private async sweepUsed(now: number): Promise<void> {
+    const names = await readdir(this.usedFormsDir).catch(() => [] as string[]);
+    await Promise.all(
+      names
+        .filter((name) => Number(name.split('-')[0]) < now)
+        .map((name) => unlink(path.join(this.usedFormsDir, name)).catch(() => undefined)),
+    );
   }
 
   private async mac(policy: string): Promise<string> {

@@ -89,13 +89,13 @@ export function assertListOptions(options: { startAfter?: unknown; maxKeys?: unk
 }
 
 /** The limits of a presigned POST (both stores): a content type, a size from 1 byte, an expiry of 1 s to 7 days. */
-export function assertPresignPostOptions(options: { contentType?: unknown; maxBytes?: unknown; expiresInSeconds?: unknown }): void {
-  const { contentType, maxBytes, expiresInSeconds } = options;
+export function assertPresignPostOptions(options: { contentType?: unknown; size?: unknown; expiresInSeconds?: unknown }): void {
+  const { contentType, size, expiresInSeconds } = options;
   if (typeof contentType !== 'string' || !/^[a-z]+\/[a-z0-9.+-]+$/i.test(contentType)) {
     throw new InvalidInputError(`presignPost contentType: expected a media type such as image/jpeg, got ${JSON.stringify(contentType)}`);
   }
-  if (typeof maxBytes !== 'number' || !Number.isSafeInteger(maxBytes) || maxBytes < 1) {
-    throw new InvalidInputError(`presignPost maxBytes: expected a whole number of bytes from 1, got ${JSON.stringify(maxBytes)}`);
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 1) {
+    throw new InvalidInputError(`presignPost size: expected a whole number of bytes from 1, got ${JSON.stringify(size)}`);
   }
   if (typeof expiresInSeconds !== 'number' || !Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > 604_800) {
     throw new InvalidInputError(

@@ -14,8 +14,11 @@ import type { RawRoute } from './httpServer';
  * of it passes. Errors are S3's XML `<Error><Code>…</Code><Message>…</Message></Error>` (JSON
  * `{error: {code, message}}` when the client asks for application/json), the same codes and
  * statuses as S3, so a client handles both alike. Success is S3's default: 204, no body.
- * After the write, `announceCreated(key)` tells the pipeline (S3's ObjectCreated notification):
- * if that fails the object stays, the answer is 503, and posting the same form again is safe.
+ * A form is single-use (ObjectStore.checkPost claims it): once its policy checks out it is marked used, and
+ * posting it again is refused with 403, so what ingest checked is never overwritten under its key.
+ * After the write, `announceCreated(key)` tells the pipeline (S3's ObjectCreated notification).
+ * A post that stores nothing, or whose write cannot be announced (503), gives the form back: the
+ * client may post it again.
  */
 export interface BucketPostDeps {
   /** Checks the form's fields against the policy it was signed with (ObjectStore.checkPost). */
@@ -83,6 +86,7 @@ export async function serveBucketPost(req: http.IncomingMessage, res: http.Serve
 
   const outcome = await readForm(req, deps);
   if ('refused' in outcome) {
+    await outcome.release?.();
     if (outcome.destroy) {
       replyError(req, res, outcome.refused, requestId, true);
       res.on('finish', () => req.destroy());
@@ -90,10 +94,11 @@ export async function serveBucketPost(req: http.IncomingMessage, res: http.Serve
     deps.log.warn('bucket POST refused', { status: outcome.refused.status, code: outcome.refused.code, reason: outcome.refused.message });
     return;
   }
-  const { grant, body } = outcome;
+  const { grant, body, release } = outcome;
   try {
     await deps.store.put(grant.key, body, { contentType: grant.contentType });
   } catch (error) {
+    await release();
     deps.log.error('bucket POST could not store the object', { key: grant.key, error });
     return replyError(
       req,
@@ -105,6 +110,7 @@ export async function serveBucketPost(req: http.IncomingMessage, res: http.Serve
   try {
     await deps.announceCreated?.(grant.key);
   } catch (error) {
+    await release();
     deps.log.error('bucket POST stored the object but could not announce it', { key: grant.key, error });
     return replyError(
       req,
@@ -118,7 +124,12 @@ export async function serveBucketPost(req: http.IncomingMessage, res: http.Serve
   res.end();
 }
 
-type FormOutcome = { grant: PostGrant; body: Buffer } | { refused: Refusal; destroy?: boolean };
+/** Gives a claimed form back (PostGrant.release). */
+type ReleaseClaim = PostGrant['release'];
+
+type FormOutcome =
+  | { grant: PostGrant; body: Buffer; release: ReleaseClaim }
+  | { refused: Refusal; destroy?: boolean; release?: ReleaseClaim };
 
 /**
  * Parses the form as it streams: fields, then the file (S3 ignores fields after it). A refusal
@@ -154,18 +165,23 @@ function readForm(req: http.IncomingMessage, deps: BucketPostDeps): Promise<Form
     let fileSeen = false;
     let failure: Refusal | undefined;
     let fileDone: Promise<{ grant: PostGrant; body: Buffer } | undefined> = Promise.resolve(undefined);
+    /** The claim of the form, once its policy checked out: given back if this post stores nothing. */
+    let release: ReleaseClaim | undefined;
+    const refuse = (refused: Refusal, destroy?: boolean): FormOutcome => ({
+      refused,
+      ...(destroy ? { destroy } : {}),
+      ...(release ? { release } : {}),
+    });
     let received = 0;
     req.on('data', (chunk: Buffer) => {
       received += chunk.length;
       if (received > deps.maxRequestBytes) {
         // Past any policy's size and framing: stop reading, answer, close.
         req.unpipe(parser);
-        settle({ refused: tooLarge(deps.maxRequestBytes, 'more'), destroy: true });
+        settle(refuse(tooLarge(deps.maxRequestBytes, 'more'), true));
       }
     });
-    req.on('error', () =>
-      settle({ refused: { status: 400, code: 'IncompleteBody', message: 'the request ended before its body did' }, destroy: true }),
-    );
+    req.on('error', () => settle(refuse({ status: 400, code: 'IncompleteBody', message: 'the request ended before its body did' }, true)));
 
     parser.on('field', (name, value) => {
       if (!fileSeen) fields[name] = value;
@@ -182,7 +198,11 @@ function readForm(req: http.IncomingMessage, deps: BucketPostDeps): Promise<Form
       }
       fileSeen = true;
       stream.pause();
-      fileDone = deps.checkPost(fields).then(
+      const claimed = deps.checkPost(fields).then((grant) => {
+        release = grant.release;
+        return grant;
+      });
+      fileDone = claimed.then(
         (grant) =>
           new Promise((done) => {
             const chunks: Buffer[] = [];
@@ -224,26 +244,26 @@ function readForm(req: http.IncomingMessage, deps: BucketPostDeps): Promise<Form
         message: `The body of your POST request is not well-formed multipart/form-data: ${cause.message}`,
       };
       req.resume();
-      void fileDone.finally(() => settle({ refused: failure! }));
+      void fileDone.finally(() => settle(refuse(failure!)));
     });
     parser.on('close', () => {
       fileDone.then(
         (file) => {
-          if (failure) return settle({ refused: failure });
-          if (!fileSeen || !file) {
-            return settle({
-              refused: {
+          if (failure) return settle(refuse(failure));
+          if (!fileSeen || !file || !release) {
+            return settle(
+              refuse({
                 status: 400,
                 code: 'InvalidArgument',
                 message: `POST requires exactly one file upload per request, in the field "${POST_FILE_FIELD}"; got none`,
-              },
-            });
+              }),
+            );
           }
-          settle(file);
+          settle({ ...file, release });
         },
         (error: unknown) => {
           deps.log.error('bucket POST policy check failed', { error });
-          settle({ refused: { status: 500, code: 'InternalError', message: 'the form could not be checked; try again' } });
+          settle(refuse({ status: 500, code: 'InternalError', message: 'the form could not be checked; try again' }));
         },
       );
     });

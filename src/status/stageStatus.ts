@@ -31,6 +31,11 @@ export const StageStatusSchema = z.object({
    * the object, so that its own redelivery takes the work over and another delivery does not.
    */
   claimed_by: z.string().optional(),
+  /**
+   * On a `failed` upload record: the failure was the upload's own (bad input), final; not a fault
+   * on the last receive, whose redrive takes the work over while the upload is still there.
+   */
+  terminal: z.boolean().optional(),
 });
 export type StageStatus = z.infer<typeof StageStatusSchema>;
 

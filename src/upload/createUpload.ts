@@ -13,8 +13,8 @@ import { apiKeyProblem } from './apiKey';
 /**
  * POST /uploads, the first step of a direct-to-bucket upload, free of Lambda: the client says what
  * it will send (`{content_type, size, file_name?}`), and gets the new image id, a form the store
- * itself checks (a POST policy bound to the key `uploads/<id>.<ext>`, the content type, and 1 to
- * MAX_BUCKET_UPLOAD_BYTES bytes, valid UPLOAD_EXPIRES_SECONDS) and where to follow the photo. The
+ * itself checks (a POST policy bound to the key `uploads/<id>.<ext>`, the content type, and exactly
+ * the declared size, at most MAX_BUCKET_UPLOAD_BYTES, valid UPLOAD_EXPIRES_SECONDS) and where to follow the photo. The
  * key is the server's; nothing is stored here. The ingest step starts the pipeline once the object
  * is in the bucket (S3's ObjectCreated notification; the embedded server's POST /bucket).
  */
@@ -101,7 +101,7 @@ export async function handleCreateUpload(req: ApiRequest, deps: CreateUploadDeps
     const imageId = newImageId();
     const form = await deps.store.presignPost(uploadKey(imageId, format.ext), {
       contentType: format.contentType,
-      maxBytes: deps.config.limits.maxBucketUploadBytes,
+      size: request.size,
       expiresInSeconds: deps.config.uploadExpiresSeconds,
     });
     // The folder store's form goes to the embedded server's own endpoint: a path, made absolute

@@ -13,6 +13,7 @@ import type { PresignedPost } from '../../src/ports/ObjectStore';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
 import type { LogLine } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
+import { replayForm } from '../helpers/formReplay';
 import { largePhoto } from '../helpers/largePhoto';
 import { postForm } from '../helpers/postPolicyContract';
 import { waitForImage } from '../helpers/waitForImage';
@@ -102,5 +103,44 @@ describe('embedded default: the bucket starts the pipeline', () => {
     assert.deepEqual(['upload', 'resize', 'grayscale', 'detect', 'tag'].map(done), [1, 1, 1, 1, 1]);
     const duplicates = logs.filter((l) => String(l.message).startsWith('duplicate notification') && l.image_id === id);
     assert.equal(duplicates.length, 1);
+  });
+
+  it('one form posted 8 times at once, 8 times over: one post is stored, 7 refused (403), original/ is only ever the checked photo, nothing stays under uploads/', async () => {
+    const photo = readFixture('dog.jpg');
+    for (let round = 0; round < 8; round++) {
+      // Prepare: a form for the photo's size.
+      const res = await fetch(`${pipeline.url!}/uploads`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ content_type: 'image/jpeg', size: photo.length }),
+      });
+      const created = (await res.json()) as { image_id: string; upload: PresignedPost };
+      assert.equal(res.status, 201, JSON.stringify(created));
+      // Act
+      const { posts } = await replayForm(created.upload, photo, 8, { origin: pipeline.url! });
+      // Assess: single-use, so exactly one post was stored; what ingest made of it is what it was.
+      const stored = posts.filter((p) => p.answer.status === 204);
+      assert.equal(stored.length, 1, posts.map((p) => p.answer.status).join());
+      for (const p of posts.filter((x) => x.answer.status !== 204))
+        assert.deepEqual([p.answer.status, p.answer.code], [403, 'AccessDenied']);
+      const outcome = await waitForImage(pipeline.app.store, created.image_id, { timeoutMs: 60_000 });
+      const original = imageKey('original', created.image_id);
+      if (stored[0]!.body === photo) {
+        assert.equal(outcome.status, 'done', outcome.error ?? '');
+        assert.ok((await pipeline.app.store.get(original)).body.equals(photo), 'original/ is the photo');
+      } else {
+        assert.equal(outcome.status, 'failed');
+        assert.match(
+          outcome.error ?? '',
+          /^UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF or AVIF image bytes, got \d+ bytes starting 3c 68 74 6d/,
+        );
+        assert.equal(await pipeline.app.store.exists(original), false, 'no unchecked bytes in original/');
+      }
+      // A refused upload is removed just after its failed record is written: wait for that write.
+      for (const deadline = Date.now() + 10_000; (await pipeline.app.store.list('uploads/')).length > 0 && Date.now() < deadline; ) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.deepEqual(await pipeline.app.store.list('uploads/'), [], `round ${round}: nothing stays under uploads/`);
+    }
   });
 });

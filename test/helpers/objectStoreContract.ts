@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { newImageId } from '../../src/domain/imageId';
 import { imageKey, uploadKey } from '../../src/domain/keys';
-import { ObjectNotFoundError } from '../../src/errors';
+import { ObjectChangedError, ObjectNotFoundError } from '../../src/errors';
 import type { ObjectStore } from '../../src/ports/ObjectStore';
 import { UnsafeKeyError } from '../../src/ports/safeKey';
 
@@ -180,6 +180,39 @@ export function objectStoreContract(name: string, setUp: () => Promise<ObjectSto
       assert.equal(got.contentType, 'image/png');
       assert.equal((await store.get(other)).contentType, 'image/jpeg');
       assert.ok((await store.get(from)).body.equals(body));
+    });
+
+    it('get gives the version of the bytes it read: the same until the object is written again', async () => {
+      const key = uploadKey(newImageId(), 'jpg');
+      await store.put(key, Buffer.from('first'), { contentType: 'image/jpeg' });
+      const a = await store.get(key);
+      const b = await store.get(key);
+      assert.ok(a.etag, 'an etag');
+      assert.equal(b.etag, a.etag);
+      await store.put(key, Buffer.from('second'), { contentType: 'image/jpeg' });
+      assert.notEqual((await store.get(key)).etag, a.etag);
+    });
+
+    it('copy with ifMatch copies exactly the version read, and nothing once another has replaced it (ObjectChangedError)', async () => {
+      // Prepare: the checked bytes and their version, then a replay over the same key.
+      const id = newImageId();
+      const from = uploadKey(id, 'jpg');
+      const checked = Buffer.alloc(100_000, 1);
+      await store.put(from, checked, { contentType: 'image/jpeg' });
+      const read = await store.get(from);
+      const to = imageKey('original', id);
+      // Act + Assess: while it is still that version, the copy is those bytes.
+      await store.copy(from, to, { contentType: 'image/jpeg', ifMatch: read.etag! });
+      assert.ok((await store.get(to)).body.equals(checked));
+      // Another object replaces the source: the conditional copy copies nothing.
+      await store.delete(to);
+      await store.put(from, Buffer.alloc(100_000, 2), { contentType: 'image/jpeg' });
+      await assert.rejects(store.copy(from, to, { contentType: 'image/jpeg', ifMatch: read.etag! }), (error: unknown) => {
+        assert.ok(error instanceof ObjectChangedError, `expected ObjectChangedError, got ${String(error)}`);
+        assert.equal(error.key, from);
+        return true;
+      });
+      assert.equal(await store.exists(to), false);
     });
 
     it('copy of a missing object throws ObjectNotFoundError with the source key', async () => {

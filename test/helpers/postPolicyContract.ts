@@ -7,12 +7,18 @@ import type { ObjectStore, PresignedPost } from '../../src/ports/ObjectStore';
 /**
  * The presigned POST contract: the same form uploads against every store (the folder store behind
  * the embedded server's POST /bucket in the unit tests, S3ObjectStore on MinIO in the integration
- * tests). The store itself enforces the policy: within it the object is stored; over the signed
- * size, with another content type, for another key, or once expired it is refused and nothing is
- * stored. Statuses and S3 error codes are asserted; the messages are each server's own.
+ * tests). The store itself enforces the policy: a file of exactly the signed size is stored; any
+ * other size, another content type, another key, or a form once expired is refused and nothing
+ * is stored. Statuses and S3 error codes are asserted; the messages are each server's own.
  */
 export interface PostPolicyUnderTest {
   store: ObjectStore;
+  /**
+   * What the store does with a form posted a second time: the folder store refuses it (a form is
+   * single-use there: 403), S3 and its kin store it again (the ingest step then ignores it and
+   * removes it: src/ingest/ingestUpload.ts).
+   */
+  replay: 'refused' | 'stored';
   /** The origin a relative form URL is resolved against (the embedded server's own); none for absolute URLs. */
   origin?: string;
   cleanup?: () => Promise<void>;
@@ -49,8 +55,8 @@ export function postPolicyContract(name: string, setUp: () => Promise<PostPolicy
     let subject: PostPolicyUnderTest;
     let store: ObjectStore;
     const bytes = Buffer.alloc(2000, 7);
-    const sign = (key: string, maxBytes = 4096, expiresInSeconds = 60) =>
-      store.presignPost(key, { contentType: 'image/jpeg', maxBytes, expiresInSeconds });
+    const sign = (key: string, size = bytes.length, expiresInSeconds = 60) =>
+      store.presignPost(key, { contentType: 'image/jpeg', size, expiresInSeconds });
     const post = (form: PresignedPost, file: Buffer, options: Parameters<typeof postForm>[2] = {}) =>
       postForm(form, file, { ...(subject.origin !== undefined ? { origin: subject.origin } : {}), ...options });
 
@@ -66,7 +72,7 @@ export function postPolicyContract(name: string, setUp: () => Promise<PostPolicy
       // Prepare
       const key = uploadKey(newImageId(), 'jpg');
       const before = Date.now();
-      const form = await sign(key, 4096, 120);
+      const form = await sign(key, bytes.length, 120);
       // Act
       const answer = await post(form, bytes);
       // Assess
@@ -81,18 +87,19 @@ export function postPolicyContract(name: string, setUp: () => Promise<PostPolicy
       assert.equal(stored.contentType, 'image/jpeg');
     });
 
-    it('stores a file of exactly the signed size', async () => {
-      const key = uploadKey(newImageId(), 'jpg');
-      const answer = await post(await sign(key, bytes.length), bytes);
-      assert.ok(answer.status >= 200 && answer.status < 300, `got ${answer.status}: ${answer.body}`);
-      assert.equal((await store.get(key)).body.length, bytes.length);
-    });
-
-    it('refuses a file over the signed size (400 EntityTooLarge) and stores nothing', async () => {
+    it('refuses a file one byte over the declared size (400 EntityTooLarge) and stores nothing', async () => {
       const key = uploadKey(newImageId(), 'jpg');
       const answer = await post(await sign(key, bytes.length - 1), bytes);
       assert.equal(answer.status, 400, answer.body);
       assert.equal(answer.code, 'EntityTooLarge');
+      assert.equal(await store.exists(key), false);
+    });
+
+    it('refuses a file one byte under the declared size (400 EntityTooSmall) and stores nothing', async () => {
+      const key = uploadKey(newImageId(), 'jpg');
+      const answer = await post(await sign(key, bytes.length + 1), bytes);
+      assert.equal(answer.status, 400, answer.body);
+      assert.equal(answer.code, 'EntityTooSmall');
       assert.equal(await store.exists(key), false);
     });
 
@@ -131,7 +138,7 @@ export function postPolicyContract(name: string, setUp: () => Promise<PostPolicy
 
     it("refuses one form's fields with another's policy (403: the signature covers the policy)", async () => {
       const key = uploadKey(newImageId(), 'jpg');
-      const roomy = await sign(uploadKey(newImageId(), 'jpg'), 1 << 20);
+      const roomy = await sign(uploadKey(newImageId(), 'jpg'), bytes.length);
       const tight = await sign(key, 10);
       const policyField = Object.keys(tight.fields).find((f) => f.toLowerCase() === 'policy')!;
       const answer = await post(tight, bytes, { fields: { [policyField]: roomy.fields[policyField] } });
@@ -141,7 +148,7 @@ export function postPolicyContract(name: string, setUp: () => Promise<PostPolicy
 
     it('refuses an expired policy (403) and stores nothing', async () => {
       const key = uploadKey(newImageId(), 'jpg');
-      const form = await sign(key, 4096, 1);
+      const form = await sign(key, bytes.length, 1);
       await new Promise((resolve) => setTimeout(resolve, 2100));
       const answer = await post(form, bytes);
       assert.equal(answer.status, 403, answer.body);
@@ -149,19 +156,36 @@ export function postPolicyContract(name: string, setUp: () => Promise<PostPolicy
       assert.equal(await store.exists(key), false);
     });
 
+    it('a form posted again: refused by a store that makes forms single-use, stored again by S3 and its kin', async () => {
+      const key = uploadKey(newImageId(), 'jpg');
+      const form = await sign(key);
+      const first = await post(form, bytes);
+      assert.ok(first.status >= 200 && first.status < 300, `${first.status}: ${first.body}`);
+      const other = Buffer.alloc(bytes.length, 9);
+      const again = await post(form, other);
+      if (subject.replay === 'refused') {
+        assert.equal(again.status, 403, again.body);
+        assert.equal(again.code, 'AccessDenied');
+        assert.deepEqual((await store.get(key)).body, bytes, 'the first bytes stay');
+      } else {
+        assert.ok(again.status >= 200 && again.status < 300, `${again.status}: ${again.body}`);
+        assert.deepEqual((await store.get(key)).body, other);
+      }
+    });
+
     it('refuses options that make no policy, and unsafe keys', async () => {
       const key = uploadKey(newImageId(), 'jpg');
-      await assert.rejects(store.presignPost(key, { contentType: 'image/jpeg', maxBytes: 0, expiresInSeconds: 60 }), {
+      await assert.rejects(store.presignPost(key, { contentType: 'image/jpeg', size: 0, expiresInSeconds: 60 }), {
         name: 'InvalidInputError',
-        message: 'presignPost maxBytes: expected a whole number of bytes from 1, got 0',
+        message: 'presignPost size: expected a whole number of bytes from 1, got 0',
       });
-      await assert.rejects(store.presignPost(key, { contentType: 'jpeg', maxBytes: 10, expiresInSeconds: 60 }), {
+      await assert.rejects(store.presignPost(key, { contentType: 'jpeg', size: 10, expiresInSeconds: 60 }), {
         message: 'presignPost contentType: expected a media type such as image/jpeg, got "jpeg"',
       });
-      await assert.rejects(store.presignPost(key, { contentType: 'image/jpeg', maxBytes: 10, expiresInSeconds: 604_801 }), {
+      await assert.rejects(store.presignPost(key, { contentType: 'image/jpeg', size: 10, expiresInSeconds: 604_801 }), {
         message: 'presignPost expiresInSeconds: expected a whole number from 1 to 604800, got 604801',
       });
-      await assert.rejects(store.presignPost('uploads/../x.jpg', { contentType: 'image/jpeg', maxBytes: 10, expiresInSeconds: 60 }), {
+      await assert.rejects(store.presignPost('uploads/../x.jpg', { contentType: 'image/jpeg', size: 10, expiresInSeconds: 60 }), {
         name: 'UnsafeKeyError',
       });
     });

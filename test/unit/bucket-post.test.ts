@@ -28,6 +28,7 @@ async function folderBucket(options: { announceCreated?: (key: string) => void |
     root,
     store,
     origin: server.url,
+    replay: 'refused' as const,
     cleanup: async () => {
       await server.close();
       await rm(root, { recursive: true, force: true });
@@ -45,8 +46,8 @@ describe('POST /bucket (the folder store checks its own forms)', () => {
     bucket = await folderBucket({ announceCreated: (key) => void announced.push(key), maxRequestBytes: 64 * 1024 });
   });
   after(() => bucket.cleanup());
-  const sign = (key: string, maxBytes = 1000, expiresInSeconds = 60) =>
-    bucket.store.presignPost(key, { contentType: 'image/png', maxBytes, expiresInSeconds });
+  const sign = (key: string, size = bytes.length, expiresInSeconds = 60) =>
+    bucket.store.presignPost(key, { contentType: 'image/png', size, expiresInSeconds });
 
   it('gives the path of its own endpoint, and announces each object it stores, once, after the write', async () => {
     const key = uploadKey(newImageId(), 'png');
@@ -71,7 +72,7 @@ describe('POST /bucket (the folder store checks its own forms)', () => {
     const key = uploadKey(newImageId(), 'png');
     const form = await new FsObjectStore({ root: bucket.store.root }).presignPost(key, {
       contentType: 'image/png',
-      maxBytes: 1000,
+      size: bytes.length,
       expiresInSeconds: 60,
     });
     assert.equal((await postForm(form, bytes, { origin: bucket.origin })).status, 204);
@@ -89,6 +90,14 @@ describe('POST /bucket (the folder store checks its own forms)', () => {
         'EntityTooLarge',
         'Your proposed upload exceeds the maximum allowed size: expected at most 50 bytes, got 100',
         50,
+      ],
+      [
+        'under the size',
+        {},
+        400,
+        'EntityTooSmall',
+        'Your proposed upload is smaller than the minimum allowed size: expected at least 101 bytes, got 100',
+        101,
       ],
       [
         'another type',
@@ -120,8 +129,8 @@ describe('POST /bucket (the folder store checks its own forms)', () => {
       ],
       ['an extra field', { fields: { acl: 'public-read' } }, 403, 'AccessDenied', 'Invalid according to Policy: Extra input fields: acl'],
     ];
-    for (const [what, options, status, code, message, maxBytes] of cases) {
-      const answer = await postForm(await sign(key, maxBytes ?? 1000), bytes, { origin: bucket.origin, ...options });
+    for (const [what, options, status, code, message, size] of cases) {
+      const answer = await postForm(await sign(key, size ?? bytes.length), bytes, { origin: bucket.origin, ...options });
       assert.deepEqual([answer.status, answer.code, answer.message], [status, code, message], what);
     }
     assert.equal(await bucket.store.exists(key), false);
@@ -131,7 +140,7 @@ describe('POST /bucket (the folder store checks its own forms)', () => {
     const key = uploadKey(newImageId(), 'png');
     const form = await bucket.store.postPolicy.sign(
       key,
-      { contentType: 'image/png', maxBytes: 1000, expiresInSeconds: 1 },
+      { contentType: 'image/png', size: bytes.length, expiresInSeconds: 1 },
       Date.now() - 5000,
     );
     const answer = await postForm(form, bytes, { origin: bucket.origin });
@@ -158,10 +167,49 @@ describe('POST /bucket (the folder store checks its own forms)', () => {
     const answer = await fetch(`${bucket.origin}/bucket`, { method: 'POST', body: wrongField });
     assert.equal(answer.status, 400);
     assert.match(await answer.text(), /got a file in "image"/);
-    const huge = await postForm(await sign(key, 1 << 20), Buffer.alloc(100 * 1024), { origin: bucket.origin });
+    const huge = await postForm(await sign(key, 100 * 1024), Buffer.alloc(100 * 1024), { origin: bucket.origin });
     assert.equal(huge.status, 400);
     assert.equal(huge.code, 'EntityTooLarge');
     assert.equal(await bucket.store.exists(key), false);
+  });
+
+  it('a form is single-use: of 8 concurrent posts of one form exactly one is stored, the others get 403, and so does any later post', async () => {
+    // Prepare: one form; eight different bodies of its size, as a replaying client would send.
+    const key = uploadKey(newImageId(), 'png');
+    const form = await sign(key);
+    const bodies = Array.from({ length: 8 }, (_, i) => Buffer.alloc(bytes.length, i + 1));
+    // Act
+    const answers = await Promise.all(bodies.map((body) => postForm(form, body, { origin: bucket.origin })));
+    // Assess
+    const stored = answers.flatMap((a, i) => (a.status === 204 ? [i] : []));
+    assert.equal(stored.length, 1, JSON.stringify(answers.map((a) => a.status)));
+    for (const a of answers.filter((x) => x.status !== 204)) {
+      assert.deepEqual(
+        [a.status, a.code, a.message],
+        [
+          403,
+          'AccessDenied',
+          'Invalid according to Policy: this form was used already (a form stores one object, once); ask POST /uploads for another',
+        ],
+      );
+    }
+    assert.deepEqual((await bucket.store.get(key)).body, bodies[stored[0]!]);
+    assert.deepEqual(
+      announced.filter((k) => k === key),
+      [key],
+      'announced once',
+    );
+    // Later, after ingest removed the upload: still refused, nothing comes back under uploads/.
+    await bucket.store.delete(key);
+    assert.equal((await postForm(form, bytes, { origin: bucket.origin })).status, 403);
+    assert.equal(await bucket.store.exists(key), false);
+  });
+
+  it('a post that stores nothing gives its form back: a refused size, then the right one', async () => {
+    const key = uploadKey(newImageId(), 'png');
+    const form = await sign(key);
+    assert.equal((await postForm(form, Buffer.alloc(bytes.length + 1), { origin: bucket.origin })).code, 'EntityTooLarge');
+    assert.equal((await postForm(form, bytes, { origin: bucket.origin })).status, 204);
   });
 
   it('answers 503 when the object is stored but cannot be announced (posting the form again is safe)', async () => {
@@ -173,7 +221,7 @@ describe('POST /bucket (the folder store checks its own forms)', () => {
     });
     try {
       const key = uploadKey(newImageId(), 'png');
-      const form = await flaky.store.presignPost(key, { contentType: 'image/png', maxBytes: 1000, expiresInSeconds: 60 });
+      const form = await flaky.store.presignPost(key, { contentType: 'image/png', size: bytes.length, expiresInSeconds: 60 });
       const first = await postForm(form, bytes, { origin: flaky.origin });
       assert.deepEqual([first.status, first.code], [503, 'ServiceUnavailable']);
       fail = false;

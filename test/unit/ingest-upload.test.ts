@@ -13,6 +13,7 @@ import { lambdaMiddlewares } from '../../src/lambda/middlewares';
 import { readStageStatuses } from '../../src/status/stageStatus';
 import { eventRecorder, lambdaContext, sqsEvent, type TestApp, testApp } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
+import { MAX_CRAFTED_SCANS, progressiveJpeg } from '../helpers/progressiveJpeg';
 
 /**
  * The bucket starts the pipeline (src/ingest/): an object under uploads/ is checked as POST /upload
@@ -263,6 +264,66 @@ describe('ingestUpload', () => {
     assert.equal((await ingestUpload(key, delivery('m-1', 2), deps)).outcome, 'failed');
     assert.equal(events.events.length, 1);
     assert.equal((await readStageStatuses(app.store, id)).upload?.state, 'failed');
+  });
+
+  it('what was checked is what is stored: a form posted again between the check and the copy does not reach original/', async () => {
+    // Prepare: the good photo is read and checked; then, before the copy, a replay of its form
+    // puts other bytes (random data with HTML in it) under the same key.
+    const { app, deps } = setUp();
+    const photo = readFixture('dog.jpg');
+    const { id, key } = await uploaded(app, photo);
+    const junk = Buffer.concat([Buffer.from('<html><script>alert(1)</script>'), Buffer.alloc(5000, 0x5a)]);
+    const get = app.store.get.bind(app.store);
+    app.store.get = async (k) => {
+      const read = await get(k);
+      if (k === key) await app.store.put(key, junk, { contentType: 'image/jpeg' });
+      return read;
+    };
+    // Act
+    const outcome = await ingestUpload(key, delivery('m-1'), deps);
+    // Assess: the copy conditional on the version read copied nothing; the checked bytes were put.
+    assert.equal(outcome.outcome, 'ingested');
+    assert.ok((await app.store.get(imageKey('original', id))).body.equals(photo), 'original/ is the checked photo');
+    assert.ok(app.logs.some((l) => String(l.message).startsWith('the upload was replaced after it was checked')));
+    // The replay's own notification finds the upload done: ignored, and nothing stays under uploads/.
+    assert.deepEqual(await ingestUpload(key, delivery('m-2'), deps), { outcome: 'duplicate', image_id: id, state: 'done' });
+    assert.deepEqual(await app.store.list('uploads/'), []);
+    assert.equal((await resizeMessages(app)).length, 1);
+  });
+
+  it('a form posted again after its photo was ingested: ignored, its bytes removed, the original untouched', async () => {
+    const { app, deps } = setUp();
+    const photo = readFixture('dog.jpg');
+    const { id, key } = await uploaded(app, photo);
+    assert.equal((await ingestUpload(key, delivery('m-1'), deps)).outcome, 'ingested');
+    await app.store.put(key, readFixture('person.jpg'), { contentType: 'image/jpeg' });
+    assert.deepEqual(await ingestUpload(key, delivery('m-2'), deps), { outcome: 'duplicate', image_id: id, state: 'done' });
+    assert.equal(await app.store.exists(key), false);
+    assert.ok((await app.store.get(imageKey('original', id))).body.equals(photo));
+  });
+
+  it('a form posted again after its upload was refused: not taken over (the refusal is final), its bytes removed', async () => {
+    const { app, deps, events } = setUp();
+    const { id, key } = await uploaded(app, Buffer.from('not a photo'));
+    assert.equal((await ingestUpload(key, delivery('m-1'), deps)).outcome, 'failed');
+    assert.equal((await readStageStatuses(app.store, id)).upload?.terminal, true);
+    await app.store.put(key, readFixture('dog.jpg'), { contentType: 'image/jpeg' });
+    assert.deepEqual(await ingestUpload(key, delivery('m-2'), deps), { outcome: 'duplicate', image_id: id, state: 'failed' });
+    assert.equal(await app.store.exists(key), false);
+    assert.deepEqual(await app.store.list('original/'), []);
+    assert.equal(events.events.length, 1);
+  });
+
+  it('a progressive JPEG of 883 scans: refused from its markers, a terminal failure with the reason', async () => {
+    const { app, deps } = setUp();
+    const { id, key } = await uploaded(app, progressiveJpeg(64, 48, MAX_CRAFTED_SCANS));
+    const reason =
+      'ImageTooLargeError: expected a JPEG of at most 32 scans, got 883 (a progressive JPEG is decoded one pass over the whole image per scan)';
+    assert.deepEqual(await ingestUpload(key, delivery(), deps), { outcome: 'failed', image_id: id, reason });
+    assert.deepEqual(
+      [(await readStageStatuses(app.store, id)).upload?.state, (await readStageStatuses(app.store, id)).upload?.attempt],
+      ['failed', 1],
+    );
   });
 
   it('ignores a key that is not an upload', async () => {
