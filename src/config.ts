@@ -38,6 +38,12 @@ export interface Config {
   /** Life of the upload forms POST /uploads hands out (UPLOAD_EXPIRES_SECONDS). */
   uploadExpiresSeconds: number;
   apiKey?: string;
+  /**
+   * Where the API key is read at init instead (API_KEY_PARAMETER): an SSM parameter name or ARN (a
+   * SecureString), or a Secrets Manager secret ARN. On AWS, so the key is in neither the template
+   * nor the function's environment (src/ports/secrets.ts). Never set together with apiKey.
+   */
+  apiKeyParameter?: string;
   logLevel: LogLevel;
   /** The `service` key of every log line and the `service` metric dimension. */
   serviceName: string;
@@ -90,10 +96,10 @@ export const DEFAULT_MAX_JPEG_SCANS = 32;
 
 /**
  * 20 s: the budget of one decode or encode (sharp's `timeout`, IMAGE_TIMEOUT_SECONDS). The
- * costliest photo the limits let in (64 MP, 32 scans) takes about 2 s to decode and encode here,
- * and about 4 s on a Lambda of 1024 MB (0.58 of a vCPU); the budget leaves five times that for a
- * loaded machine, and stays under the stages' Lambda timeout (30 s), so a stage that hits it still
- * records why. libvips checks the budget between regions, so it cannot cut a single long library
+ * costliest photo the limits let in (64 MP, 32 scans) takes about 1.4 s of CPU to decode and
+ * encode (docs/security.md), about 2.4 s on a Lambda of 1024 MB (0.58 of a vCPU); the budget leaves
+ * room for a loaded machine, and stays under the stages' Lambda timeout (30 s), so a stage that
+ * hits it still records why. libvips checks the budget between regions, so it cannot cut a single long library
  * call short (the scans of a progressive JPEG: hence MAX_JPEG_SCANS).
  */
 export const DEFAULT_IMAGE_TIMEOUT_SECONDS = 20;
@@ -129,6 +135,8 @@ export interface EventsConfig {
   webhookUrl?: string;
   /** HMAC-SHA256 key of the webhook signature. Never logged. */
   webhookSecret?: string;
+  /** Where that key is read at init instead (WEBHOOK_SECRET_PARAMETER), as Config.apiKeyParameter. */
+  webhookSecretParameter?: string;
   /** How long a failed webhook delivery waits before it is tried again (the events queue's visibility timeout). */
   webhookRetrySeconds: number;
 }
@@ -140,6 +148,7 @@ function eventsConfig(env: Env): EventsConfig {
   const webhookUrl = optional(env, 'WEBHOOK_URL');
   const target = oneOf(env, 'EVENTS', ['eventbridge', 'webhook', 'off'] as const, webhookUrl !== undefined ? 'webhook' : 'off');
   const webhookSecret = optional(env, 'WEBHOOK_SECRET');
+  const webhookSecretParameter = secretReference(env, 'WEBHOOK_SECRET_PARAMETER', 'WEBHOOK_SECRET');
   if (target === 'webhook') {
     if (webhookUrl === undefined) throw new ConfigError('WEBHOOK_URL: expected an http or https URL when EVENTS is webhook, got nothing');
     let url: URL | undefined;
@@ -151,12 +160,8 @@ function eventsConfig(env: Env): EventsConfig {
     if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
       throw new ConfigError(`WEBHOOK_URL: expected an http or https URL, got ${JSON.stringify(webhookUrl.slice(0, 80))}`);
     }
-    // The secret's length only, never the secret.
-    if (webhookSecret === undefined || webhookSecret.length < MIN_WEBHOOK_SECRET_LENGTH) {
-      throw new ConfigError(
-        `WEBHOOK_SECRET: expected at least ${MIN_WEBHOOK_SECRET_LENGTH} characters to sign webhook deliveries with, got ${webhookSecret?.length ?? 0}`,
-      );
-    }
+    // The secret's length only, never the secret. One read from its parameter is checked once read.
+    if (webhookSecretParameter === undefined) assertWebhookSecret(webhookSecret);
   }
   return {
     target,
@@ -164,8 +169,41 @@ function eventsConfig(env: Env): EventsConfig {
     queue: str(env, 'EVENTS_QUEUE', 'events_queue'),
     ...(webhookUrl !== undefined ? { webhookUrl } : {}),
     ...(webhookSecret !== undefined ? { webhookSecret } : {}),
+    ...(webhookSecretParameter !== undefined ? { webhookSecretParameter } : {}),
     webhookRetrySeconds: num(env, 'WEBHOOK_RETRY_SECONDS', 30, (n) => n > 0 && n <= 43_200, 'a number of seconds above 0, at most 43200'),
   };
+}
+
+/** The webhook's key is long enough to sign with (the message gives its length, never the key). */
+export function assertWebhookSecret(secret: string | undefined, variable = 'WEBHOOK_SECRET'): void {
+  if (secret === undefined || secret.length < MIN_WEBHOOK_SECRET_LENGTH) {
+    throw new ConfigError(
+      `${variable}: expected at least ${MIN_WEBHOOK_SECRET_LENGTH} characters to sign webhook deliveries with, got ${secret?.length ?? 0}`,
+    );
+  }
+}
+
+/**
+ * `<NAME>_PARAMETER`: where the secret NAME is read at init (src/ports/secrets.ts) — an SSM parameter
+ * name (`/image-pipeline/prod/api-key`) or ARN, or a Secrets Manager secret ARN. Refused next to
+ * NAME itself: one secret, one source.
+ */
+function secretReference(env: Env, variable: `${string}_PARAMETER`, name: string): string | undefined {
+  const reference = optional(env, variable);
+  if (reference === undefined) return undefined;
+  if (optional(env, name) !== undefined) {
+    throw new ConfigError(`${variable}: expected either ${name} or ${variable}, got both; set one`);
+  }
+  if (
+    !/^(\/[A-Za-z0-9_.\-/]{1,2047}|arn:[a-z-]+:(ssm|secretsmanager):[a-z0-9-]+:\d{12}:(parameter\/|secret:)[A-Za-z0-9_.\-/+=@!]+)$/.test(
+      reference,
+    )
+  ) {
+    throw new ConfigError(
+      `${variable}: expected an SSM parameter name such as /image-pipeline/prod/secret, or an SSM parameter or Secrets Manager secret ARN, got ${JSON.stringify(reference.slice(0, 120))}`,
+    );
+  }
+  return reference;
 }
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -287,6 +325,7 @@ export function loadConfig(env: Env = process.env): Config {
       'a whole number of seconds from 1 to 604800 (7 days, the longest a signature lasts)',
     ),
     apiKey: optional(env, 'API_KEY'),
+    apiKeyParameter: secretReference(env, 'API_KEY_PARAMETER', 'API_KEY'),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     serviceName: str(env, 'POWERTOOLS_SERVICE_NAME', 'image-pipeline'),
     // EMF on Lambda (serverless-offline and `sls invoke local` set AWS_LAMBDA_FUNCTION_NAME too).

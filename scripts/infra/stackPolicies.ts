@@ -9,8 +9,10 @@
  *   consumer's timeout (AWS's advice for SQS event sources, so a batch in flight is not received twice);
  * - every consumer's MAX_RECEIVE_COUNT (config default 3) equal to its queue's maxReceiveCount: the
  *   handler takes that receive for the last one (the "Image Failed" event, the failed status) before
- *   the redrive policy dead-letters the message.
+ *   the redrive policy dead-letters the message;
+ * - least privilege and no secret in the environment: scripts/infra/iamPolicies.ts.
  */
+import { checkIamPolicies } from './iamPolicies';
 
 type Value = unknown;
 export interface Template {
@@ -93,5 +95,6 @@ export function checkStackPolicies(template: Template): string[] {
       );
     }
   }
+  violations.push(...checkIamPolicies(template));
   return violations;
 }

@@ -1,4 +1,4 @@
-import { type Config, configFromEnvironment } from '../config';
+import { assertWebhookSecret, type Config, configFromEnvironment } from '../config';
 import { type DetectOptions, detect } from '../detect/Detector';
 import { DetectorWorker } from '../detect/DetectorWorker';
 import { warmUpDetector } from '../detect/warmUpDetector';
@@ -10,6 +10,7 @@ import type { StageMetrics } from '../metrics/StageMetrics';
 import { createEventPublisher } from '../ports/createEventPublisher';
 import { createPorts, type Ports } from '../ports/createPorts';
 import type { EventPublisher } from '../ports/EventPublisher';
+import { AwsSecretSource, prefetchSecret, type SecretSource } from '../ports/secrets';
 import { deliverWebhook } from '../ports/WebhookPublisher';
 import type { DetectFn } from '../stages/Stage';
 
@@ -34,6 +35,11 @@ export interface App {
   wholePhoto: ConcurrencyLimit;
   /** Each photo's completion event: EventBridge, the webhook's queue, or nowhere (config.events). */
   events: EventPublisher;
+  /**
+   * The API key POST /upload and POST /uploads want (undefined: none): API_KEY, or the secret
+   * API_KEY_PARAMETER names, read at init (src/ports/secrets.ts).
+   */
+  apiKey: () => Promise<string | undefined>;
   /** With EVENTS=webhook: the queue of events to deliver, and the delivery of one (its consumer retries). */
   webhook?: { queue: string; retrySeconds: number; deliver(body: string): Promise<void> };
   /**
@@ -69,6 +75,8 @@ export interface AppOptions {
   metrics?: StageMetrics;
   /** The caller's event publisher (tests); default createEventPublisher(config, queue). */
   events?: EventPublisher;
+  /** Where secrets named by a *_PARAMETER variable are read (tests); default SSM / Secrets Manager. */
+  secrets?: SecretSource;
 }
 
 /** The detector's options as the config sets them. */
@@ -91,18 +99,35 @@ export function createApp(options: AppOptions = {}): App {
   const ports = options.ports ?? createPorts(config, { persistQueues: options.persistQueues ?? true, log });
   const metrics = options.metrics ?? createStageMetrics(config, log);
   const events = options.events ?? createEventPublisher(config, ports.queue);
-  const { webhookUrl, webhookSecret } = config.events;
+  // Secrets named by a *_PARAMETER variable are read now, at init, once for the app's life.
+  let secretSource: SecretSource | undefined = options.secrets;
+  const source = () => {
+    secretSource ??= new AwsSecretSource({ region: config.aws.region });
+    return secretSource;
+  };
+  const apiKey = prefetchSecret({ variable: 'API_KEY_PARAMETER', value: config.apiKey, reference: config.apiKeyParameter }, source);
+  const { webhookUrl, webhookSecret, webhookSecretParameter } = config.events;
+  const readWebhookSecret = prefetchSecret(
+    // Read only where it is used: a function that delivers no webhook never asks for it.
+    {
+      variable: 'WEBHOOK_SECRET_PARAMETER',
+      value: webhookSecret,
+      reference: config.events.target === 'webhook' ? webhookSecretParameter : undefined,
+    },
+    source,
+    (secret) => assertWebhookSecret(secret, 'the secret'),
+  );
   const webhook =
-    config.events.target === 'webhook' && webhookUrl !== undefined && webhookSecret !== undefined
+    config.events.target === 'webhook' && webhookUrl !== undefined && (webhookSecret !== undefined || webhookSecretParameter !== undefined)
       ? {
           queue: config.events.queue,
           retrySeconds: config.events.webhookRetrySeconds,
           // A delivery gives up well within the message's lease (the retry wait), so one attempt
           // is never still running when the queue hands the message out again.
-          deliver: (body: string) =>
+          deliver: async (body: string) =>
             deliverWebhook(body, {
               url: webhookUrl,
-              secret: webhookSecret,
+              secret: (await readWebhookSecret()) ?? '',
               timeoutMs: Math.min(10_000, config.events.webhookRetrySeconds * 500),
             }),
         }
@@ -138,6 +163,7 @@ export function createApp(options: AppOptions = {}): App {
     metrics,
     wholePhoto: wholePhotoLimit(),
     events,
+    apiKey,
     ...(webhook ? { webhook } : {}),
     ...(announceCreated ? { announceCreated } : {}),
     warmUp: () => (typeof choice === 'function' ? Promise.resolve() : warmUpDetector(detectFn)),

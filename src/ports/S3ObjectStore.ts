@@ -31,7 +31,11 @@ import { assertListOptions, assertPresignPostOptions, assertSafeKey, assertSafeP
  *
  * Errors: a missing object is ObjectNotFoundError; network faults, 5xx and throttling (after the
  * SDK's own retries) are TransientError with the SDK error as `cause`; a missing bucket is a
- * ConfigError. Nothing here logs credentials or presigned URLs (nothing here logs at all). Creating
+ * ConfigError. S3 answers a read of a missing key 404 only to a role that may list the bucket
+ * unconditionally; the roles in serverless.yml may list only their own prefixes (an `s3:prefix`
+ * condition, which a GET or HEAD does not carry), so S3 answers them 403. A 403 on a read is
+ * therefore resolved by listing exactly that key (a prefix the role may list): not listed, the
+ * object is missing (ObjectNotFoundError); listed, or the listing denied too, the 403 stands. Nothing here logs credentials or presigned URLs (nothing here logs at all). Creating
  * the bucket is provisionBucket's, for the dev scripts and tests.
  */
 export interface S3ObjectStoreOptions {
@@ -95,7 +99,7 @@ export class S3ObjectStore implements ObjectStore {
       if (out.ETag !== undefined) result.etag = out.ETag;
       return result;
     } catch (error) {
-      throw this.translate(`GetObject ${key}`, key, error);
+      throw await this.resolveDenied(key, this.translate(`GetObject ${key}`, key, error));
     }
   }
 
@@ -128,7 +132,7 @@ export class S3ObjectStore implements ObjectStore {
       await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return true;
     } catch (error) {
-      const translated = this.translate(`HeadObject ${key}`, key, error);
+      const translated = await this.resolveDenied(key, this.translate(`HeadObject ${key}`, key, error));
       if (translated instanceof ObjectNotFoundError) return false;
       throw translated;
     }
@@ -142,7 +146,7 @@ export class S3ObjectStore implements ObjectStore {
       if (out.ContentType !== undefined) head.contentType = out.ContentType;
       return head;
     } catch (error) {
-      const translated = this.translate(`HeadObject ${key}`, key, error);
+      const translated = await this.resolveDenied(key, this.translate(`HeadObject ${key}`, key, error));
       if (translated instanceof ObjectNotFoundError) return undefined;
       throw translated;
     }
@@ -191,7 +195,7 @@ export class S3ObjectStore implements ObjectStore {
       if (options.ifMatch !== undefined && (httpStatusOf(error) === 412 || awsErrorName(error) === 'PreconditionFailed')) {
         throw new ObjectChangedError(fromKey, { cause: error });
       }
-      throw this.translate(`CopyObject ${fromKey} to ${toKey}`, fromKey, error);
+      throw await this.resolveDenied(fromKey, this.translate(`CopyObject ${fromKey} to ${toKey}`, fromKey, error));
     }
   }
 
@@ -276,6 +280,21 @@ export class S3ObjectStore implements ObjectStore {
       Expires: expiresInSeconds,
     });
     return { url, method: 'POST', fields, expires_at: expiresAt.toISOString() };
+  }
+
+  /**
+   * A 403 on reading `key` (see the class comment): ObjectNotFoundError when a listing of exactly
+   * that key finds nothing, else the error as it was. Any other error is returned as it is.
+   */
+  private async resolveDenied(key: string, error: unknown): Promise<unknown> {
+    if (httpStatusOf(error) !== 403) return error;
+    try {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: key, MaxKeys: 1 }));
+      if (!(page.Contents ?? []).some((o) => o.Key === key)) return new ObjectNotFoundError(key, { cause: error });
+    } catch {
+      // The listing is denied as well: the role may not know whether the object exists.
+    }
+    return error;
   }
 
   /** Maps an SDK error to the pipeline's: not found, missing bucket, transient, or as it is. */

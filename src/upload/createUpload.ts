@@ -8,7 +8,7 @@ import { type ApiResponse, errorResponse, jsonResponse } from '../http/ApiRespon
 import { HttpError } from '../http/HttpError';
 import type { Logger } from '../logger/createLogger';
 import type { ObjectStore, PresignedPost } from '../ports/ObjectStore';
-import { apiKeyProblem } from './apiKey';
+import { type ApiKeyDeps, apiKeyRefusal } from './apiKey';
 
 /**
  * POST /uploads, the first step of a direct-to-bucket upload, free of Lambda: the client says what
@@ -18,7 +18,7 @@ import { apiKeyProblem } from './apiKey';
  * key is the server's; nothing is stored here. The ingest step starts the pipeline once the object
  * is in the bucket (S3's ObjectCreated notification; the embedded server's POST /bucket).
  */
-export interface CreateUploadDeps {
+export interface CreateUploadDeps extends ApiKeyDeps {
   store: ObjectStore;
   config: Pick<Config, 'apiKey' | 'limits' | 'uploadExpiresSeconds'>;
   log: Logger;
@@ -94,7 +94,7 @@ function requestOrigin(req: ApiRequest): string | undefined {
 export async function handleCreateUpload(req: ApiRequest, deps: CreateUploadDeps): Promise<ApiResponse> {
   const { log } = deps;
   try {
-    const keyProblem = apiKeyProblem(deps.config.apiKey, req.headers['x-api-key']);
+    const keyProblem = await apiKeyRefusal(deps, req.headers['x-api-key']);
     if (keyProblem) throw keyProblem;
     const request = parseCreateUpload(req.body, deps.config.limits);
     const format = IMAGE_FORMATS.find((f) => f.contentType === request.content_type)!;

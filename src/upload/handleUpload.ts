@@ -2,7 +2,7 @@ import type { ApiRequest } from '../http/ApiRequest';
 import { type ApiResponse, errorResponse, jsonResponse } from '../http/ApiResponse';
 import { HttpError } from '../http/HttpError';
 import { type AcceptDeps, acceptUpload } from './acceptUpload';
-import { apiKeyProblem } from './apiKey';
+import { type ApiKeyDeps, apiKeyRefusal } from './apiKey';
 import { readUploadBody, uploadLimitHint } from './readUploadBody';
 
 /**
@@ -10,10 +10,10 @@ import { readUploadBody, uploadLimitHint } from './readUploadBody';
  * when the client must change something; 503 when nothing was queued and a retry is safe (see
  * acceptUpload for what each failure means). `deps.log` is the request's logger.
  */
-export async function handleUpload(req: ApiRequest, deps: AcceptDeps): Promise<ApiResponse> {
+export async function handleUpload(req: ApiRequest, deps: AcceptDeps & ApiKeyDeps): Promise<ApiResponse> {
   const { log } = deps;
   try {
-    const keyProblem = apiKeyProblem(deps.config.apiKey, req.headers['x-api-key']);
+    const keyProblem = await apiKeyRefusal(deps, req.headers['x-api-key']);
     if (keyProblem) throw keyProblem;
     const file = await readUploadBody(req, deps.config.limits.maxUploadBytes, uploadLimitHint(deps.config.limits));
     const accepted = await acceptUpload(file.bytes, deps, req.requestId);

@@ -13,6 +13,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import sharp from 'sharp';
 import { type DeployedStack, startDeployedStack } from '../../scripts/deploy/deployedStack';
 import { buildFunctions, LAYERS_DIR } from '../../scripts/package/build-functions';
@@ -24,6 +25,7 @@ import { imageKey, uploadKey } from '../../src/domain/keys';
 import type { PresignedPost } from '../../src/ports/ObjectStore';
 import { FAILING_UPLOADS, REFUSED_UPLOADS } from '../helpers/badInputCases';
 import { fixtureNames, fixturePath, readFixture, referenceDetections } from '../helpers/fixtures';
+import { replayForm } from '../helpers/formReplay';
 import { largePhoto } from '../helpers/largePhoto';
 import { postForm } from '../helpers/postPolicyContract';
 
@@ -632,5 +634,76 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
       code: 'too_large',
       message: `expected an upload of at most ${LAMBDA_DIRECT_UPLOAD_BYTES} bytes, got ${LAMBDA_DIRECT_UPLOAD_BYTES + 1} (the most a Lambda invocation carries: 6 MB, base64-encoded); send larger photos with POST /uploads (up to 52428800 bytes)`,
     });
+  });
+
+  // After the POST /uploads test, for the same reason: what the bucket starts must not change the counts above.
+  it('one form posted 8 times at once (S3 takes every post): original/ is only ever the checked photo, and nothing stays under uploads/', async () => {
+    const photo = readFixture('dog.jpg');
+    for (let round = 0; round < 3; round++) {
+      // Prepare: a form for the photo's size.
+      const res = await fetch(`${stack.apiUrl}/uploads`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ content_type: 'image/jpeg', size: photo.length }),
+      });
+      const created = (await res.json()) as { image_id: string; upload: PresignedPost };
+      assert.equal(res.status, 201, JSON.stringify(created));
+      // Act: the photo and seven bodies of junk of its size, at once, with the same form.
+      const { posts } = await replayForm(created.upload, photo, 8);
+      // Assess: the bucket (as S3) took them all; ingest copied only what it checked.
+      assert.deepEqual(
+        posts.map((p) => p.answer.status),
+        posts.map(() => 204),
+      );
+      const s = await waitForIngested(created.image_id, 'settled', 180_000);
+      const original = imageKey('original', created.image_id);
+      if (s.state === 'done') {
+        const got = await s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: original }));
+        assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(photo), `round ${round}: original/ is the photo`);
+      } else {
+        assert.equal(s.error?.stage, 'upload', JSON.stringify(s.error));
+        assert.match(s.error?.reason ?? '', /^UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF or AVIF image bytes/);
+        assert.equal(await exists(original), false, `round ${round}: no unchecked bytes in original/`);
+      }
+      // Every post's notification is taken in (the queue drains); the upload's key is then empty.
+      for (const deadline = Date.now() + 120_000; ; ) {
+        const [depth, left] = [await queueDepth(stack.queues.ingest), await exists(created.upload.fields.key!)];
+        if (depth === 0 && !left) break;
+        if (Date.now() > deadline) assert.fail(`round ${round}: ingest_queue ${depth}, upload still there: ${left}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    assert.equal(await queueDepth(`${stack.queues.ingest}_dlq`), 0);
+  });
+
+  // Last: it redeploys the stack with an API key.
+  it('the API key is read at init from an SSM SecureString the environment names: 401 without it, 202 with it', async () => {
+    // Prepare: the key in MiniStack's SSM, where serverless.yml lets UploadRole read (/<service>/<stage>/…).
+    const name = '/image-pipeline/localstack/api-key';
+    const key = `key-${newImageId()}`;
+    const ssm = new SSMClient({ endpoint: stack.endpoint, region: stack.region, credentials: stack.credentials });
+    try {
+      await ssm.send(new PutParameterCommand({ Name: name, Type: 'SecureString', Value: key, Overwrite: true }));
+    } finally {
+      ssm.destroy();
+    }
+    // Act
+    await stack.redeploy([`--param=apiKeyParameter=${name}`]);
+    const post = (headers: Record<string, string>) =>
+      fetch(`${stack.apiUrl}/upload`, {
+        method: 'POST',
+        body: new Uint8Array(readFixture('dog.jpg')),
+        headers: { 'content-type': 'image/jpeg', ...headers },
+      });
+    // Assess: the function knows the key, which neither the template nor its environment holds.
+    const refused = await post({});
+    assert.equal(refused.status, 401, await refused.text());
+    const accepted = await post({ 'x-api-key': key });
+    assert.equal(accepted.status, 202, await accepted.clone().text());
+    const template = readFileSync(path.join(REPO_ROOT, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8');
+    assert.ok(!template.includes(key), 'the key is not in the template');
+    assert.ok(template.includes(name), 'the template names where the key is');
+    const id = ((await accepted.json()) as { image_id: string }).image_id;
+    assert.equal((await waitFor(id, settled, 'settled')).state, 'done');
   });
 });

@@ -18,6 +18,7 @@ import type { StageMetrics } from '../../src/metrics/StageMetrics';
 import type { EventPublisher } from '../../src/ports/EventPublisher';
 import { FsObjectStore } from '../../src/ports/FsObjectStore';
 import { MemoryQueue } from '../../src/ports/MemoryQueue';
+import type { SecretSource } from '../../src/ports/secrets';
 import { localContext, toSqsEvent } from '../../src/runtime/sqsEvent';
 import type { DetectFn } from '../../src/stages/Stage';
 
@@ -122,7 +123,7 @@ export interface TestApp extends App {
  * by hand sees a failed message again at once.
  */
 export function testApp(
-  options: { env?: Record<string, string>; detect?: DetectFn; logLevel?: LogLevel; metrics?: StageMetrics } = {},
+  options: { env?: Record<string, string>; detect?: DetectFn; logLevel?: LogLevel; metrics?: StageMetrics; secrets?: SecretSource } = {},
 ): TestApp {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-test-'));
   const config: Config = loadConfig({
@@ -140,6 +141,7 @@ export function testApp(
     detector: options.detect ?? (async () => [{ label: 'dog', score: 0.9, box: { x: 10, y: 10, width: 20, height: 20 } }]),
     logSink: (line) => logs.push(JSON.parse(line) as LogLine),
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.secrets ? { secrets: options.secrets } : {}),
   });
   return { ...app, store, queue, logs, dir };
 }

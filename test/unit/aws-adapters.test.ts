@@ -111,6 +111,33 @@ describe('S3ObjectStore error mapping (stubbed client)', () => {
     await assert.rejects(storeFailingWith(sdkError('InternalError', 500)).exists('original/a.jpg'), TransientError);
   });
 
+  it('a 403 on a read (a role that may list only some prefixes) is resolved by listing exactly that key', async () => {
+    // Prepare: S3 answers 403 to the read; the listing says whether the object is there.
+    const denied = sdkError('AccessDenied', 403);
+    const storeListing = (keys: string[] | Error) =>
+      new S3ObjectStore({
+        bucket: 'images',
+        region: 'us-east-1',
+        client: stubClient<S3Client>((command) =>
+          command.constructor.name === 'ListObjectsV2Command'
+            ? keys instanceof Error
+              ? keys
+              : { Contents: keys.map((Key) => ({ Key })) }
+            : denied,
+        ),
+      });
+    const key = 'status/0190f5c2-0000-7000-8000-000000000000/tag.json';
+    // Act + Assess: not listed: missing, as a 404 would say.
+    await assert.rejects(storeListing([]).get(key), (e: unknown) => e instanceof ObjectNotFoundError && e.key === key);
+    assert.equal(await storeListing([]).exists(key), false);
+    assert.equal(await storeListing([]).head(key), undefined);
+    // Listed (a real denial), or the listing denied too: the 403 stands.
+    await assert.rejects(storeListing([key]).get(key), (e: unknown) => e === denied);
+    await assert.rejects(storeListing(sdkError('AccessDenied', 403)).exists(key), (e: unknown) => e === denied);
+    // Only exactly that key counts.
+    await assert.rejects(storeListing([`${key}.old`]).get(key), ObjectNotFoundError);
+  });
+
   it('follows ListObjectsV2 continuation tokens', async () => {
     const pages = [
       { Contents: [{ Key: 'original/c.jpg' }, { Key: 'original/a.jpg' }], IsTruncated: true, NextContinuationToken: 't1' },

@@ -32,7 +32,7 @@ function namesRead(text: string): string[] {
   const patterns = [
     /\b(?:process\.)?env\.([A-Z][A-Z0-9_]+)\b/g,
     /\benv\[['"]([A-Z][A-Z0-9_]+)['"]\]/g,
-    /\b(?:str|optional|num|oneOf|bool)\(\s*env,\s*'([A-Z][A-Z0-9_]+)'/g,
+    /\b(?:str|optional|num|oneOf|bool|secretReference)\(\s*env,\s*'([A-Z][A-Z0-9_]+)'/g,
     /\$\{([A-Z][A-Z0-9_]+):-/g,
   ];
   return patterns.flatMap((p) => [...text.matchAll(p)].map((m) => m[1]!));

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CheckerConfigError } from '../../scripts/infra/errors';
+import { checkIamPolicies } from '../../scripts/infra/iamPolicies';
 import { readReasonedList } from '../../scripts/infra/reasonedList';
 import { checkStackPolicies, type Template } from '../../scripts/infra/stackPolicies';
 
@@ -107,6 +108,125 @@ describe('checkStackPolicies', () => {
     props(t, 'HttpApiStage').DefaultRouteSettings = { DetailedMetricsEnabled: false };
     assert.deepEqual(checkStackPolicies(t), [
       'HttpApiStage: expected DefaultRouteSettings.ThrottlingRateLimit and ThrottlingBurstLimit, found undefined and undefined',
+    ]);
+  });
+});
+
+/** How serverless.yml names the bucket's ARN in a Fn::Sub. */
+const BUCKET_ARN = '$' + '{ImagesBucket.Arn}';
+
+/** The roles as serverless.yml makes them: ingest (fed by the bucket's notifications), api, a stage. */
+function roles(): Template {
+  const bucketArn = (folder: string) => ({ 'Fn::Sub': `${BUCKET_ARN}/${folder}/*` });
+  const role = (statements: unknown[]) => ({
+    Type: 'AWS::IAM::Role',
+    Properties: { Policies: [{ PolicyName: 'p', PolicyDocument: { Version: '2012-10-17', Statement: statements } }] },
+  });
+  const putEvents = {
+    Effect: 'Allow',
+    Action: ['events:PutEvents'],
+    Resource: ['arn:aws:events:us-east-1:1:event-bus/default'],
+    Condition: { StringEquals: { 'events:source': 'image-pipeline' } },
+  };
+  return {
+    Resources: {
+      ImagesBucket: {
+        Type: 'AWS::S3::Bucket',
+        Properties: { NotificationConfiguration: { QueueConfigurations: [{ Queue: { 'Fn::GetAtt': ['IngestQueue', 'Arn'] } }] } },
+      },
+      IngestQueue: { Type: 'AWS::SQS::Queue', Properties: {} },
+      IngestMapping: {
+        Type: 'AWS::Lambda::EventSourceMapping',
+        Properties: {
+          EventSourceArn: { 'Fn::GetAtt': ['IngestQueue', 'Arn'] },
+          FunctionName: { 'Fn::GetAtt': ['IngestLambdaFunction', 'Arn'] },
+        },
+      },
+      IngestLambdaFunction: {
+        Type: 'AWS::Lambda::Function',
+        Properties: {
+          Role: { 'Fn::GetAtt': ['IngestRole', 'Arn'] },
+          Environment: { Variables: { WEBHOOK_SECRET: '', API_KEY_PARAMETER: '/image-pipeline/prod/api-key' } },
+        },
+      },
+      IngestRole: role([
+        { Effect: 'Allow', Action: ['s3:GetObject', 's3:DeleteObject'], Resource: [bucketArn('uploads')] },
+        {
+          Effect: 'Allow',
+          Action: ['s3:ListBucket'],
+          Resource: [{ 'Fn::GetAtt': ['ImagesBucket', 'Arn'] }],
+          Condition: { StringLike: { 's3:prefix': ['uploads/*'] } },
+        },
+        putEvents,
+      ]),
+      ApiLambdaFunction: { Type: 'AWS::Lambda::Function', Properties: { Role: { 'Fn::GetAtt': ['ApiRole', 'Arn'] } } },
+      ApiRole: role([
+        { Effect: 'Allow', Action: ['s3:GetObject'], Resource: ['original', 'resized', 'grayscale', 'tagged', 'status'].map(bucketArn) },
+        {
+          Effect: 'Allow',
+          Action: ['s3:ListBucket'],
+          Resource: [{ 'Fn::GetAtt': ['ImagesBucket', 'Arn'] }],
+          Condition: { StringLike: { 's3:prefix': ['original/*', 'status/*', 'labels/*'] } },
+        },
+      ]),
+      TagRole: role([putEvents]),
+    },
+  };
+}
+
+const statements = (t: Template, role: string) =>
+  (t.Resources[role]!.Properties!.Policies as Array<{ PolicyDocument: { Statement: Array<Record<string, unknown>> } }>)[0]!.PolicyDocument
+    .Statement;
+
+describe('least privilege and secrets (iamPolicies)', () => {
+  it('finds nothing in roles that keep every rule', () => {
+    assert.deepEqual(checkIamPolicies(roles()), []);
+  });
+
+  it('names a role that reads every object of the bucket (the API role once did, uploads/ included)', () => {
+    const t = roles();
+    statements(t, 'ApiRole')[0]!.Resource = [{ 'Fn::Sub': `${BUCKET_ARN}/*` }];
+    assert.deepEqual(checkIamPolicies(t), [
+      `ApiRole: expected s3:GetObject on the folders it reads, found every object of the bucket (${BUCKET_ARN}/*)`,
+    ]);
+  });
+
+  it('names a role other than the notified consumer that reads uploads/', () => {
+    const t = roles();
+    (statements(t, 'ApiRole')[0]!.Resource as unknown[]).push({ 'Fn::Sub': `${BUCKET_ARN}/uploads/*` });
+    assert.deepEqual(checkIamPolicies(t), [
+      `ApiRole: expected only the role of the function consuming the bucket's notifications to read uploads/ (unchecked bytes), found ${BUCKET_ARN}/uploads/*`,
+    ]);
+  });
+
+  it('names a ListBucket without an s3:prefix condition, or one that lets it list everything', () => {
+    const t = roles();
+    delete statements(t, 'IngestRole')[1]!.Condition;
+    statements(t, 'ApiRole')[1]!.Condition = { StringLike: { 's3:prefix': ['original/*', '*'] } };
+    assert.deepEqual(checkIamPolicies(t), [
+      'IngestRole: expected s3:ListBucket conditioned on s3:prefix (StringLike, each a folder such as original/*), found undefined',
+      'ApiRole: expected s3:ListBucket conditioned on s3:prefix (StringLike, each a folder such as original/*), found {"StringLike":{"s3:prefix":["original/*","*"]}}',
+    ]);
+  });
+
+  it('names a PutEvents not conditioned on its source', () => {
+    const t = roles();
+    statements(t, 'TagRole')[0] = { ...statements(t, 'TagRole')[0]!, Condition: undefined };
+    assert.deepEqual(checkIamPolicies(t), [
+      'TagRole: expected events:PutEvents conditioned on events:source (StringEquals, a named source), found undefined',
+    ]);
+    statements(t, 'TagRole')[0]!.Condition = { StringEquals: { 'events:source': '*' } };
+    assert.equal(checkIamPolicies(t).length, 1);
+  });
+
+  it('names a secret in clear in a function environment (WEBHOOK_SECRET was a plain parameter)', () => {
+    const t = roles();
+    const env = (t.Resources.IngestLambdaFunction!.Properties!.Environment as { Variables: Record<string, string> }).Variables;
+    env.WEBHOOK_SECRET = 'a-secret-of-16-or-more';
+    env.API_KEY = 'k';
+    assert.deepEqual(checkIamPolicies(t), [
+      'IngestLambdaFunction: expected no secret in clear in the environment: WEBHOOK_SECRET is set; put it in SSM Parameter Store (SecureString) and set WEBHOOK_SECRET_PARAMETER to its name',
+      'IngestLambdaFunction: expected no secret in clear in the environment: API_KEY is set; put it in SSM Parameter Store (SecureString) and set API_KEY_PARAMETER to its name',
     ]);
   });
 });
