@@ -13,9 +13,13 @@ import { imageKey } from '../../src/domain/keys';
 import { imageIdOfIndexKey, labelOfSegment } from '../../src/domain/labelKeys';
 import type { Detection } from '../../src/domain/messages';
 import type { DeadLetterAdmin } from '../../src/ports/DeadLetters';
+import type { PresignedPost } from '../../src/ports/ObjectStore';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
 import { FAILING_UPLOADS, imageForm, REFUSED_UPLOADS } from '../helpers/badInputCases';
 import { readFixture } from '../helpers/fixtures';
+import { realPngBomb } from '../helpers/hostileImages';
+import { postForm } from '../helpers/postPolicyContract';
+import { MAX_CRAFTED_SCANS, progressiveJpeg } from '../helpers/progressiveJpeg';
 import { type ImageOutcome, waitForImage } from '../helpers/waitForImage';
 
 /**
@@ -149,6 +153,36 @@ describe('bad input on the embedded default, over HTTP', () => {
       assert.deepEqual(status.error, { stage: c.stage, reason: outcome.error });
     });
   }
+
+  it('through POST /uploads and the bucket: the 883-scan JPEG and a 70000x1 PNG fail at ingest, at attempt 1, with the reason', async () => {
+    await neighbour();
+    const cases: Array<[Buffer, string, string]> = [
+      [
+        progressiveJpeg(64, 48, MAX_CRAFTED_SCANS),
+        'image/jpeg',
+        'ImageTooLargeError: expected a JPEG of at most 32 scans, got 883 (a progressive JPEG is decoded one pass over the whole image per scan)',
+      ],
+      [
+        realPngBomb(70_000, 1),
+        'image/png',
+        'ImageTooLargeError: expected at most 65500 pixels a side (the most a JPEG output can hold), got 70000x1',
+      ],
+    ];
+    for (const [bytes, contentType, reason] of cases) {
+      const res = await fetch(`${pipeline.url}/uploads`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ content_type: contentType, size: bytes.length }),
+      });
+      const created = (await res.json()) as { image_id: string; upload: PresignedPost };
+      assert.equal(res.status, 201, JSON.stringify(created));
+      assert.equal((await postForm(created.upload, bytes)).status, 204);
+      const outcome = await outcomeOf(created.image_id);
+      assert.deepEqual([outcome.status, outcome.failedStage, outcome.error], ['failed', 'upload', reason]);
+      assert.equal(outcome.stages.upload?.attempt, 1, 'bad input is not retried');
+    }
+    assert.deepEqual(await deadLetters.listDeadLetters(pipeline.app.config.queues.ingest), [], 'refused, not dead-lettered');
+  });
 
   it('refuses a file over the byte limit: by Content-Length, and inside the multipart parser', async () => {
     await neighbour();

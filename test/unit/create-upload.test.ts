@@ -41,6 +41,9 @@ describe('POST /uploads (a form straight to the bucket)', () => {
     assert.equal(created.upload.fields.key, `uploads/${created.image_id}.png`);
     assert.deepEqual(parseUploadKey(created.upload.fields.key!), { imageId: created.image_id, ext: 'png' });
     assert.equal(created.upload.fields['Content-Type'], 'image/png');
+    // The form binds exactly the size declared, not 1 byte to MAX_BUCKET_UPLOAD_BYTES.
+    const policy = JSON.parse(Buffer.from(created.upload.fields.policy!, 'base64').toString('utf8')) as { conditions: unknown[] };
+    assert.deepEqual(policy.conditions[2], ['content-length-range', 12_000_000, 12_000_000]);
     const expires = Date.parse(created.upload.expires_at);
     assert.ok(expires >= before + 899_000 && expires <= Date.now() + 900_000, created.upload.expires_at);
     assert.deepEqual(await app.store.list('uploads/'), []);
@@ -170,6 +173,8 @@ describe('limits true to each place', () => {
       maxUploadBytesIsLambdaCap: true,
       maxBucketUploadBytes: 52_428_800,
       maxInputPixels: 67_108_864,
+      maxJpegScans: 32,
+      imageTimeoutSeconds: 20,
     });
     assert.equal(loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'upload', IS_OFFLINE: 'true' }).limits.maxUploadBytes, 10_485_760);
     assert.equal(loadConfig({}).limits.maxUploadBytes, 10_485_760);

@@ -219,7 +219,10 @@ describe('SQS stage handlers', () => {
     const res = await fn.resize(sqsEvent('resize_queue', [JSON.stringify({ v: 1, image_id: id, original_path: key })]), lambdaContext());
     assert.deepEqual(res, { batchItemFailures: [] });
     const [dead] = await deps.queue.listDeadLetters('resize_queue');
-    assert.match(dead!.reason ?? '', /^UnsupportedImageError: resize: cannot decode image/);
+    assert.equal(
+      dead!.reason,
+      'UnsupportedImageError: truncated JPEG: expected an end-of-image marker (FF D9), got the end of the data after 1 scan (15000 bytes)',
+    );
     const status = JSON.parse((await deps.store.get(`status/${id}/resize.json`)).body.toString()) as { state: string; error: string };
     assert.equal(status.state, 'failed');
   });
