@@ -1,4 +1,4 @@
-import type { Template } from './stackPolicies';
+import type { Template } from './template';
 
 /**
  * The stack's least-privilege rules for IAM and secrets, checked on the packaged template (no

@@ -14,10 +14,11 @@
  */
 import { checkIamPolicies } from './iamPolicies';
 
+import type { Template } from './template';
+
+export type { Template } from './template';
+
 type Value = unknown;
-export interface Template {
-  Resources: Record<string, { Type: string; Properties?: Record<string, Value> }>;
-}
 
 const SQS_DEFAULT_RETENTION = 345_600; // 4 days
 const CONFIG_DEFAULT_MAX_RECEIVE_COUNT = 3; // src/config.ts
