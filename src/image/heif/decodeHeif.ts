@@ -1,0 +1,175 @@
+import sharp from 'sharp';
+import { ImageTooLargeError, UnsupportedImageError } from '../../errors';
+import { type Libheif, libheifInstance } from './libheifWasm';
+
+/** The primary image of a HEIF file, decoded: 8-bit interleaved RGB(A), upright, with its colour profile. */
+export interface DecodedHeif {
+  data: Buffer;
+  width: number;
+  height: number;
+  channels: 3 | 4;
+  /** The file's ICC profile, or the one its nclx colour description stands for (Display P3); none for sRGB. */
+  icc?: Buffer;
+  /** Bits per sample of the coded image (8 or 10 for phones' photos): the pixels here are always 8. */
+  codedBits: number;
+}
+
+export interface HeifLimits {
+  maxInputPixels: number;
+}
+
+// libheif's enums and four-character codes (heif.h), as the C ABI passes them.
+const COLORSPACE_RGB = 1;
+const CHROMA_INTERLEAVED_RGB = 10;
+const CHROMA_INTERLEAVED_RGBA = 11;
+const CHANNEL_INTERLEAVED = 10;
+const PROFILE_NCLX = 0x6e636c78; // 'nclx'
+const PROFILE_ICC = [0x70726f66, 0x72494343]; // 'prof', 'rICC'
+/** H.273 colour primaries of Display P3 (what Android phones' HEICs declare in nclx). */
+const PRIMARIES_P3 = 12;
+
+/**
+ * Decodes the primary image of a HEIF file with HEVC inside (HEIC) — not a thumbnail, not a depth
+ * or other auxiliary image — as libheif renders it: a grid of tiles assembled, the clean aperture,
+ * rotation and mirror of the container (irot, imir) applied (libheif ignores the EXIF orientation,
+ * as the format says: the container's transforms are the orientation), 10-bit samples reduced to 8.
+ * The size is checked against the pixel limit twice before any pixel is decoded: the size the
+ * container declares for the primary image, and libheif's own limit on every image it allocates
+ * (a grid's tiles, and its output size, which a crafted file can make larger than it declares).
+ * Corrupt or unsupported data is bad input (UnsupportedImageError) with libheif's reason.
+ */
+export async function decodeHeif(bytes: Uint8Array, limits: HeifLimits): Promise<DecodedHeif> {
+  const lib = await libheifInstance();
+  const session = new Session(lib);
+  try {
+    const ctx = session.keep(lib._heif_context_alloc(), (p) => lib._heif_context_free(p));
+    limitImageSize(lib, ctx, limits.maxInputPixels);
+    const input = session.alloc(bytes.length);
+    lib.HEAPU8.set(bytes, input);
+    session.check('cannot read the HEIF container', (err) =>
+      lib._heif_context_read_from_memory_without_copy(err, ctx, input, bytes.length, 0),
+    );
+    const handleOut = session.alloc(4);
+    session.check('no primary image', (err) => lib._heif_context_get_primary_image_handle(err, ctx, handleOut));
+    const handle = session.keep(lib.HEAPU32[handleOut >> 2]!, (p) => lib._heif_image_handle_release(p));
+    const width = lib._heif_image_handle_get_width(handle);
+    const height = lib._heif_image_handle_get_height(handle);
+    if (width < 1 || height < 1) throw new UnsupportedImageError(`HEIF: expected a primary image with a size, got ${width}x${height}`);
+    if (width * height > limits.maxInputPixels) {
+      throw new ImageTooLargeError(`expected at most ${limits.maxInputPixels} pixels, got ${width}x${height} = ${width * height}`);
+    }
+    const channels = lib._heif_image_handle_has_alpha_channel(handle) ? 4 : 3;
+    const icc = colourProfile(lib, session, handle);
+    const codedBits = lib._heif_image_handle_get_luma_bits_per_pixel(handle);
+    const imageOut = session.alloc(4);
+    session.check('cannot decode the image', (err) =>
+      lib._heif_decode_image(err, handle, imageOut, COLORSPACE_RGB, channels === 4 ? CHROMA_INTERLEAVED_RGBA : CHROMA_INTERLEAVED_RGB, 0),
+    );
+    const image = session.keep(lib.HEAPU32[imageOut >> 2]!, (p) => lib._heif_image_release(p));
+    const data = copyPlane(lib, session, image, channels);
+    session.close();
+    const profile = icc === 'p3' ? await displayP3Profile() : icc;
+    return { data, width, height, channels, codedBits, ...(profile ? { icc: profile } : {}) };
+  } finally {
+    session.close();
+  }
+}
+
+/** libheif's own limit on the pixels of any image it allocates; set before the file is read. */
+function limitImageSize(lib: Libheif, ctx: number, maxPixels: number): void {
+  // struct heif_security_limits: uint8 version, then uint64 max_image_size_pixels at offset 8.
+  const limits = lib._heif_context_get_security_limits(ctx);
+  if (limits === 0 || lib.HEAPU8[limits] === 0) throw new UnsupportedImageError('HEIF: libheif gave no security limits to set');
+  lib.HEAPU32[(limits + 8) >> 2] = maxPixels % 2 ** 32;
+  lib.HEAPU32[(limits + 12) >> 2] = Math.floor(maxPixels / 2 ** 32);
+}
+
+/** The ICC profile to convert from: the file's own, or Display P3's for an nclx that says P3; else none (sRGB). */
+function colourProfile(lib: Libheif, session: Session, handle: number): Buffer | 'p3' | undefined {
+  const type = lib._heif_image_handle_get_color_profile_type(handle);
+  if (PROFILE_ICC.includes(type)) {
+    const size = lib._heif_image_handle_get_raw_color_profile_size(handle);
+    if (size === 0) return undefined;
+    const out = session.alloc(size);
+    session.check('cannot read the ICC profile', (err) => lib._heif_image_handle_get_raw_color_profile(err, handle, out));
+    return Buffer.from(lib.HEAPU8.subarray(out, out + size));
+  }
+  if (type === PROFILE_NCLX) {
+    const out = session.alloc(4);
+    session.check('cannot read the nclx colour profile', (err) => lib._heif_image_handle_get_nclx_color_profile(err, handle, out));
+    const nclx = session.keep(lib.HEAPU32[out >> 2]!, (p) => lib._heif_nclx_color_profile_free(p));
+    // struct heif_color_profile_nclx: uint8 version, then the enum color_primaries at offset 4.
+    const primaries = lib.HEAP32[(nclx + 4) >> 2];
+    return primaries === PRIMARIES_P3 ? 'p3' : undefined;
+  }
+  return undefined;
+}
+
+/** The interleaved plane, rows copied out of the instance's memory without their padding. */
+function copyPlane(lib: Libheif, session: Session, image: number, channels: 3 | 4): Buffer {
+  const strideOut = session.alloc(4);
+  const plane = lib._heif_image_get_plane_readonly2(image, CHANNEL_INTERLEAVED, strideOut);
+  if (plane === 0) throw new UnsupportedImageError('HEIF: the decoded image has no interleaved RGB plane');
+  const stride = lib.HEAPU32[strideOut >> 2]!;
+  const width = lib._heif_image_get_width(image, CHANNEL_INTERLEAVED);
+  const height = lib._heif_image_get_height(image, CHANNEL_INTERLEAVED);
+  const row = width * channels;
+  const heap = lib.HEAPU8;
+  if (stride === row) return Buffer.from(heap.subarray(plane, plane + row * height));
+  const out = Buffer.allocUnsafe(row * height);
+  for (let y = 0; y < height; y++) out.set(heap.subarray(plane + y * stride, plane + y * stride + row), y * row);
+  return out;
+}
+
+/** What one decode allocated in the instance, released in reverse order whatever happens. */
+class Session {
+  private readonly releases: Array<() => void> = [];
+  constructor(private readonly lib: Libheif) {}
+
+  alloc(size: number): number {
+    const p = this.lib._malloc(size);
+    if (p === 0) throw new ImageTooLargeError(`HEIF: out of decoder memory for ${size} bytes`);
+    this.releases.push(() => this.lib._free(p));
+    return p;
+  }
+
+  keep(p: number, release: (p: number) => void): number {
+    if (p !== 0) this.releases.push(() => release(p));
+    return p;
+  }
+
+  /** Calls a libheif function that returns a struct heif_error; throws its message when it is not ok. */
+  check(what: string, call: (err: number) => void): void {
+    const err = this.alloc(12); // struct heif_error: int code, int subcode, const char* message
+    call(err);
+    const code = this.lib.HEAP32[err >> 2]!;
+    if (code === 0) return;
+    const subcode = this.lib.HEAP32[(err + 4) >> 2]!;
+    const message = cString(this.lib.HEAPU8, this.lib.HEAPU32[(err + 8) >> 2]!);
+    // libheif's "security limit exceeded" is the pixel limit met while reading or decoding.
+    const Error_ = subcode === SUBERROR_SECURITY_LIMIT ? ImageTooLargeError : UnsupportedImageError;
+    throw new Error_(`HEIF: ${what}: ${message || `libheif error ${code}.${subcode}`}`);
+  }
+
+  close(): void {
+    for (const release of this.releases.splice(0).reverse()) release();
+  }
+}
+
+const SUBERROR_SECURITY_LIMIT = 1000;
+
+function cString(heap: Uint8Array, at: number): string {
+  if (at === 0) return '';
+  let end = at;
+  while (end < heap.length && heap[end] !== 0 && end - at < 1000) end++;
+  return Buffer.from(heap.subarray(at, end)).toString('utf8');
+}
+
+/** Display P3's ICC profile: the one libvips carries built in as "p3", read back from a one-pixel image. */
+async function displayP3Profile(): Promise<Buffer | undefined> {
+  const pixel = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } })
+    .withIccProfile('p3')
+    .png()
+    .toBuffer();
+  return (await sharp(pixel).metadata()).icc;
+}
