@@ -42,22 +42,7 @@ export async function decodeHeif(bytes: Uint8Array, limits: HeifLimits): Promise
   const lib = await libheifInstance();
   const session = new Session(lib);
   try {
-    const ctx = session.keep(lib._heif_context_alloc(), (p) => lib._heif_context_free(p));
-    limitImageSize(lib, ctx, limits.maxInputPixels);
-    const input = session.alloc(bytes.length);
-    lib.HEAPU8.set(bytes, input);
-    session.check('cannot read the HEIF container', (err) =>
-      lib._heif_context_read_from_memory_without_copy(err, ctx, input, bytes.length, 0),
-    );
-    const handleOut = session.alloc(4);
-    session.check('no primary image', (err) => lib._heif_context_get_primary_image_handle(err, ctx, handleOut));
-    const handle = session.keep(lib.HEAPU32[handleOut >> 2]!, (p) => lib._heif_image_handle_release(p));
-    const width = lib._heif_image_handle_get_width(handle);
-    const height = lib._heif_image_handle_get_height(handle);
-    if (width < 1 || height < 1) throw new UnsupportedImageError(`HEIF: expected a primary image with a size, got ${width}x${height}`);
-    if (width * height > limits.maxInputPixels) {
-      throw new ImageTooLargeError(`expected at most ${limits.maxInputPixels} pixels, got ${width}x${height} = ${width * height}`);
-    }
+    const { handle, width, height } = openPrimary(lib, session, bytes, limits);
     const channels = lib._heif_image_handle_has_alpha_channel(handle) ? 4 : 3;
     const icc = colourProfile(lib, session, handle);
     const codedBits = lib._heif_image_handle_get_luma_bits_per_pixel(handle);
@@ -72,6 +57,61 @@ export async function decodeHeif(bytes: Uint8Array, limits: HeifLimits): Promise
     return { data, width, height, channels, codedBits, ...(profile ? { icc: profile } : {}) };
   } finally {
     session.close();
+  }
+}
+
+/**
+ * The upright size of a HEIF file's primary image, from its container alone (nothing decoded),
+ * checked against the pixel limit: the size it declares (ispe, after irot) and, for a grid, the
+ * size its tiles are assembled to, which a crafted file can make larger than it declares.
+ */
+export async function inspectHeif(bytes: Uint8Array, limits: HeifLimits): Promise<{ width: number; height: number }> {
+  const lib = await libheifInstance();
+  const session = new Session(lib);
+  try {
+    const { width, height } = openPrimary(lib, session, bytes, limits);
+    return { width, height };
+  } finally {
+    session.close();
+  }
+}
+
+/** Reads the container and finds its primary image, within the limits: see inspectHeif. */
+function openPrimary(
+  lib: Libheif,
+  session: Session,
+  bytes: Uint8Array,
+  limits: HeifLimits,
+): { handle: number; width: number; height: number } {
+  const ctx = session.keep(lib._heif_context_alloc(), (p) => lib._heif_context_free(p));
+  limitImageSize(lib, ctx, limits.maxInputPixels);
+  const input = session.alloc(bytes.length);
+  lib.HEAPU8.set(bytes, input);
+  session.check('cannot read the HEIF container', (err) =>
+    lib._heif_context_read_from_memory_without_copy(err, ctx, input, bytes.length, 0),
+  );
+  const handleOut = session.alloc(4);
+  session.check('no primary image', (err) => lib._heif_context_get_primary_image_handle(err, ctx, handleOut));
+  const handle = session.keep(lib.HEAPU32[handleOut >> 2]!, (p) => lib._heif_image_handle_release(p));
+  const width = lib._heif_image_handle_get_width(handle);
+  const height = lib._heif_image_handle_get_height(handle);
+  if (width < 1 || height < 1) throw new UnsupportedImageError(`HEIF: expected a primary image with a size, got ${width}x${height}`);
+  assertWithin(width, height, limits);
+  // struct heif_image_tiling: int version, uint32 num_columns, num_rows, tile_width, tile_height, image_width, image_height, …
+  const tiling = session.alloc(64);
+  session.check('cannot read the image grid', (err) => lib._heif_image_handle_get_image_tiling(err, handle, 1, tiling));
+  const assembledWidth = lib.HEAPU32[(tiling + 20) >> 2]!;
+  const assembledHeight = lib.HEAPU32[(tiling + 24) >> 2]!;
+  if (assembledWidth !== width || assembledHeight !== height) {
+    assertWithin(assembledWidth, assembledHeight, limits, `the size its tiles assemble to; it declares ${width}x${height}`);
+  }
+  return { handle, width, height };
+}
+
+function assertWithin(width: number, height: number, limits: HeifLimits, what = ''): void {
+  if (width * height > limits.maxInputPixels) {
+    const why = what ? ` (${what})` : '';
+    throw new ImageTooLargeError(`expected at most ${limits.maxInputPixels} pixels, got ${width}x${height} = ${width * height}${why}`);
   }
 }
 

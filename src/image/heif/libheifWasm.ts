@@ -38,6 +38,7 @@ export interface Libheif {
   _heif_image_handle_get_nclx_color_profile(err: number, handle: number, out: number): void;
   _heif_nclx_color_profile_free(nclx: number): void;
   _heif_decode_image(err: number, handle: number, imageOut: number, colorspace: number, chroma: number, options: number): void;
+  _heif_image_handle_get_image_tiling(err: number, handle: number, processTransformations: number, out: number): void;
   _heif_image_release(image: number): void;
   _heif_image_get_width(image: number, channel: number): number;
   _heif_image_get_height(image: number, channel: number): number;

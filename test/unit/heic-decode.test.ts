@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import sharp from 'sharp';
+import { ImageTooLargeError, UnsupportedImageError } from '../../src/errors';
+import { decodeHeif, inspectHeif } from '../../src/image/heif/decodeHeif';
+import { isHeic, sharpReadable } from '../../src/image/heif/sharpReadable';
+import { fixturePath, readFixture } from '../helpers/fixtures';
+import { heicFixturePath, heicFixtures, meanAbsDiff, type Pixels, referenceDecode } from '../helpers/heicFixtures';
+import { gridBomb, ispeBomb, truncatedHeic } from '../helpers/hostileHeic';
+
+const limits = { maxInputPixels: 2 ** 26 };
+
+async function srgbPixels(bytes: Buffer): Promise<Pixels> {
+  const { data, info } = await sharp(bytes, { autoOrient: false })
+    .toColourspace('srgb')
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: info.channels };
+}
+
+describe('HEIC decoding (libheif in WebAssembly) against Debian’s native decoder', () => {
+  for (const fixture of heicFixtures()) {
+    it(`${fixture.file}: ${fixture.tests}`, async () => {
+      // Prepare
+      const bytes = readFileSync(heicFixturePath(fixture.file));
+      // Act
+      const ours = await srgbPixels(await sharpReadable(bytes, limits));
+      const reference = await referenceDecode(heicFixturePath(fixture.file));
+      // Assess: the upright size the manifest says, and the same pixels as the native decode
+      // (a mean difference of 1-3 levels: libheif 1.23's chroma upsampling against 1.15's, and the
+      // reference's JPEG at quality 100)
+      assert.deepEqual([ours.width, ours.height, ours.channels], [fixture.width, fixture.height, 3]);
+      assert.deepEqual([reference.width, reference.height], [fixture.width, fixture.height]);
+      const diff = meanAbsDiff(ours, reference);
+      assert.ok(diff < 3.5, `mean difference from heif-dec ${diff.toFixed(2)} levels, expected < 3.5`);
+      assert.deepEqual(await inspectHeif(bytes, limits), { width: fixture.width, height: fixture.height });
+    });
+  }
+
+  it('reads the coded bit depth (10 for Main 10) and hands sharp 8-bit samples', async () => {
+    const decoded = await decodeHeif(readFileSync(heicFixturePath('person-10bit.heic')), limits);
+    assert.equal(decoded.codedBits, 10);
+    assert.equal(decoded.data.length, decoded.width * decoded.height * 3);
+  });
+
+  it('converts a Display P3 ICC profile and an nclx that says P3 to sRGB, like the sample they were made from', async () => {
+    for (const [file, source] of [
+      ['dog-p3-icc.heic', 'dog.jpg'],
+      ['kite-nclx-p3.heic', 'kite.jpg'],
+    ] as const) {
+      const decoded = await decodeHeif(readFileSync(heicFixturePath(file)), limits);
+      assert.ok(decoded.icc && decoded.icc.length > 100, `${file}: expected a colour profile to convert from`);
+      // Compared at 1/16 of the size, where the coding noise averages out and the colours remain.
+      const small = async (input: Buffer | { raw: Pixels }) =>
+        srgbPixels(
+          await ('raw' in input
+            ? sharp(input.raw.data, { raw: { width: input.raw.width, height: input.raw.height, channels: 3 } })
+            : sharp(input)
+          )
+            .resize(Math.round(decoded.width / 16), Math.round(decoded.height / 16), { fit: 'fill' })
+            .png()
+            .toBuffer(),
+        );
+      const converted = await small(await sharpReadable(readFileSync(heicFixturePath(file)), limits));
+      const unconverted = await small({ raw: { data: decoded.data, width: decoded.width, height: decoded.height, channels: 3 } });
+      const sample = await small(readFixture(source));
+      const closer = meanAbsDiff(converted, sample);
+      const further = meanAbsDiff(unconverted, sample);
+      // What is left (about 2 levels for the kite) is the codec's own: an sRGB HEIC of the same photo is as far.
+      assert.ok(closer < 0.8 * further, `${file}: converted ${closer.toFixed(2)} levels from ${source}, unconverted ${further.toFixed(2)}`);
+    }
+  });
+
+  it('decodes the primary image, not the thumbnails or the second image', async () => {
+    const ours = await srgbPixels(await sharpReadable(readFileSync(heicFixturePath('giraffe-multi.heic')), limits));
+    const giraffe = await srgbPixels(await sharp(fixturePath('giraffe.jpg')).toBuffer());
+    assert.deepEqual([ours.width, ours.height], [500, 500]);
+    assert.ok(meanAbsDiff(ours, giraffe) < 12);
+  });
+
+  it('is HEIC for HEVC in HEIF, and not for JPEG or AVIF (AV1 in the same container, which sharp decodes)', async () => {
+    const avif = await sharp(readFixture('dog.jpg')).avif({ quality: 40 }).toBuffer();
+    assert.equal(await isHeic(readFileSync(heicFixturePath('dog.heic'))), true);
+    assert.equal(await isHeic(readFixture('dog.jpg')), false);
+    assert.equal(await isHeic(avif), false);
+    assert.equal(await sharpReadable(avif, limits), avif);
+  });
+
+  it('refuses a file that declares more pixels than the limit before decoding anything', async () => {
+    const bomb = ispeBomb(readFileSync(heicFixturePath('dog.heic')), 40000, 40000);
+    await assert.rejects(inspectHeif(bomb, limits), (e: Error) => {
+      assert.ok(e instanceof ImageTooLargeError);
+      assert.equal(e.message, 'expected at most 67108864 pixels, got 40000x40000 = 1600000000');
+      return true;
+    });
+  });
+
+  it('refuses a grid whose tiles assemble to more than the limit although it declares a small size', async () => {
+    const bomb = gridBomb(readFileSync(heicFixturePath('horses-grid.heic')), 60000, 60000);
+    assert.equal((await sharp(bomb).metadata()).width, 773, 'the container declares 773 px: sharp alone would let it through');
+    await assert.rejects(inspectHeif(bomb, limits), (e: Error) => {
+      assert.ok(e instanceof ImageTooLargeError);
+      assert.equal(
+        e.message,
+        'expected at most 67108864 pixels, got 60000x60000 = 3600000000 (the size its tiles assemble to; it declares 773x512)',
+      );
+      return true;
+    });
+  });
+
+  it('says why a cut-short file cannot be read (bad input, not a fault)', async () => {
+    const cut = truncatedHeic(readFileSync(heicFixturePath('dog.heic')));
+    await assert.rejects(decodeHeif(cut, limits), (e: Error) => {
+      assert.ok(e instanceof UnsupportedImageError);
+      assert.match(e.message, /^HEIF: cannot read the HEIF container: Invalid input: Unexpected end of file: /);
+      return true;
+    });
+  });
+});
