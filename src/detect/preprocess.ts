@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { ACCEPTED_FORMATS } from '../domain/imageFormats';
 import { ImageTooLargeError, UnsupportedImageError } from '../errors';
 import { decodeFailureReason } from '../image/decodeFailure';
+import { sharpReadable } from '../image/heif/sharpReadable';
 import { isSrgbProfile } from '../image/srgbProfile';
 
 /** The model's input side: images are resized to MODEL_SIZE x MODEL_SIZE. */
@@ -84,13 +85,14 @@ async function decode(
   reduceTo: (width: number, height: number) => { shrink: number; width: number; height: number } | undefined,
 ): Promise<ModelImage> {
   if (input.length === 0) throw new UnsupportedImageError('cannot decode image: expected JPEG, PNG or WebP bytes, got an empty buffer');
+  const bytes = await sharpReadable(input, { maxInputPixels: limitInputPixels });
   try {
-    const meta = await sharp(input, { limitInputPixels }).metadata();
+    const meta = await sharp(bytes, { limitInputPixels }).metadata();
     const width = meta.autoOrient?.width ?? meta.width ?? 0;
     const height = meta.autoOrient?.height ?? meta.height ?? 0;
     const reduced = reduceTo(width, height);
     // A plain sRGB profile is not converted from (it changes rounding only, at the cost of a decode).
-    let pipeline = sharp(input, { limitInputPixels, ignoreIcc: isSrgbProfile(meta.icc) }).rotate();
+    let pipeline = sharp(bytes, { limitInputPixels, ignoreIcc: isSrgbProfile(meta.icc) }).rotate();
     if (reduced) pipeline = pipeline.resize(reduced.width, reduced.height, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: true });
     if (meta.hasAlpha) pipeline = pipeline.flatten({ background: '#ffffff' });
     const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });

@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import type { Detection } from '../domain/messages';
 import { UnsupportedImageError } from '../errors';
 import type { ConcurrencyLimit } from './concurrencyLimit';
+import { sharpReadable } from './heif/sharpReadable';
 import { ensureLabelFont } from './labelFont';
 import { type ImageLimits, imageDecodeError, openImage } from './openImage';
 import { isSrgbProfile } from './srgbProfile';
@@ -159,10 +160,11 @@ export async function drawDetections(
   const limit: ConcurrencyLimit = options.wholePhoto ?? ((run) => run());
   return limit(async () => {
     let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
+    const readable = await sharpReadable(bytes, options.limits);
     try {
       // Flatten and convert only when there is something to do: each is a pass over the photo.
-      const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
-      let image = openImage(bytes, options.limits, { srgb: isSrgbProfile(meta.icc) });
+      const meta = await sharp(readable, { limitInputPixels: false }).metadata();
+      let image = openImage(readable, options.limits, { srgb: isSrgbProfile(meta.icc) });
       if (meta.hasAlpha) image = image.flatten({ background: '#ffffff' });
       if (meta.space !== 'srgb' || meta.depth !== 'uchar' || meta.channels !== 3) image = image.toColourspace('srgb');
       raw = await image.raw().toBuffer({ resolveWithObject: true });

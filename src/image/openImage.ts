@@ -2,6 +2,7 @@ import sharp, { type Metadata, type Sharp } from 'sharp';
 import { ACCEPTED_FORMATS, type ImageExtension, imageFormatOfSharp } from '../domain/imageFormats';
 import { ImageTooLargeError, UnsupportedImageError } from '../errors';
 import { decodeFailureReason } from './decodeFailure';
+import { inspectHeif } from './heif/decodeHeif';
 import { isSrgbProfile } from './srgbProfile';
 
 /**
@@ -45,14 +46,18 @@ export async function inspectImage(bytes: Buffer, limits: ImageLimits): Promise<
       cause,
     });
   }
-  const format = imageFormatOfSharp(meta.format);
-  if (!format || (format.sharp === 'heif' && meta.compression !== 'av1')) {
-    throw new UnsupportedImageError(`expected ${ACCEPTED_FORMATS} image, got ${meta.format ?? 'an unknown format'}`);
+  const format = imageFormatOfSharp(meta.format, meta.compression);
+  if (!format) {
+    const inside = meta.format === 'heif' && meta.compression ? ` with ${meta.compression} inside` : '';
+    throw new UnsupportedImageError(`expected ${ACCEPTED_FORMATS} image, got ${meta.format ?? 'an unknown format'}${inside}`);
   }
   const width = meta.autoOrient?.width ?? meta.width;
   const height = meta.autoOrient?.height ?? meta.height;
   if (!width || !height) throw new UnsupportedImageError(`expected an image with a width and height, got ${width}x${height}`);
   assertPixels(width, height, limits);
+  // sharp reads a HEIC's header but cannot decode it: libheif reads the container too, which also
+  // checks the size a grid of tiles assembles to (a crafted file can declare less).
+  if (format.ext === 'heic') await inspectHeif(bytes, limits);
   return {
     format: format.sharp,
     ext: format.ext,

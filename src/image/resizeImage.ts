@@ -1,3 +1,4 @@
+import { sharpReadable } from './heif/sharpReadable';
 import { type ImageLimits, imageDecodeError, inspectImage, openImage } from './openImage';
 
 export interface ResizeResult {
@@ -22,8 +23,9 @@ export function resizedSize(width: number, height: number, scale: number): { wid
 export async function resizeImage(bytes: Buffer, options: { scale: number; quality: number; limits: ImageLimits }): Promise<ResizeResult> {
   const info = await inspectImage(bytes, options.limits);
   const { width, height } = resizedSize(info.width, info.height, options.scale);
+  const readable = await sharpReadable(bytes, options.limits, info.ext === 'heic');
   try {
-    const out = await openImage(bytes, options.limits, { srgb: info.srgb })
+    const out = await openImage(readable, options.limits, { srgb: info.srgb })
       .resize(width, height, { fit: 'fill' })
       .flatten({ background: '#ffffff' })
       .toColourspace('srgb')

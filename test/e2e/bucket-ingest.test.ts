@@ -81,7 +81,7 @@ describe('embedded default: the bucket starts the pipeline', () => {
     assert.equal(outcome.failedStage, 'upload');
     assert.equal(
       outcome.error,
-      'UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF or AVIF image bytes, got 24 bytes starting 3c 68 74 6d 6c 3e 6e 6f that sharp cannot read',
+      'UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIC image bytes, got 24 bytes starting 3c 68 74 6d 6c 3e 6e 6f that sharp cannot read',
     );
     assert.equal(outcome.stages.resize, undefined, 'nothing was queued');
     assert.deepEqual(

@@ -325,7 +325,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     assert.deepEqual(s.error, {
       stage: 'upload',
       reason:
-        'UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF or AVIF image bytes, got 20 bytes starting 25 50 44 46 2d 31 2e 37 that sharp cannot read',
+        'UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIC image bytes, got 20 bytes starting 25 50 44 46 2d 31 2e 37 that sharp cannot read',
     });
     assert.equal(s.stages.upload?.attempt, 1);
     assert.equal(s.stages.resize?.state, 'pending', 'nothing was queued');
@@ -595,7 +595,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
         {
           stage: 'upload',
           reason:
-            'UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF or AVIF image bytes, got 20 bytes starting 25 50 44 46 2d 31 2e 37 that sharp cannot read',
+            'UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIC image bytes, got 20 bytes starting 25 50 44 46 2d 31 2e 37 that sharp cannot read',
         },
       ],
     );

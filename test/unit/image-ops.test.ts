@@ -67,7 +67,7 @@ describe('resizeImage', () => {
       assert.ok(e instanceof UnsupportedImageError);
       assert.equal(
         e.message,
-        'expected JPEG, PNG, WebP, GIF, TIFF or AVIF image bytes, got 12 bytes starting 68 65 6c 6c 6f 2c 20 77 that sharp cannot read',
+        'expected JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIC image bytes, got 12 bytes starting 68 65 6c 6c 6f 2c 20 77 that sharp cannot read',
       );
       return true;
     });

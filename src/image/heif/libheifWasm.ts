@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { RuntimeLoadError } from '../../errors';
-import { layerPackageFile, layerPackageLookupDirs } from '../../layerPackage';
+import { layerPackageFile, layerPackageLookupDirs } from '../../assets/layerPackage';
 
 /**
  * libheif with libde265 (HEVC) compiled to WebAssembly, from the npm package libheif-js: sharp's
