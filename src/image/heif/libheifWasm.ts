@@ -47,8 +47,10 @@ export interface Libheif {
 
 /** The package and the two files of it that are used (the rest of it is other builds of the same). */
 export const LIBHEIF_PACKAGE = 'libheif-js';
-const GLUE = `${LIBHEIF_PACKAGE}/libheif-wasm/libheif.js`;
-const WASM = `${LIBHEIF_PACKAGE}/libheif-wasm/libheif.wasm`;
+/** The files of the package the decoder loads (what the Lambda layer carries of it, with its licence). */
+export const LIBHEIF_FILES = ['libheif-wasm/libheif.js', 'libheif-wasm/libheif.wasm', 'libheif-wasm/LICENSE'];
+const GLUE = `${LIBHEIF_PACKAGE}/${LIBHEIF_FILES[0]}`;
+const WASM = `${LIBHEIF_PACKAGE}/${LIBHEIF_FILES[1]}`;
 
 type Factory = (options: {
   instantiateWasm: (imports: WebAssembly.Imports, ready: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => unknown;
