@@ -26,8 +26,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { LABEL_FONT_FILE, LABEL_FONT_PACKAGE, LABEL_FONT_SOURCE } from '../../src/assets/labelFontPath';
+import { LIBHEIF_FILES, LIBHEIF_PACKAGE } from '../../src/assets/libheifPath';
 import { MODEL_FILE_NAME, MODEL_FILES, MODEL_PACKAGE } from '../../src/assets/modelPath';
-import { LIBHEIF_FILES, LIBHEIF_PACKAGE } from '../../src/image/heif/libheifWasm';
 import { REPO_ROOT } from '../repoRoot';
 import { inlineGalleryFiles } from './inlineGalleryFiles';
 import { zodEnglishOnly } from './zodEnglishOnly';
@@ -202,7 +202,10 @@ function copyPackage(name: string, from: string, toNodeModules: string): void {
       if (/\.(map|md|ts|mts|cts)$/.test(src)) return false; // source maps, docs, TypeScript sources and types
       // Of libheif-js, the WebAssembly build the decoder loads: not its asm.js build (3 MB) nor the bundled copies.
       if (name === LIBHEIF_PACKAGE) {
-        return ['package.json', 'LICENSE', 'libheif-wasm'].includes(rel) || LIBHEIF_FILES.includes(rel.split(path.sep).join('/'));
+        return (
+          ['package.json', 'LICENSE', 'libheif-wasm'].includes(rel) ||
+          (LIBHEIF_FILES as readonly string[]).includes(rel.split(path.sep).join('/'))
+        );
       }
       if (name === 'onnxruntime-node') {
         if (['lib', 'script'].includes(parts[0]!)) return false;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { LIBHEIF_PACKAGE, libheifFiles } from '../../assets/libheifPath';
 import { RuntimeLoadError } from '../../errors';
-import { layerPackageFile, layerPackageLookupDirs } from '../../assets/layerPackage';
 
 /**
  * libheif with libde265 (HEVC) compiled to WebAssembly, from the npm package libheif-js: sharp's
@@ -45,13 +45,6 @@ export interface Libheif {
   _heif_image_get_plane_readonly2(image: number, channel: number, strideOut: number): number;
 }
 
-/** The package and the two files of it that are used (the rest of it is other builds of the same). */
-export const LIBHEIF_PACKAGE = 'libheif-js';
-/** The files of the package the decoder loads (what the Lambda layer carries of it, with its licence). */
-export const LIBHEIF_FILES = ['libheif-wasm/libheif.js', 'libheif-wasm/libheif.wasm', 'libheif-wasm/LICENSE'];
-const GLUE = `${LIBHEIF_PACKAGE}/${LIBHEIF_FILES[0]}`;
-const WASM = `${LIBHEIF_PACKAGE}/${LIBHEIF_FILES[1]}`;
-
 type Factory = (options: {
   instantiateWasm: (imports: WebAssembly.Imports, ready: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => unknown;
 }) => Libheif & { ready?: Promise<unknown> };
@@ -69,14 +62,14 @@ interface Compiled {
 const compiled: { pending?: Promise<Compiled> } = {};
 
 async function compile(): Promise<Compiled> {
-  const glue = layerPackageFile(import.meta.url, GLUE);
-  const wasm = layerPackageFile(import.meta.url, WASM);
-  if (!glue || !wasm) {
+  const files = libheifFiles();
+  if ('looked' in files) {
     throw new RuntimeLoadError(
-      `HEIC decoder: expected the package ${LIBHEIF_PACKAGE} (libheif compiled to WebAssembly; on Lambda in the heif layer, ` +
-        `elsewhere in node_modules: run npm ci), not found in ${layerPackageLookupDirs(import.meta.url, LIBHEIF_PACKAGE).join(', ')}`,
+      `HEIC decoder: expected the package ${LIBHEIF_PACKAGE} (libheif compiled to WebAssembly; on Lambda in the sharp layer, ` +
+        `elsewhere in node_modules: run npm ci), not found in ${files.looked}`,
     );
   }
+  const { glue, wasm } = files;
   try {
     const factory = createRequire(glue)(glue) as Factory;
     const module = await WebAssembly.compile(await readFile(wasm));
