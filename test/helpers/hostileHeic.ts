@@ -36,6 +36,18 @@ export function gridBomb(heic: Buffer, width: number, height: number): Buffer {
   return out;
 }
 
+/**
+ * Whole container, broken image data: the first bytes of the coded image (in `mdat`, where the first
+ * NAL unit's length is) zeroed. Upload's check (the container) passes; every decoder fails on it.
+ */
+export function corruptHeicData(heic: Buffer): Buffer {
+  const out = Buffer.from(heic);
+  const mdat = out.indexOf('mdat');
+  if (mdat < 0) throw new Error('corruptHeicData: no mdat box');
+  out.fill(0, mdat + 4, mdat + 60);
+  return out;
+}
+
 /** The file cut to 60 % of its bytes: the image data ends early. */
 export function truncatedHeic(heic: Buffer): Buffer {
   return heic.subarray(0, Math.floor(heic.length * 0.6));
