@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { ensureModel } from '../../models/ensure-model';
+import { ULTRAHDR_FIXTURE } from '../../scripts/fixtures/make-ultrahdr-fixture';
 import { createApp } from '../../src/app/createApp';
 import { loadConfig } from '../../src/config';
 import { detect } from '../../src/detect/Detector';
@@ -22,12 +23,13 @@ import { largePhoto } from '../helpers/largePhoto';
 import { waitForImage } from '../helpers/waitForImage';
 
 /**
- * HEIC on the embedded default, as a phone's photo arrives: every way in (multipart, a raw body typed
+ * Phones' photos on the embedded default. HEIC, as a phone's photo arrives: every way in (multipart, a raw body typed
  * image/heic, image/heif or application/octet-stream, the signed form of POST /uploads), each file
  * tagged with the detections of the same picture decoded by Debian's native heif-dec, the original
  * kept byte for byte; bombs refused at upload, corrupt image data failed for good with its reason.
+ * Ultra HDR JPEGs: processed from their SDR rendering, the gain map in no output.
  */
-describe('HEIC on the embedded default, end to end over HTTP', () => {
+describe("phones' photos (HEIC, Ultra HDR) on the embedded default, end to end over HTTP", () => {
   let pipeline: EmbeddedPipeline;
   let modelPath: string;
 
@@ -102,6 +104,25 @@ describe('HEIC on the embedded default, end to end over HTTP', () => {
     assert.deepEqual([tagged.width, tagged.height], [size.width, size.height]);
     const { expected, unsettled } = await heicReferenceDetections(heicFile(heic), detectAsThePipeline);
     assertSameDetections(outcome.stages.detect?.detections ?? [], expected, '12 MP HEIC', { unsettled });
+  });
+
+  it('tags an Ultra HDR JPEG (SDR photo with an HDR gain map) from its SDR rendering: no gain map in any output, detections of what an SDR screen shows', async () => {
+    const photo = readFileSync(ULTRAHDR_FIXTURE);
+    const res = await upload(photo, 'PXL_0001.jpg', 0);
+    assert.equal(res.status, 202, await res.clone().text());
+    const { image_id } = (await res.json()) as { image_id: string };
+    const outcome = await waitForImage(pipeline.app.store, image_id, { timeoutMs: 60_000 });
+    assert.equal(outcome.status, 'done', outcome.error ?? '');
+    assert.ok((await pipeline.app.store.get(imageKey('original', image_id))).body.equals(photo), 'the original keeps its gain map');
+    for (const folder of ['resized', 'grayscale', 'tagged'] as const) {
+      const out = (await pipeline.app.store.get(imageKey(folder, image_id))).body;
+      assert.equal((await sharp(out).metadata()).gainMap, undefined, folder);
+      assert.equal(out.indexOf('hdrgm'), -1, folder);
+    }
+    const shown = await sharp(photo).toColourspace('srgb').png().toBuffer();
+    assertSameDetections(outcome.stages.detect?.detections ?? [], await detectAsThePipeline(shown), 'Ultra HDR', {
+      tolerance: { iou: 0.9, score: 0.002 },
+    });
   });
 
   it('refuses HEIC bombs at upload, before decoding, like any other format: a declared size and a grid that assembles larger', async () => {
