@@ -69,7 +69,9 @@ describe('Ultra HDR JPEGs (an SDR photo with an HDR gain map)', () => {
       got.map((d) => d.label),
       expected.map((d) => d.label),
     );
-    got.forEach((d, i) => assert.ok(Math.abs(d.score - expected[i]!.score) < 0.002, `${d.label}: ${d.score} vs ${expected[i]!.score}`));
+    for (const [i, d] of got.entries()) {
+      assert.ok(Math.abs(d.score - expected[i]!.score) < 0.002, `${d.label}: ${d.score} vs ${expected[i]!.score}`);
+    }
     assert.ok(got.some((d) => d.label === 'dog'));
   });
 });

@@ -38,27 +38,35 @@ const PRIMARIES_P3 = 12;
  * (a grid's tiles, and its output size, which a crafted file can make larger than it declares).
  * Corrupt or unsupported data is bad input (UnsupportedImageError) with libheif's reason.
  */
-export async function decodeHeif(bytes: Uint8Array, limits: HeifLimits): Promise<DecodedHeif> {
+export async function decodeHeif(bytes: Uint8Array, limits: HeifLimits, options: { into?: PixelTarget } = {}): Promise<DecodedHeif> {
   const lib = await libheifInstance();
   const session = new Session(lib);
   try {
     const { handle, width, height } = openPrimary(lib, session, bytes, limits);
     const channels = lib._heif_image_handle_has_alpha_channel(handle) ? 4 : 3;
-    const icc = colourProfile(lib, session, handle);
+    const found = colourProfile(lib, session, handle);
+    const icc = found === 'p3' ? await displayP3Profile() : found;
     const codedBits = lib._heif_image_handle_get_luma_bits_per_pixel(handle);
     const imageOut = session.alloc(4);
     session.check('cannot decode the image', (err) =>
       lib._heif_decode_image(err, handle, imageOut, COLORSPACE_RGB, channels === 4 ? CHROMA_INTERLEAVED_RGBA : CHROMA_INTERLEAVED_RGB, 0),
     );
     const image = session.keep(lib.HEAPU32[imageOut >> 2]!, (p) => lib._heif_image_release(p));
-    const data = copyPlane(lib, session, image, channels);
-    session.close();
-    const profile = icc === 'p3' ? await displayP3Profile() : icc;
-    return { data, width, height, channels, codedBits, ...(profile ? { icc: profile } : {}) };
+    const size = width * height * channels;
+    const target = options.into?.({ width, height, channels, ...(icc ? { icc } : {}) }) ?? { buffer: Buffer.allocUnsafe(size), offset: 0 };
+    copyPlane(lib, session, image, channels, target);
+    const data = target.buffer.subarray(target.offset, target.offset + size);
+    return { data, width, height, channels, codedBits, ...(icc ? { icc } : {}) };
   } finally {
     session.close();
   }
 }
+
+/**
+ * Where the decoded pixels go: a buffer of the caller's and the offset in it (a file format's header
+ * before them, say), so that a whole photo is copied out of the decoder's memory once, not twice.
+ */
+export type PixelTarget = (image: { width: number; height: number; channels: 3 | 4; icc?: Buffer }) => { buffer: Buffer; offset: number };
 
 /**
  * The upright size of a HEIF file's primary image, from its container alone (nothing decoded),
@@ -145,8 +153,8 @@ function colourProfile(lib: Libheif, session: Session, handle: number): Buffer |
   return undefined;
 }
 
-/** The interleaved plane, rows copied out of the instance's memory without their padding. */
-function copyPlane(lib: Libheif, session: Session, image: number, channels: 3 | 4): Buffer {
+/** The interleaved plane, rows copied out of the instance's memory without their padding, into the target. */
+function copyPlane(lib: Libheif, session: Session, image: number, channels: 3 | 4, target: { buffer: Buffer; offset: number }): void {
   const strideOut = session.alloc(4);
   const plane = lib._heif_image_get_plane_readonly2(image, CHANNEL_INTERLEAVED, strideOut);
   if (plane === 0) throw new UnsupportedImageError('HEIF: the decoded image has no interleaved RGB plane');
@@ -154,11 +162,14 @@ function copyPlane(lib: Libheif, session: Session, image: number, channels: 3 | 
   const width = lib._heif_image_get_width(image, CHANNEL_INTERLEAVED);
   const height = lib._heif_image_get_height(image, CHANNEL_INTERLEAVED);
   const row = width * channels;
+  if (target.buffer.length < target.offset + row * height) {
+    throw new RangeError(`HEIF: the target holds ${target.buffer.length - target.offset} bytes, the image ${row * height}`);
+  }
   const heap = lib.HEAPU8;
-  if (stride === row) return Buffer.from(heap.subarray(plane, plane + row * height));
-  const out = Buffer.allocUnsafe(row * height);
-  for (let y = 0; y < height; y++) out.set(heap.subarray(plane + y * stride, plane + y * stride + row), y * row);
-  return out;
+  if (stride === row) target.buffer.set(heap.subarray(plane, plane + row * height), target.offset);
+  else
+    for (let y = 0; y < height; y++)
+      target.buffer.set(heap.subarray(plane + y * stride, plane + y * stride + row), target.offset + y * row);
 }
 
 /** What one decode allocated in the instance, released in reverse order whatever happens. */

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { decodeHeif, type HeifLimits } from './decodeHeif';
-import { uncompressedTiff } from './uncompressedTiff';
+import { tiffHeader } from './uncompressedTiff';
 
 /**
  * Whether the bytes are HEIC: a HEIF container (an ISO BMFF `ftyp` box first) whose primary image
@@ -25,5 +25,15 @@ export async function isHeic(bytes: Uint8Array): Promise<boolean> {
  */
 export async function sharpReadable(bytes: Buffer, limits: HeifLimits, heic?: boolean): Promise<Buffer> {
   if (!(heic ?? (await isHeic(bytes)))) return bytes;
-  return uncompressedTiff(await decodeHeif(bytes, limits));
+  // The pixels are copied out of the decoder once, straight behind the TIFF header.
+  let file: Buffer | undefined;
+  await decodeHeif(bytes, limits, {
+    into: (image) => {
+      const head = tiffHeader(image);
+      file = Buffer.allocUnsafe(head.length + image.width * image.height * image.channels);
+      head.copy(file);
+      return { buffer: file, offset: head.length };
+    },
+  });
+  return file!;
 }

@@ -17,11 +17,20 @@ const SHORT = 3;
 const LONG = 4;
 const UNDEFINED = 7;
 
-export function uncompressedTiff({ data, width, height, channels, icc }: TiffPixels): Buffer {
-  const pixelBytes = width * height * channels;
+export function uncompressedTiff({ data, ...image }: TiffPixels): Buffer {
+  const pixelBytes = image.width * image.height * image.channels;
   if (data.length !== pixelBytes) {
-    throw new RangeError(`uncompressedTiff: expected ${pixelBytes} bytes (${width}x${height}x${channels}), got ${data.length}`);
+    throw new RangeError(
+      `uncompressedTiff: expected ${pixelBytes} bytes (${image.width}x${image.height}x${image.channels}), got ${data.length}`,
+    );
   }
+  const head = tiffHeader(image);
+  return Buffer.concat([head, data], head.length + pixelBytes);
+}
+
+/** The header of uncompressedTiff's file: the pixels (width x height x channels bytes) follow it. */
+export function tiffHeader({ width, height, channels, icc }: Omit<TiffPixels, 'data'>): Buffer {
+  const pixelBytes = width * height * channels;
   if (pixelBytes > 0xffffffff) throw new RangeError(`uncompressedTiff: ${pixelBytes} bytes do not fit one TIFF strip`);
   type Entry = [tag: number, type: number, count: number, value: number | Buffer];
   const bits = Buffer.alloc(channels * 2);
@@ -74,5 +83,5 @@ export function uncompressedTiff({ data, width, height, channels, icc }: TiffPix
   });
   head.writeUInt32LE(0, 10 + entries.length * 12); // no next IFD
   Buffer.concat(extras).copy(head, 8 + ifdSize);
-  return Buffer.concat([head, data], stripAt + pixelBytes);
+  return head;
 }
