@@ -3,8 +3,10 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { ImageTooLargeError, UnsupportedImageError } from '../../src/errors';
+import { type ConcurrencyLimit, concurrencyLimit } from '../../src/image/concurrencyLimit';
 import { decodeHeif, inspectHeif } from '../../src/image/heif/decodeHeif';
 import { isHeic, sharpReadable } from '../../src/image/heif/sharpReadable';
+import { resizeImage } from '../../src/image/resizeImage';
 import { fixturePath, readFixture } from '../helpers/fixtures';
 import { heicFixturePath, heicFixtures, meanAbsDiff, type Pixels, referenceDecode } from '../helpers/heicFixtures';
 import { gridBomb, ispeBomb, truncatedHeic } from '../helpers/hostileHeic';
@@ -86,6 +88,37 @@ describe('HEIC decoding (libheif in WebAssembly) against Debian’s native decod
     assert.equal(await isHeic(readFixture('dog.jpg')), false);
     assert.equal(await isHeic(avif), false);
     assert.equal(await sharpReadable(avif, limits), avif);
+  });
+
+  it('resizes a HEIC inside the whole-photo limit (it is decoded whole), a JPEG outside it (shrink-on-load)', async () => {
+    let active = 0;
+    let most = 0;
+    let calls = 0;
+    const one = concurrencyLimit(1);
+    const wholePhoto: ConcurrencyLimit = (run) => {
+      calls++;
+      return one(async () => {
+        most = Math.max(most, ++active);
+        try {
+          return await run();
+        } finally {
+          active--;
+        }
+      });
+    };
+    const heics = ['dog.heic', 'horses-grid.heic', 'person-10bit.heic'].map((f) => readFileSync(heicFixturePath(f)));
+    const out = await Promise.all(heics.map((bytes) => resizeImage(bytes, { scale: 0.25, quality: 85, limits, wholePhoto })));
+    assert.deepEqual(
+      out.map((o) => [o.width, o.height]),
+      [
+        [192, 144],
+        [193, 128],
+        [160, 106],
+      ],
+    );
+    assert.deepEqual([calls, most], [3, 1]);
+    await resizeImage(readFixture('dog.jpg'), { scale: 0.25, quality: 85, limits, wholePhoto });
+    assert.equal(calls, 3, 'a JPEG does not wait for a slot');
   });
 
   it('refuses a file that declares more pixels than the limit before decoding anything', async () => {
