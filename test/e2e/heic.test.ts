@@ -66,7 +66,9 @@ describe("phones' photos (HEIC, Ultra HDR) on the embedded default, end to end o
   }
 
   it('tags every HEIC fixture with the detections of the same picture decoded by heif-dec, the original kept untouched', async () => {
-    const fixtures = heicFixtures();
+    // With an alpha plane the pictures differ by design (the copies flatten it on white, the native
+    // tools' JPEG drops it): that fixture is held to its decode in test/unit/heic-decode.test.ts.
+    const fixtures = heicFixtures().filter((f) => !f.alpha);
     const accepted = await Promise.all(
       fixtures.map(async (fixture, way) => {
         const bytes = readFileSync(heicFixturePath(fixture.file));

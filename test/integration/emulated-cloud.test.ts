@@ -336,7 +336,7 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
       assertSameDetections((await record(id, 'detect')).detections ?? [], expected, file, { unsettled });
     };
     // Act and assess: each fixture, multipart as a phone's browser sends it (image/heic)
-    for (const fixture of heicFixtures()) {
+    for (const fixture of heicFixtures().filter((f) => !f.alpha)) {
       const bytes = readFileSync(heicFixturePath(fixture.file));
       const form = new FormData();
       form.append('image', new Blob([new Uint8Array(bytes)], { type: 'image/heic' }), fixture.file);

@@ -75,6 +75,17 @@ describe('HEIC decoding (libheif in WebAssembly) against Debian’s native decod
     }
   });
 
+  it('keeps an alpha plane, which the copies flatten on white (as a PNG), not black as the colour under it', async () => {
+    const bytes = readFileSync(heicFixturePath('person-alpha.heic'));
+    const decoded = await decodeHeif(bytes, limits);
+    assert.equal(decoded.channels, 4);
+    assert.equal(decoded.data[3], 0, 'the frame is transparent');
+    assert.equal(decoded.data[(212 * 640 + 320) * 4 + 3], 255, 'the photo is opaque');
+    const resized = await resizeImage(bytes, { scale: 0.5, quality: 95, limits });
+    const { data } = await sharp(resized.data).raw().toBuffer({ resolveWithObject: true });
+    assert.ok(data[0]! > 245 && data[1]! > 245 && data[2]! > 245, `the frame comes out white: ${data.subarray(0, 3).join(',')}`);
+  });
+
   it('decodes the primary image, not the thumbnails or the second image', async () => {
     const ours = await srgbPixels(await sharpReadable(readFileSync(heicFixturePath('giraffe-multi.heic')), limits));
     const giraffe = await srgbPixels(await sharp(fixturePath('giraffe.jpg')).toBuffer());
