@@ -95,6 +95,9 @@ async function decode(
     let pipeline = sharp(bytes, { limitInputPixels, ignoreIcc: isSrgbProfile(meta.icc) }).rotate();
     if (reduced) pipeline = pipeline.resize(reduced.width, reduced.height, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: true });
     if (meta.hasAlpha) pipeline = pipeline.flatten({ background: '#ffffff' });
+    // 16-bit samples (a 16-bit PNG, a 10-bit HEIC) reduced to 8 by a colour conversion, which rounds;
+    // raw output alone would keep only their top 8 bits, a little darker than the picture.
+    if (meta.depth !== 'uchar') pipeline = pipeline.toColourspace(meta.channels !== undefined && meta.channels <= 2 ? 'b-w' : 'srgb');
     const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 1 && info.channels !== 3) {
       throw new UnsupportedImageError(`cannot decode image: expected 1 or 3 channels after decoding, got ${info.channels}`);

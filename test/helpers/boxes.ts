@@ -14,24 +14,21 @@ export function sameDetection(a: Detection, b: Detection, tolerance = SAME_DETEC
 }
 
 /**
- * The same detections as `expected`, within tolerances: each expected one matched (in order of
- * score) by a distinct detection of `got` that is the same object (sameDetection), and no others.
- * `unsettled`: expected detections the reference itself is not sure of (two native decoders of the
- * same file disagree on them beyond the tolerance), which `got` may have or not. Throws saying what
- * did not match.
+ * The same detections as `expected`, within tolerances: each settled expected one (not in
+ * `unsettled`) matched, in order of score, by a distinct detection of `got` that is the same object
+ * (sameDetection); and every other detection of `got` either the same label and place as an
+ * unsettled expected one (IoU >= the tolerance's), or itself unsettled: scored under `borderline`.
+ * `unsettled`: expected detections the reference itself is not sure of. Throws saying what did not match.
  */
 export function assertSameDetections(
   got: readonly Detection[],
   expected: readonly Detection[],
   what: string,
-  options: { tolerance?: typeof SAME_DETECTION; unsettled?: readonly Detection[] } = {},
+  options: { tolerance?: typeof SAME_DETECTION; unsettled?: readonly Detection[]; borderline?: number } = {},
 ): void {
   const tolerance = options.tolerance ?? SAME_DETECTION;
   const unsettled = options.unsettled ?? [];
   const shown = (ds: readonly Detection[]) => ds.map((d) => `${d.label} ${d.score.toFixed(3)}`).join(', ');
-  if (Math.abs(got.length - expected.length) > unsettled.length) {
-    throw new Error(`${what}: expected ${expected.length} detections (${shown(expected)}), got ${got.length} (${shown(got)})`);
-  }
   const unused = [...got];
   for (const e of [...expected].sort((a, b) => b.score - a.score)) {
     if (unsettled.includes(e)) continue;
@@ -43,4 +40,9 @@ export function assertSameDetections(
     }
     unused.splice(i, 1);
   }
+  const extra = unused.filter(
+    (g) =>
+      g.score >= (options.borderline ?? 0) && !unsettled.some((u) => u.label === g.label && iouXywh(xywh(u), xywh(g)) >= tolerance.iou),
+  );
+  if (extra.length > 0) throw new Error(`${what}: detections not in the reference (${shown(expected)}): ${shown(extra)}`);
 }

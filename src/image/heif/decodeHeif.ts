@@ -2,15 +2,17 @@ import sharp from 'sharp';
 import { ImageTooLargeError, UnsupportedImageError } from '../../errors';
 import { type Libheif, libheifInstance } from './libheifWasm';
 
-/** The primary image of a HEIF file, decoded: 8-bit interleaved RGB(A), upright, with its colour profile. */
+/** The primary image of a HEIF file, decoded: interleaved RGB(A), upright, with its colour profile. */
 export interface DecodedHeif {
   data: Buffer;
   width: number;
   height: number;
   channels: 3 | 4;
+  /** Bits per sample of `data`: 8, or 16 (little-endian) for a photo coded with more than 8 (10-bit HEIC). */
+  bits: 8 | 16;
   /** The file's ICC profile, or the one its nclx colour description stands for (Display P3); none for sRGB. */
   icc?: Buffer;
-  /** Bits per sample of the coded image (8 or 10 for phones' photos): the pixels here are always 8. */
+  /** Bits per sample of the coded image (8 or 10 for phones' photos). */
   codedBits: number;
 }
 
@@ -22,6 +24,8 @@ export interface HeifLimits {
 const COLORSPACE_RGB = 1;
 const CHROMA_INTERLEAVED_RGB = 10;
 const CHROMA_INTERLEAVED_RGBA = 11;
+const CHROMA_INTERLEAVED_RRGGBB_LE = 14;
+const CHROMA_INTERLEAVED_RRGGBBAA_LE = 15;
 const CHANNEL_INTERLEAVED = 10;
 const PROFILE_NCLX = 0x6e636c78; // 'nclx'
 const PROFILE_ICC = [0x70726f66, 0x72494343]; // 'prof', 'rICC'
@@ -47,16 +51,28 @@ export async function decodeHeif(bytes: Uint8Array, limits: HeifLimits, options:
     const found = colourProfile(lib, session, handle);
     const icc = found === 'p3' ? await displayP3Profile() : found;
     const codedBits = lib._heif_image_handle_get_luma_bits_per_pixel(handle);
+    // More than 8 bits are kept (16 per sample) for sharp to reduce after the colour conversion, with
+    // rounding, as the native decoders' 16-bit output is: libheif's own reduction shifts bits away.
+    const bits = codedBits > 8 ? 16 : 8;
+    const chroma =
+      bits === 16
+        ? channels === 4
+          ? CHROMA_INTERLEAVED_RRGGBBAA_LE
+          : CHROMA_INTERLEAVED_RRGGBB_LE
+        : channels === 4
+          ? CHROMA_INTERLEAVED_RGBA
+          : CHROMA_INTERLEAVED_RGB;
     const imageOut = session.alloc(4);
-    session.check('cannot decode the image', (err) =>
-      lib._heif_decode_image(err, handle, imageOut, COLORSPACE_RGB, channels === 4 ? CHROMA_INTERLEAVED_RGBA : CHROMA_INTERLEAVED_RGB, 0),
-    );
+    session.check('cannot decode the image', (err) => lib._heif_decode_image(err, handle, imageOut, COLORSPACE_RGB, chroma, 0));
     const image = session.keep(lib.HEAPU32[imageOut >> 2]!, (p) => lib._heif_image_release(p));
-    const size = width * height * channels;
-    const target = options.into?.({ width, height, channels, ...(icc ? { icc } : {}) }) ?? { buffer: Buffer.allocUnsafe(size), offset: 0 };
-    copyPlane(lib, session, image, channels, target);
+    const size = width * height * channels * (bits / 8);
+    const target = options.into?.({ width, height, channels, bits, ...(icc ? { icc } : {}) }) ?? {
+      buffer: Buffer.allocUnsafe(size),
+      offset: 0,
+    };
+    copyPlane(lib, session, image, { channels, bits, codedBits }, target);
     const data = target.buffer.subarray(target.offset, target.offset + size);
-    return { data, width, height, channels, codedBits, ...(icc ? { icc } : {}) };
+    return { data, width, height, channels, bits, codedBits, ...(icc ? { icc } : {}) };
   } finally {
     session.close();
   }
@@ -66,7 +82,10 @@ export async function decodeHeif(bytes: Uint8Array, limits: HeifLimits, options:
  * Where the decoded pixels go: a buffer of the caller's and the offset in it (a file format's header
  * before them, say), so that a whole photo is copied out of the decoder's memory once, not twice.
  */
-export type PixelTarget = (image: { width: number; height: number; channels: 3 | 4; icc?: Buffer }) => { buffer: Buffer; offset: number };
+export type PixelTarget = (image: { width: number; height: number; channels: 3 | 4; bits: 8 | 16; icc?: Buffer }) => {
+  buffer: Buffer;
+  offset: number;
+};
 
 /**
  * The upright size of a HEIF file's primary image, from its container alone (nothing decoded),
@@ -153,15 +172,25 @@ function colourProfile(lib: Libheif, session: Session, handle: number): Buffer |
   return undefined;
 }
 
-/** The interleaved plane, rows copied out of the instance's memory without their padding, into the target. */
-function copyPlane(lib: Libheif, session: Session, image: number, channels: 3 | 4, target: { buffer: Buffer; offset: number }): void {
+/**
+ * The interleaved plane, rows copied out of the instance's memory without their padding, into the
+ * target. Samples of more than 8 bits (libheif keeps their range: 0-1023 for 10 bits) are widened
+ * to 16 by repeating their top bits below them (1023 becomes 65535), as a 16-bit TIFF is read.
+ */
+function copyPlane(
+  lib: Libheif,
+  session: Session,
+  image: number,
+  format: { channels: 3 | 4; bits: 8 | 16; codedBits: number },
+  target: { buffer: Buffer; offset: number },
+): void {
   const strideOut = session.alloc(4);
   const plane = lib._heif_image_get_plane_readonly2(image, CHANNEL_INTERLEAVED, strideOut);
   if (plane === 0) throw new UnsupportedImageError('HEIF: the decoded image has no interleaved RGB plane');
   const stride = lib.HEAPU32[strideOut >> 2]!;
   const width = lib._heif_image_get_width(image, CHANNEL_INTERLEAVED);
   const height = lib._heif_image_get_height(image, CHANNEL_INTERLEAVED);
-  const row = width * channels;
+  const row = width * format.channels * (format.bits / 8);
   if (target.buffer.length < target.offset + row * height) {
     throw new RangeError(`HEIF: the target holds ${target.buffer.length - target.offset} bytes, the image ${row * height}`);
   }
@@ -170,6 +199,17 @@ function copyPlane(lib: Libheif, session: Session, image: number, channels: 3 | 
   else
     for (let y = 0; y < height; y++)
       target.buffer.set(heap.subarray(plane + y * stride, plane + y * stride + row), target.offset + y * row);
+  if (format.bits === 16 && format.codedBits < 16) {
+    const up = 16 - format.codedBits;
+    const down = format.codedBits - up;
+    const out = target.buffer;
+    for (let at = target.offset, end = target.offset + row * height; at < end; at += 2) {
+      const v = out[at]! | (out[at + 1]! << 8);
+      const wide = (v << up) | (v >> down);
+      out[at] = wide & 0xff;
+      out[at + 1] = wide >> 8;
+    }
+  }
 }
 
 /** What one decode allocated in the instance, released in reverse order whatever happens. */

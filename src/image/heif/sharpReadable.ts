@@ -30,7 +30,7 @@ export async function sharpReadable(bytes: Buffer, limits: HeifLimits, heic?: bo
   await decodeHeif(bytes, limits, {
     into: (image) => {
       const head = tiffHeader(image);
-      file = Buffer.allocUnsafe(head.length + image.width * image.height * image.channels);
+      file = Buffer.allocUnsafe(head.length + image.width * image.height * image.channels * (image.bits / 8));
       head.copy(file);
       return { buffer: file, offset: head.length };
     },

@@ -10,6 +10,8 @@ export interface TiffPixels {
   height: number;
   /** 3: RGB; 4: RGB with unassociated alpha. */
   channels: 3 | 4;
+  /** Bits per sample: 8, or 16 (little-endian, as the file is). Default 8. */
+  bits?: 8 | 16;
   icc?: Uint8Array;
 }
 
@@ -18,7 +20,7 @@ const LONG = 4;
 const UNDEFINED = 7;
 
 export function uncompressedTiff({ data, ...image }: TiffPixels): Buffer {
-  const pixelBytes = image.width * image.height * image.channels;
+  const pixelBytes = image.width * image.height * image.channels * ((image.bits ?? 8) / 8);
   if (data.length !== pixelBytes) {
     throw new RangeError(
       `uncompressedTiff: expected ${pixelBytes} bytes (${image.width}x${image.height}x${image.channels}), got ${data.length}`,
@@ -28,17 +30,17 @@ export function uncompressedTiff({ data, ...image }: TiffPixels): Buffer {
   return Buffer.concat([head, data], head.length + pixelBytes);
 }
 
-/** The header of uncompressedTiff's file: the pixels (width x height x channels bytes) follow it. */
-export function tiffHeader({ width, height, channels, icc }: Omit<TiffPixels, 'data'>): Buffer {
-  const pixelBytes = width * height * channels;
+/** The header of uncompressedTiff's file: the pixels (width x height x channels samples) follow it. */
+export function tiffHeader({ width, height, channels, icc, bits = 8 }: Omit<TiffPixels, 'data'>): Buffer {
+  const pixelBytes = width * height * channels * (bits / 8);
   if (pixelBytes > 0xffffffff) throw new RangeError(`uncompressedTiff: ${pixelBytes} bytes do not fit one TIFF strip`);
   type Entry = [tag: number, type: number, count: number, value: number | Buffer];
-  const bits = Buffer.alloc(channels * 2);
-  for (let c = 0; c < channels; c++) bits.writeUInt16LE(8, c * 2);
+  const bitsPerSample = Buffer.alloc(channels * 2);
+  for (let c = 0; c < channels; c++) bitsPerSample.writeUInt16LE(bits, c * 2);
   const entries: Entry[] = [
     [256, LONG, 1, width],
     [257, LONG, 1, height],
-    [258, SHORT, channels, bits],
+    [258, SHORT, channels, bitsPerSample],
     [259, SHORT, 1, 1], // no compression
     [262, SHORT, 1, 2], // RGB
     [273, LONG, 1, 0], // strip offset: set below
