@@ -36,7 +36,7 @@ const PRIMARIES_P3 = 12;
  * Decodes the primary image of a HEIF file with HEVC inside (HEIC) — not a thumbnail, not a depth
  * or other auxiliary image — as libheif renders it: a grid of tiles assembled, the clean aperture,
  * rotation and mirror of the container (irot, imir) applied (libheif ignores the EXIF orientation,
- * as the format says: the container's transforms are the orientation), 10-bit samples reduced to 8.
+ * as the format says: the container's transforms are the orientation), 10-bit samples widened to 16.
  * The size is checked against the pixel limit twice before any pixel is decoded: the size the
  * container declares for the primary image, and libheif's own limit on every image it allocates
  * (a grid's tiles, and its output size, which a crafted file can make larger than it declares).

@@ -18,10 +18,11 @@ export async function isHeic(bytes: Uint8Array): Promise<boolean> {
 }
 
 /**
- * Bytes that sharp decodes (`heic`: whether they are HEIC, when the caller knows already): the bytes themselves, or for a HEIC its primary image decoded by
- * libheif (decodeHeif), upright, as an uncompressed TIFF with its colour profile. Everything sharp
- * does after that (resize, colour conversion to sRGB, flattening, JPEG) is the same as for a JPEG;
- * the TIFF has no EXIF, so nothing rotates it twice.
+ * Bytes that sharp decodes: the bytes themselves, or for a HEIC its primary image decoded by libheif
+ * (decodeHeif), upright, as an uncompressed TIFF with its colour profile (`heic`: whether the bytes
+ * are HEIC, when the caller knows already). Everything sharp does after that (resize, colour
+ * conversion to sRGB, flattening, JPEG) is as for a JPEG; the TIFF has no EXIF, so nothing rotates
+ * it twice.
  */
 export async function sharpReadable(bytes: Buffer, limits: HeifLimits, heic?: boolean): Promise<Buffer> {
   if (!(heic ?? (await isHeic(bytes)))) return bytes;
