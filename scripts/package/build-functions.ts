@@ -6,7 +6,7 @@
  *                                      node24, minified) with the native modules left external
  *   layers/<layer>/nodejs/node_modules/...   each Lambda layer's content (layers/<layer>/README.md says
  *                                      what goes in; ignored by git):
- *     sharp        sharp + its linux-x64 binaries
+ *     sharp        sharp + its linux-x64 binaries, and libheif-js's WebAssembly build (the HEIC decoder)
  *     canvas       @napi-rs/canvas linux-x64-gnu, and @image-pipeline/label-font (the label font)
  *     onnxruntime  onnxruntime-node with only bin/napi-v6/linux/x64
  *     model        @image-pipeline/model (the default ONNX model, float, as its main, and the int8 one beside
@@ -26,6 +26,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { LABEL_FONT_FILE, LABEL_FONT_PACKAGE, LABEL_FONT_SOURCE } from '../../src/assets/labelFontPath';
+import { LIBHEIF_FILES, LIBHEIF_PACKAGE } from '../../src/assets/libheifPath';
 import { MODEL_FILE_NAME, MODEL_FILES, MODEL_PACKAGE } from '../../src/assets/modelPath';
 import { REPO_ROOT } from '../repoRoot';
 import { inlineGalleryFiles } from './inlineGalleryFiles';
@@ -41,7 +42,8 @@ export const NATIVE_EXTERNALS = ['sharp', '@napi-rs/canvas', 'onnxruntime-node']
 
 /** Layer name -> the npm packages it carries (plus their runtime dependencies). */
 export const RUNTIME_LAYERS: Record<string, readonly string[]> = {
-  sharp: ['sharp'],
+  // libheif-js: the HEIC decoder (WebAssembly, found by module resolution like the model; src/image/heif).
+  sharp: ['sharp', LIBHEIF_PACKAGE],
   canvas: ['@napi-rs/canvas'],
   onnxruntime: ['onnxruntime-node'],
   model: [],
@@ -198,6 +200,13 @@ function copyPackage(name: string, from: string, toNodeModules: string): void {
       const parts = rel.split(path.sep);
       if (parts[0] === 'node_modules') return false; // nested deps come from the closure
       if (/\.(map|md|ts|mts|cts)$/.test(src)) return false; // source maps, docs, TypeScript sources and types
+      // Of libheif-js, the WebAssembly build the decoder loads: not its asm.js build (3 MB) nor the bundled copies.
+      if (name === LIBHEIF_PACKAGE) {
+        return (
+          ['package.json', 'LICENSE', 'libheif-wasm'].includes(rel) ||
+          (LIBHEIF_FILES as readonly string[]).includes(rel.split(path.sep).join('/'))
+        );
+      }
       if (name === 'onnxruntime-node') {
         if (['lib', 'script'].includes(parts[0]!)) return false;
         if (parts[0] === 'bin' && parts.length >= 3 && parts[2] !== 'linux') return false;

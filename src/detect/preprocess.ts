@@ -3,6 +3,7 @@ import { ACCEPTED_FORMATS } from '../domain/imageFormats';
 import { ImageTooLargeError, UnsupportedImageError } from '../errors';
 import { decodeFailureReason } from '../image/decodeFailure';
 import { type ImageLimits, isTimeBudgetError, timeBudgetError, withTimeBudget } from '../image/decodeLimits';
+import { sharpReadable } from '../image/heif/sharpReadable';
 import { isSrgbProfile } from '../image/srgbProfile';
 
 /** The model's input side: images are resized to MODEL_SIZE x MODEL_SIZE. */
@@ -94,15 +95,19 @@ async function decode(
 ): Promise<ModelImage> {
   if (input.length === 0) throw new UnsupportedImageError('cannot decode image: expected JPEG, PNG or WebP bytes, got an empty buffer');
   const limitInputPixels = limits.maxInputPixels;
+  const bytes = await sharpReadable(input, limits);
   try {
-    const meta = await sharp(input, { limitInputPixels }).metadata();
+    const meta = await sharp(bytes, { limitInputPixels }).metadata();
     const width = meta.autoOrient?.width ?? meta.width ?? 0;
     const height = meta.autoOrient?.height ?? meta.height ?? 0;
     const reduced = reduceTo(width, height);
     // A plain sRGB profile is not converted from (it changes rounding only, at the cost of a decode).
-    let pipeline = withTimeBudget(sharp(input, { limitInputPixels, ignoreIcc: isSrgbProfile(meta.icc) }).rotate(), limits);
+    let pipeline = withTimeBudget(sharp(bytes, { limitInputPixels, ignoreIcc: isSrgbProfile(meta.icc) }).rotate(), limits);
     if (reduced) pipeline = pipeline.resize(reduced.width, reduced.height, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: true });
     if (meta.hasAlpha) pipeline = pipeline.flatten({ background: '#ffffff' });
+    // 16-bit samples (a 16-bit PNG, a 10-bit HEIC) reduced to 8 by a colour conversion, which rounds;
+    // raw output alone would keep only their top 8 bits, a little darker than the picture.
+    if (meta.depth !== 'uchar') pipeline = pipeline.toColourspace(meta.channels !== undefined && meta.channels <= 2 ? 'b-w' : 'srgb');
     const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 1 && info.channels !== 3) {
       throw new UnsupportedImageError(`cannot decode image: expected 1 or 3 channels after decoding, got ${info.channels}`);

@@ -4,6 +4,7 @@ import type { Detection } from '../domain/messages';
 import { RuntimeLoadError, UnsupportedImageError } from '../errors';
 import type { ConcurrencyLimit } from './concurrencyLimit';
 import { withTimeBudget } from './decodeLimits';
+import { sharpReadable } from './heif/sharpReadable';
 import { ensureLabelFont } from './labelFont';
 import { type ImageLimits, imageDecodeError, imageEncodeError, inspectImage, openImage } from './openImage';
 
@@ -161,11 +162,14 @@ export async function drawDetections(
     // What decoding costs, and whether the output can hold it, before a pixel is decoded.
     const info = await inspectImage(bytes, options.limits);
     let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
+    const readable = await sharpReadable(bytes, options.limits, info.ext === 'heic');
+    // A HEIC arrives as libheif's TIFF, whose profile, alpha and depth are what count, not the container's.
+    const pixels = readable === bytes ? info : await inspectImage(readable, options.limits);
     try {
       // Flatten and convert only when there is something to do: each is a pass over the photo.
-      let image = openImage(bytes, options.limits, { srgb: info.srgb });
-      if (info.hasAlpha) image = image.flatten({ background: '#ffffff' });
-      if (!info.rgb8) image = image.toColourspace('srgb');
+      let image = openImage(readable, options.limits, { srgb: pixels.srgb });
+      if (pixels.hasAlpha) image = image.flatten({ background: '#ffffff' });
+      if (!pixels.rgb8) image = image.toColourspace('srgb');
       raw = await image.raw().toBuffer({ resolveWithObject: true });
     } catch (cause) {
       throw await imageDecodeError(cause, 'tag', bytes, options.limits);

@@ -3,6 +3,7 @@ import { ACCEPTED_FORMATS, type ImageExtension, imageFormatOfSharp } from '../do
 import { ImageTooLargeError, UnsupportedImageError } from '../errors';
 import { decodeFailureReason } from './decodeFailure';
 import { assertJpegScans, assertOutputsFit, type ImageLimits, isTimeBudgetError, timeBudgetError, withTimeBudget } from './decodeLimits';
+import { inspectHeif } from './heif/decodeHeif';
 import { isSrgbProfile } from './srgbProfile';
 
 /**
@@ -55,9 +56,10 @@ export async function inspectImage(bytes: Buffer, limits: ImageLimits): Promise<
       cause,
     });
   }
-  const format = imageFormatOfSharp(meta.format);
-  if (!format || (format.sharp === 'heif' && meta.compression !== 'av1')) {
-    throw new UnsupportedImageError(`expected ${ACCEPTED_FORMATS} image, got ${meta.format ?? 'an unknown format'}`);
+  const format = imageFormatOfSharp(meta.format, meta.compression);
+  if (!format) {
+    const inside = meta.format === 'heif' && meta.compression ? ` with ${meta.compression} inside` : '';
+    throw new UnsupportedImageError(`expected ${ACCEPTED_FORMATS} image, got ${meta.format ?? 'an unknown format'}${inside}`);
   }
   const width = meta.autoOrient?.width ?? meta.width;
   const height = meta.autoOrient?.height ?? meta.height;
@@ -65,6 +67,13 @@ export async function inspectImage(bytes: Buffer, limits: ImageLimits): Promise<
   assertPixels(width, height, limits);
   assertOutputsFit(width, height);
   if (format.sharp === 'jpeg') assertJpegScans(bytes, limits);
+  // sharp reads a HEIC's header but cannot decode it: libheif reads the container too, which also
+  // checks the size a grid of tiles assembles to (a crafted file can declare less), and that size
+  // must fit the outputs as well.
+  if (format.ext === 'heic') {
+    const assembled = await inspectHeif(bytes, limits);
+    assertOutputsFit(assembled.width, assembled.height);
+  }
   return {
     format: format.sharp,
     ext: format.ext,

@@ -1,4 +1,6 @@
-import { type ImageLimits, imageDecodeError, inspectImage, openImage } from './openImage';
+import type { ConcurrencyLimit } from './concurrencyLimit';
+import { sharpReadable } from './heif/sharpReadable';
+import { type ImageInfo, type ImageLimits, imageDecodeError, inspectImage, openImage } from './openImage';
 
 export interface ResizeResult {
   data: Buffer;
@@ -18,12 +20,28 @@ export function resizedSize(width: number, height: number, scale: number): { wid
  * Scales each side by `scale` (rounded, at least 1 px) and encodes JPEG, upright (EXIF applied),
  * in sRGB (CMYK and 16-bit inputs are converted) with transparency flattened on white.
  * One sharp pipeline, so libvips can shrink JPEGs while decoding them (as vipsthumbnail does).
+ * A HEIC has no such shrink: it is decoded whole (src/image/heif), so its decode and resize take
+ * a slot of `wholePhoto` (the app's limit on whole photos in memory), as tag's decode does.
  */
-export async function resizeImage(bytes: Buffer, options: { scale: number; quality: number; limits: ImageLimits }): Promise<ResizeResult> {
+export async function resizeImage(
+  bytes: Buffer,
+  options: { scale: number; quality: number; limits: ImageLimits; wholePhoto?: ConcurrencyLimit },
+): Promise<ResizeResult> {
   const info = await inspectImage(bytes, options.limits);
+  if (info.ext !== 'heic') return resizeReadable(bytes, bytes, info, options);
+  const limit: ConcurrencyLimit = options.wholePhoto ?? ((run) => run());
+  return limit(async () => resizeReadable(bytes, await sharpReadable(bytes, options.limits, true), info, options));
+}
+
+async function resizeReadable(
+  bytes: Buffer,
+  readable: Buffer,
+  info: ImageInfo,
+  options: { scale: number; quality: number; limits: ImageLimits },
+): Promise<ResizeResult> {
   const { width, height } = resizedSize(info.width, info.height, options.scale);
   try {
-    const out = await openImage(bytes, options.limits, { srgb: info.srgb })
+    const out = await openImage(readable, options.limits, { srgb: info.srgb })
       .resize(width, height, { fit: 'fill' })
       .flatten({ background: '#ffffff' })
       .toColourspace('srgb')

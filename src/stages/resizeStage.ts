@@ -5,9 +5,14 @@ import type { Stage } from './Stage';
 /** resize_queue -> resized/<id>.jpg (25 % of each side by default) -> grayscale_queue */
 export const resizeStage: Stage<'resize'> = {
   name: 'resize',
-  async run(msg, { store, config }) {
+  async run(msg, { store, config, wholePhoto }) {
     const { body } = await store.get(msg.original_path);
-    const out = await resizeImage(body, { scale: config.resizeScale, quality: config.jpegQuality, limits: config.limits });
+    const out = await resizeImage(body, {
+      scale: config.resizeScale,
+      quality: config.jpegQuality,
+      limits: config.limits,
+      ...(wholePhoto ? { wholePhoto } : {}),
+    });
     const key = imageKey('resized', msg.image_id);
     await store.put(key, out.data, { contentType: 'image/jpeg' });
     return {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Config } from '../config';
-import { IMAGE_FORMATS } from '../domain/imageFormats';
+import { contentTypesOf, IMAGE_FORMATS, type ImageFormat, imageFormatOfContentType, imageFormatOfFileName } from '../domain/imageFormats';
 import { newImageId } from '../domain/imageId';
 import { uploadKey } from '../domain/keys';
 import type { ApiRequest } from '../http/ApiRequest';
@@ -31,7 +31,9 @@ export interface CreatedUpload {
 }
 
 const EXAMPLE = '{"content_type": "image/jpeg", "size": 5242880, "file_name": "photo.jpg"}';
-const TYPES = IMAGE_FORMATS.map((f) => f.contentType);
+const TYPES = IMAGE_FORMATS.flatMap(contentTypesOf);
+/** What browsers send for a file they have no type for (a .heic on most systems): the file name says the format. */
+const UNTYPED = 'application/octet-stream';
 
 const CreateUploadSchema = z.strictObject({
   content_type: z.string({ error: 'expected a string such as "image/jpeg"' }).max(200, 'expected at most 200 characters'),
@@ -48,7 +50,7 @@ function shown(value: unknown): string {
 export function parseCreateUpload(
   body: Buffer,
   limits: Pick<Config['limits'], 'maxBucketUploadBytes'>,
-): z.infer<typeof CreateUploadSchema> {
+): z.infer<typeof CreateUploadSchema> & { format: ImageFormat } {
   let json: unknown;
   try {
     json = JSON.parse(body.toString('utf8'));
@@ -70,17 +72,23 @@ export function parseCreateUpload(
   }
   const request = result.data;
   const contentType = request.content_type.trim().toLowerCase();
-  if (!(TYPES as readonly string[]).includes(contentType)) {
+  const format =
+    imageFormatOfContentType(contentType) ??
+    (contentType === UNTYPED && request.file_name !== undefined ? imageFormatOfFileName(request.file_name) : undefined);
+  if (!format) {
+    const untyped =
+      contentType === UNTYPED ? ` with file_name ${request.file_name === undefined ? 'missing' : shown(request.file_name)}` : '';
     throw new HttpError(
       415,
       'unsupported_content_type',
-      `expected content_type to be one of ${TYPES.join(', ')}, got ${shown(request.content_type)}`,
+      `expected content_type to be one of ${TYPES.join(', ')}, or ${UNTYPED} with a file_name whose extension names one (such as "IMG_0001.HEIC"), got ${shown(request.content_type)}${untyped}`,
     );
   }
   if (request.size > limits.maxBucketUploadBytes) {
     throw new HttpError(413, 'too_large', `expected size to be at most ${limits.maxBucketUploadBytes} bytes, got ${request.size}`);
   }
-  return { ...request, content_type: contentType };
+  // The form binds the format's own content type: the object is stored with it, whatever the client called it.
+  return { ...request, content_type: format.contentType, format };
 }
 
 /** The origin of this request as its client saw it (Host, and the scheme a proxy says it took). */
@@ -97,7 +105,7 @@ export async function handleCreateUpload(req: ApiRequest, deps: CreateUploadDeps
     const keyProblem = await apiKeyRefusal(deps, req.headers['x-api-key']);
     if (keyProblem) throw keyProblem;
     const request = parseCreateUpload(req.body, deps.config.limits);
-    const format = IMAGE_FORMATS.find((f) => f.contentType === request.content_type)!;
+    const { format } = request;
     const imageId = newImageId();
     const form = await deps.store.presignPost(uploadKey(imageId, format.ext), {
       contentType: format.contentType,

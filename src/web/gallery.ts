@@ -151,9 +151,16 @@ const waiting: Job[] = [];
 let running = 0;
 const namesById = new Map<string, string>();
 
+/** Queues the photos among the files (the picker's or the drop's, taken before either is reset). */
 function addFiles(files: FileList): void {
-  const images = [...files].filter((f) => !f.type || f.type.startsWith('image/'));
-  const skipped = files.length - images.length;
+  const all = [...files];
+  queueImages(all).catch((error: unknown) => announce(`Could not read the files: ${error instanceof Error ? error.message : error}`));
+}
+
+async function queueImages(all: File[]): Promise<void> {
+  const types = await Promise.all(all.map(contentTypeOf));
+  const images = all.filter((_, i) => types[i] !== '');
+  const skipped = all.length - images.length;
   if (skipped) announce(`${skipped} file(s) skipped: not images.`);
   for (const file of images) waiting.push(newJob(file));
   pump();
@@ -260,12 +267,28 @@ function parsed<T>(text: string): T | null {
   }
 }
 
-/** The content type POST /uploads signs for: the browser's, else the one of the name's extension. */
-function contentTypeOf(file: File): string {
-  if (file.type) return file.type;
+/**
+ * The content type of a photo (what POST /uploads signs for), '' for a file that is not one: the
+ * browser's when it says an image type; else (no type, or application/octet-stream, as browsers
+ * say of a .heic on most systems) the one of its name's extension, else the one its first bytes
+ * show — a HEIF container (`ftyp` at byte 4) with a HEIC brand. The server checks the bytes anyway.
+ */
+async function contentTypeOf(file: File): Promise<string> {
+  if (file.type.startsWith('image/')) return file.type;
+  if (file.type && file.type !== 'application/octet-stream') return '';
   const ext = (file.name.split('.').pop() ?? '').toLowerCase();
-  return IMAGE_FORMATS.find((f) => (f.fileExtensions as readonly string[]).includes(ext))?.contentType ?? '';
+  const byName = IMAGE_FORMATS.find((f) => (f.fileExtensions as readonly string[]).includes(ext))?.contentType;
+  if (byName) return byName;
+  const head = new Uint8Array(await file.slice(0, 64).arrayBuffer());
+  const text = String.fromCharCode(...head);
+  if (text.slice(4, 8) !== 'ftyp') return '';
+  // The major brand (bytes 8-11) and the compatible ones after the minor version (from byte 16).
+  const brands = [text.slice(8, 12), ...(text.slice(16).match(/.{4}/g) ?? [])];
+  return brands.some((b) => HEIC_BRANDS.includes(b)) ? 'image/heic' : brands.includes('avif') ? 'image/avif' : '';
 }
+
+/** The ftyp brands of HEVC-coded HEIF files: still images (heic, heix) and sequences (hevc, hevx). */
+const HEIC_BRANDS = ['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'hevm', 'hevs'];
 
 /** The photo in the body of POST /upload: its image id, or undefined when it is too large for this place. */
 async function uploadDirect(job: Job, name: string): Promise<string | undefined> {
@@ -283,7 +306,7 @@ async function uploadViaBucket(job: Job, name: string): Promise<string> {
   const res = await fetch('uploads', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ content_type: contentTypeOf(job.file), size: job.file.size, file_name: name }),
+    body: JSON.stringify({ content_type: await contentTypeOf(job.file), size: job.file.size, file_name: name }),
   });
   const created = (await res.json().catch(() => null)) as CreatedUpload | null;
   if (res.status !== 201 || !created?.image_id || !created.upload) throw new Error(reasonOf(res, created));
@@ -364,11 +387,16 @@ function frame(status: ImageStatus, kind: ImageKind, stage: StageName): HTMLElem
       ? `Tagged copy with boxes around: ${detectionText(status)}`
       : `${caption} copy of the photo uploaded ${new Date(status.uploaded_at).toLocaleString()}`;
   const url = `images/${encodeURIComponent(status.image_id)}/${kind}`;
+  // Most browsers cannot show a HEIC: its frame shows the resized copy (a JPEG) and links to the
+  // original, which downloads as it was sent.
+  const heic = kind === 'original' && /\.heic$/.test(status.stages.upload.output_key ?? '');
+  const shownUrl = heic ? (status.images.resized ? `images/${encodeURIComponent(status.image_id)}/resized` : null) : url;
   // Each image links to itself at full size (the tagged labels are small in a thumbnail).
-  const picture = status.images[kind]
-    ? el('a', { href: url, target: '_blank', rel: 'noopener' }, [el('img', { src: url, alt, loading: 'lazy', decoding: 'async' })])
-    : el('div', { cls: 'pending', text: `${stage}: ${status.stages[stage].state}` });
-  return el('figure', null, [picture, el('figcaption', { text: caption })]);
+  const picture =
+    status.images[kind] && shownUrl
+      ? el('a', { href: url, target: '_blank', rel: 'noopener' }, [el('img', { src: shownUrl, alt, loading: 'lazy', decoding: 'async' })])
+      : el('div', { cls: 'pending', text: `${stage}: ${status.stages[stage].state}` });
+  return el('figure', null, [picture, el('figcaption', { text: heic ? `${caption} (HEIC, shown from its resized copy)` : caption })]);
 }
 
 function renderPhoto(status: ImageStatus): HTMLElement {

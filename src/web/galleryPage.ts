@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { LAMBDA_DIRECT_UPLOAD_BYTES } from '../config';
-import { ACCEPTED_FORMATS, IMAGE_FORMATS } from '../domain/imageFormats';
+import { ACCEPTED_FORMATS, contentTypesOf, IMAGE_FORMATS } from '../domain/imageFormats';
 import { STAGE_FOLDERS } from '../domain/keys';
 import { STAGE_OF_FOLDER } from '../domain/pipeline';
 import { STAGES } from '../domain/stages';
@@ -52,7 +52,10 @@ export function assembleGalleryPage(): GalleryPage {
         fill(html, {
           stages: STAGES.join(' '),
           kinds: STAGE_FOLDERS.map((folder) => `${folder}:${STAGE_OF_FOLDER[folder]}`).join(' '),
-          accept: IMAGE_FORMATS.map((f) => f.contentType).join(','),
+          // Content types and extensions: a system that knows no type for .heic still offers those files.
+          accept: [...IMAGE_FORMATS.flatMap(contentTypesOf), ...IMAGE_FORMATS.flatMap((f) => f.fileExtensions.map((e) => `.${e}`))].join(
+            ',',
+          ),
           formats: ACCEPTED_FORMATS,
           // The smallest direct limit of any place (Lambda's): larger photos go through POST /uploads.
           directMax: String(LAMBDA_DIRECT_UPLOAD_BYTES),

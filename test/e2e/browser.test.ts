@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +10,7 @@ import { createApp } from '../../src/app/createApp';
 import { loadConfig } from '../../src/config';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
 import { FIXTURE_IMAGES_DIR } from '../helpers/fixtures';
+import { heicFixturePath } from '../helpers/heicFixtures';
 import { largePhoto } from '../helpers/largePhoto';
 
 /**
@@ -245,5 +246,61 @@ describe('gallery in a browser', { skip: existsSync(CHROMIUM) ? false : `no chro
     assert.equal(lastValue, lastMax, `the bar reached its end: ${JSON.stringify(seen.slice(-3))}`);
     assert.deepEqual(problems.slice(problemsBefore), []);
     rmSync(path.dirname(file), { recursive: true, force: true });
+  });
+  it('takes HEIC from the picker and from the drop zone as application/octet-stream with no name to go by (it reads the bytes), and shows each tagged', async () => {
+    // Prepare: one file by the picker; one dropped as browsers give a .heic on most systems, here
+    // also without an extension, so only its first bytes (a HEIF ftyp with a HEIC brand) say what it is.
+    const problemsBefore = problems.length;
+    const dropped = readFileSync(heicFixturePath('dog.heic')).toString('base64');
+
+    // Act
+    await page.setInputFiles('#file', heicFixturePath('horses-grid.heic'));
+    await page.evaluate((b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const data = new DataTransfer();
+      data.items.add(new File([bytes], 'photo-from-phone', { type: 'application/octet-stream' }));
+      document.getElementById('drop')?.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    }, dropped);
+
+    // Assess: both tagged with what is in them; the gallery shows each, its original's frame from
+    // the resized copy (a browser cannot show HEIC), every picture loaded.
+    const names = ['horses-grid.heic', 'photo-from-phone'];
+    await page.waitForFunction(
+      (wanted) =>
+        wanted.every((name) =>
+          [...document.querySelectorAll('#jobs > li.job')].some(
+            (li) => li.querySelector('.job-name')?.textContent === name && li.querySelector('.state-done')?.textContent === 'tagged',
+          ),
+        ),
+      names,
+      { timeout: TIMEOUT_MS },
+    );
+    const found = async (name: string) =>
+      // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator, not a DOM node: innerText is the visible text
+      (await page.locator('#jobs > li.job', { hasText: name }).locator('.found').innerText()).trim();
+    assert.match(await found('horses-grid.heic'), /^Found: .*\bhorse\b/);
+    assert.match(await found('photo-from-phone'), /^Found: .*\bdog\b/);
+    await page.waitForFunction(
+      (wanted) =>
+        wanted.every((name) => {
+          const article = [...document.querySelectorAll('#gallery article.photo[data-state="done"]')].find((a) =>
+            a.querySelector('h3')?.textContent?.startsWith(`${name} ·`),
+          );
+          const imgs = article ? [...article.querySelectorAll('img')] : [];
+          return imgs.length === 4 && imgs.every((img) => img.complete && img.naturalWidth > 0);
+        }),
+      names,
+      { timeout: TIMEOUT_MS },
+    );
+    const originals = await page
+      .locator('#gallery figure', { hasText: 'Original (HEIC, shown from its resized copy)' })
+      .locator('img')
+      .evaluateAll((imgs) => imgs.map((i) => i.getAttribute('src') ?? ''));
+    assert.equal(originals.length, 2);
+    assert.ok(
+      originals.every((src) => src.endsWith('/resized')),
+      originals.join(', '),
+    );
+    assert.deepEqual(problems.slice(problemsBefore), []);
   });
 });

@@ -82,7 +82,7 @@ describe('embedded default: the bucket starts the pipeline', () => {
     assert.equal(outcome.failedStage, 'upload');
     assert.equal(
       outcome.error,
-      'UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF or AVIF image bytes, got 24 bytes starting 3c 68 74 6d 6c 3e 6e 6f that sharp cannot read',
+      'UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIC image bytes, got 24 bytes starting 3c 68 74 6d 6c 3e 6e 6f that sharp cannot read',
     );
     assert.equal(outcome.stages.resize, undefined, 'nothing was queued');
     assert.deepEqual(
@@ -134,7 +134,7 @@ describe('embedded default: the bucket starts the pipeline', () => {
         assert.equal(outcome.status, 'failed');
         assert.match(
           outcome.error ?? '',
-          /^UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF or AVIF image bytes, got \d+ bytes starting 3c 68 74 6d/,
+          /^UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIC image bytes, got \d+ bytes starting 3c 68 74 6d/,
         );
         assert.equal(await pipeline.app.store.exists(original), false, 'no unchecked bytes in original/');
       }

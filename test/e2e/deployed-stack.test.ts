@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -15,17 +16,23 @@ import {
 } from '@aws-sdk/client-sqs';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import sharp from 'sharp';
+import { ensureModel } from '../../models/ensure-model';
 import { type DeployedStack, startDeployedStack } from '../../scripts/deploy/deployedStack';
 import { buildFunctions, LAYERS_DIR } from '../../scripts/package/build-functions';
 import { REPO_ROOT } from '../../scripts/repoRoot';
 import { MODEL_FILE_NAME, MODEL_PACKAGE } from '../../src/assets/modelPath';
 import { LAMBDA_DIRECT_UPLOAD_BYTES } from '../../src/config';
+import { detect } from '../../src/detect/Detector';
 import { newImageId } from '../../src/domain/imageId';
 import { imageKey, uploadKey } from '../../src/domain/keys';
+import type { Detection } from '../../src/domain/messages';
 import type { PresignedPost } from '../../src/ports/ObjectStore';
 import { FAILING_UPLOADS, REFUSED_UPLOADS } from '../helpers/badInputCases';
+import { assertSameDetections } from '../helpers/boxes';
 import { fixtureNames, fixturePath, readFixture, referenceDetections } from '../helpers/fixtures';
 import { replayForm } from '../helpers/formReplay';
+import { BORDERLINE_SCORE, heicFixturePath, heicFixtures, heicReferenceDetections } from '../helpers/heicFixtures';
+import { gridBomb } from '../helpers/hostileHeic';
 import { largePhoto } from '../helpers/largePhoto';
 import { postForm } from '../helpers/postPolicyContract';
 
@@ -58,8 +65,8 @@ const EVENTS_QUEUE = 'image_events';
 interface Status {
   image_id: string;
   state: 'pending' | 'running' | 'retrying' | 'done' | 'failed';
-  stages: Record<string, { state: string; attempt?: number; error?: string; detections?: Array<{ label: string }> }>;
-  detections?: Array<{ label: string }>;
+  stages: Record<string, { state: string; attempt?: number; error?: string; detections?: Detection[] }>;
+  detections?: Detection[];
   error?: { stage: string; reason: string };
   images: Record<string, string | null>;
 }
@@ -341,7 +348,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     assert.deepEqual(s.error, {
       stage: 'upload',
       reason:
-        'UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF or AVIF image bytes, got 20 bytes starting 25 50 44 46 2d 31 2e 37 that sharp cannot read',
+        'UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIC image bytes, got 20 bytes starting 25 50 44 46 2d 31 2e 37 that sharp cannot read',
     });
     assert.equal(s.stages.upload?.attempt, 1);
     assert.equal(s.stages.resize?.state, 'pending', 'nothing was queued');
@@ -611,7 +618,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
         {
           stage: 'upload',
           reason:
-            'UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF or AVIF image bytes, got 20 bytes starting 25 50 44 46 2d 31 2e 37 that sharp cannot read',
+            'UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIC image bytes, got 20 bytes starting 25 50 44 46 2d 31 2e 37 that sharp cannot read',
         },
       ],
     );
@@ -652,6 +659,63 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     });
   });
 
+  it('HEIC: sent with curl (which types a .heic as application/octet-stream) and with the S3 form as image/heif, each tagged with what heif-dec decodes; a bomb refused with 413', async () => {
+    const modelPath = await ensureModel();
+    const check = async (id: string, file: string, status: Status) => {
+      const fixture = heicFixtures().find((f) => f.file === file)!;
+      assert.equal(status.state, 'done', `${file}: ${JSON.stringify(status.error)}`);
+      const original = await s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: imageKey('original', id, 'heic') }));
+      assert.ok(
+        Buffer.from(await original.Body!.transformToByteArray()).equals(readFileSync(heicFixturePath(file))),
+        `${file}: original kept`,
+      );
+      assert.equal(original.ContentType, 'image/heic');
+      const tagged = await s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: imageKey('tagged', id) }));
+      const meta = await sharp(Buffer.from(await tagged.Body!.transformToByteArray())).metadata();
+      assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', fixture.width, fixture.height], file);
+      const { expected, unsettled } = await heicReferenceDetections(heicFixturePath(file), (png) => detect(png, { modelPath }));
+      assertSameDetections(status.detections ?? [], expected, file, { unsettled, borderline: BORDERLINE_SCORE });
+    };
+    // curl -F image=@photo.heic: a grid, irot with EXIF orientation, nclx Display P3
+    const files = ['horses-grid.heic', 'eagle-irot-exif.heic', 'kite-nclx-p3.heic'];
+    const ids = await Promise.all(files.map((f) => curlUpload(heicFixturePath(f))));
+    for (const [i, file] of files.entries()) await check(ids[i]!, file, await waitFor(ids[i]!, settled, 'settled'));
+    // POST /uploads as image/heif, the S3 form, the bucket's notification, ingest
+    const bytes = readFileSync(heicFixturePath('giraffe-multi.heic'));
+    const res = await fetch(`${stack.apiUrl}/uploads`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ content_type: 'image/heif', size: bytes.length, file_name: 'giraffe.heif' }),
+    });
+    const created = (await res.json()) as { image_id: string; upload: PresignedPost };
+    assert.equal(res.status, 201, JSON.stringify(created));
+    assert.equal(created.upload.fields.key, `uploads/${created.image_id}.heic`);
+    assert.equal((await postForm(created.upload, bytes)).status, 204);
+    await check(created.image_id, 'giraffe-multi.heic', await waitForIngested(created.image_id, 'tagged', 180_000));
+    // A bomb: 413 from the upload function, nothing stored
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'heic-bomb-'));
+    const bomb = path.join(dir, 'bomb.heic');
+    writeFileSync(bomb, gridBomb(readFileSync(heicFixturePath('horses-grid.heic')), 60000, 60000));
+    const { stdout } = await run('curl', [
+      '-s',
+      '-S',
+      '-X',
+      'POST',
+      '-F',
+      `image=@${bomb}`,
+      '-w',
+      '\n%{http_code}',
+      `${stack.apiUrl}/upload`,
+    ]);
+    rmSync(dir, { recursive: true, force: true });
+    const [body, code] = [stdout.slice(0, stdout.lastIndexOf('\n')), stdout.slice(stdout.lastIndexOf('\n') + 1)];
+    assert.equal(code, '413', body);
+    assert.deepEqual((JSON.parse(body) as { error: unknown }).error, {
+      code: 'too_many_pixels',
+      message: 'expected at most 67108864 pixels, got 60000x60000 = 3600000000 (the size its tiles assemble to; it declares 773x512)',
+    });
+  });
+
   // After the POST /uploads test, for the same reason: what the bucket starts must not change the counts above.
   it('one form posted 8 times at once (S3 takes every post): original/ is only ever the checked photo, and nothing stays under uploads/', async () => {
     const photo = readFixture('dog.jpg');
@@ -681,7 +745,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
         assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(photo), `round ${round}: original/ is the photo`);
       } else {
         assert.equal(s.error?.stage, 'upload', JSON.stringify(s.error));
-        assert.match(s.stages.upload?.error ?? '', /^UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF or AVIF image bytes/);
+        assert.match(s.stages.upload?.error ?? '', /^UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIC image bytes/);
         assert.equal(await exists(original), false, `round ${round}: no unchecked bytes in original/`);
       }
       // Every post's notification is taken in (the queue drains); the upload's key is then empty.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { ensureModel } from '../../models/ensure-model';
 import { REPO_ROOT } from '../../scripts/repoRoot';
 import { fixturePath } from '../helpers/fixtures';
+import { heicFixturePath } from '../helpers/heicFixtures';
 
 const run = promisify(execFile);
 
@@ -90,5 +91,30 @@ describe('npm run pipeline (scripts/pipeline.ts) is quiet', () => {
       ['upload', 'resize', 'grayscale', 'detect', 'tag'],
     );
     assert.equal(new Set(done.map((l) => l.image_id)).size, 1);
+  });
+});
+
+describe("npm run pipeline takes phones' photos", () => {
+  it('picks .heic and .heif files from a folder (any case) and tags them; the originals stay HEIC', async () => {
+    const photos = mkdtempSync(path.join(os.tmpdir(), 'pipeline-cli-heic-'));
+    copyFileSync(heicFixturePath('dog.heic'), path.join(photos, 'IMG_0001.HEIC'));
+    copyFileSync(heicFixturePath('horses-grid.heic'), path.join(photos, 'horses.heif'));
+    writeFileSync(path.join(photos, 'notes.txt'), 'not a photo');
+    const { LOG_LEVEL: _ignored, ...rest } = process.env;
+    const { stdout } = await run('npm', ['run', '-s', 'pipeline', '--', photos, '--json'], {
+      cwd: REPO_ROOT,
+      env: { ...rest, MODEL_PATH: await ensureModel(), DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'pipeline-cli-data-')) },
+    });
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { file: string; status: string; detections: Array<{ label: string }>; outputs: Record<string, string> });
+    assert.deepEqual(lines.map((l) => [path.basename(l.file), l.status]).sort(), [
+      ['IMG_0001.HEIC', 'done'],
+      ['horses.heif', 'done'],
+    ]);
+    for (const l of lines) assert.match(l.outputs.original!, /\.heic$/);
+    assert.ok(lines.find((l) => l.file.endsWith('HEIC'))!.detections.some((d) => d.label === 'dog'));
+    assert.ok(lines.find((l) => l.file.endsWith('heif'))!.detections.some((d) => d.label === 'horse'));
   });
 });

@@ -9,7 +9,7 @@ import { MAX_CRAFTED_SCANS, progressiveJpeg } from './progressiveJpeg';
  * at upload with our message, or an accepted upload that fails for good at a stage with its reason.
  * Limits are the defaults' (2^26 = 67,108,864 pixels); cases that depend on MAX_UPLOAD_BYTES stay in bad-input.test.ts.
  */
-export const OUR_FORMATS = 'JPEG, PNG, WebP, GIF, TIFF or AVIF';
+export const OUR_FORMATS = 'JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIC';
 
 export interface UploadRequest {
   body: Buffer | FormData;

@@ -1,17 +1,22 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import sharp from 'sharp';
+import { ensureModel } from '../../models/ensure-model';
 import { type DevStack, startDevStack } from '../../scripts/dev/devStack';
+import { detect } from '../../src/detect/Detector';
 import type { Detection } from '../../src/domain/messages';
 import type { PresignedPost } from '../../src/ports/ObjectStore';
 import { SqsDeadLetters } from '../../src/ports/SqsDeadLetters';
 import { SqsQueue } from '../../src/ports/SqsQueue';
 import { StageStatusSchema } from '../../src/status/stageStatus';
 import { FAILING_UPLOADS } from '../helpers/badInputCases';
-import { iouXywh, xywh } from '../helpers/boxes';
+import { assertSameDetections, iouXywh, xywh } from '../helpers/boxes';
 import { fixtureNames, readFixture, referenceDetections } from '../helpers/fixtures';
+import { BORDERLINE_SCORE, heicFixturePath, heicFixtures, heicReferenceDetections } from '../helpers/heicFixtures';
+import { ispeBomb } from '../helpers/hostileHeic';
 import { largePhoto } from '../helpers/largePhoto';
 import { postForm } from '../helpers/postPolicyContract';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhookReceiver';
@@ -311,5 +316,57 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
     } finally {
       queue.client.destroy();
     }
+  });
+  it('HEIC: each fixture through POST /upload, one through POST /uploads named .heic with no image type, tagged with what heif-dec decodes; a bomb refused at upload', async () => {
+    const modelPath = await ensureModel();
+    const read = async (key: string) =>
+      Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: stack.s3.bucket, Key: key }))).Body!.transformToByteArray());
+    const record = async (id: string, stage: string) =>
+      StageStatusSchema.parse(JSON.parse((await read(`status/${id}/${stage}.json`)).toString()));
+    const checkTagged = async (id: string, file: string, width: number, height: number, bytes: Buffer) => {
+      const key = `tagged/${id}.jpg`;
+      assert.ok(
+        (await waitForKeys(s3, stack.s3.bucket, [key], 120_000)).has(key),
+        `${file}: ${key} did not appear (sls log: ${stack.slsLogFile})`,
+      );
+      const meta = await sharp(await read(key)).metadata();
+      assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', width, height], file);
+      assert.ok((await read(`original/${id}.heic`)).equals(bytes), `${file}: the original is kept as sent`);
+      const { expected, unsettled } = await heicReferenceDetections(heicFixturePath(file), (png) => detect(png, { modelPath }));
+      assertSameDetections((await record(id, 'detect')).detections ?? [], expected, file, { unsettled, borderline: BORDERLINE_SCORE });
+    };
+    // Act and assess: each fixture, multipart as a phone's browser sends it (image/heic)
+    for (const fixture of heicFixtures().filter((f) => !f.alpha)) {
+      const bytes = readFileSync(heicFixturePath(fixture.file));
+      const form = new FormData();
+      form.append('image', new Blob([new Uint8Array(bytes)], { type: 'image/heic' }), fixture.file);
+      await checkTagged(await upload(stack.urls.upload, fixture.file, form), fixture.file, fixture.width, fixture.height, bytes);
+    }
+    // POST /uploads with application/octet-stream and a .heic name: the form is typed image/heic, MinIO stores it, ingest takes it.
+    const bytes = readFileSync(heicFixturePath('horses-grid.heic'));
+    const res = await fetch(`${stack.urls.http}/uploads`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ content_type: 'application/octet-stream', size: bytes.length, file_name: 'IMG_0001.HEIC' }),
+    });
+    const created = (await res.json()) as { image_id: string; upload: PresignedPost };
+    assert.equal(res.status, 201, JSON.stringify(created));
+    assert.equal(created.upload.fields['Content-Type'], 'image/heic');
+    assert.equal((await postForm(created.upload, bytes)).status, 204);
+    await checkTagged(created.image_id, 'horses-grid.heic', 773, 512, bytes);
+    assert.equal((await record(created.image_id, 'upload')).output_key, `original/${created.image_id}.heic`);
+    // A bomb: refused by POST /upload before anything is decoded or stored.
+    const bomb = new FormData();
+    bomb.append(
+      'image',
+      new Blob([new Uint8Array(ispeBomb(readFileSync(heicFixturePath('dog.heic')), 40000, 40000))], { type: 'image/heic' }),
+      'bomb.heic',
+    );
+    const refused = await fetch(stack.urls.upload, { method: 'POST', body: bomb });
+    assert.equal(refused.status, 413);
+    assert.deepEqual(((await refused.json()) as { error: unknown }).error, {
+      code: 'too_many_pixels',
+      message: 'expected at most 67108864 pixels, got 40000x40000 = 1600000000',
+    });
   });
 });

@@ -129,7 +129,7 @@ describe('AWS packaging (sls package, offline)', { timeout: 300_000 }, () => {
   });
 
   for (const layout of ['merged into /opt, as on AWS', 'one folder per layer, as on MiniStack'] as const) {
-    it(`runs the detect and tag bundles from their zips with only their layers on NODE_PATH (${layout})`, () => {
+    it(`runs the detect and tag bundles from their zips with only their layers on NODE_PATH, the HEIC decoder from the sharp layer (${layout})`, () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'lambda-sim-'));
       try {
         const unzip = (file: string, to: string) => execFileSync('unzip', ['-q', '-o', path.join(OUT, file), '-d', path.join(dir, to)]);
@@ -146,6 +146,9 @@ describe('AWS packaging (sls package, offline)', { timeout: 300_000 }, () => {
           const font = require.resolve('@image-pipeline/label-font');
           require('@napi-rs/canvas').GlobalFonts.registerFromPath(font, 'x') || (() => { throw new Error('font ' + font) })();
           const { basename, dirname, join } = require('path');
+          const heif = require.resolve('libheif-js/libheif-wasm/libheif.wasm');
+          if (!heif.includes(${JSON.stringify(layout.startsWith('merged') ? 'opt' : 'layer-sharp')})) throw new Error('HEIC decoder not from the sharp layer: ' + heif);
+          new WebAssembly.Module(require('fs').readFileSync(heif));
           const model = require.resolve('@image-pipeline/model');
           const int8 = join(dirname(model), 'ssdlite_mobilenet_v2_coco.int8.onnx');
           ort.InferenceSession.create(model).then((s) =>

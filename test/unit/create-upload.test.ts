@@ -63,6 +63,21 @@ describe('POST /uploads (a form straight to the bucket)', () => {
     assert.match(created.upload.fields.key!, /\.jpg$/);
   });
 
+  it('takes HEIC as image/heic, image/heif, or application/octet-stream named .heic/.heif (what browsers send for it): a .heic key, typed image/heic', async () => {
+    for (const body of [
+      { content_type: 'image/heic', size: 10 },
+      { content_type: 'image/heif', size: 10 },
+      { content_type: 'application/octet-stream', size: 10, file_name: 'IMG_0001.HEIC' },
+      { content_type: 'application/octet-stream', size: 10, file_name: 'photo.heif' },
+    ]) {
+      const res = await createUpload(testApp(), body);
+      const created = JSON.parse(res.body) as Created;
+      assert.equal(res.statusCode, 201, res.body);
+      assert.equal(created.upload.fields['Content-Type'], 'image/heic', JSON.stringify(body));
+      assert.match(created.upload.fields.key!, /^uploads\/[0-9a-f-]{36}\.heic$/);
+    }
+  });
+
   const example = '{"content_type": "image/jpeg", "size": 5242880, "file_name": "photo.jpg"}';
   const refusals: Array<[string, unknown, number, string, string]> = [
     ['bad JSON', '{"content_type": ', 400, 'invalid_json', `expected a JSON body such as ${example}, got Unexpected end of JSON input`],
@@ -108,7 +123,14 @@ describe('POST /uploads (a form straight to the bucket)', () => {
       { content_type: 'text/html', size: 10 },
       415,
       'unsupported_content_type',
-      'expected content_type to be one of image/jpeg, image/png, image/webp, image/gif, image/tiff, image/avif, got "text/html"',
+      'expected content_type to be one of image/jpeg, image/png, image/webp, image/gif, image/tiff, image/avif, image/heic, image/heif, or application/octet-stream with a file_name whose extension names one (such as "IMG_0001.HEIC"), got "text/html"',
+    ],
+    [
+      'application/octet-stream without a file name that says the format',
+      { content_type: 'application/octet-stream', size: 10, file_name: 'notes.txt' },
+      415,
+      'unsupported_content_type',
+      'expected content_type to be one of image/jpeg, image/png, image/webp, image/gif, image/tiff, image/avif, image/heic, image/heif, or application/octet-stream with a file_name whose extension names one (such as "IMG_0001.HEIC"), got "application/octet-stream" with file_name "notes.txt"',
     ],
   ];
   for (const [what, body, status, code, message] of refusals) {

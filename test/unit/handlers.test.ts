@@ -88,7 +88,7 @@ describe('upload handler', () => {
       'bytes that are not an image',
       () => ({ body: Buffer.from('not an image at all'), contentType: 'image/jpeg' }),
       415,
-      'expected JPEG, PNG, WebP, GIF, TIFF or AVIF image bytes, got 19 bytes starting 6e 6f 74 20 61 6e 20 69 that sharp cannot read',
+      'expected JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIC image bytes, got 19 bytes starting 6e 6f 74 20 61 6e 20 69 that sharp cannot read',
     ],
     [
       'an empty body',

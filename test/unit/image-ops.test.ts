@@ -67,7 +67,7 @@ describe('resizeImage', () => {
       assert.ok(e instanceof UnsupportedImageError);
       assert.equal(
         e.message,
-        'expected JPEG, PNG, WebP, GIF, TIFF or AVIF image bytes, got 12 bytes starting 68 65 6c 6c 6f 2c 20 77 that sharp cannot read',
+        'expected JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIC image bytes, got 12 bytes starting 68 65 6c 6c 6f 2c 20 77 that sharp cannot read',
       );
       return true;
     });
@@ -122,7 +122,7 @@ describe('resizeImage', () => {
     jpeg.fill(0xff, dht + 5, dht + 21);
     await assert.rejects(grayscaleImage(jpeg, { quality: 85, limits }), {
       name: 'UnsupportedImageError',
-      message: `expected JPEG, PNG, WebP, GIF, TIFF or AVIF image bytes, got ${jpeg.length} bytes starting ff d8 ff e1 02 e6 45 78 that sharp cannot read`,
+      message: `expected JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIC image bytes, got ${jpeg.length} bytes starting ff d8 ff e1 02 e6 45 78 that sharp cannot read`,
     });
     // A PNG whose header and chunks are whole but whose pixel data does not inflate: libvips's own
     // reason is kept (and asked for again, alone, if a concurrent call lost it).

@@ -116,7 +116,7 @@ describe('ingestUpload', () => {
     const { id, key } = await uploaded(app, Buffer.from('this is not an image at all'));
     const outcome = await ingestUpload(key, delivery(), deps);
     const reason =
-      'UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF or AVIF image bytes, got 27 bytes starting 74 68 69 73 20 69 73 20 that sharp cannot read';
+      'UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIC image bytes, got 27 bytes starting 74 68 69 73 20 69 73 20 that sharp cannot read';
     assert.deepEqual(outcome, { outcome: 'failed', image_id: id, reason });
     const records = await readStageStatuses(app.store, id);
     assert.equal(records.upload?.state, 'failed');

@@ -129,6 +129,8 @@ const SHARED_STATE_ALLOWED: Record<string, string> = {
   'src/detect/loadSession.ts':
     'loaded models by path: one read-only ONNX session per model file is meant to be shared by every app of the process',
   'src/image/labelFont.ts': "the label font's registration: @napi-rs/canvas keeps its font registry per process anyway",
+  'src/image/heif/libheifWasm.ts':
+    'the HEIC decoder compiled once per process: immutable code, shared by every app (each decode gets an instance and memory of its own)',
   'src/web/galleryFiles.ts': 'the gallery files read and compiled once: the same constant text for every app in the process',
   'src/web/galleryPage.ts': 'the page assembled once from those files and the code lists: constant, nothing of any one app',
   'src/web/gallery.ts': "the gallery's browser script: its state is the page's, in a visitor's browser; it never runs in Node",

@@ -118,7 +118,7 @@ describe('decodeImage', () => {
       assert.ok(err instanceof UnsupportedImageError);
       assert.match(
         err.message,
-        /^cannot decode image: expected JPEG, PNG, WebP, GIF, TIFF or AVIF bytes, got 23 bytes starting 646566696e697465 \(/,
+        /^cannot decode image: expected JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIC bytes, got 23 bytes starting 646566696e697465 \(/,
       );
       return true;
     });
