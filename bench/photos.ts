@@ -11,6 +11,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { REPO_ROOT as REPO } from '../scripts/repoRoot';
 import { fixtureNames, fixturePath } from '../test/helpers/fixtures';
+import { realPhotos } from './realPhotos';
 
 const CACHE = path.join(REPO, '.cache', 'bench-photos');
 const NOISE = 12;
@@ -19,10 +20,15 @@ const QUALITY = 92;
 const RECIPE = `lanczos3+noise${NOISE}+q${QUALITY}+420/v1`;
 
 export interface SizeClass {
-  /** `small` (the fixtures as they are) or `<N>mp`. */
+  /** `small` (the fixtures as they are), `<N>mp` (made from them) or `real` (Debian's photos, bench/realPhotos.ts). */
   name: string;
   megapixels?: number;
+  /** Real camera photos of 6-20 MP instead of fixtures. */
+  real?: boolean;
 }
+
+/** Photos of 6 MP and more: the large set of the sustained run. */
+export const isLarge = (k: SizeClass): boolean => k.megapixels !== undefined || k.real === true;
 
 export const SIZE_CLASSES: Record<string, SizeClass> = {
   small: { name: 'small' },
@@ -30,6 +36,8 @@ export const SIZE_CLASSES: Record<string, SizeClass> = {
   '24mp': { name: '24mp', megapixels: 24 },
   // The largest photo accepted (MAX_INPUT_PIXELS 2^26, 67.1 MP): what each function's memorySize is set from.
   '64mp': { name: '64mp', megapixels: 64 },
+  // 13 real camera photos of 6-20 MP (Debian's wallpapers), fetched once: see bench/realPhotos.ts.
+  real: { name: 'real', real: true },
 };
 
 /** Deterministic noise (mulberry32), one stream per photo. */
@@ -73,6 +81,7 @@ async function makePhoto(name: string, megapixels: number, out: string): Promise
 
 /** The photos of a size class (paths), made once and cached; `small` is the fixtures themselves. */
 export async function photosFor(sizeClass: SizeClass, log: (m: string) => void = () => {}): Promise<string[]> {
+  if (sizeClass.real) return realPhotos(path.join(CACHE, 'real'), log);
   const names = fixtureNames();
   if (!sizeClass.megapixels) return names.map(fixturePath);
   const dir = path.join(CACHE, sizeClass.name);
