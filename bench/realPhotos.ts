@@ -56,7 +56,7 @@ export function realPhotos(dir: string, log: (m: string) => void = () => {}): st
     }
     for (const deb of packages) {
       const file = spawnSync('sh', ['-c', `ls ${deb}_*.deb`], { cwd: work, encoding: 'utf8' }).stdout.trim();
-      const x = spawnSync('dpkg-deb', ['-x', file, path.join(work, deb)], { encoding: 'utf8' });
+      const x = spawnSync('dpkg-deb', ['-x', path.join(work, file), path.join(work, deb)], { encoding: 'utf8' });
       if (x.status !== 0) throw new Error(`dpkg-deb -x ${file} failed: ${x.stderr}`);
     }
     for (const [name, [pkg, hash]] of Object.entries(PHOTOS)) {
