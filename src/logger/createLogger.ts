@@ -65,8 +65,33 @@ export function createLogger(settings: LoggerSettings, options: { sink?: LogSink
   );
 }
 
-/** A child that repeats these keys on every line (undefined ones are left out). */
+const LEVEL_METHODS: Readonly<Record<string, number>> = {
+  trace: LogLevelThreshold.TRACE,
+  debug: LogLevelThreshold.DEBUG,
+  info: LogLevelThreshold.INFO,
+  warn: LogLevelThreshold.WARN,
+  error: LogLevelThreshold.ERROR,
+  critical: LogLevelThreshold.CRITICAL,
+};
+const ignore = () => undefined;
+
+/**
+ * A child that repeats these keys on every line (undefined ones are left out). The Powertools
+ * child is made on first use, not here: every message of every stage gets one, and making it
+ * (a whole Logger: options, formatter, console) cost about as much as a small photo's grayscale
+ * when the level keeps most messages from logging anything. A call at a level the parent does
+ * not log is dropped without it; anything else makes it and goes to it.
+ */
 export function childLogger(log: Logger, keys: Record<string, string | number | undefined>): Logger {
   const persistentKeys = Object.fromEntries(Object.entries(keys).filter(([, v]) => v !== undefined));
-  return log.createChild({ persistentKeys });
+  let child: Logger | undefined;
+  return new Proxy(log, {
+    get(_parent, prop) {
+      const level = typeof prop === 'string' ? LEVEL_METHODS[prop] : undefined;
+      if (child === undefined && level !== undefined && level < LogLevelThreshold[log.getLevelName()]) return ignore;
+      child ??= log.createChild({ persistentKeys });
+      const value: unknown = Reflect.get(child, prop, child);
+      return typeof value === 'function' ? value.bind(child) : value;
+    },
+  });
 }

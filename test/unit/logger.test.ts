@@ -34,6 +34,24 @@ describe('the logger (Powertools Logger)', () => {
     assert.deepEqual([b!.stage, b!.request_id, b!.image_id, b!.attempt], ['upload', 'req-1', '0190f5c2-8a3b-7c4d-9e5f-0123456789ab', 1]);
   });
 
+  it("a child follows its parent's level, also when the parent's level changes after the child was made", () => {
+    const { log, records } = capture('error');
+    const child = childLogger(log, { stage: 'tag' });
+    child.info('not at error level');
+    child.warn('not at error level');
+    log.setLogLevel('INFO');
+    child.info('now at info', { bytes: 3 });
+    child.error('and errors', { attempt: 2 });
+    assert.deepEqual(
+      records().map((r) => [r.level, r.message, r.stage]),
+      [
+        ['INFO', 'now at info', 'tag'],
+        ['ERROR', 'and errors', 'tag'],
+      ],
+    );
+    assert.equal(child.getLevelName(), 'INFO');
+  });
+
   it('logs from its level up, the level coming from the config', () => {
     const { log, lines } = capture('warn');
     log.debug('no');
