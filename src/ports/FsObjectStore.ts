@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { BigIntStats, Dirent } from 'node:fs';
+import { type BigIntStats, type Dirent, existsSync } from 'node:fs';
 import { copyFile, type FileHandle, link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ObjectChangedError, ObjectNotFoundError, PipelineError, TransientError } from '../errors';
@@ -97,6 +97,8 @@ export class FsObjectStore implements ObjectStore {
   readonly root: string;
   /** Signs and checks the POST forms of `presignPost` (the embedded server's `POST /bucket`). */
   readonly postPolicy: FolderPostPolicy;
+  /** Folders this store made or found: a photo's ten writes need no mkdir each (see inFolder). */
+  private readonly folders = new Set<string>();
 
   constructor(options: FsObjectStoreOptions) {
     this.root = path.resolve(options.root);
@@ -150,20 +152,40 @@ export class FsObjectStore implements ObjectStore {
     const sidecar = this.sidecarOf(file);
     if (contentType !== undefined && contentType !== contentTypeForKey(key)) {
       await this.writeAtomically(sidecar, Buffer.from(contentType, 'utf8'));
-    } else {
+    } else if (existsSync(sidecar)) {
+      // Looked for first: nearly every object has none, and a failed unlink costs an error object.
       await unlink(sidecar).catch((error: unknown) => {
         if (errorCode(error) !== 'ENOENT') throw error;
       });
     }
   }
 
+  /**
+   * Runs `write` once `dir` exists. The folders already made are remembered; if one was removed
+   * since (by hand, or `rm -r` of a prefix), the write fails with ENOENT and runs again after a mkdir.
+   */
+  private async inFolder<T>(dir: string, write: () => Promise<T>): Promise<T> {
+    if (this.folders.has(dir)) {
+      try {
+        return await write();
+      } catch (error) {
+        if (errorCode(error) !== 'ENOENT') throw error;
+        this.folders.delete(dir);
+      }
+    }
+    await mkdir(dir, { recursive: true });
+    this.folders.add(dir);
+    return write();
+  }
+
   async put(key: string, body: Buffer, options: PutOptions = {}): Promise<void> {
     const file = this.pathOf(key);
     const dir = path.dirname(file);
     try {
-      await mkdir(dir, { recursive: true });
-      await this.writeContentType(key, file, options.contentType);
-      await this.writeAtomically(file, body);
+      await this.inFolder(dir, async () => {
+        await this.writeContentType(key, file, options.contentType);
+        await this.writeAtomically(file, body);
+      });
     } catch (error) {
       throw this.writeError(key, error);
     }

@@ -67,6 +67,17 @@ describe('FsObjectStore on disk', () => {
     await rm(root, { recursive: true, force: true });
   });
 
+  it('writes into a folder removed since its last write there (it remembers the folders it made)', async () => {
+    const root = await tempRoot();
+    const store = new FsObjectStore({ root: path.join(root, 'images') });
+    const [a, b] = [newImageId(), newImageId()];
+    await store.put(imageKey('resized', a), Buffer.from('first'));
+    await rm(path.join(root, 'images', 'resized'), { recursive: true });
+    await store.put(imageKey('resized', b), Buffer.from('second'));
+    assert.equal((await store.get(imageKey('resized', b))).body.toString(), 'second');
+    assert.equal(await store.exists(imageKey('resized', a)), false);
+  });
+
   it('leaves no temporary files after many concurrent writes, and readers never see half an object', async () => {
     // Prepare: two distinct 1 MB bodies; a reader polls while writers alternate between them.
     const root = await tempRoot();
