@@ -2,7 +2,6 @@ import { createCanvas } from '@napi-rs/canvas';
 import sharp from 'sharp';
 import type { Detection } from '../domain/messages';
 import { RuntimeLoadError, UnsupportedImageError } from '../errors';
-import type { ConcurrencyLimit } from './concurrencyLimit';
 import { withTimeBudget } from './decodeLimits';
 import { sharpReadable } from './heif/sharpReadable';
 import { ensureLabelFont } from './labelFont';
@@ -141,8 +140,10 @@ export function paintRgb(pixels: Uint8Array, width: number, paints: readonly Pai
  * original's size. Boxes are in the upright original's pixels. libvips decodes the photo to RGB,
  * only the strips and label tiles of detectionPaints are written into it, and libvips encodes it:
  * close to a plain decode and encode (`vips copy`). (A libvips composite of the tiles streams the
- * photo instead of holding it, but blends every pixel of it: about 1.6x a decode and encode, where
- * this is about 1.2x; the RGB copy is 36 MB at 12 MP, 72 MB at 24 MP, for the length of one call.)
+ * photo instead of holding it, but blends every pixel of it: measured at 24 MP, 2.2x the CPU of
+ * sharp's own JPEG-to-JPEG, where this is 1.5x; what this costs beyond that is mostly the kernel
+ * mapping fresh pages for the RGB copy, 36 MB at 12 MP, 72 MB at 24 MP, for the length of one
+ * call.) The caller bounds how many run at once (the tag stage: the app's whole-photo limit).
  */
 export async function drawDetections(
   bytes: Buffer,
@@ -150,48 +151,40 @@ export async function drawDetections(
   options: {
     quality: number;
     limits: ImageLimits;
-    /** Whole photos decoded at once; the app's (one per core), unlimited when absent. */
-    wholePhoto?: ConcurrencyLimit;
     /** The label font file (config.fontPath: FONT_PATH); the canvas layer's or the repository's when absent. */
     fontPath?: string;
   },
 ): Promise<{ data: Buffer; width: number; height: number }> {
-  // The decoded RGB is the whole photo: as many at a time as the caller's limiter lets through.
-  const limit: ConcurrencyLimit = options.wholePhoto ?? ((run) => run());
-  return limit(async () => {
-    // What decoding costs, and whether the output can hold it, before a pixel is decoded.
-    const info = await inspectImage(bytes, options.limits);
-    let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
-    const readable = await sharpReadable(bytes, options.limits, info.ext === 'heic');
-    // A HEIC arrives as libheif's TIFF, whose profile, alpha and depth are what count, not the container's.
-    const pixels = readable === bytes ? info : await inspectImage(readable, options.limits);
-    try {
-      // Flatten and convert only when there is something to do: each is a pass over the photo.
-      let image = openImage(readable, options.limits, { srgb: pixels.srgb });
-      if (pixels.hasAlpha) image = image.flatten({ background: '#ffffff' });
-      if (!pixels.rgb8) image = image.toColourspace('srgb');
-      raw = await image.raw().toBuffer({ resolveWithObject: true });
-    } catch (cause) {
-      throw await imageDecodeError(cause, 'tag', bytes, options.limits);
-    }
-    const { width, height, channels } = raw.info;
-    if (channels !== 3 || raw.data.length !== width * height * 3) {
-      throw new UnsupportedImageError(
-        `tag: expected 8-bit RGB after decoding to sRGB, got ${channels} channels in ${raw.data.length} bytes`,
-      );
-    }
-    paintRgb(raw.data, width, paintsFor(detections, width, height, options.fontPath));
-    // Standard Huffman tables, as `vips copy` and libjpeg write by default (optimised ones cost a
-    // second pass over the coefficients for a few per cent of the bytes).
-    try {
-      const data = await withTimeBudget(sharp(raw.data, { raw: { width, height, channels: 3 } }), options.limits)
-        .jpeg({ quality: options.quality, optimiseCoding: false })
-        .toBuffer();
-      return { data, width, height };
-    } catch (cause) {
-      throw imageEncodeError(cause, 'tag', width, height, options.limits);
-    }
-  });
+  // What decoding costs, and whether the output can hold it, before a pixel is decoded.
+  const info = await inspectImage(bytes, options.limits);
+  let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
+  const readable = await sharpReadable(bytes, options.limits, info.ext === 'heic');
+  // A HEIC arrives as libheif's TIFF, whose profile, alpha and depth are what count, not the container's.
+  const pixels = readable === bytes ? info : await inspectImage(readable, options.limits);
+  try {
+    // Flatten and convert only when there is something to do: each is a pass over the photo.
+    let image = openImage(readable, options.limits, { srgb: pixels.srgb });
+    if (pixels.hasAlpha) image = image.flatten({ background: '#ffffff' });
+    if (!pixels.rgb8) image = image.toColourspace('srgb');
+    raw = await image.raw().toBuffer({ resolveWithObject: true });
+  } catch (cause) {
+    throw await imageDecodeError(cause, 'tag', bytes, options.limits);
+  }
+  const { width, height, channels } = raw.info;
+  if (channels !== 3 || raw.data.length !== width * height * 3) {
+    throw new UnsupportedImageError(`tag: expected 8-bit RGB after decoding to sRGB, got ${channels} channels in ${raw.data.length} bytes`);
+  }
+  paintRgb(raw.data, width, paintsFor(detections, width, height, options.fontPath));
+  // Standard Huffman tables, as `vips copy` and libjpeg write by default (optimised ones cost a
+  // second pass over the coefficients for a few per cent of the bytes).
+  try {
+    const data = await withTimeBudget(sharp(raw.data, { raw: { width, height, channels: 3 } }), options.limits)
+      .jpeg({ quality: options.quality, optimiseCoding: false })
+      .toBuffer();
+    return { data, width, height };
+  } catch (cause) {
+    throw imageEncodeError(cause, 'tag', width, height, options.limits);
+  }
 }
 
 /**

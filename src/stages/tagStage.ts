@@ -7,12 +7,17 @@ import type { Stage } from './Stage';
 export const tagStage: Stage<'tag'> = {
   name: 'tag',
   async run(msg, { store, config, wholePhoto }) {
-    const { body } = await store.get(msg.original_path);
-    const out = await drawDetections(body, msg.detections, {
-      quality: config.jpegQuality,
-      limits: config.limits,
-      ...(wholePhoto ? { wholePhoto } : {}),
-      ...(config.fontPath !== undefined ? { fontPath: config.fontPath } : {}),
+    // The original is read inside the app's whole-photo limit, with its decode: a batch of large
+    // photos then holds as many originals as it decodes at once, not every record's bytes while
+    // they wait their turn.
+    const limit = wholePhoto ?? ((work) => work());
+    const out = await limit(async () => {
+      const { body } = await store.get(msg.original_path);
+      return drawDetections(body, msg.detections, {
+        quality: config.jpegQuality,
+        limits: config.limits,
+        ...(config.fontPath !== undefined ? { fontPath: config.fontPath } : {}),
+      });
     });
     const key = imageKey('tagged', msg.image_id);
     await store.put(key, out.data, { contentType: 'image/jpeg' });
