@@ -4,7 +4,8 @@
  * detections and outputs. Exits 1 when any image failed, after finishing the others, 2 on bad
  * arguments. Quiet: no log lines unless LOG_LEVEL asks for them (the CLI prints its own summary).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { IMAGE_FORMATS, isImageFileName } from '../src/domain/imageFormats';
 import { imageKey } from '../src/domain/keys';
@@ -16,10 +17,16 @@ import { StatusWatcher } from '../src/status/StatusWatcher';
 import { acceptUpload } from '../src/upload/acceptUpload';
 import { parseCliArgs, usageError, wholeNumber } from './cliArgs';
 import { embeddedApp } from './embeddedApp';
+import { photoAdmission } from './photoAdmission';
 
 const USAGE = 'usage: npm run pipeline -- <files or folders> [--json] [--timeout SECONDS]';
 /** The CLI's log level when LOG_LEVEL is unset: errors only. */
 const PIPELINE_LOG_LEVEL = 'error';
+/**
+ * Photos in the pipeline at once (see photoAdmission): 64 fill the queues' batches of 10 with
+ * small photos; 48 MB of files is six or seven 24 MP photos, enough to keep two cores busy.
+ */
+const IN_FLIGHT = { maxPhotos: 64, maxBytes: 48 * 1024 * 1024 };
 
 function usage(message?: string): never {
   return usageError(USAGE, message);
@@ -75,12 +82,15 @@ async function main(): Promise<void> {
   let finished = 0;
   let failedCount = 0;
 
+  const admit = photoAdmission(IN_FLIGHT);
   const results = await Promise.all(
     files.map(async (file): Promise<Line> => {
       let line: Line;
       try {
-        const accepted = await acceptUpload(readFileSync(file), { ...watched, log });
-        const outcome = await watcher.waitFor(accepted.image_id, timeoutMs);
+        const { accepted, outcome } = await admit(statSync(file).size, async () => {
+          const accepted = await acceptUpload(await readFile(file), { ...watched, log });
+          return { accepted, outcome: await watcher.waitFor(accepted.image_id, timeoutMs) };
+        });
         const id = accepted.image_id;
         line =
           outcome.status === 'done'
