@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { ensureModel } from '../models/ensure-model';
 import { REPO_ROOT as REPO } from '../scripts/repoRoot';
-import { loadConfig } from '../src/config';
+import { LAMBDA_DIRECT_UPLOAD_BYTES, loadConfig } from '../src/config';
 import { detectWithTimings, runModel } from '../src/detect/Detector';
 import { loadSession } from '../src/detect/loadSession';
 import { DECODE_MARGIN, decodeImage, decodeShrink, MODEL_SIZE, resizeBilinear } from '../src/detect/preprocess';
@@ -37,10 +37,20 @@ import { drawDetections } from '../src/image/drawDetections';
 import { grayscaleImage } from '../src/image/grayscaleImage';
 import { inspectImage } from '../src/image/openImage';
 import { resizedSize, resizeImage } from '../src/image/resizeImage';
-import { bill, COLD_START_RATE, functionMemory, printBill, readPrices } from './bill';
+import {
+  type BillInput,
+  bill,
+  COLD_START_RATE,
+  functionSettings,
+  IO_MS,
+  LAMBDA_LOG_BYTES_PER_INVOCATION,
+  MILLION_A_MONTH,
+  printBill,
+  readPrices,
+} from './bill';
 import { coldExtraCpuMs, coldExtraMs, measureDetectInit } from './lambdaInit';
 import { isLarge, photosFor, SIZE_CLASSES, type SizeClass } from './photos';
-import { countRequests } from './requestCounts';
+import { countRequests, type WayIn } from './requestCounts';
 import { median } from './stats';
 import { vipsRefs } from './vipsRefs';
 
@@ -97,6 +107,10 @@ async function load(files: string[], modelPath: string): Promise<Photo[]> {
 
 export interface StageFigures {
   stageMs: Record<string, number>;
+  /** CPU ms of each stage, per photo, one at a time (what the bill turns into Lambda duration). */
+  stageCpuMs: Record<string, number>;
+  /** Median bytes of the class's photos. */
+  photoBytes: number;
   /** CPU ms of all stages of one photo, one at a time. */
   cpuMs: number;
 }
@@ -220,7 +234,12 @@ async function stages(k: SizeClass, photos: Photo[], modelPath: string): Promise
     console.log(
       `  (vips start-up, median ${f1(vips.startupMs)} ms, measured before each vips call and subtracted from it; ${vips.version})`,
     );
-  return { stageMs: Object.fromEntries(STAGES.map((s) => [s, med(s)])), cpuMs: STAGES.reduce((a, s) => a + med(s, perPhotoCpu), 0) };
+  return {
+    stageMs: Object.fromEntries(STAGES.map((s) => [s, med(s)])),
+    stageCpuMs: Object.fromEntries(STAGES.map((s) => [s, med(s, perPhotoCpu)])),
+    photoBytes: median(photos.map((p) => p.bytes.length)),
+    cpuMs: STAGES.reduce((a, s) => a + med(s, perPhotoCpu), 0),
+  };
 }
 
 function memory(k: SizeClass, photos: Photo[], modelPath: string): void {
@@ -413,38 +432,77 @@ async function main(): Promise<void> {
   }
   if (SECTIONS.has('bill')) {
     const prices = readPrices();
-    const memory = functionMemory();
-    const counted = await countRequests(files.get(CLASSES[0]!.name)!.slice(0, 3), modelPath);
-    console.log('\n## Object writes and requests per photo (embedded pipeline, counted; the same calls are S3/SQS requests on AWS)');
+    const functions = functionSettings();
+    // Photos larger than POST /upload takes on Lambda come in through the bucket (POST /uploads).
+    const uploadLimit = Math.min(loadConfig({}).limits.maxUploadBytes, LAMBDA_DIRECT_UPLOAD_BYTES);
+    const countFiles = (files.get('small') ?? files.get(CLASSES[0]!.name)!).slice(0, 3);
+    const counted = new Map<WayIn, Awaited<ReturnType<typeof countRequests>>>();
+    const countsFor = async (wayIn: WayIn) => {
+      if (!counted.has(wayIn)) {
+        const run = await countRequests(countFiles, modelPath, wayIn);
+        counted.set(wayIn, run);
+        const c = run.counts;
+        console.log(
+          `\n## Requests per photo, in through ${wayIn === 'upload' ? 'POST /upload' : 'the bucket (POST /uploads, a form POST, ingest)'} (embedded pipeline, counted)`,
+        );
+        console.log(
+          `  object writes ${f1(Object.values(run.putsByFolder).reduce((a, v) => a + v, 0))}: ${Object.entries(run.putsByFolder)
+            .map(([k, v]) => `${k} ${f1(v)}`)
+            .join(', ')}`,
+        );
+        console.log(`  S3 PUT-class ${f1(c.s3Puts)} (writes, COPY, LIST), GET-class ${f1(c.s3Gets)} (GET, HEAD)`);
+        console.log(
+          `  queue: ${f1(c.sqsSends)} messages sent, ${f1(c.sqsReceives)} received, ${f1(c.sqsDeletes)} deleted; logs at info ${(c.logBytes / 1000).toFixed(1)} KB`,
+        );
+      }
+      return counted.get(wayIn)!;
+    };
     console.log(
-      `  object writes ${f1(counted.counts.s3Puts)}: ${Object.entries(counted.putsByFolder)
-        .map(([k, v]) => `${k} ${f1(v)}`)
-        .join(', ')}`,
-    );
-    console.log(
-      `  object reads ${f1(counted.counts.s3Gets)}; queue sends ${f1(counted.counts.sqsSends)}, messages received ${f1(counted.counts.sqsReceives)}, deletes ${f1(counted.counts.sqsDeletes)}`,
-    );
-    console.log(
-      `  function memory (serverless.yml): ${Object.entries(memory)
-        .map(([k, v]) => `${k} ${v} MB`)
-        .join(', ')}`,
+      `\n## SQS event sources (serverless.yml): ${Object.entries(functions)
+        .filter(([, f]) => f.sqs)
+        .map(([fn, f]) => `${fn} batchSize ${f.sqs!.batchSize}, window ${f.sqs!.batchingWindowSeconds} s`)
+        .join('; ')}`,
     );
     // The detect function's cold start, measured here as Lambda pays it (bench/lambdaInit.ts).
     const colds = await measureDetectInit({ runs: 3 });
     const mid = <T>(xs: T[], f: (x: T) => number) => xs.map(f).sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    const extraMs = mid(colds, coldExtraCpuMs);
+    const init = { detect: mid(colds, coldExtraCpuMs) };
     console.log(
-      `  detect cold start: +${extraMs.toFixed(0)} ms of CPU over a warm invocation (+${mid(colds, coldExtraMs).toFixed(0)} ms wall on this machine; median of 3 fresh processes, bench/detect.bench.ts shows its parts); ${(COLD_START_RATE * 100).toFixed(0)} % of its invocations assumed cold, billed at the CPU figure (a vCPU of its own on Lambda)`,
+      `  detect cold start: +${init.detect.toFixed(0)} ms of CPU over a warm invocation (+${mid(colds, coldExtraMs).toFixed(0)} ms wall on this machine; median of 3 fresh processes, bench/detect.bench.ts shows its parts); ${(COLD_START_RATE * 100).toFixed(0)} % of invocations assumed cold`,
     );
-    const coldStart = { stage: 'detect', extraMs, rate: COLD_START_RATE };
-    for (const [name, fig] of figures) printBill(name, bill(fig.stageMs, counted.counts, memory, prices, coldStart), prices);
+    for (const [name, fig] of figures) {
+      const wayIn: WayIn = fig.photoBytes > uploadLimit ? 'bucket' : 'upload';
+      const { counts } = await countsFor(wayIn);
+      const input: BillInput = {
+        stageCpuMs: fig.stageCpuMs,
+        counts,
+        functions,
+        prices,
+        photosPerSecond: MILLION_A_MONTH,
+        photoBytes: fig.photoBytes,
+        init,
+      };
+      printBill(
+        `${name} (${(fig.photoBytes / 1e6).toFixed(1)} MB, in through ${wayIn === 'upload' ? 'POST /upload' : 'the bucket'})`,
+        bill(input),
+        input,
+      );
+      // What a batching window would change at this rate (serverless.yml sets none: no added latency).
+      const windowed = Object.fromEntries(
+        Object.entries(functions).map(([fn, f]) => [fn, f.sqs ? { ...f, sqs: { ...f.sqs, batchingWindowSeconds: 20 } } : f]),
+      );
+      const alt = bill({ ...input, functions: windowed });
+      console.log(
+        `  (with maximumBatchingWindow 20 s on every queue: batches of ${alt.perFunction.resize?.batch.toFixed(1)}, total $${alt.total.toFixed(2)}, and up to 20 s more per stage)`,
+      );
+    }
     console.log(
-      '  assumptions: one invocation per photo per stage; Lambda CPU = memory/1769 MB of one vCPU (work measured on one core here);',
+      `  assumptions: ${MILLION_A_MONTH.toFixed(2)} photos/s, steady; Lambda CPU = memory/${prices.lambda.mb_per_vcpu} MB of one vCPU (the CPU measured here, one thread);`,
     );
-    console.log('  20 ms in-region wait per store or queue call; status polling by clients, idle SQS long polls and storage not included;');
     console.log(
-      `  cold starts: ${(COLD_START_RATE * 100).toFixed(0)} % of detect invocations (AWS: typically under 1 % in production), each billed its init and slower first invocation.`,
+      `  ${IO_MS} ms in-region wait per store or queue call; ${(COLD_START_RATE * 100).toFixed(0)} % of invocations cold; Lambda's own log lines ${LAMBDA_LOG_BYTES_PER_INVOCATION} bytes an invocation;`,
     );
+    console.log('  not included: status polling by clients, idle long polls of the event source mappings, storage, data transfer.');
   }
 }
 

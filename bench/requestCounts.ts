@@ -1,22 +1,52 @@
 /**
  * Counts the store and queue calls a photo costs, end to end, by running a few photos through the
  * embedded pipeline with counting wrappers around its store and queue. The same calls are S3 and
- * SQS requests on AWS (the stages do not know which adapter they have).
+ * SQS requests on AWS (the stages do not know which adapter they have). Two ways in, as on AWS:
+ * - `upload`: POST /upload carries the photo (acceptUpload), for photos under its byte limit;
+ * - `bucket`: the photo is POSTed to the bucket with a form from POST /uploads, and the bucket's
+ *   notification (S3 sends it to ingest_queue) starts the pipeline through the ingest function.
+ * Also counted: the bytes the functions log at the deployed level (info), for CloudWatch Logs.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createApp } from '../src/app/createApp';
 import { loadConfig } from '../src/config';
-import { STAGE_FOLDERS } from '../src/domain/keys';
+import { newImageId } from '../src/domain/imageId';
+import { STAGE_FOLDERS, uploadKey } from '../src/domain/keys';
 import { STAGE_OF_FOLDER } from '../src/domain/pipeline';
 import { STAGES, type StageName } from '../src/domain/stages';
+import { objectCreatedNotification } from '../src/ingest/s3Notification';
+import type { ObjectStore } from '../src/ports/ObjectStore';
 import type { Queue } from '../src/ports/Queue';
 import { startEmbedded } from '../src/runtime/startEmbedded';
 import { StatusWatcher } from '../src/status/StatusWatcher';
 import { acceptUpload } from '../src/upload/acceptUpload';
 import { countingStore } from '../test/helpers/countingStore';
-import type { RequestCounts } from './bill';
+
+/** How a photo enters: POST /upload, or a form POST to the bucket and its notification. */
+export type WayIn = 'upload' | 'bucket';
+
+/** Store and queue calls one photo costs, end to end (counted on the embedded pipeline). */
+export interface RequestCounts {
+  wayIn: WayIn;
+  /** PUT-class requests: object writes (the form POST included), COPY and LIST. */
+  s3Puts: number;
+  /** GET-class requests: GET and HEAD. */
+  s3Gets: number;
+  /** Messages sent to a queue (one SendMessage each; S3's notification included). */
+  sqsSends: number;
+  /** Messages received (they arrive in batches: bench/bill.ts turns them into requests). */
+  sqsReceives: number;
+  /** Messages deleted (likewise in batches). */
+  sqsDeletes: number;
+  /** Completion events published ("Image Tagged"). */
+  events: number;
+  /** Bytes the functions log at level info (their own lines; Lambda's START/END/REPORT are the bill's). */
+  logBytes: number;
+  /** Store and queue calls each function makes (for the I/O wait in its duration). */
+  callsPerFunction: Record<string, number>;
+}
 
 export interface CountedRun {
   counts: RequestCounts;
@@ -24,40 +54,64 @@ export interface CountedRun {
   putsByFolder: Record<string, number>;
 }
 
-export async function countRequests(files: string[], modelPath: string): Promise<CountedRun> {
+export async function countRequests(files: string[], modelPath: string, wayIn: WayIn = 'upload'): Promise<CountedRun> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-counts-'));
-  const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'error', MODEL_PATH: modelPath });
+  const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'info', MODEL_PATH: modelPath, EVENTS: 'off' });
+  let logBytes = 0;
   // The app's own ports, wrapped: every call passes through and is counted.
-  const app = createApp({ config });
-  const deps = { store: app.store, queue: app.queue };
-  // The same counting decorator as test/e2e/object-writes.test.ts: every put (and any other
-  // `put…` write) and every read, passed through to the real store.
-  const { store, calls } = countingStore(deps.store);
+  const app = createApp({ config, logSink: (line) => (logBytes += Buffer.byteLength(line) + 1) });
+  // The same counting decorator as test/e2e/object-writes.test.ts (every put… write and every
+  // read), and around it the two calls it leaves out: copy (a PUT-class request) and head (GET-class).
+  const { store: counting, calls } = countingStore(app.store);
+  let copies = 0;
+  let heads = 0;
+  const store: ObjectStore = Object.create(counting) as ObjectStore;
+  store.copy = (from, to, options) => {
+    copies++;
+    return counting.copy(from, to, options);
+  };
+  store.head = (key) => {
+    heads++;
+    return counting.head(key);
+  };
   let sends = 0;
   let received = 0;
   let deletes = 0;
-  const queue: Queue = Object.create(deps.queue) as Queue;
+  const sendsByQueue: Record<string, number> = {};
+  const queue: Queue = Object.create(app.queue) as Queue;
   queue.send = (name, body) => {
     sends++;
-    return deps.queue.send(name, body);
+    sendsByQueue[name] = (sendsByQueue[name] ?? 0) + 1;
+    return app.queue.send(name, body);
   };
   queue.receive = async (name, options) => {
-    const got = await deps.queue.receive(name, options);
+    const got = await app.queue.receive(name, options);
     received += got.length;
     return got;
   };
   queue.delete = (name, handle) => {
     deletes++;
-    return deps.queue.delete(name, handle);
+    return app.queue.delete(name, handle);
   };
   // Told of each stage record as it is written (as npm run pipeline waits): no polling reads to count.
   const watcher = new StatusWatcher();
   const counted = { ...app, store: watcher.wrap(store), queue };
   const embedded = await startEmbedded(counted);
+  // The log lines of the start-up (model load and the like) are not a photo's.
+  logBytes = 0;
   try {
     for (const file of files) {
-      const accepted = await acceptUpload(readFileSync(file), counted);
-      const outcome = await watcher.waitFor(accepted.image_id, 120_000);
+      const bytes = readFileSync(file);
+      let imageId: string;
+      if (wayIn === 'upload') imageId = (await acceptUpload(bytes, counted)).image_id;
+      else {
+        // The browser's form POST writes uploads/<id>.<ext>; S3 sends its notification to ingest_queue.
+        imageId = newImageId();
+        const key = uploadKey(imageId, 'jpg');
+        await counted.store.put(key, bytes, { contentType: 'image/jpeg' });
+        await queue.send(config.queues.ingest, objectCreatedNotification(config.bucket, key, bytes.length));
+      }
+      const outcome = await watcher.waitFor(imageId, 120_000);
       if (outcome.status !== 'done') throw new Error(`request count run: ${file} ended ${outcome.status}`);
     }
   } finally {
@@ -71,29 +125,37 @@ export async function countRequests(files: string[], modelPath: string): Promise
     const folder = key.startsWith('status/') ? `status/${key.split('/')[2]!.replace('.json', '')}` : key.split('/')[0]!;
     putsByFolder[folder] = (putsByFolder[folder] ?? 0) + 1 / n;
   }
-  // Store and queue calls each stage waits on, from the writes counted for it (its image, its status
-  // records; tag's label-index entries go out together, one wait) plus the image it reads (upload
-  // none, the others one) and the message it sends (tag none).
+  // Store and queue calls each function waits on, from the writes counted for it (its image, its
+  // status records; tag's label-index entries go out together, one wait) plus the image it reads
+  // (upload none, the others one) and the message it sends (tag none). Ingest: head, get, copy,
+  // its record and its message.
   const writesOf = (stage: StageName): number => {
     const folder = STAGE_FOLDERS.find((f) => STAGE_OF_FOLDER[f] === stage);
     return (putsByFolder[`status/${stage}`] ?? 0) + (folder ? (putsByFolder[folder] ?? 0) : 0);
   };
-  const callsPerStage = Object.fromEntries(
+  const callsPerFunction: Record<string, number> = Object.fromEntries(
     STAGES.map((stage) => [
       stage,
       writesOf(stage) + (stage === 'upload' ? 0 : 1) + (stage === 'tag' ? 0 : 1) + (stage === 'tag' && putsByFolder.labels ? 1 : 0),
     ]),
   );
+  if (wayIn === 'bucket') {
+    // On this way in the upload stage is the ingest function's (src/ingest/ingestUpload.ts): head,
+    // a read of the object (its check), the copy to original/, its records and the resize message.
+    callsPerFunction.ingest = (heads + copies) / n + 1 + (putsByFolder['status/upload'] ?? 0) + 1;
+    callsPerFunction.upload = 0;
+  }
   return {
     counts: {
-      s3Puts: puts.length / n,
-      s3Gets: calls.reads.get / n,
+      wayIn,
+      s3Puts: (puts.length + copies + calls.reads.list) / n,
+      s3Gets: (calls.reads.get + heads + calls.reads.exists) / n,
       sqsSends: sends / n,
       sqsReceives: received / n,
       sqsDeletes: deletes / n,
-      lambdaInvocations: 5,
-      apiRequests: 1,
-      callsPerStage,
+      events: 1,
+      logBytes: logBytes / n,
+      callsPerFunction,
     },
     putsByFolder,
   };
