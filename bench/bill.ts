@@ -148,7 +148,8 @@ export function bill(input: BillInput) {
     const cpu = fn === 'ingest' ? 0 : (input.stageCpuMs[fn] ?? 0);
     // On the bucket's way in, POST /uploads only signs a form: no image work.
     const work = fn === 'upload' && counts.wayIn === 'bucket' ? 0 : cpu;
-    const ms = work / share + (counts.callsPerFunction[fn] ?? 0) * IO_MS;
+    // Lambda bills at least 1 ms an invocation.
+    const ms = Math.max(1, work / share + (counts.callsPerFunction[fn] ?? 0) * IO_MS);
     const initMs = input.init?.[fn];
     perFunction[fn] = {
       memoryMb: settings.memoryMb,
