@@ -1,5 +1,6 @@
 import { NUM_CLASSES } from '../domain/cocoLabels';
 import type { Detection } from '../domain/messages';
+import { releaseNow } from '../image/releaseNow';
 import { type LoadedModel, loadSession, MODEL_INPUT, type SessionOptions } from './loadSession';
 import { type NmsOptions, postprocess } from './nms';
 import {
@@ -66,6 +67,8 @@ export async function detectWithTimings(input: DetectInput, options: DetectOptio
   }
   const t1 = performance.now();
   const tensorData = resizeBilinear(decoded.image, MODEL_SIZE, MODEL_SIZE);
+  // The pixels decoded here are this call's alone (a caller's raw image is left as it is).
+  if (!isRawImage(input)) releaseNow(decoded.image.data);
   const t2 = performance.now();
   const { scores, boxes } = await runModel(model, tensorData);
   const t3 = performance.now();

@@ -6,6 +6,7 @@ import { withTimeBudget } from './decodeLimits';
 import { sharpReadable } from './heif/sharpReadable';
 import { ensureLabelFont } from './labelFont';
 import { type ImageLimits, imageDecodeError, imageEncodeError, inspectImage, openImage } from './openImage';
+import { releaseNow } from './releaseNow';
 
 /** Colours that read well on photos; one per label, stable across images. */
 const PALETTE = [
@@ -181,6 +182,7 @@ export async function drawDetections(
     const data = await withTimeBudget(sharp(raw.data, { raw: { width, height, channels: 3 } }), options.limits)
       .jpeg({ quality: options.quality, optimiseCoding: false })
       .toBuffer();
+    releaseNow(raw.data);
     return { data, width, height };
   } catch (cause) {
     throw imageEncodeError(cause, 'tag', width, height, options.limits);
