@@ -218,7 +218,7 @@ async function stages(k: SizeClass, photos: Photo[], modelPath: string): Promise
     ['detect', `${ref('detect', 'model only', 'target <= 2x')}; from the 25 % copy when it keeps 600 px a side`],
     ['detect original', ref('detect original', 'model only', '(the original, reduced decode)')],
     ['', vips ? ref('detect original', 'vips shrink-decode', "(the detector's reduced decode alone: a floor)") : ''],
-    ['tag', ref('tag', 'vips copy', 'target <= 1.3x')],
+    ['tag', ref('tag', 'vips copy', 'target <= 1.2x')],
   ];
   for (const [c, note] of rows) {
     const figures = c ? `${f1(med(c)).padStart(9)}${f1(med(c, perPhotoCpu)).padStart(9)}` : ' '.repeat(18);
@@ -361,7 +361,7 @@ async function sustained(label: string, files: string[], modelPath: string, stag
       );
     }
   }
-  if (run.maxRssMb !== undefined) console.log(`  peak resident memory of the pipeline process: ${run.maxRssMb} MB (GNU time, maximum RSS)`);
+  if (run.maxRssMb !== undefined) console.log(`  peak resident memory of the pipeline process: ${run.maxRssMb} MB (GNU time, maximum RSS); target <= 800 MB`);
   if (run.cpuMs !== undefined) {
     const whole = run.cpuMs / files.length;
     const startup = one.cpuMs;
