@@ -7,6 +7,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import sharp from 'sharp';
 import { IMAGE_FORMATS, isImageFileName } from '../src/domain/imageFormats';
 import { imageKey } from '../src/domain/keys';
 import type { Detection } from '../src/domain/messages';
@@ -24,9 +25,19 @@ const USAGE = 'usage: npm run pipeline -- <files or folders> [--json] [--timeout
 const PIPELINE_LOG_LEVEL = 'error';
 /**
  * Photos in the pipeline at once (see photoAdmission): 64 fill the queues' batches of 10 with
- * small photos; 48 MB of files is six or seven 24 MP photos, enough to keep two cores busy.
+ * small photos; 100 MP is four 24 MP photos or eight of 12 MP, enough to keep two cores busy.
  */
-const IN_FLIGHT = { maxPhotos: 64, maxBytes: 48 * 1024 * 1024 };
+const IN_FLIGHT = { maxPhotos: 64, maxPixels: 100_000_000 };
+
+/** A photo's pixels, from its header (a file sharp cannot read weighs one: the pipeline refuses it). */
+async function pixelsOf(file: string): Promise<number> {
+  try {
+    const { width = 1, height = 1 } = await sharp(file, { limitInputPixels: false }).metadata();
+    return Math.max(1, width * height);
+  } catch {
+    return 1;
+  }
+}
 
 function usage(message?: string): never {
   return usageError(USAGE, message);
@@ -87,7 +98,7 @@ async function main(): Promise<void> {
     files.map(async (file): Promise<Line> => {
       let line: Line;
       try {
-        const { accepted, outcome } = await admit(statSync(file).size, async () => {
+        const { accepted, outcome } = await admit(await pixelsOf(file), async () => {
           const accepted = await acceptUpload(await readFile(file), { ...watched, log });
           return { accepted, outcome: await watcher.waitFor(accepted.image_id, timeoutMs) };
         });
