@@ -296,7 +296,8 @@ async function runPipeline(files: string[], modelPath: string): Promise<Pipeline
   const t0 = performance.now();
   const child = spawn(
     '/usr/bin/time',
-    ['-f', 'GNU-TIME %e %U %S %M', process.execPath, '--import', 'tsx', path.join(REPO, 'scripts/pipeline.ts'), dir, '--json'],
+    // As a person runs it (package.json's script: its environment included), under GNU time.
+    ['-f', 'GNU-TIME %e %U %S %M', 'npm', 'run', '-s', 'pipeline', '--', dir, '--json'],
     { cwd: REPO, env: { ...process.env, DATA_DIR: data, LOG_LEVEL: 'error', MODEL_PATH: modelPath } },
   );
   let stdout = '';
@@ -329,7 +330,8 @@ async function runPipeline(files: string[], modelPath: string): Promise<Pipeline
 }
 
 /**
- * Runs `npm run pipeline` on the files under GNU time: images/s, the process's CPU time per photo
+ * Runs `npm run pipeline` on the files under GNU time (npm's own start-up is in the whole run's CPU,
+ * and subtracted with the rest of the start-up): images/s, the process's CPU time per photo
  * and its peak resident memory (GNU time's maximum RSS of the child). Beside it, in the same run:
  * - the floor: `vips copy` (one full decode and encode) of each of the same photos, one after the
  *   other, measured right before and right after the pipeline (the mean of the two: the load may

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Detection } from '../domain/messages';
 import { ImageTooLargeError, InvalidInputError, PipelineError, RuntimeLoadError, UnsupportedImageError } from '../errors';
+import { concurrencyLimit } from '../image/concurrencyLimit';
 import type { DetectOptions } from './Detector';
 import type { DetectReply, DetectRequest } from './detectWorker';
 import { warmUpDetector } from './warmUpDetector';
@@ -37,15 +38,25 @@ export class DetectorWorker {
 
   constructor(private readonly options: DetectOptions) {}
 
+  /**
+   * At most two requests in the worker at once: its thread infers one photo at a time, and the
+   * second's decode overlaps that inference. Each request decodes its photo there (a progressive
+   * JPEG whole, whatever the scale): a batch of twenty sent at once held twenty.
+   */
+  private readonly inWorker = concurrencyLimit(2);
+
   readonly detect = (bytes: Buffer): Promise<Detection[]> =>
-    new Promise<Detection[]>((resolve, reject) => {
-      const id = this.nextId++;
-      this.pending.set(id, { resolve, reject });
-      // Copy into a buffer of our own so it can be transferred, not cloned.
-      const copy = new Uint8Array(bytes.byteLength);
-      copy.set(bytes);
-      this.start().postMessage({ id, bytes: copy } satisfies DetectRequest, [copy.buffer]);
-    });
+    this.inWorker(
+      () =>
+        new Promise<Detection[]>((resolve, reject) => {
+          const id = this.nextId++;
+          this.pending.set(id, { resolve, reject });
+          // Copy into a buffer of our own so it can be transferred, not cloned.
+          const copy = new Uint8Array(bytes.byteLength);
+          copy.set(bytes);
+          this.start().postMessage({ id, bytes: copy } satisfies DetectRequest, [copy.buffer]);
+        }),
+    );
 
   /** Starts the worker and loads the model now, so the first photo does not wait for them. */
   warmUp(): Promise<void> {

@@ -27,6 +27,8 @@ export interface ImageInfo {
   hasAlpha: boolean;
   /** Three channels of 8-bit sRGB: decoding needs no conversion of colour space or depth. */
   rgb8: boolean;
+  /** A progressive JPEG: decoded from all of its coefficients at once (3 bytes a pixel at 4:2:0), shrink-on-load or not. */
+  progressive: boolean;
 }
 
 /**
@@ -84,6 +86,7 @@ export async function inspectImage(bytes: Buffer, limits: ImageLimits): Promise<
     srgb: isSrgbProfile(meta.icc),
     hasAlpha: meta.hasAlpha === true,
     rgb8: meta.space === 'srgb' && meta.depth === 'uchar' && meta.channels === 3,
+    progressive: meta.isProgressive === true,
   };
 }
 

@@ -20,17 +20,21 @@ export function resizedSize(width: number, height: number, scale: number): { wid
  * Scales each side by `scale` (rounded, at least 1 px) and encodes JPEG, upright (EXIF applied),
  * in sRGB (CMYK and 16-bit inputs are converted) with transparency flattened on white.
  * One sharp pipeline, so libvips can shrink JPEGs while decoding them (as vipsthumbnail does).
- * A HEIC has no such shrink: it is decoded whole (src/image/heif), so its decode and resize take
- * a slot of `wholePhoto` (the app's limit on whole photos in memory), as tag's decode does.
+ * A HEIC has no such shrink: it is decoded whole (src/image/heif), and a progressive JPEG (most
+ * photos saved for the web) is decoded from all of its coefficients at once, shrink or not; their
+ * decode and resize take a slot of `wholePhoto` (the app's limit on whole photos in memory), as
+ * tag's decode does: more of them at once than cores only add memory.
  */
 export async function resizeImage(
   bytes: Buffer,
   options: { scale: number; quality: number; limits: ImageLimits; wholePhoto?: ConcurrencyLimit },
 ): Promise<ResizeResult> {
   const info = await inspectImage(bytes, options.limits);
-  if (info.ext !== 'heic') return resizeReadable(bytes, bytes, info, options);
+  if (info.ext !== 'heic' && !info.progressive) return resizeReadable(bytes, bytes, info, options);
   const limit: ConcurrencyLimit = options.wholePhoto ?? ((run) => run());
-  return limit(async () => resizeReadable(bytes, await sharpReadable(bytes, options.limits, true), info, options));
+  return limit(async () =>
+    resizeReadable(bytes, info.ext === 'heic' ? await sharpReadable(bytes, options.limits, true) : bytes, info, options),
+  );
 }
 
 async function resizeReadable(

@@ -20,7 +20,8 @@ export interface StageContext {
   metrics?: StageMetrics;
   /**
    * How many whole decoded photos the stages of this app may hold at once (the tag stage's RGB
-   * copy: 72 MB at 24 MP); the app's limiter, shared by all its batches. Unlimited when absent.
+   * copy: 72 MB at 24 MP; the resize stage's decode of a progressive JPEG, whose coefficients are
+   * all held); the app's limiter, shared by all its batches. Unlimited when absent.
    */
   wholePhoto?: ConcurrencyLimit;
 }
