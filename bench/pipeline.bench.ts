@@ -363,7 +363,8 @@ async function sustained(label: string, files: string[], modelPath: string, stag
       );
     }
   }
-  if (run.maxRssMb !== undefined) console.log(`  peak resident memory of the pipeline process: ${run.maxRssMb} MB (GNU time, maximum RSS); target <= 800 MB`);
+  if (run.maxRssMb !== undefined)
+    console.log(`  peak resident memory of the pipeline process: ${run.maxRssMb} MB (GNU time, maximum RSS); target <= 800 MB`);
   if (run.cpuMs !== undefined) {
     const whole = run.cpuMs / files.length;
     const startup = one.cpuMs;
