@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
+import { loadConfig } from '../../src/config';
 import { newImageId } from '../../src/domain/imageId';
 import { imageKey } from '../../src/domain/keys';
 import { type ConcurrencyLimit, concurrencyLimit } from '../../src/image/concurrencyLimit';
+import { resizeImage } from '../../src/image/resizeImage';
 import { lambdaContext, lambdaFunctions, sqsEvent, testApp } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 
@@ -105,5 +107,20 @@ describe("the app's whole-photo limiter", () => {
     assert.deepEqual([seen.calls, seen.most], [3, 1]);
     for (const id of ids) assert.equal(await app.store.exists(imageKey('tagged', id)), true);
     await app.close();
+  });
+
+  it('a resize takes a slot for a progressive JPEG (decoded from all its coefficients at once), none for a baseline one', async () => {
+    // Prepare: the same photo as a baseline and as a progressive JPEG, and a counting limiter
+    const baseline = await sharp(readFixture('dog.jpg')).jpeg({ quality: 90 }).toBuffer();
+    const progressive = await sharp(readFixture('dog.jpg')).jpeg({ quality: 90, progressive: true }).toBuffer();
+    const { limit, seen } = counting(concurrencyLimit(1));
+    const options = { scale: 0.25, quality: 85, limits: loadConfig({}).limits, wholePhoto: limit };
+    // Act
+    const a = await resizeImage(baseline, options);
+    const callsAfterBaseline = seen.calls;
+    const b = await resizeImage(progressive, options);
+    // Assess: the same output size either way; only the progressive one went through the limit
+    assert.deepEqual([a.width, a.height], [b.width, b.height]);
+    assert.deepEqual([callsAfterBaseline, seen.calls], [0, 1]);
   });
 });
