@@ -37,13 +37,8 @@ export interface Config {
   presignExpiresSeconds: number;
   /** Life of the upload forms POST /uploads hands out (UPLOAD_EXPIRES_SECONDS). */
   uploadExpiresSeconds: number;
-  apiKey?: string;
-  /**
-   * Where the API key is read at init instead (API_KEY_PARAMETER): an SSM parameter name or ARN (a
-   * SecureString), or a Secrets Manager secret ARN. On AWS, so the key is in neither the template
-   * nor the function's environment (src/ports/secrets.ts). Never set together with apiKey.
-   */
-  apiKeyParameter?: string;
+  /** Who is calling (AUTH and its settings): src/auth/. */
+  auth: AuthConfig;
   logLevel: LogLevel;
   /** The `service` key of every log line and the `service` metric dimension. */
   serviceName: string;
@@ -139,6 +134,104 @@ export interface EventsConfig {
   webhookSecretParameter?: string;
   /** How long a failed webhook delivery waits before it is tried again (the events queue's visibility timeout). */
   webhookRetrySeconds: number;
+}
+
+/**
+ * Who may call the HTTP API, and so whose photos it sees (docs/security.md, "Sign-in and owners"):
+ * - `none`: one person on their own machine; every caller is the owner `local`. Served on
+ *   loopback only, unless `nonePublic` (AUTH_NONE_PUBLIC) says the address is private anyway.
+ * - `api-key`: `x-api-key` against hashed keys, each naming its owner, from `apiKeys`.
+ * - `jwt`: a bearer token (RS256 or ES256) from `jwt.issuer` for `jwt.audience`; the owner is its `sub`.
+ */
+export const AUTH_MODES = ['none', 'api-key', 'jwt'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+
+/**
+ * Where the API keys' hashes are read, once per process: a file off AWS (API_KEYS_FILE); on AWS an
+ * SSM SecureString parameter or a Secrets Manager secret (API_KEYS_PARAMETER), read at init with
+ * src/ports/secrets.ts like every other secret.
+ */
+export type ApiKeysSource = { kind: 'file'; path: string } | { kind: 'parameter'; reference: string };
+
+export interface JwtConfig {
+  /** JWT_ISSUER: the `iss` every token must carry, and where discovery starts. */
+  issuer: string;
+  /** JWT_AUDIENCE: the `aud` a token must name (or, without `aud`, its `client_id`: Cognito's access tokens). */
+  audience: string;
+  /** JWT_JWKS_URL: the issuer's keys; default the `jwks_uri` of its discovery document. */
+  jwksUrl?: string;
+  /** JWT_CLIENT_ID: the gallery's OAuth client (authorization code + PKCE); default the audience. */
+  clientId: string;
+}
+
+export interface AuthConfig {
+  mode: AuthMode;
+  /** AUTH_NONE_PUBLIC: serve AUTH=none beyond loopback anyway (the network is private: say so explicitly). */
+  nonePublic: boolean;
+  /** Served by a real Lambda function behind API Gateway: no loopback to hide behind. */
+  onLambda: boolean;
+  jwt?: JwtConfig;
+  apiKeys?: ApiKeysSource;
+}
+
+function httpUrl(name: string, raw: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new ConfigError(`${name}: expected an http or https URL, got ${JSON.stringify(raw.slice(0, 120))}`);
+  }
+  return raw;
+}
+
+/**
+ * `onLambda`: a real Lambda function (not serverless offline or `sls invoke local`), whose HTTP
+ * routes anyone who reaches its API may call: src/auth/noneModeRule.ts holds AUTH=none to loopback.
+ */
+function authConfig(env: Env, onLambda: boolean): AuthConfig {
+  // The single key of before (one key for everyone): refused, not ignored — a server its operator
+  // thinks protected would otherwise be open.
+  const retired = { API_KEY: optional(env, 'API_KEY'), API_KEY_PARAMETER: optional(env, 'API_KEY_PARAMETER') };
+  for (const [variable, value] of Object.entries(retired)) {
+    if (value !== undefined) {
+      throw new ConfigError(
+        `${variable}: no longer read (one key for everyone names no owner); set AUTH=api-key and API_KEYS_FILE, or API_KEYS_PARAMETER on AWS (hashed keys, each naming its owner: npm run api-key -- --owner <name>), see docs/security.md`,
+      );
+    }
+  }
+  const mode = oneOf(env, 'AUTH', AUTH_MODES, 'none');
+  const nonePublic = bool(env, 'AUTH_NONE_PUBLIC', false);
+  const auth: AuthConfig = { mode, nonePublic, onLambda };
+  if (mode === 'jwt') {
+    const issuer = optional(env, 'JWT_ISSUER');
+    const audience = optional(env, 'JWT_AUDIENCE');
+    if (issuer === undefined)
+      throw new ConfigError("JWT_ISSUER: expected the issuer's URL (the tokens' iss) when AUTH is jwt, got nothing");
+    if (audience === undefined) throw new ConfigError('JWT_AUDIENCE: expected the audience tokens must name when AUTH is jwt, got nothing');
+    const jwksUrl = optional(env, 'JWT_JWKS_URL');
+    auth.jwt = {
+      issuer: httpUrl('JWT_ISSUER', issuer),
+      audience,
+      ...(jwksUrl !== undefined ? { jwksUrl: httpUrl('JWT_JWKS_URL', jwksUrl) } : {}),
+      clientId: str(env, 'JWT_CLIENT_ID', audience),
+    };
+  }
+  // Checked whatever the mode: a malformed reference, or both set, is a mistake either way.
+  const reference = secretReference(env, 'API_KEYS_PARAMETER', 'API_KEYS_FILE');
+  if (mode === 'api-key') {
+    const file = optional(env, 'API_KEYS_FILE');
+    if (reference !== undefined) auth.apiKeys = { kind: 'parameter', reference };
+    else if (file !== undefined) auth.apiKeys = { kind: 'file', path: path.resolve(file) };
+    else {
+      throw new ConfigError(
+        "AUTH: api-key expects API_KEYS_FILE (a file of the keys' hashes) or, on AWS, API_KEYS_PARAMETER (the SSM parameter or Secrets Manager secret holding them), got neither",
+      );
+    }
+  }
+  return auth;
 }
 
 /** At least this many characters of WEBHOOK_SECRET: an HMAC key a receiver cannot guess. */
@@ -324,8 +417,7 @@ export function loadConfig(env: Env = process.env): Config {
       (n) => positiveInt(n) && n <= 604_800,
       'a whole number of seconds from 1 to 604800 (7 days, the longest a signature lasts)',
     ),
-    apiKey: optional(env, 'API_KEY'),
-    apiKeyParameter: secretReference(env, 'API_KEY_PARAMETER', 'API_KEY'),
+    auth: authConfig(env, onLambda && env.IS_OFFLINE !== 'true'),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     serviceName: str(env, 'POWERTOOLS_SERVICE_NAME', 'image-pipeline'),
     // EMF on Lambda (serverless-offline and `sls invoke local` set AWS_LAMBDA_FUNCTION_NAME too).

@@ -1,7 +1,10 @@
+import type { Authenticator } from '../auth/authenticator';
+import type { Caller } from '../auth/owner';
 import type { Config } from '../config';
 import { isImageId } from '../domain/imageId';
 import type { ApiRequest } from '../http/ApiRequest';
-import { type ApiResponse, errorResponse, jsonResponse } from '../http/ApiResponse';
+import { type ApiResponse, errorResponse, httpErrorResponse, jsonResponse } from '../http/ApiResponse';
+import { HttpError } from '../http/HttpError';
 import { matchRoute, routeNames } from '../http/routes';
 import { countLabels, DEFAULT_COUNT_CAP } from '../labels/countLabels';
 import type { Logger } from '../logger/createLogger';
@@ -31,6 +34,8 @@ export interface ApiDeps {
   config: Pick<Config, 'presignExpiresSeconds'>;
   log: Logger;
   metrics?: StageMetrics;
+  /** Who is calling: every route but the page and the metrics needs to know (src/http/routes.ts). */
+  auth: Authenticator;
 }
 
 export const API_ROUTES = routeNames('api');
@@ -67,6 +72,17 @@ async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     return errorResponse(405, 'method_not_allowed', `expected GET on ${req.path}, got ${req.method}`, req.requestId);
   }
+
+  let caller: Caller | undefined;
+  if (match.route.needsCaller) {
+    try {
+      caller = await deps.auth.authenticate(req.headers);
+    } catch (error) {
+      if (error instanceof HttpError) return httpErrorResponse(error, req.requestId);
+      throw error;
+    }
+  }
+  void caller;
 
   const { id = '', kind = '' } = match.params;
   switch (match.route.path) {

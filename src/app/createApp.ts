@@ -1,3 +1,4 @@
+import { type Authenticator, createAuthenticator } from '../auth/authenticator';
 import { assertWebhookSecret, type Config, configFromEnvironment } from '../config';
 import { type DetectOptions, detect } from '../detect/Detector';
 import { DetectorWorker } from '../detect/DetectorWorker';
@@ -10,6 +11,7 @@ import type { StageMetrics } from '../metrics/StageMetrics';
 import { createEventPublisher } from '../ports/createEventPublisher';
 import { createPorts, type Ports } from '../ports/createPorts';
 import type { EventPublisher } from '../ports/EventPublisher';
+import { readApiKeys } from '../ports/readSecret';
 import { AwsSecretSource, prefetchSecret, type SecretSource } from '../ports/secrets';
 import { deliverWebhook } from '../ports/WebhookPublisher';
 import type { DetectFn } from '../stages/Stage';
@@ -35,11 +37,8 @@ export interface App {
   wholePhoto: ConcurrencyLimit;
   /** Each photo's completion event: EventBridge, the webhook's queue, or nowhere (config.events). */
   events: EventPublisher;
-  /**
-   * The API key POST /upload and POST /uploads want (undefined: none): API_KEY, or the secret
-   * API_KEY_PARAMETER names, read at init (src/ports/secrets.ts).
-   */
-  apiKey: () => Promise<string | undefined>;
+  /** Who is calling the HTTP API (config.auth): the owner of what it uploads and the only photos it sees. */
+  auth: Authenticator;
   /** With EVENTS=webhook: the queue of events to deliver, and the delivery of one (its consumer retries). */
   webhook?: { queue: string; retrySeconds: number; deliver(body: string): Promise<void> };
   /**
@@ -77,6 +76,8 @@ export interface AppOptions {
   events?: EventPublisher;
   /** Where secrets named by a *_PARAMETER variable are read (tests); default SSM / Secrets Manager. */
   secrets?: SecretSource;
+  /** The caller's authenticator (tests); default createAuthenticator(config.auth). */
+  auth?: Authenticator;
 }
 
 /** The detector's options as the config sets them. */
@@ -105,7 +106,8 @@ export function createApp(options: AppOptions = {}): App {
     secretSource ??= new AwsSecretSource({ region: config.aws.region });
     return secretSource;
   };
-  const apiKey = prefetchSecret({ variable: 'API_KEY_PARAMETER', value: config.apiKey, reference: config.apiKeyParameter }, source);
+  // Made at init: with AUTH=api-key the keys' hashes are read now (a Lambda function's init), once.
+  const auth = options.auth ?? createAuthenticator(config.auth, { readSecret: (keys) => readApiKeys(keys, source) });
   const { webhookUrl, webhookSecret, webhookSecretParameter } = config.events;
   const readWebhookSecret = prefetchSecret(
     // Read only where it is used: a function that delivers no webhook never asks for it.
@@ -163,7 +165,7 @@ export function createApp(options: AppOptions = {}): App {
     metrics,
     wholePhoto: wholePhotoLimit(),
     events,
-    apiKey,
+    auth,
     ...(webhook ? { webhook } : {}),
     ...(announceCreated ? { announceCreated } : {}),
     warmUp: () => (typeof choice === 'function' ? Promise.resolve() : warmUpDetector(detectFn)),

@@ -20,3 +20,12 @@ export function jsonResponse(statusCode: number, body: unknown, headers: Record<
 export function errorResponse(statusCode: number, code: string, message: string, requestId?: string): ApiResponse {
   return jsonResponse(statusCode, { error: { code, message }, request_id: requestId });
 }
+
+/** The JSON answer of an HttpError, with the headers it must carry. */
+export function httpErrorResponse(
+  error: { statusCode: number; code: string; message: string; headers?: Record<string, string> },
+  requestId?: string,
+): ApiResponse {
+  const res = errorResponse(error.statusCode, error.code, error.message, requestId);
+  return { ...res, headers: { ...res.headers, ...(error.headers ?? {}) } };
+}

@@ -2,13 +2,16 @@ import { PipelineError } from '../errors';
 
 /** An error that is the client's to fix, with the HTTP status and a message saying what was expected. */
 export class HttpError extends PipelineError {
+  /** Headers the answer must carry (a 401's WWW-Authenticate). */
+  readonly headers: Record<string, string>;
   constructor(
     readonly statusCode: number,
     readonly code: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; headers?: Record<string, string> },
   ) {
     super(message, options);
     this.name = 'HttpError';
+    this.headers = options?.headers ?? {};
   }
 }

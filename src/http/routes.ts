@@ -1,17 +1,19 @@
 /**
  * Every HTTP route, once: which function answers it (`upload`: functions/upload, `api`:
- * functions/api). serverless.yml declares the same httpApi events (a unit test compares them); the
- * embedded server and the API's own router are built from this list.
+ * functions/api), and whether it needs to know its caller (AUTH; src/auth/). serverless.yml
+ * declares the same httpApi events, the JWT authorizer on exactly the routes that need a caller (a
+ * unit test compares them); the embedded server and the API's own router are built from this list.
+ * The gallery page (no photo in it; it signs in) and the metrics (counts only) need no caller.
  */
 export const ROUTES = [
-  { method: 'POST', path: '/upload', fn: 'upload' },
-  { method: 'POST', path: '/uploads', fn: 'upload' },
-  { method: 'GET', path: '/', fn: 'api' },
-  { method: 'GET', path: '/images', fn: 'api' },
-  { method: 'GET', path: '/labels', fn: 'api' },
-  { method: 'GET', path: '/images/{id}', fn: 'api' },
-  { method: 'GET', path: '/images/{id}/{kind}', fn: 'api' },
-  { method: 'GET', path: '/metrics', fn: 'api' },
+  { method: 'POST', path: '/upload', fn: 'upload', needsCaller: true },
+  { method: 'POST', path: '/uploads', fn: 'upload', needsCaller: true },
+  { method: 'GET', path: '/', fn: 'api', needsCaller: false },
+  { method: 'GET', path: '/images', fn: 'api', needsCaller: true },
+  { method: 'GET', path: '/labels', fn: 'api', needsCaller: true },
+  { method: 'GET', path: '/images/{id}', fn: 'api', needsCaller: true },
+  { method: 'GET', path: '/images/{id}/{kind}', fn: 'api', needsCaller: true },
+  { method: 'GET', path: '/metrics', fn: 'api', needsCaller: false },
 ] as const;
 
 export type Route = (typeof ROUTES)[number];

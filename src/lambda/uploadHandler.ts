@@ -1,5 +1,6 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { App } from '../app/createApp';
+import { assertNoneModeIsPrivate } from '../auth/noneModeRule';
 import { errorResponse } from '../http/ApiResponse';
 import { matchRoute, routeNames } from '../http/routes';
 import { childLogger } from '../logger/createLogger';
@@ -9,6 +10,8 @@ import { type ApiEvent, toApiGatewayResult, toApiRequest } from './apiEvent';
 
 /** POST /upload (the photo in the body) and POST /uploads (a form to the bucket) for this app; the work is in src/upload/. */
 export function uploadHandler(app: App): (event: ApiEvent) => Promise<APIGatewayProxyResult> {
+  // At init: a function behind API Gateway with AUTH=none fails to start rather than take everyone's photos.
+  assertNoneModeIsPrivate(app.config.auth, {});
   return async (event) => {
     const req = toApiRequest(event);
     const log = childLogger(app.log, { stage: 'upload', request_id: req.requestId });

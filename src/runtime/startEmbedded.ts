@@ -1,5 +1,6 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { App } from '../app/createApp';
+import { assertNoneModeIsPrivate } from '../auth/noneModeRule';
 import { QUEUE_KEYS, type QueueKey } from '../domain/stages';
 import { ROUTES, routePattern } from '../http/routes';
 import { apiHandler } from '../lambda/apiHandler';
@@ -50,6 +51,11 @@ const CONSUMERS: Record<QueueKey, (app: App) => (event: SQSEvent, context: Conte
 };
 
 export async function startEmbedded(app: App, options: EmbeddedOptions = {}): Promise<EmbeddedPipeline> {
+  // Before any work: AUTH=none beyond loopback is refused, and the API keys must be readable.
+  if (options.port !== undefined) {
+    assertNoneModeIsPrivate(app.config.auth, { host: options.host ?? '127.0.0.1' });
+    await app.auth.ready();
+  }
   // Load the model before taking work: a missing model fails the start, not every photo.
   await app.warmUp();
   // Temp files of writes cut short by a crash of an earlier run; they are never objects.

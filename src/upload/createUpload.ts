@@ -1,14 +1,14 @@
 import { z } from 'zod';
+import type { Authenticator } from '../auth/authenticator';
 import type { Config } from '../config';
 import { contentTypesOf, IMAGE_FORMATS, type ImageFormat, imageFormatOfContentType, imageFormatOfFileName } from '../domain/imageFormats';
 import { newImageId } from '../domain/imageId';
 import { uploadKey } from '../domain/keys';
 import type { ApiRequest } from '../http/ApiRequest';
-import { type ApiResponse, errorResponse, jsonResponse } from '../http/ApiResponse';
+import { type ApiResponse, errorResponse, httpErrorResponse, jsonResponse } from '../http/ApiResponse';
 import { HttpError } from '../http/HttpError';
 import type { Logger } from '../logger/createLogger';
 import type { ObjectStore, PresignedPost } from '../ports/ObjectStore';
-import { type ApiKeyDeps, apiKeyRefusal } from './apiKey';
 
 /**
  * POST /uploads, the first step of a direct-to-bucket upload, free of Lambda: the client says what
@@ -18,10 +18,11 @@ import { type ApiKeyDeps, apiKeyRefusal } from './apiKey';
  * key is the server's; nothing is stored here. The ingest step starts the pipeline once the object
  * is in the bucket (S3's ObjectCreated notification; the embedded server's POST /bucket).
  */
-export interface CreateUploadDeps extends ApiKeyDeps {
+export interface CreateUploadDeps {
   store: ObjectStore;
-  config: Pick<Config, 'apiKey' | 'limits' | 'uploadExpiresSeconds'>;
+  config: Pick<Config, 'limits' | 'uploadExpiresSeconds'>;
   log: Logger;
+  auth: Authenticator;
 }
 
 export interface CreatedUpload {
@@ -102,8 +103,7 @@ function requestOrigin(req: ApiRequest): string | undefined {
 export async function handleCreateUpload(req: ApiRequest, deps: CreateUploadDeps): Promise<ApiResponse> {
   const { log } = deps;
   try {
-    const keyProblem = await apiKeyRefusal(deps, req.headers['x-api-key']);
-    if (keyProblem) throw keyProblem;
+    await deps.auth.authenticate(req.headers);
     const request = parseCreateUpload(req.body, deps.config.limits);
     const { format } = request;
     const imageId = newImageId();
@@ -129,7 +129,7 @@ export async function handleCreateUpload(req: ApiRequest, deps: CreateUploadDeps
   } catch (error) {
     if (error instanceof HttpError) {
       log.warn('upload form refused', { status: error.statusCode, code: error.code, reason: error.message });
-      return errorResponse(error.statusCode, error.code, error.message, req.requestId);
+      return httpErrorResponse(error, req.requestId);
     }
     log.error('upload form failed', { error });
     return errorResponse(503, 'unavailable', 'the upload form could not be signed; try again', req.requestId);

@@ -1,8 +1,8 @@
+import type { Authenticator } from '../auth/authenticator';
 import type { ApiRequest } from '../http/ApiRequest';
-import { type ApiResponse, errorResponse, jsonResponse } from '../http/ApiResponse';
+import { type ApiResponse, errorResponse, httpErrorResponse, jsonResponse } from '../http/ApiResponse';
 import { HttpError } from '../http/HttpError';
 import { type AcceptDeps, acceptUpload } from './acceptUpload';
-import { type ApiKeyDeps, apiKeyRefusal } from './apiKey';
 import { readUploadBody, uploadLimitHint } from './readUploadBody';
 
 /**
@@ -10,11 +10,10 @@ import { readUploadBody, uploadLimitHint } from './readUploadBody';
  * when the client must change something; 503 when nothing was queued and a retry is safe (see
  * acceptUpload for what each failure means). `deps.log` is the request's logger.
  */
-export async function handleUpload(req: ApiRequest, deps: AcceptDeps & ApiKeyDeps): Promise<ApiResponse> {
+export async function handleUpload(req: ApiRequest, deps: AcceptDeps & { auth: Authenticator }): Promise<ApiResponse> {
   const { log } = deps;
   try {
-    const keyProblem = await apiKeyRefusal(deps, req.headers['x-api-key']);
-    if (keyProblem) throw keyProblem;
+    await deps.auth.authenticate(req.headers);
     const file = await readUploadBody(req, deps.config.limits.maxUploadBytes, uploadLimitHint(deps.config.limits));
     const accepted = await acceptUpload(file.bytes, deps, req.requestId);
     return jsonResponse(
@@ -33,7 +32,7 @@ export async function handleUpload(req: ApiRequest, deps: AcceptDeps & ApiKeyDep
   } catch (error) {
     if (error instanceof HttpError) {
       log.warn('upload refused', { status: error.statusCode, code: error.code, reason: error.message });
-      return errorResponse(error.statusCode, error.code, error.message, req.requestId);
+      return httpErrorResponse(error, req.requestId);
     }
     log.error('upload failed', { error });
     deps.metrics?.recordStage('upload', 'failed');

@@ -9,9 +9,10 @@ import { loadConfig } from '../../src/config';
 import { IMAGE_ID_PATTERN } from '../../src/domain/imageId';
 import { FsObjectStore } from '../../src/ports/FsObjectStore';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
+import { apiKeysEnv } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 
-/** Security checks over HTTP: the upload API key, server-made ids, no path escapes, no key in logs. */
+/** Security checks over HTTP: the API key (AUTH=api-key), server-made ids, no path escapes, no key in logs. */
 describe('security over HTTP (embedded default)', () => {
   const API_KEY = 'k3y-for-the-security-test-0123456789';
   let pipeline: EmbeddedPipeline;
@@ -20,7 +21,7 @@ describe('security over HTTP (embedded default)', () => {
 
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-security-'));
-    const config = loadConfig({ DATA_DIR: dir, API_KEY, LOG_LEVEL: 'debug' });
+    const config = loadConfig({ DATA_DIR: dir, ...apiKeysEnv({ alice: API_KEY }), LOG_LEVEL: 'debug' });
     const app = createApp({ config, detector: async () => [], logSink: (line) => lines.push(line) });
     pipeline = await startEmbedded(app, { port: 0 });
   });
@@ -41,7 +42,7 @@ describe('security over HTTP (embedded default)', () => {
     const unauthorized = { code: 'unauthorized', message: 'expected a valid API key in the x-api-key header' };
     const none = await upload({});
     assert.equal(none.status, 401);
-    assert.deepEqual(none.body.error, unauthorized);
+    assert.deepEqual(none.body.error, { code: 'unauthorized', message: 'expected an API key in the x-api-key header' });
     const wrong = await upload({ 'x-api-key': `${API_KEY.slice(0, -1)}X` });
     assert.equal(wrong.status, 401);
     assert.deepEqual(wrong.body.error, unauthorized);
@@ -64,7 +65,7 @@ describe('security over HTTP (embedded default)', () => {
   it('the status API refuses ids that are not ours, encoded ../ included, without touching the disk', async () => {
     for (const id of ['..%2F..%2Fetc%2Fpasswd', '..%2F..%2F..%2F..%2Fetc%2Fpasswd', 'not-an-id', '0190c0de-0000-7000-8000-00000000000']) {
       for (const suffix of ['', '/tagged', '/original']) {
-        const res = await fetch(`${pipeline.url}/images/${id}${suffix}`);
+        const res = await fetch(`${pipeline.url}/images/${id}${suffix}`, { headers: { 'x-api-key': API_KEY } });
         assert.ok(res.status === 400 || res.status === 404, `${id}${suffix}: ${res.status}`);
         assert.doesNotMatch(await res.text(), /root:|\/bin\/(ba)?sh/);
       }
@@ -74,7 +75,7 @@ describe('security over HTTP (embedded default)', () => {
       const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
         const { port } = new URL(pipeline.url!);
         http
-          .get({ host: '127.0.0.1', port, path: raw }, (res) => {
+          .get({ host: '127.0.0.1', port, path: raw, headers: { 'x-api-key': API_KEY } }, (res) => {
             let body = '';
             res.on('data', (c: Buffer) => (body += c.toString()));
             res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));

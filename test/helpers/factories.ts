@@ -1,9 +1,10 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type App, createApp } from '../../src/app/createApp';
+import { hashApiKey } from '../../src/auth/apiKeys';
 import { type Config, type LogLevel, loadConfig } from '../../src/config';
 import type { PipelineEvent } from '../../src/domain/imageEvents';
 import type { ApiEvent } from '../../src/lambda/apiEvent';
@@ -144,6 +145,16 @@ export function testApp(
     ...(options.secrets ? { secrets: options.secrets } : {}),
   });
   return { ...app, store, queue, logs, dir };
+}
+
+/**
+ * AUTH=api-key for a test app: a keys file in a temp folder holding the hashes of `keys` (owner ->
+ * key), and the variables that point at it.
+ */
+export function apiKeysEnv(keys: Record<string, string>): Record<string, string> {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'api-keys-')), 'api-keys.json');
+  writeFileSync(file, JSON.stringify({ keys: Object.entries(keys).map(([owner, key]) => ({ owner, sha256: hashApiKey(key) })) }));
+  return { AUTH: 'api-key', API_KEYS_FILE: file };
 }
 
 type HttpFunction = (event: ApiEvent, context: Context) => Promise<APIGatewayProxyResult>;

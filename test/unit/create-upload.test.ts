@@ -5,7 +5,7 @@ import { LAMBDA_DIRECT_UPLOAD_BYTES, loadConfig } from '../../src/config';
 import { IMAGE_ID_PATTERN } from '../../src/domain/imageId';
 import { parseUploadKey } from '../../src/domain/keys';
 import { startEmbedded } from '../../src/runtime/startEmbedded';
-import { httpApiEvent, lambdaContext, lambdaFunctions, testApp } from '../helpers/factories';
+import { apiKeysEnv, httpApiEvent, lambdaContext, lambdaFunctions, testApp } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 import { postForm } from '../helpers/postPolicyContract';
 
@@ -143,10 +143,11 @@ describe('POST /uploads (a form straight to the bucket)', () => {
     });
   }
 
-  it('wants the API key when API_KEY is set, like POST /upload', async () => {
-    const app = testApp({ env: { API_KEY: 'k'.repeat(20) } });
+  it('wants a valid API key with AUTH=api-key, like POST /upload', async () => {
+    const app = testApp({ env: apiKeysEnv({ alice: 'k'.repeat(20) }) });
     const refused = await createUpload(app, { content_type: 'image/jpeg', size: 10 });
     assert.equal(refused.statusCode, 401);
+    assert.equal(refused.headers?.['www-authenticate'], 'ApiKey realm="image-pipeline", header="x-api-key"');
     const allowed = await createUpload(app, { content_type: 'image/jpeg', size: 10 }, { host: 'h', 'x-api-key': 'k'.repeat(20) });
     assert.equal(allowed.statusCode, 201);
   });
@@ -213,7 +214,8 @@ describe('limits true to each place', () => {
   });
 
   it('on Lambda, POST /upload refuses a photo over the cap with its own JSON 413 that points to POST /uploads', async () => {
-    const app = testApp({ env: { AWS_LAMBDA_FUNCTION_NAME: 'upload', METRICS: 'prometheus' } });
+    // AUTH=none is refused on Lambda unless said to be private (src/auth/noneModeRule.ts).
+    const app = testApp({ env: { AWS_LAMBDA_FUNCTION_NAME: 'upload', METRICS: 'prometheus', AUTH_NONE_PUBLIC: 'true' } });
     const res = await lambdaFunctions(app).upload(
       httpApiEvent({ body: Buffer.alloc(LAMBDA_DIRECT_UPLOAD_BYTES + 1, 0xff), contentType: 'image/jpeg' }),
       lambdaContext(),

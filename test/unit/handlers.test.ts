@@ -6,6 +6,7 @@ import { imageKey } from '../../src/domain/keys';
 import { TransientError } from '../../src/errors';
 import { uploadHandler } from '../../src/lambda/uploadHandler';
 import {
+  apiKeysEnv,
   httpApiEvent,
   lambdaContext,
   lambdaFunctions,
@@ -134,13 +135,24 @@ describe('upload handler', () => {
     assert.equal(deployed.statusCode, 202, deployed.body);
   });
 
-  it('asks for the API key when one is configured', async () => {
-    install(testApp({ env: { API_KEY: 'k-123' } }));
+  it('asks for a valid API key with AUTH=api-key, and says so in WWW-Authenticate', async () => {
+    install(testApp({ env: apiKeysEnv({ alice: 'ipk_alice-key-0123456789' }) }));
     const { body, contentType } = multipartBody([{ name: 'image', filename: 'dog.jpg', data: readFixture('dog.jpg') }]);
     const denied = await fn.upload(httpApiEvent({ body, contentType }), lambdaContext());
-    const allowed = await fn.upload(httpApiEvent({ body, contentType, headers: { 'x-api-key': 'k-123' } }), lambdaContext());
+    const wrong = await fn.upload(
+      httpApiEvent({ body, contentType, headers: { 'x-api-key': 'ipk_alice-key-012345678X' } }),
+      lambdaContext(),
+    );
+    const allowed = await fn.upload(
+      httpApiEvent({ body, contentType, headers: { 'x-api-key': 'ipk_alice-key-0123456789' } }),
+      lambdaContext(),
+    );
     assert.equal(denied.statusCode, 401);
-    assert.equal(allowed.statusCode, 202);
+    assert.deepEqual(JSON.parse(denied.body).error, { code: 'unauthorized', message: 'expected an API key in the x-api-key header' });
+    assert.equal(denied.headers?.['www-authenticate'], 'ApiKey realm="image-pipeline", header="x-api-key"');
+    assert.equal(wrong.statusCode, 401);
+    assert.deepEqual(JSON.parse(wrong.body).error, { code: 'unauthorized', message: 'expected a valid API key in the x-api-key header' });
+    assert.equal(allowed.statusCode, 202, allowed.body);
   });
 });
 

@@ -28,6 +28,7 @@ interface Rule {
 const CORE = [
   'src/api/',
   'src/assets/',
+  'src/auth/',
   'src/detect/',
   'src/http/',
   'src/image/',
@@ -71,6 +72,8 @@ const RULES: Rule[] = [
     only: [
       'src/config.ts',
       'src/ports/',
+      // The authenticator AUTH names (its key store read through src/ports/readSecret.ts).
+      'src/auth/authenticator.ts',
       'src/detect/',
       'src/metrics/',
       'src/logger/',

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { hashApiKey, newApiKey } from '../../src/auth/apiKeys';
 import { loadConfig } from '../../src/config';
 import { ConfigError, TransientError } from '../../src/errors';
 import { AwsSecretSource, prefetchSecret, type SecretSource } from '../../src/ports/secrets';
@@ -52,19 +53,29 @@ function sdkError(name: string, status: number): Error {
 
 describe('secret settings', () => {
   it('a secret is its value or where to read it, never both', () => {
-    assert.equal(loadConfig({ API_KEY_PARAMETER: '/image-pipeline/prod/api-key' }).apiKeyParameter, '/image-pipeline/prod/api-key');
+    assert.deepEqual(loadConfig({ AUTH: 'api-key', API_KEYS_PARAMETER: '/image-pipeline/prod/api-keys' }).auth.apiKeys, {
+      kind: 'parameter',
+      reference: '/image-pipeline/prod/api-keys',
+    });
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:image-pipeline/webhook-AbCdEf';
     const config = loadConfig({ EVENTS: 'webhook', WEBHOOK_URL: 'https://example.com/hook', WEBHOOK_SECRET_PARAMETER: arn });
     assert.equal(config.events.webhookSecretParameter, arn);
     assert.equal(config.events.webhookSecret, undefined);
-    assert.throws(() => loadConfig({ API_KEY: 'k', API_KEY_PARAMETER: '/a/b' }), {
+    assert.throws(() => loadConfig({ AUTH: 'api-key', API_KEYS_FILE: 'k.json', API_KEYS_PARAMETER: '/a/b' }), {
       name: 'ConfigError',
-      message: 'API_KEY_PARAMETER: expected either API_KEY or API_KEY_PARAMETER, got both; set one',
+      message: 'API_KEYS_PARAMETER: expected either API_KEYS_FILE or API_KEYS_PARAMETER, got both; set one',
     });
-    assert.throws(() => loadConfig({ API_KEY_PARAMETER: 'the key itself' }), {
+    assert.throws(() => loadConfig({ AUTH: 'api-key', API_KEYS_PARAMETER: 'the keys themselves' }), {
       message:
-        'API_KEY_PARAMETER: expected an SSM parameter name such as /image-pipeline/prod/secret, or an SSM parameter or Secrets Manager secret ARN, got "the key itself"',
+        'API_KEYS_PARAMETER: expected an SSM parameter name such as /image-pipeline/prod/secret, or an SSM parameter or Secrets Manager secret ARN, got "the keys themselves"',
     });
+    // One key for everyone names no owner: the single-key settings say what replaced them.
+    for (const variable of ['API_KEY', 'API_KEY_PARAMETER']) {
+      assert.throws(() => loadConfig({ [variable]: '/image-pipeline/prod/api-key' }), {
+        name: 'ConfigError',
+        message: new RegExp(`^${variable}: no longer read .*AUTH=api-key and API_KEYS_FILE, or API_KEYS_PARAMETER on AWS`),
+      });
+    }
   });
 });
 
@@ -143,17 +154,41 @@ describe('AwsSecretSource (Powertools Parameters over the SDK)', () => {
   });
 });
 
-describe('the API key read at init from its parameter', () => {
-  it('POST /upload wants the key the parameter holds: 401 without it, 202 with it; read once, before the first request', async () => {
-    const source = fakeSource({ '/image-pipeline/test/api-key': 'a-key-from-ssm' });
-    const app = testApp({ env: { API_KEY_PARAMETER: '/image-pipeline/test/api-key' }, secrets: source });
-    assert.deepEqual(source.reads, ['/image-pipeline/test/api-key'], 'read at init');
+describe("the API keys' hashes read at init from their parameter", () => {
+  it("POST /upload wants a key the parameter lists: 401 without it, 202 with it, the photo its owner's; read once, before the first request", async () => {
+    const key = newApiKey();
+    const stored = JSON.stringify({ keys: [{ owner: 'alice', sha256: hashApiKey(key) }] });
+    const source = fakeSource({ '/image-pipeline/test/api-keys': stored });
+    const app = testApp({ env: { AUTH: 'api-key', API_KEYS_PARAMETER: '/image-pipeline/test/api-keys' }, secrets: source });
+    assert.deepEqual(source.reads, ['/image-pipeline/test/api-keys'], 'read at init');
     const fn = lambdaFunctions(app);
     const post = (headers: Record<string, string>) =>
       fn.upload(httpApiEvent({ body: readFixture('dog.jpg'), headers: { 'content-type': 'image/jpeg', ...headers } }), lambdaContext());
     assert.equal((await post({})).statusCode, 401);
     assert.equal((await post({ 'x-api-key': 'wrong' })).statusCode, 401);
-    assert.equal((await post({ 'x-api-key': 'a-key-from-ssm' })).statusCode, 202);
+    assert.equal((await post({ 'x-api-key': key })).statusCode, 202);
     assert.equal(source.reads.length, 1);
+  });
+
+  it('a parameter that cannot be read answers 503 and names API_KEYS_PARAMETER; the next request reads again', async () => {
+    const values: Record<string, string | Error> = {
+      '/p/keys': new TransientError('reading the SSM parameter /p/keys failed: ThrottlingException'),
+    };
+    const source = fakeSource(values);
+    const app = testApp({ env: { AUTH: 'api-key', API_KEYS_PARAMETER: '/p/keys' }, secrets: source });
+    await assert.rejects(app.auth.ready(), {
+      name: 'TransientError',
+      message: 'API_KEYS_PARAMETER: reading the SSM parameter /p/keys failed: ThrottlingException',
+    });
+    const key = newApiKey();
+    const fn = lambdaFunctions(app);
+    const post = () =>
+      fn.upload(
+        httpApiEvent({ body: readFixture('dog.jpg'), headers: { 'content-type': 'image/jpeg', 'x-api-key': key } }),
+        lambdaContext(),
+      );
+    assert.equal((await post()).statusCode, 503);
+    values['/p/keys'] = JSON.stringify({ keys: [{ owner: 'alice', sha256: hashApiKey(key) }] });
+    assert.equal((await post()).statusCode, 202);
   });
 });
