@@ -130,7 +130,7 @@ export interface EventsConfig {
   webhookUrl?: string;
   /** HMAC-SHA256 key of the webhook signature. Never logged. */
   webhookSecret?: string;
-  /** Where that key is read at init instead (WEBHOOK_SECRET_PARAMETER), as Config.apiKeyParameter. */
+  /** Where that key is read at init instead (WEBHOOK_SECRET_PARAMETER): an SSM parameter name or ARN, or a Secrets Manager secret ARN. */
   webhookSecretParameter?: string;
   /** How long a failed webhook delivery waits before it is tried again (the events queue's visibility timeout). */
   webhookRetrySeconds: number;

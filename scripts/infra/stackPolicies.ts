@@ -10,8 +10,12 @@
  * - every consumer's MAX_RECEIVE_COUNT (config default 3) equal to its queue's maxReceiveCount: the
  *   handler takes that receive for the last one (the "Image Failed" event, the failed status) before
  *   the redrive policy dead-letters the message;
+ * - who is calling: with AUTH=jwt, the JWT authorizer on every HTTP API route that needs a caller
+ *   (src/http/routes.ts), and no function with AUTH=none unless AUTH_NONE_PUBLIC says only its owner
+ *   reaches the API (it would refuse to start anyway: src/auth/noneModeRule.ts);
  * - least privilege and no secret in the environment: scripts/infra/iamPolicies.ts.
  */
+import { ROUTES } from '../../src/http/routes';
 import { checkIamPolicies } from './iamPolicies';
 
 import type { Template } from './template';
@@ -85,6 +89,30 @@ export function checkStackPolicies(template: Template): string[] {
       violations.push(
         `${queueId}: expected a VisibilityTimeout of at least 6 x ${fnId}'s ${timeout} s = ${6 * timeout} s, found ${visibility} s`,
       );
+    }
+  }
+
+  const authOf = (id: string) =>
+    ((props(id).Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, unknown>;
+  const functions = ofType('AWS::Lambda::Function').map(([id]) => [id, authOf(id)] as const);
+  for (const [id, env] of functions) {
+    if (env.AUTH === 'none' && env.AUTH_NONE_PUBLIC !== 'true') {
+      violations.push(
+        `${id}: AUTH=none behind API Gateway shows every photo to anyone: expected AUTH jwt or api-key (or AUTH_NONE_PUBLIC "true")`,
+      );
+    }
+  }
+  if (functions.some(([, env]) => env.AUTH === 'jwt')) {
+    const routes = new Map(
+      ofType('AWS::ApiGatewayV2::Route').map(([id, r]) => [String(r.Properties?.RouteKey), { id, p: r.Properties ?? {} }]),
+    );
+    for (const r of ROUTES.filter((route) => route.needsCaller)) {
+      const found = routes.get(`${r.method} ${r.path}`);
+      if (found && found.p.AuthorizationType !== 'JWT') {
+        violations.push(
+          `${found.id}: ${r.method} ${r.path} needs a caller: expected AuthorizationType JWT with AUTH=jwt, found ${JSON.stringify(found.p.AuthorizationType)}`,
+        );
+      }
     }
   }
 

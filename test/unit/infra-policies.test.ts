@@ -110,6 +110,27 @@ describe('checkStackPolicies', () => {
       'HttpApiStage: expected DefaultRouteSettings.ThrottlingRateLimit and ThrottlingBurstLimit, found undefined and undefined',
     ]);
   });
+
+  it('with AUTH=jwt, names a route that needs a caller but has no JWT authorizer; names AUTH=none behind API Gateway', () => {
+    const t = stack();
+    t.Resources.ApiLambdaFunction = { Type: 'AWS::Lambda::Function', Properties: { Environment: { Variables: { AUTH: 'jwt' } } } };
+    t.Resources.HttpApiRouteGet = { Type: 'AWS::ApiGatewayV2::Route', Properties: { RouteKey: 'GET /' } };
+    t.Resources.HttpApiRouteGetImages = {
+      Type: 'AWS::ApiGatewayV2::Route',
+      Properties: { RouteKey: 'GET /images', AuthorizationType: 'JWT' },
+    };
+    assert.deepEqual(checkStackPolicies(t), []);
+    delete props(t, 'HttpApiRouteGetImages').AuthorizationType;
+    assert.deepEqual(checkStackPolicies(t), [
+      'HttpApiRouteGetImages: GET /images needs a caller: expected AuthorizationType JWT with AUTH=jwt, found undefined',
+    ]);
+    props(t, 'ApiLambdaFunction').Environment = { Variables: { AUTH: 'none' } };
+    assert.deepEqual(checkStackPolicies(t), [
+      'ApiLambdaFunction: AUTH=none behind API Gateway shows every photo to anyone: expected AUTH jwt or api-key (or AUTH_NONE_PUBLIC "true")',
+    ]);
+    props(t, 'ApiLambdaFunction').Environment = { Variables: { AUTH: 'none', AUTH_NONE_PUBLIC: 'true' } };
+    assert.deepEqual(checkStackPolicies(t), []);
+  });
 });
 
 /** How serverless.yml names the bucket's ARN in a Fn::Sub. */
