@@ -341,10 +341,12 @@ export class FsObjectStore implements ObjectStore {
     return maxKeys === undefined ? after : after.slice(0, maxKeys);
   }
 
-  /** No URLs here: the embedded server serves the bytes itself. */
-  async presignGet(key: string, _expiresInSeconds: number): Promise<string | undefined> {
-    assertSafeKey(key);
-    return undefined;
+  /**
+   * A path the embedded server's `GET /bucket/<key>` serves the object at until it expires, signed
+   * like S3's presigned URLs (folderPostPolicy.ts); the server that answers knows its own origin.
+   */
+  presignGet(key: string, expiresInSeconds: number): Promise<string> {
+    return this.postPolicy.signGet(key, expiresInSeconds);
   }
 
   /**

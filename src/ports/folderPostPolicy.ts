@@ -6,8 +6,10 @@ import type { PostGrant, PresignedPost, PresignPostOptions } from './ObjectStore
 import { assertPresignPostOptions, assertSafeKey } from './safeKey';
 
 /**
- * The folder store's POST policy: what S3 does for an HTML-form upload, for the embedded server's
- * own `POST /bucket` (src/runtime/bucketPost.ts). The form carries the policy (base64 JSON, the
+ * The folder store's signatures, S3's two kinds: presigned GET URLs (`GET /bucket/<key>?X-Expires=
+ * …&X-Signature=…`, for one object, for a while: the image URLs the API hands out once it has
+ * checked whose photo it is) and the POST policy, what S3 does for an HTML-form upload, for the
+ * embedded server's own `POST /bucket` (src/runtime/bucketPost.ts). The form carries the policy (base64 JSON, the
  * same shape as S3's: expiration, the key, the content type, the size range) and an HMAC-SHA256
  * of it keyed with a secret that never leaves the machine (32 random bytes in a file under
  * DATA_DIR, made on first use, mode 0600). `check` refuses as S3 does: 403 for a bad signature, an
@@ -163,6 +165,33 @@ export class FolderPostPolicy {
         .filter((name) => Number(name.split('-')[0]) < now)
         .map((name) => unlink(path.join(this.usedFormsDir, name)).catch(() => undefined)),
     );
+  }
+
+  /**
+   * A URL path for GET of one object until `expiresInSeconds` from now: the key, the expiry (Unix
+   * seconds) and an HMAC of both, so neither can be changed. The embedded server checks it
+   * (checkGet) and serves the object to whoever has the URL until then, as S3 does its own.
+   */
+  async signGet(key: string, expiresInSeconds: number, now = Date.now()): Promise<string> {
+    assertSafeKey(key);
+    const expires = Math.floor(now / 1000) + Math.max(1, Math.floor(expiresInSeconds));
+    const query = new URLSearchParams({ 'X-Expires': String(expires), 'X-Signature': await this.mac(`GET\n${key}\n${expires}`) });
+    return `${FOLDER_POST_PATH}/${key.split('/').map(encodeURIComponent).join('/')}?${query}`;
+  }
+
+  /** Throws PostPolicyError (403) unless `query` signs `key` and has not expired. */
+  async checkGet(key: string, query: URLSearchParams, now = Date.now()): Promise<void> {
+    const expires = query.get('X-Expires') ?? '';
+    const signature = query.get('X-Signature') ?? '';
+    if (!/^\d{1,12}$/.test(expires) || signature === '') {
+      throw new PostPolicyError(403, 'AccessDenied', 'expected a URL the API handed out (X-Expires and X-Signature)');
+    }
+    const want = Buffer.from(await this.mac(`GET\n${key}\n${expires}`), 'utf8');
+    const got = Buffer.from(signature, 'utf8');
+    if (want.length !== got.length || !timingSafeEqual(want, got)) {
+      throw new PostPolicyError(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+    }
+    if (Number(expires) * 1000 <= now) throw new PostPolicyError(403, 'AccessDenied', 'Request has expired');
   }
 
   private async mac(policy: string): Promise<string> {

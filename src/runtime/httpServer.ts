@@ -27,6 +27,8 @@ export interface Route {
 export interface RawRoute {
   method: string;
   path: string;
+  /** Also every path under `path/` (the folder store's `GET /bucket/<key>`). */
+  prefix?: boolean;
   serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
 }
 
@@ -76,7 +78,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ url
 async function handle(req: http.IncomingMessage, res: http.ServerResponse, options: HttpServerOptions): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const method = (req.method ?? 'GET').toUpperCase();
-  const raw = options.rawRoutes?.filter((r) => url.pathname === r.path || url.pathname === `${r.path}/`) ?? [];
+  const raw =
+    options.rawRoutes?.filter(
+      (r) => url.pathname === r.path || url.pathname === `${r.path}/` || (r.prefix === true && url.pathname.startsWith(`${r.path}/`)),
+    ) ?? [];
   const rawRoute = raw.find((r) => r.method === method);
   if (rawRoute) return rawRoute.serve(req, res);
   if (raw.length) {

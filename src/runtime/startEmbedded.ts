@@ -11,6 +11,7 @@ import { resizeHandler } from '../lambda/resizeHandler';
 import { tagHandler } from '../lambda/tagHandler';
 import { uploadHandler } from '../lambda/uploadHandler';
 import { uploadLimitHint } from '../upload/readUploadBody';
+import { bucketGetRoute } from './bucketGet';
 import { bucketPostRoute } from './bucketPost';
 import { type ApiHandler, type Route, startHttpServer } from './httpServer';
 import { QueueConsumer } from './QueueConsumer';
@@ -96,7 +97,8 @@ export async function startEmbedded(app: App, options: EmbeddedOptions = {}): Pr
       tooLargeHint: uploadLimitHint(app.config.limits),
       log: app.log,
       routes,
-      ...(bucket ? { rawRoutes: [bucket] } : {}),
+      // …and to its presigned GETs (the image URLs the API hands out once it checked the owner).
+      rawRoutes: [bucket, bucketGetRoute(app.store, app.log)].filter((r) => r !== undefined),
     });
   }
   return {

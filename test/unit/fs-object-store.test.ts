@@ -6,8 +6,11 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { newImageId } from '../../src/domain/imageId';
 import { imageKey } from '../../src/domain/keys';
+import { createLogger } from '../../src/logger/createLogger';
 import { FsObjectStore } from '../../src/ports/FsObjectStore';
 import { assertSafeKey, isSafeKey } from '../../src/ports/safeKey';
+import { bucketGetRoute } from '../../src/runtime/bucketGet';
+import { startHttpServer } from '../../src/runtime/httpServer';
 import { objectStoreContract } from '../helpers/objectStoreContract';
 
 async function tempRoot(): Promise<string> {
@@ -25,14 +28,44 @@ async function allFiles(dir: string): Promise<string[]> {
 
 objectStoreContract('FsObjectStore', async () => {
   const root = await tempRoot();
+  const store = new FsObjectStore({ root: path.join(root, 'images') });
+  // Its presigned GETs are paths the embedded server serves (src/runtime/bucketGet.ts).
+  const log = createLogger({ level: 'error', serviceName: 'test' });
+  const server = await startHttpServer({ port: 0, routes: [], rawRoutes: [bucketGetRoute(store, log)!], maxBodyBytes: 1024, log });
   return {
-    store: new FsObjectStore({ root: path.join(root, 'images') }),
-    presigns: false,
-    cleanup: () => rm(root, { recursive: true, force: true }),
+    store,
+    presigns: true,
+    presignBase: server.url,
+    cleanup: async () => {
+      await server.close();
+      await rm(root, { recursive: true, force: true });
+    },
   };
 });
 
 describe('FsObjectStore on disk', () => {
+  it('presigns GETs as S3 does: the key and the expiry are signed, and the URL stops working when it expires', async () => {
+    const root = await tempRoot();
+    const store = new FsObjectStore({ root: path.join(root, 'images') });
+    const key = imageKey('tagged', newImageId());
+    const url = new URL(await store.presignGet(key, 60), 'http://127.0.0.1');
+    assert.equal(url.pathname, `/bucket/${key}`);
+    await store.postPolicy.checkGet(key, url.searchParams);
+    await assert.rejects(store.postPolicy.checkGet(key, url.searchParams, Date.now() + 61_000), {
+      status: 403,
+      code: 'AccessDenied',
+      message: 'Request has expired',
+    });
+    const later = new URLSearchParams(url.searchParams);
+    later.set('X-Expires', String(Number(later.get('X-Expires')) + 3600));
+    await assert.rejects(store.postPolicy.checkGet(key, later), { status: 403, code: 'SignatureDoesNotMatch' });
+    await assert.rejects(store.postPolicy.checkGet(key, new URLSearchParams()), {
+      status: 403,
+      message: 'expected a URL the API handed out (X-Expires and X-Signature)',
+    });
+    await rm(root, { recursive: true, force: true });
+  });
+
   it('keeps each object as a plain file <root>/<key>', async () => {
     const root = await tempRoot();
     const store = new FsObjectStore({ root: path.join(root, 'images') });

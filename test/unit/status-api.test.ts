@@ -40,6 +40,22 @@ function get(path: string, query?: Record<string, string>): Promise<APIGatewayPr
   return fn.api(event, lambdaContext('api'));
 }
 
+/**
+ * GET of one of the four images, as a browser does it from the folder store: the API's 302 to a
+ * presigned path, then that path as the embedded server's GET /bucket/<key> checks it (its
+ * signature and expiry: src/runtime/bucketGet.ts) and serves the object.
+ */
+async function getImage(deps: TestApp, path: string): Promise<{ redirect: APIGatewayProxyResult; body: Buffer; contentType?: string }> {
+  const redirect = await get(path);
+  assert.equal(redirect.statusCode, 302, redirect.body);
+  const location = new URL(String(redirect.headers?.location), 'http://127.0.0.1');
+  assert.match(location.pathname, /^\/bucket\//);
+  const key = location.pathname.slice('/bucket/'.length).split('/').map(decodeURIComponent).join('/');
+  await deps.store.postPolicy.checkGet(key, location.searchParams);
+  const object = await deps.store.get(key);
+  return { redirect, body: object.body, ...(object.contentType ? { contentType: object.contentType } : {}) };
+}
+
 function json<T = Record<string, unknown>>(res: APIGatewayProxyResult): T {
   assert.match(String(res.headers?.['content-type']), /^application\/json/);
   return JSON.parse(res.body) as T;
@@ -312,33 +328,36 @@ describe('GET /images/{id}', () => {
 // ---- GET /images/{id}/{kind} ---------------------------------------------------------------
 
 describe('GET /images/{id}/{kind}', () => {
-  it('serves the bytes of each image (base64, isBase64Encoded) from the folder store', async () => {
-    const deps = install();
+  it('redirects to a presigned path of the folder store for each image, for PRESIGN_EXPIRES_SECONDS, that key only', async () => {
+    const deps = install({ env: { PRESIGN_EXPIRES_SECONDS: '120' } });
     const id = await upload();
     await runPipeline(deps);
-    const original = await get(`/images/${id}/original`);
-    assert.equal(original.statusCode, 200);
-    assert.equal(original.isBase64Encoded, true);
-    assert.equal(original.headers?.['content-type'], 'image/jpeg');
-    assert.equal(original.headers?.['x-content-type-options'], 'nosniff');
-    assert.deepEqual(Buffer.from(original.body, 'base64'), readFixture('dog.jpg'));
+    const original = await getImage(deps, `/images/${id}/original`);
+    assert.equal(original.redirect.headers?.['cache-control'], 'no-store');
+    assert.equal(original.contentType, 'image/jpeg');
+    assert.deepEqual(original.body, readFixture('dog.jpg'));
+    const location = new URL(String(original.redirect.headers?.location), 'http://127.0.0.1');
+    const expires = Number(location.searchParams.get('X-Expires')) * 1000;
+    assert.ok(
+      expires > Date.now() + 110_000 && expires <= Date.now() + 121_000,
+      `expires in about 120 s: ${new Date(expires).toISOString()}`,
+    );
+    // The signature is for that key: the same query with another key is refused.
+    await assert.rejects(deps.store.postPolicy.checkGet(imageKey('tagged', id), location.searchParams), { status: 403 });
     const expected: Record<string, [number, number, number]> = { resized: [192, 144, 3], grayscale: [192, 144, 1], tagged: [768, 576, 3] };
     for (const [kind, [w, h, channels]] of Object.entries(expected)) {
-      const res = await get(`/images/${id}/${kind}`);
-      assert.equal(res.statusCode, 200, kind);
-      const meta = await sharp(Buffer.from(res.body, 'base64')).metadata();
+      const meta = await sharp((await getImage(deps, `/images/${id}/${kind}`)).body).metadata();
       assert.deepEqual([meta.format, meta.width, meta.height, meta.channels], ['jpeg', w, h, channels], kind);
     }
   });
 
   it('takes the original key (and its extension) from the upload record', async () => {
-    install();
+    const deps = install();
     const png = await sharp(readFixture('dog.jpg')).resize(64).png().toBuffer();
     const id = await upload('dog.png', png);
-    const res = await get(`/images/${id}/original`);
-    assert.equal(res.statusCode, 200);
-    assert.equal(res.headers?.['content-type'], 'image/png');
-    assert.deepEqual(Buffer.from(res.body, 'base64'), png);
+    const res = await getImage(deps, `/images/${id}/original`);
+    assert.equal(res.contentType, 'image/png');
+    assert.deepEqual(res.body, png);
   });
 
   it('answers 404 for an image whose stage is not done yet, and for an unknown kind or id', async () => {
@@ -663,9 +682,8 @@ describe('GET / and the API adapters', () => {
       isBase64Encoded: false,
     } satisfies APIGatewayProxyEvent;
     const res = await fn.api(event, lambdaContext('api'));
-    assert.equal(res.statusCode, 200);
-    assert.equal(res.isBase64Encoded, true);
-    assert.equal((await sharp(Buffer.from(res.body, 'base64')).metadata()).width, 192);
+    assert.equal(res.statusCode, 302);
+    assert.match(String(res.headers?.location), new RegExp(`^/bucket/resized/${id}\\.jpg\\?X-Expires=`));
   });
 
   it('refuses other methods (405) and unknown paths (404) with JSON reasons', async () => {
