@@ -49,8 +49,13 @@ export interface ImageStatus {
   detections: Detection[];
   /** Set when a stage failed for good. */
   error?: { stage: StageName; reason: string };
-  /** Where to GET each image; null until its stage is done. */
+  /** Where to GET each image (the API's route, with the caller's key or token); null until its stage is done. */
   images: Record<ImageKind, string | null>;
+  /**
+   * The same images as URLs to GET without credentials (an <img>'s): presigned for
+   * PRESIGN_EXPIRES_SECONDS, made only once the caller was found to own the photo.
+   */
+  image_urls?: Record<ImageKind, string | null>;
 }
 
 /** The millisecond timestamp in a UUIDv7's first 48 bits. */

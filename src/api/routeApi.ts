@@ -11,7 +11,7 @@ import type { Logger } from '../logger/createLogger';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/PrometheusStageMetrics';
 import type { StageMetrics } from '../metrics/StageMetrics';
 import type { ObjectStore } from '../ports/ObjectStore';
-import { galleryPage } from '../web/galleryPage';
+import { galleryPage, withSignIn } from '../web/galleryPage';
 import { imageResponse } from './imageResponse';
 import { getImageStatus, IMAGE_KINDS, isImageKind } from './imageStatus';
 import { DEFAULT_RECENT_LIMIT, listRecent, MAX_RECENT_LIMIT } from './listRecent';
@@ -96,7 +96,7 @@ async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
           'x-content-type-options': 'nosniff',
           'referrer-policy': 'no-referrer',
         },
-        body: galleryPage.html,
+        body: withSignIn(galleryPage.html, await deps.auth.pageSignIn()),
       };
 
     case '/metrics': {

@@ -1,5 +1,6 @@
-import type { ApiKeysSource, AuthConfig, AuthMode } from '../config';
+import type { ApiKeysSource, AuthConfig, AuthMode, JwtConfig } from '../config';
 import { type ApiKeyEntry, ownerOfApiKey, parseApiKeys } from './apiKeys';
+import { fetchIssuerMetadata } from './discovery';
 import { AuthUnavailableError, InvalidApiKeyError, InvalidTokenError } from './errors';
 import { createJwtVerifier } from './jwtVerifier';
 import { type Caller, LOCAL_OWNER } from './owner';
@@ -17,6 +18,21 @@ export interface Authenticator {
   authenticate(headers: Readonly<Record<string, string | undefined>>): Promise<Caller>;
   /** Resolves once what every request needs is read (the API keys), or throws why it cannot be: a server awaits it before it listens. */
   ready(): Promise<void>;
+  /** What the gallery needs to sign people in (src/web/gallerySignIn.ts). */
+  pageSignIn(): Promise<PageSignIn>;
+}
+
+/**
+ * The gallery's sign-in settings: the mode, and for jwt the issuer's authorization and token
+ * endpoints (from its discovery document, read by the server: the page need not reach it first)
+ * and the gallery's client id; `problem` when the issuer could not be read (the page says so).
+ */
+export interface PageSignIn {
+  mode: AuthMode;
+  clientId?: string;
+  authorizationEndpoint?: string;
+  tokenEndpoint?: string;
+  problem?: string;
 }
 
 export interface AuthenticatorDeps {
@@ -47,6 +63,7 @@ function apiKeyAuthenticator(source: ApiKeysSource, deps: AuthenticatorDeps): Au
   void load().catch(() => undefined);
   return {
     mode: 'api-key',
+    pageSignIn: async () => ({ mode: 'api-key' }),
     ready: async () => {
       await load();
     },
@@ -66,16 +83,51 @@ function apiKeyAuthenticator(source: ApiKeysSource, deps: AuthenticatorDeps): Au
   };
 }
 
+/** The issuer's endpoints, read once (again after a failure, at most every 30 s). */
+function jwtPageSignIn(jwt: JwtConfig): () => Promise<PageSignIn> {
+  let known: PageSignIn | undefined;
+  let failedAt = Number.NEGATIVE_INFINITY;
+  let problem = '';
+  return async () => {
+    if (known) return known;
+    if (Date.now() - failedAt < 30_000) return { mode: 'jwt', clientId: jwt.clientId, problem };
+    try {
+      const metadata = await fetchIssuerMetadata(jwt.issuer);
+      if (!metadata.authorization_endpoint || !metadata.token_endpoint) {
+        throw new Error(`the issuer ${jwt.issuer} publishes no authorization or token endpoint`);
+      }
+      known = {
+        mode: 'jwt',
+        clientId: jwt.clientId,
+        authorizationEndpoint: metadata.authorization_endpoint,
+        tokenEndpoint: metadata.token_endpoint,
+      };
+      return known;
+    } catch (error) {
+      failedAt = Date.now();
+      problem = `Sign-in is not available now: ${(error as Error).message}`;
+      return { mode: 'jwt', clientId: jwt.clientId, problem };
+    }
+  };
+}
+
 export function createAuthenticator(config: AuthConfig, deps: AuthenticatorDeps): Authenticator {
   switch (config.mode) {
     case 'none':
-      return { mode: 'none', authenticate: async () => ({ owner: LOCAL_OWNER }), ready: async () => undefined };
+      return {
+        mode: 'none',
+        authenticate: async () => ({ owner: LOCAL_OWNER }),
+        ready: async () => undefined,
+        pageSignIn: async () => ({ mode: 'none' }),
+      };
     case 'api-key':
       return apiKeyAuthenticator(config.apiKeys!, deps);
     case 'jwt': {
       const verifier = createJwtVerifier(config.jwt!);
+      const pageSignIn = jwtPageSignIn(config.jwt!);
       return {
         mode: 'jwt',
+        pageSignIn,
         // The issuer's keys are fetched by the first request (and again after a failure): an issuer
         // that is down at start must not keep the server from starting.
         ready: async () => undefined,

@@ -189,7 +189,11 @@ export class FolderPostPolicy {
     const want = Buffer.from(await this.mac(`GET\n${key}\n${expires}`), 'utf8');
     const got = Buffer.from(signature, 'utf8');
     if (want.length !== got.length || !timingSafeEqual(want, got)) {
-      throw new PostPolicyError(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+      throw new PostPolicyError(
+        403,
+        'SignatureDoesNotMatch',
+        'The request signature we calculated does not match the signature you provided.',
+      );
     }
     if (Number(expires) * 1000 <= now) throw new PostPolicyError(403, 'AccessDenied', 'Request has expired');
   }

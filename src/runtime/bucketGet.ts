@@ -38,7 +38,11 @@ export async function serveBucketGet(req: http.IncomingMessage, res: http.Server
   const url = new URL(req.url ?? '/', 'http://localhost');
   let key: string;
   try {
-    key = url.pathname.slice(FOLDER_POST_PATH.length + 1).split('/').map(decodeURIComponent).join('/');
+    key = url.pathname
+      .slice(FOLDER_POST_PATH.length + 1)
+      .split('/')
+      .map(decodeURIComponent)
+      .join('/');
     assertSafeKey(key);
   } catch {
     return replyError(res, 400, 'InvalidArgument', 'expected the path of a URL the API handed out', requestId);

@@ -19,6 +19,7 @@ import type { ImageKind, ImageStatus, OverallState, StageView } from '../api/ima
 import { IMAGE_FORMATS } from '../domain/imageFormats';
 import type { StageName } from '../domain/stages';
 import { createLabelFilter } from './galleryFilter';
+import { createSignIn } from './gallerySignIn';
 
 interface RecentImages {
   images: ImageStatus[];
@@ -83,11 +84,38 @@ const gallery = byId<HTMLDivElement>('gallery');
 const galleryEmpty = byId<HTMLParagraphElement>('gallery-empty');
 const refreshButton = byId<HTMLButtonElement>('refresh');
 const galleryHeading = byId<HTMLHeadingElement>('gallery-h');
+// Who the page is for (gallerySignIn.ts): a key, a token, or nobody in particular (AUTH=none).
+const signIn = createSignIn(main ?? document.body, () => {
+  // Signed in, out or as someone else: nothing shown so far is theirs.
+  shown = new Map();
+  gallery.replaceChildren();
+  void labelFilter.refresh(true);
+  void refreshGallery();
+});
+
+/**
+ * A request to the API with the caller's key or token. A 401 (a key taken back, a token expired)
+ * makes the page ask for them again. Never used for the bucket: its forms and URLs carry their
+ * own signature, and S3 refuses a request with two.
+ */
+async function api(path: string, init: RequestInit = {}): Promise<Response> {
+  const sent = signIn.headers();
+  const res = await fetch(path, { ...init, headers: { ...(init.headers as Record<string, string>), ...sent } });
+  if (res.status === 401 && Object.keys(sent).length > 0) {
+    const json = (await res
+      .clone()
+      .json()
+      .catch(() => null)) as UploadAnswer | null;
+    signIn.refused(json?.error?.message ?? 'HTTP 401');
+  }
+  return res;
+}
+
 // The label chips and search box (galleryFilter.ts): a change shows the photos it selects.
 const labelFilter = createLabelFilter(() => {
   // After a refresh in flight, which asked for the old selection.
   void (refreshing ?? Promise.resolve()).then(() => refreshGallery());
-});
+}, api);
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -244,11 +272,20 @@ interface Sent {
   text: string;
 }
 
-/** POSTs a form with XMLHttpRequest, whose upload events (unlike fetch's) report the bytes sent. */
-function sendForm(url: string, body: FormData, onProgress: (loaded: number, total: number) => void): Promise<Sent> {
+/**
+ * POSTs a form with XMLHttpRequest, whose upload events (unlike fetch's) report the bytes sent;
+ * `headers` for the API's POST /upload (the caller's key or token), none for the bucket's form.
+ */
+function sendForm(
+  url: string,
+  body: FormData,
+  onProgress: (loaded: number, total: number) => void,
+  headers: Record<string, string> = {},
+): Promise<Sent> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', url);
+    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
     xhr.upload.addEventListener('progress', (e) => {
       if (e.lengthComputable) onProgress(e.loaded, e.total);
     });
@@ -294,8 +331,9 @@ const HEIC_BRANDS = ['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'hevm', 'he
 async function uploadDirect(job: Job, name: string): Promise<string | undefined> {
   const body = new FormData();
   body.append('image', job.file, name);
-  const res = await sendForm('upload', body, (loaded, total) => showSent(job, loaded, total));
+  const res = await sendForm('upload', body, (loaded, total) => showSent(job, loaded, total), signIn.headers());
   const json = parsed<UploadAnswer>(res.text);
+  if (res.status === 401) signIn.refused(json?.error?.message ?? 'HTTP 401');
   if (res.status === 413 && json?.error?.code === 'too_large') return undefined;
   if (res.status !== 202 || !json?.image_id) throw new Error(json?.error?.message || `HTTP ${res.status}`);
   return json.image_id;
@@ -303,7 +341,7 @@ async function uploadDirect(job: Job, name: string): Promise<string | undefined>
 
 /** The photo straight into the bucket: a signed form from POST /uploads, then the form itself. */
 async function uploadViaBucket(job: Job, name: string): Promise<string> {
-  const res = await fetch('uploads', {
+  const res = await api('uploads', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ content_type: await contentTypeOf(job.file), size: job.file.size, file_name: name }),
@@ -349,7 +387,7 @@ async function follow(job: Job, id: string): Promise<void> {
     await sleep(delay);
     let status: ImageStatus;
     try {
-      const res = await fetch(`images/${encodeURIComponent(id)}`, { headers: { accept: 'application/json' } });
+      const res = await api(`images/${encodeURIComponent(id)}`, { headers: { accept: 'application/json' } });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       status = (await res.json()) as ImageStatus;
     } catch {
@@ -365,7 +403,7 @@ async function follow(job: Job, id: string): Promise<void> {
     }
     if (status.state === 'done') {
       announce(`${name} is tagged. Found: ${detectionText(status)}.`);
-      void labelFilter.refresh(true);
+      if (signIn.ready()) void labelFilter.refresh(true);
       void refreshGallery();
       return;
     }
@@ -386,11 +424,14 @@ function frame(status: ImageStatus, kind: ImageKind, stage: StageName): HTMLElem
     kind === 'tagged'
       ? `Tagged copy with boxes around: ${detectionText(status)}`
       : `${caption} copy of the photo uploaded ${new Date(status.uploaded_at).toLocaleString()}`;
-  const url = `images/${encodeURIComponent(status.image_id)}/${kind}`;
+  // A URL the browser can GET without the caller's key or token (presigned, for minutes, after the
+  // API checked the photo is theirs); the API's own route where there is none (an older server).
+  const urlOf = (k: typeof kind) => status.image_urls?.[k] ?? `images/${encodeURIComponent(status.image_id)}/${k}`;
+  const url = urlOf(kind);
   // Most browsers cannot show a HEIC: its frame shows the resized copy (a JPEG) and links to the
   // original, which downloads as it was sent.
   const heic = kind === 'original' && /\.heic$/.test(status.stages.upload.output_key ?? '');
-  const shownUrl = heic ? (status.images.resized ? `images/${encodeURIComponent(status.image_id)}/resized` : null) : url;
+  const shownUrl = heic ? (status.images.resized ? urlOf('resized') : null) : url;
   // Each image links to itself at full size (the tagged labels are small in a thumbnail).
   const picture =
     status.images[kind] && shownUrl
@@ -436,9 +477,14 @@ let refreshing: Promise<void> | null = null;
 function refreshGallery(): Promise<void> {
   refreshing ??= (async () => {
     try {
-      void labelFilter.refresh();
       galleryHeading.textContent = labelFilter.title();
-      const res = await fetch(labelFilter.listUrl(12), { headers: { accept: 'application/json' } });
+      if (!signIn.ready()) {
+        gallery.replaceChildren();
+        galleryEmpty.hidden = true;
+        return;
+      }
+      void labelFilter.refresh();
+      const res = await api(labelFilter.listUrl(12), { headers: { accept: 'application/json' } });
       const json = (await res.json()) as RecentImages & { error?: { message: string } };
       labelFilter.showProblem(res.ok ? null : (json.error?.message ?? `HTTP ${res.status}`));
       if (!res.ok) json.images = [];
@@ -482,10 +528,14 @@ drop.addEventListener('drop', (e) => {
 window.addEventListener('dragover', (e) => e.preventDefault());
 window.addEventListener('drop', (e) => e.preventDefault());
 refreshButton.addEventListener('click', () => {
-  void labelFilter.refresh(true);
+  if (signIn.ready()) void labelFilter.refresh(true);
   void refreshGallery();
 });
-void refreshGallery();
+// Back from the issuer with a code: exchanged for a token first, then the caller's photos.
+void signIn.completeRedirect().then(() => {
+  if (signIn.ready()) void labelFilter.refresh(true);
+  return refreshGallery();
+});
 setInterval(() => {
   if (!document.hidden) void refreshGallery();
 }, REFRESH_MS);

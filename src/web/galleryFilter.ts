@@ -38,7 +38,8 @@ function byId<T extends HTMLElement>(id: string): T {
   return node as T;
 }
 
-export function createLabelFilter(onChange: () => void): LabelFilter {
+/** `request`: how the API is asked (the gallery's, with the caller's key or token). */
+export function createLabelFilter(onChange: () => void, request: (path: string, init?: RequestInit) => Promise<Response>): LabelFilter {
   const chips = byId<HTMLFieldSetElement>('label-chips');
   const form = byId<HTMLFormElement>('label-search');
   const box = byId<HTMLInputElement>('label-query');
@@ -104,7 +105,7 @@ export function createLabelFilter(onChange: () => void): LabelFilter {
       if (!now && Date.now() - loadedAt < LABELS_EVERY_MS) return;
       loadedAt = Date.now();
       try {
-        const res = await fetch('labels', { headers: { accept: 'application/json' } });
+        const res = await request('labels', { headers: { accept: 'application/json' } });
         if (!res.ok) return;
         counts = ((await res.json()) as LabelsAnswer).labels;
         render();

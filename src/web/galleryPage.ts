@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { PageSignIn } from '../auth/authenticator';
 import { LAMBDA_DIRECT_UPLOAD_BYTES } from '../config';
 import { ACCEPTED_FORMATS, contentTypesOf, IMAGE_FORMATS } from '../domain/imageFormats';
 import { STAGE_FOLDERS } from '../domain/keys';
@@ -60,6 +61,8 @@ export function assembleGalleryPage(): GalleryPage {
           // The smallest direct limit of any place (Lambda's): larger photos go through POST /uploads.
           directMax: String(LAMBDA_DIRECT_UPLOAD_BYTES),
           directMb: (LAMBDA_DIRECT_UPLOAD_BYTES / 1e6).toFixed(1),
+          // AUTH=none until withSignIn says otherwise: the one part of the page that depends on the app.
+          auth: 'none',
         }),
         'style',
         css,
@@ -83,6 +86,34 @@ export function assembleGalleryPage(): GalleryPage {
       "frame-ancestors 'none'",
     ].join('; '),
   };
+}
+
+const NO_SIGN_IN = 'data-auth="none"';
+
+function attribute(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * The page for an app whose AUTH is `signIn.mode`: <main>'s `data-auth` and, for jwt, the issuer's
+ * endpoints and the gallery's client (gallerySignIn.ts reads them). Attributes only: the script and
+ * the style, and so the Content-Security-Policy, are the same for every app.
+ */
+export function withSignIn(html: string, signIn: PageSignIn): string {
+  const attributes: Array<[string, string | undefined]> = [
+    ['data-auth', signIn.mode],
+    ['data-client-id', signIn.clientId],
+    ['data-authorization-endpoint', signIn.authorizationEndpoint],
+    ['data-token-endpoint', signIn.tokenEndpoint],
+    ['data-auth-problem', signIn.problem],
+  ];
+  const text = attributes
+    .filter((a): a is [string, string] => a[1] !== undefined)
+    .map(([name, value]) => `${name}="${attribute(value)}"`)
+    .join(' ');
+  const at = html.indexOf(NO_SIGN_IN);
+  if (at < 0) throw new Error('gallery page: no sign-in attributes to fill');
+  return html.slice(0, at) + text + html.slice(at + NO_SIGN_IN.length);
 }
 
 let page: GalleryPage | undefined;
