@@ -7,10 +7,40 @@
 //
 //   npm run deploy:local -- [--port 4566]      (0 = a free port)
 //
+// Who may call it (docs/security.md, "Sign-in and owners"); AUTH=none by default, MiniStack being
+// on 127.0.0.1 only:
+//   npm run deploy:local -- --auth jwt --jwt-issuer URL --jwt-audience AUD [--jwt-client-id ID]
+//   npm run deploy:local -- --auth api-key --api-keys-file api-keys.json   (npm run api-key makes it)
+//
 // Progress and hints go to stderr, so `API_URL=…` is the only line on stdout. Ctrl-C or SIGTERM
 // stops MiniStack and every function worker it started.
-import { parseArgs } from 'node:util';
-import { type DeployedStack, startDeployedStack } from './deploy/deployedStack';
+import { readFileSync } from 'node:fs';
+import { parseApiKeys } from '../src/auth/apiKeys';
+import { parseCliArgs, usageError } from './cliArgs';
+import { type DeployedAuth, type DeployedStack, startDeployedStack } from './deploy/deployedStack';
+
+const USAGE =
+  'usage: npm run deploy:local -- [--port 4566] [--auth none | --auth jwt --jwt-issuer URL --jwt-audience AUD [--jwt-client-id ID] | --auth api-key --api-keys-file FILE]';
+
+/** The --auth flags as the stack's auth, checked before minutes of building. */
+function authFrom(values: Record<string, string | undefined>): DeployedAuth {
+  const mode = values.auth ?? 'none';
+  if (mode === 'none') return { mode };
+  if (mode === 'jwt') {
+    const issuer = values['jwt-issuer'];
+    const audience = values['jwt-audience'];
+    if (issuer === undefined || audience === undefined) usageError(USAGE, '--auth jwt: expected --jwt-issuer and --jwt-audience');
+    return { mode, issuer, audience, ...(values['jwt-client-id'] !== undefined ? { clientId: values['jwt-client-id'] } : {}) };
+  }
+  if (mode === 'api-key') {
+    const file = values['api-keys-file'];
+    if (file === undefined) usageError(USAGE, '--auth api-key: expected --api-keys-file (npm run api-key -- --owner NAME makes one)');
+    const keys = readFileSync(file, 'utf8');
+    parseApiKeys(keys, file);
+    return { mode, keys };
+  }
+  return usageError(USAGE, `--auth: expected none, jwt or api-key, got ${JSON.stringify(mode)}`);
+}
 
 function port(raw: string | undefined): number {
   if (raw === undefined) return 4566;
@@ -20,7 +50,17 @@ function port(raw: string | undefined): number {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { port: { type: 'string' } }, strict: true });
+  const { values } = parseCliArgs(USAGE, {
+    options: {
+      port: { type: 'string' },
+      auth: { type: 'string' },
+      'jwt-issuer': { type: 'string' },
+      'jwt-audience': { type: 'string' },
+      'jwt-client-id': { type: 'string' },
+      'api-keys-file': { type: 'string' },
+    },
+  });
+  const auth = authFrom(values);
   let stack: DeployedStack | undefined;
   let stopping = false;
   const stop = async (code: number) => {
@@ -32,7 +72,7 @@ async function main(): Promise<void> {
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(0));
 
-  stack = await startDeployedStack({ port: port(values.port) });
+  stack = await startDeployedStack({ port: port(values.port), auth });
   if (stopping) return;
   const env = Object.entries(stack.cliEnv)
     .map(([k, v]) => `${k}=${v}`)
@@ -41,6 +81,7 @@ async function main(): Promise<void> {
     [
       '',
       `[deploy] deployed in ${((stack.timings.deploy ?? 0) / 1000).toFixed(1)} s (ready in ${((stack.timings.total ?? 0) / 1000).toFixed(1)} s)`,
+      `  auth      ${auth.mode}${auth.mode === 'jwt' ? ` (issuer ${auth.issuer}): add -H "Authorization: Bearer <token>"` : auth.mode === 'api-key' ? ': add -H "x-api-key: <key>"' : ' (MiniStack is on 127.0.0.1 only)'}`,
       `  upload    curl -X POST -F "image=@photo.jpg" "${stack.apiUrl}/upload"`,
       `  gallery   ${stack.apiUrl}/`,
       `  status    ${stack.apiUrl}/images  ${stack.apiUrl}/images/<id>`,

@@ -9,6 +9,10 @@
 //
 // MinIO keeps objects in .cache/dev-data/minio-offline (DEV_DATA_DIR) between runs unless --fresh.
 //
+// Who may call it: AUTH=none by default (serverless offline listens on 127.0.0.1 only); AUTH=jwt
+// with JWT_ISSUER and JWT_AUDIENCE, or AUTH=api-key with API_KEYS_FILE, from the environment
+// (docs/security.md): `AUTH=jwt JWT_ISSUER=http://127.0.0.1:4000 JWT_AUDIENCE=image-pipeline npm run dev`.
+//
 // Completion events to a webhook of yours (docs/search-and-events.md, "Completion events"): --webhook-url (or WEBHOOK_URL)
 // and WEBHOOK_SECRET (16+ characters; never a flag: a command line is visible to every user in ps),
 // retried after WEBHOOK_RETRY_SECONDS (30):
@@ -44,7 +48,7 @@ async function main(): Promise<void> {
       quiet: { type: 'boolean', default: false },
     },
   });
-  // Checked before minutes of building: a bad URL or a short WEBHOOK_SECRET stops here.
+  // Checked before minutes of building: a bad URL, a short WEBHOOK_SECRET or AUTH without its settings stops here.
   let config: ReturnType<typeof configFromEnvironment>;
   let webhook: ReturnType<typeof devWebhookFrom>;
   try {
@@ -89,6 +93,7 @@ async function main(): Promise<void> {
     [
       '',
       `[dev] ready in ${(stack.timings.total! / 1000).toFixed(1)} s`,
+      `  auth      ${config.auth.mode}${config.auth.mode === 'none' ? ' (on 127.0.0.1 only)' : ''}`,
       `  upload    curl -X POST -F "image=@dog.jpg" ${urls.upload}`,
       `  api       ${urls.http}/  ${urls.http}/images  ${urls.http}/images/<id>`,
       `  lambda    ${urls.lambda}/2015-03-31/functions/<${stack.functionName('<fn>').replace('-<fn>', '')}-fn>/invocations`,

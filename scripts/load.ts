@@ -11,6 +11,8 @@
  * --target http://127.0.0.1:3000 drives a running deployment that serves POST /upload and
  *   GET /images/{id}: `npm start`, or the emulated cloud (`npm run dev`). Dead letters are then
  *   counted from the status API (images failed for good); `npm run dlq -- list` shows the queues.
+ *   A deployment with AUTH=jwt or api-key wants the caller: LOAD_TOKEN (a bearer token) or
+ *   LOAD_API_KEY (an API key) in the environment — never a flag: a command line is visible in ps.
  *
  * Exits 1 when anything accepted was lost or failed (not tagged), 2 on bad arguments.
  */
@@ -112,6 +114,11 @@ async function main(): Promise<void> {
     say(`load: embedded default on ${base}, DATA_DIR ${dataDir}\n`);
   }
   say(`load: ${args.n} uploads, concurrency ${args.concurrency}, target ${base}\n`);
+  const caller: Record<string, string> = process.env.LOAD_TOKEN
+    ? { authorization: `Bearer ${process.env.LOAD_TOKEN}` }
+    : process.env.LOAD_API_KEY
+      ? { 'x-api-key': process.env.LOAD_API_KEY }
+      : {};
 
   const t0 = Date.now();
   const tracked: Tracked[] = Array.from({ length: args.n }, (_, index) => ({
@@ -124,7 +131,7 @@ async function main(): Promise<void> {
     form.append('image', new Blob([new Uint8Array(bytes.get(item.file)!)], { type: 'image/jpeg' }), path.basename(item.file));
     item.uploadStarted = Date.now();
     try {
-      const res = await fetch(`${base}/upload`, { method: 'POST', body: form });
+      const res = await fetch(`${base}/upload`, { method: 'POST', body: form, headers: caller });
       item.status = res.status;
       const body = (await res.json()) as { image_id?: string; error?: { message: string } };
       if (res.status === 202 && body.image_id) item.imageId = body.image_id;
@@ -143,7 +150,7 @@ async function main(): Promise<void> {
   while (pending.length > 0 && Date.now() < deadline) {
     await pool(pending, 8, async (item) => {
       try {
-        const res = await fetch(`${base}/images/${item.imageId}`);
+        const res = await fetch(`${base}/images/${item.imageId}`, { headers: caller });
         if (res.status !== 200) return;
         const s = (await res.json()) as {
           state: string;

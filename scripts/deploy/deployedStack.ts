@@ -18,6 +18,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ensureLayerModels } from '../../models/ensure-model';
 import { QUEUES } from '../../src/domain/stages';
 import { buildFunctions } from '../package/build-functions';
@@ -32,6 +33,33 @@ export const EMULATOR_STAGE = 'localstack';
 /** serverless.yml's `localstack` params: the bucket, and the queue names without a prefix (the defaults). */
 export const DEPLOYED_QUEUES = QUEUES;
 export const DEPLOYED_BUCKET = 'images';
+
+/**
+ * Who may call the deployed API (serverless.yml's `auth` param; docs/security.md): none by default
+ * (MiniStack listens on 127.0.0.1 only); jwt with an issuer the emulator and the functions can
+ * reach (the HTTP API's JWT authorizer checks each token, then the function does); api-key with the
+ * stored key list (`{"keys": [...]}`), put into the emulator's SSM as the SecureString parameter
+ * the functions read at init.
+ */
+export type DeployedAuth =
+  | { mode: 'none' }
+  | { mode: 'jwt'; issuer: string; audience: string; clientId?: string; jwksUrl?: string }
+  | { mode: 'api-key'; keys: string };
+
+/** The `localstack` stage's SSM parameter of the API keys (serverless.yml: apiKeysSsmParameter's default). */
+export const DEPLOYED_API_KEYS_PARAMETER = '/image-pipeline/localstack/api-keys';
+
+function authDeployArgs(auth: DeployedAuth | undefined): string[] {
+  if (!auth || auth.mode === 'none') return [];
+  if (auth.mode === 'api-key') return ['--param=auth=api-key'];
+  return [
+    '--param=auth=jwt',
+    `--param=jwtIssuer=${auth.issuer}`,
+    `--param=jwtAudience=${auth.audience}`,
+    ...(auth.clientId !== undefined ? [`--param=jwtClientId=${auth.clientId}`] : []),
+    ...(auth.jwksUrl !== undefined ? [`--param=jwtJwksUrl=${auth.jwksUrl}`] : []),
+  ];
+}
 
 export interface DeployedStackOptions {
   /** MiniStack's port on 127.0.0.1. Default 4566 (LocalStack's); 0 = a free port (tests). */
@@ -48,6 +76,8 @@ export interface DeployedStackOptions {
   visibilityTimeoutSeconds?: number;
   /** Extra arguments for `serverless deploy` (e.g. `--param=…`). */
   deployArgs?: readonly string[];
+  /** Who may call the API; AUTH=none when absent. */
+  auth?: DeployedAuth;
 }
 
 export interface DeployedStack {
@@ -126,15 +156,15 @@ async function slsDeploy(endpoint: string, logFile: string, args: readonly strin
   return apiId;
 }
 
-/** Resolves once GET `${apiUrl}/images?limit=1` answers 200 with JSON (the api function runs). */
+/** Resolves once GET `${apiUrl}/` answers 200 with the gallery (the api function runs; the page needs no caller). */
 async function waitForApi(apiUrl: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer yet';
   for (;;) {
     try {
-      const res = await fetch(`${apiUrl}/images?limit=1`, { signal: AbortSignal.timeout(30_000) });
+      const res = await fetch(`${apiUrl}/`, { signal: AbortSignal.timeout(30_000) });
       const body = await res.text();
-      if (res.status === 200 && body.startsWith('{')) return;
+      if (res.status === 200 && body.startsWith('<!doctype html>')) return;
       last = `HTTP ${res.status}: ${body.slice(0, 200)}`;
     } catch (error) {
       last = error instanceof Error ? error.message : String(error);
@@ -191,8 +221,22 @@ export async function startDeployedStack(options: DeployedStackOptions = {}): Pr
       await waitForApi(apiUrl);
       return { apiId, apiUrl };
     };
+    if (options.auth?.mode === 'api-key') {
+      const keys = options.auth.keys;
+      await step('api-keys', `putting the API keys' hashes into SSM (${DEPLOYED_API_KEYS_PARAMETER})`, async () => {
+        const ssm = new SSMClient({ endpoint: ministack.endpoint, region: MINISTACK_ACCOUNT.region, credentials: MINISTACK_ACCOUNT });
+        try {
+          await ssm.send(
+            new PutParameterCommand({ Name: DEPLOYED_API_KEYS_PARAMETER, Type: 'SecureString', Value: keys, Overwrite: true }),
+          );
+        } finally {
+          ssm.destroy();
+        }
+      });
+    }
+    const deployArgs = [...authDeployArgs(options.auth), ...(options.deployArgs ?? [])];
     const { apiId, apiUrl } = await step('deploy', `serverless deploy --stage ${EMULATOR_STAGE} onto ${ministack.endpoint}`, () =>
-      deploy(options.deployArgs ?? []),
+      deploy(deployArgs),
     );
     if (options.visibilityTimeoutSeconds !== undefined) await setVisibilityTimeout(ministack.endpoint, options.visibilityTimeoutSeconds);
     timings.total = Date.now() - t0;
@@ -221,7 +265,7 @@ export async function startDeployedStack(options: DeployedStackOptions = {}): Pr
       deployLogFile,
       setVisibilityTimeout: (seconds, queues) => setVisibilityTimeout(ministack.endpoint, seconds, queues),
       redeploy: async (args = []) => {
-        await deploy(args);
+        await deploy([...authDeployArgs(options.auth), ...args]);
         if (options.visibilityTimeoutSeconds !== undefined)
           await setVisibilityTimeout(ministack.endpoint, options.visibilityTimeoutSeconds);
       },

@@ -61,6 +61,12 @@ export interface DevStackOptions {
   skipBuild?: boolean;
   /** Completion events POSTed, signed and retried, to a webhook (EVENTS=webhook offline); none by default. */
   webhook?: DevWebhook;
+  /**
+   * Who may call the functions: AUTH and its settings (JWT_ISSUER, JWT_AUDIENCE, JWT_CLIENT_ID,
+   * API_KEYS_FILE…), read by the `local` stage's params; else what this process's environment says
+   * (AUTH=none by default: serverless offline serves on 127.0.0.1 only).
+   */
+  auth?: Record<string, string>;
 }
 
 export interface DevStack {
@@ -231,6 +237,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
           S3_ENDPOINT: s3.endpoint,
           SQS_ENDPOINT: elasticmq.endpoint,
           ...webhookEnvironment(options.webhook),
+          ...options.auth,
         },
       }),
     );
