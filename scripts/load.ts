@@ -1,5 +1,5 @@
 /**
- * npm run load -- [--n 200] [--concurrency 16] [--target embedded|URL] [--timeout SECONDS] [--json]
+ * npm run load -- [--n 200] [--concurrency 16] [--target embedded|URL] [--timeout SECONDS] [--token-file FILE] [--json]
  *
  * N concurrent multipart uploads (copies of the fixture photos, or --images DIR), then follows each
  * accepted image through the status API (`GET /images/{id}`) until it is tagged or failed for good.
@@ -11,8 +11,8 @@
  * --target http://127.0.0.1:3000 drives a running deployment that serves POST /upload and
  *   GET /images/{id}: `npm start`, or the emulated cloud (`npm run dev`). Dead letters are then
  *   counted from the status API (images failed for good); `npm run dlq -- list` shows the queues.
- *   A deployment with AUTH=jwt or api-key wants the caller: LOAD_TOKEN (a bearer token) or
- *   LOAD_API_KEY (an API key) in the environment — never a flag: a command line is visible in ps.
+ *   A deployment with AUTH=jwt or api-key wants the caller: --token-file FILE (a bearer token) or
+ *   --api-key-file FILE (an API key), read from a file: a command line is visible to every user in ps.
  *
  * Exits 1 when anything accepted was lost or failed (not tagged), 2 on bad arguments.
  */
@@ -32,10 +32,12 @@ interface Args {
   json: boolean;
   images: string;
   dataDir?: string;
+  tokenFile?: string;
+  apiKeyFile?: string;
 }
 
 const USAGE =
-  'usage: npm run load -- [--n 200] [--concurrency 16] [--target embedded|URL] [--timeout SECONDS] [--images DIR] [--data-dir DIR] [--json]';
+  'usage: npm run load -- [--n 200] [--concurrency 16] [--target embedded|URL] [--timeout SECONDS] [--images DIR] [--data-dir DIR] [--token-file FILE | --api-key-file FILE] [--json]';
 
 function usage(message?: string): never {
   return usageError(USAGE, message);
@@ -50,6 +52,8 @@ function readArgs(): Args {
       timeout: { type: 'string' },
       images: { type: 'string' },
       'data-dir': { type: 'string' },
+      'token-file': { type: 'string' },
+      'api-key-file': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -61,7 +65,10 @@ function readArgs(): Args {
     json: values.json,
     images: values.images !== undefined ? path.resolve(values.images) : path.join(REPO_ROOT, 'samples'),
     ...(values['data-dir'] !== undefined ? { dataDir: path.resolve(values['data-dir']) } : {}),
+    ...(values['token-file'] !== undefined ? { tokenFile: path.resolve(values['token-file']) } : {}),
+    ...(values['api-key-file'] !== undefined ? { apiKeyFile: path.resolve(values['api-key-file']) } : {}),
   };
+  if (args.tokenFile && args.apiKeyFile) usage('--token-file and --api-key-file: one or the other');
   if (args.target !== 'embedded' && !/^https?:\/\/[^/]+/.test(args.target))
     usage(`--target: expected embedded or an http(s) URL, got ${JSON.stringify(args.target)}`);
   return args;
@@ -114,10 +121,10 @@ async function main(): Promise<void> {
     say(`load: embedded default on ${base}, DATA_DIR ${dataDir}\n`);
   }
   say(`load: ${args.n} uploads, concurrency ${args.concurrency}, target ${base}\n`);
-  const caller: Record<string, string> = process.env.LOAD_TOKEN
-    ? { authorization: `Bearer ${process.env.LOAD_TOKEN}` }
-    : process.env.LOAD_API_KEY
-      ? { 'x-api-key': process.env.LOAD_API_KEY }
+  const caller: Record<string, string> = args.tokenFile
+    ? { authorization: `Bearer ${readFileSync(args.tokenFile, 'utf8').trim()}` }
+    : args.apiKeyFile
+      ? { 'x-api-key': readFileSync(args.apiKeyFile, 'utf8').trim() }
       : {};
 
   const t0 = Date.now();
