@@ -13,7 +13,8 @@ import path from 'node:path';
 import { createApp } from '../src/app/createApp';
 import { loadConfig } from '../src/config';
 import { newImageId } from '../src/domain/imageId';
-import { STAGE_FOLDERS, uploadKey } from '../src/domain/keys';
+import { parseRecordKey, STAGE_FOLDERS, uploadKey } from '../src/domain/keys';
+import { LOCAL_OWNER, OWNERS_FOLDER } from '../src/domain/owners';
 import { STAGE_OF_FOLDER } from '../src/domain/pipeline';
 import { STAGES, type StageName } from '../src/domain/stages';
 import { objectCreatedNotification } from '../src/ingest/s3Notification';
@@ -103,11 +104,12 @@ export async function countRequests(files: string[], modelPath: string, wayIn: W
     for (const file of files) {
       const bytes = readFileSync(file);
       let imageId: string;
-      if (wayIn === 'upload') imageId = (await acceptUpload(bytes, counted)).image_id;
+      // This machine's one person's photos, as AUTH=none's callers'.
+      if (wayIn === 'upload') imageId = (await acceptUpload(bytes, counted, { owner: LOCAL_OWNER })).image_id;
       else {
-        // The browser's form POST writes uploads/<id>.<ext>; S3 sends its notification to ingest_queue.
+        // The browser's form POST writes uploads/<owner>/<id>.<ext>; S3 sends its notification to ingest_queue.
         imageId = newImageId();
-        const key = uploadKey(imageId, 'jpg');
+        const key = uploadKey(imageId, 'jpg', LOCAL_OWNER);
         await counted.store.put(key, bytes, { contentType: 'image/jpeg' });
         await queue.send(config.queues.ingest, objectCreatedNotification(config.bucket, key, bytes.length));
       }
@@ -122,7 +124,14 @@ export async function countRequests(files: string[], modelPath: string, wayIn: W
   const puts = calls.writes;
   const putsByFolder: Record<string, number> = {};
   for (const key of puts) {
-    const folder = key.startsWith('status/') ? `status/${key.split('/')[2]!.replace('.json', '')}` : key.split('/')[0]!;
+    // A record (the upload's is the owner's index entry) counts as its stage's; the owner's label
+    // entries as the label index.
+    const record = parseRecordKey(key);
+    const folder = record
+      ? `status/${record.stage}`
+      : key.startsWith(`${OWNERS_FOLDER}/`) && key.split('/')[2] === 'labels'
+        ? 'labels'
+        : key.split('/')[0]!;
     putsByFolder[folder] = (putsByFolder[folder] ?? 0) + 1 / n;
   }
   // Store and queue calls each function waits on, from the writes counted for it (its image, its
@@ -149,6 +158,7 @@ export async function countRequests(files: string[], modelPath: string, wayIn: W
     counts: {
       wayIn,
       s3Puts: (puts.length + copies + calls.reads.list) / n,
+      // A HEAD (each stage's look for the photo's record: was it deleted meanwhile?) costs a GET.
       s3Gets: (calls.reads.get + heads + calls.reads.exists) / n,
       sqsSends: sends / n,
       sqsReceives: received / n,

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type ApiKeyEntry, hashApiKey, newApiKey, parseApiKeys } from '../src/auth/apiKeys';
-import { isOwner, OWNER_EXPECTED } from '../src/auth/owner';
+import { isOwner, OWNER_EXPECTED } from '../src/domain/owners';
 import { parseCliArgs, usageError } from './cliArgs';
 
 const USAGE = 'usage: npm run -s api-key -- --owner NAME [--file api-keys.json | --print] [--note TEXT]';

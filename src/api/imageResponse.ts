@@ -1,8 +1,8 @@
-import { imageKey, parseImageKey } from '../domain/keys';
 import { ObjectNotFoundError } from '../errors';
 import { contentTypeForKey } from '../ports/contentType';
 import type { ObjectStore } from '../ports/ObjectStore';
-import { assembleStatus, type ImageKind, readStatusRecords, STAGE_OF_KIND } from './imageStatus';
+import { assembleStatus, type ImageKind, readOwnedRecords, STAGE_OF_KIND } from './imageStatus';
+import { imageKeyOf } from './imageUrls';
 
 export type ImageResult =
   | { type: 'redirect'; location: string; key: string }
@@ -10,37 +10,29 @@ export type ImageResult =
   | { type: 'missing'; reason: string; unknownImage: boolean };
 
 /**
- * One of the four images of an image id (already validated with isImageId): a short-lived
- * presigned URL when the store makes them (S3), else the bytes (the embedded folder store).
- *
- * The key is never built from the request alone: the original's extension is the uploaded one, so
- * its key comes from the upload stage's record (`output_key`), and every key, recorded or built,
- * must parse as `<folder>/<this id>.<ext>` before it is used.
+ * One of the four images of `owner`'s photo `imageId` (already validated with isImageId), checked
+ * to be theirs first (readOwnedRecords: someone else's photo is an unknown id): a presigned URL for
+ * that object, for `presignExpiresSeconds` (S3's, or the folder store's that the embedded server
+ * serves), or the bytes from a store that makes no URLs.
  */
 export async function imageResponse(
   store: ObjectStore,
+  owner: string,
   imageId: string,
   kind: ImageKind,
   options: { presignExpiresSeconds: number },
 ): Promise<ImageResult> {
-  const records = await readStatusRecords(store, imageId);
-  if (Object.keys(records).length === 0) return { type: 'missing', reason: `no image with id ${imageId}`, unknownImage: true };
+  const records = await readOwnedRecords(store, owner, imageId);
+  if (!records) return { type: 'missing', reason: `no image with id ${imageId}`, unknownImage: true };
   const stage = STAGE_OF_KIND[kind];
-  const record = records[stage];
-  if (record?.state !== 'done') {
+  if (records[stage]?.state !== 'done') {
     return {
       type: 'missing',
       reason: `the ${kind} image of ${imageId} is not ready: stage ${stage} is ${assembleStatus(imageId, records).stages[stage].state}`,
       unknownImage: false,
     };
   }
-  const recorded = record.output_key !== undefined ? parseImageKey(record.output_key) : undefined;
-  const key =
-    recorded && recorded.folder === kind && recorded.imageId === imageId
-      ? imageKey(kind, imageId, recorded.ext)
-      : kind === 'original'
-        ? undefined
-        : imageKey(kind, imageId);
+  const key = imageKeyOf(imageId, kind, records);
   if (key === undefined) {
     return { type: 'missing', reason: `the upload record of ${imageId} names no original image key`, unknownImage: false };
   }

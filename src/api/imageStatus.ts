@@ -1,6 +1,7 @@
 import { isImageId } from '../domain/imageId';
 import { STAGE_FOLDERS } from '../domain/keys';
 import type { Detection } from '../domain/messages';
+import type { PhotoRef } from '../domain/owners';
 import { STAGE_OF_FOLDER } from '../domain/pipeline';
 import { STAGES, type StageName } from '../domain/stages';
 import type { ObjectStore } from '../ports/ObjectStore';
@@ -63,10 +64,25 @@ export function imageIdTime(imageId: string): Date {
   return new Date(parseInt(imageId.slice(0, 8) + imageId.slice(9, 13), 16));
 }
 
-/** Every record that exists for the image, one GET each (absent = pending). */
-export async function readStatusRecords(store: ObjectStore, imageId: string): Promise<Partial<Record<StageName, StageStatus>>> {
-  if (!isImageId(imageId)) throw new Error(`expected an image id (UUIDv7), got ${JSON.stringify(imageId)}`);
-  return readStageStatuses(store, imageId);
+/** Every record that exists for the photo, one GET each (absent = pending). */
+export async function readStatusRecords(store: ObjectStore, photo: PhotoRef): Promise<Partial<Record<StageName, StageStatus>>> {
+  if (!isImageId(photo.imageId)) throw new Error(`expected an image id (UUIDv7), got ${JSON.stringify(photo.imageId)}`);
+  return readStageStatuses(store, photo);
+}
+
+/**
+ * The records of `owner`'s photo `imageId`, or undefined when it is not theirs: its upload record
+ * is the owner's index entry (src/domain/owners.ts), so a photo of someone else's — or none at all
+ * — has none under this owner, and the caller gets exactly the 404 of an unknown id. Nothing of
+ * another owner's photo is read.
+ */
+export async function readOwnedRecords(
+  store: ObjectStore,
+  owner: string,
+  imageId: string,
+): Promise<Partial<Record<StageName, StageStatus>> | undefined> {
+  const records = await readStatusRecords(store, { imageId, owner });
+  return records.upload ? records : undefined;
 }
 
 /**
@@ -121,11 +137,10 @@ export function assembleStatus(imageId: string, records: Partial<Record<StageNam
 }
 
 /**
- * The status of one image, or undefined when the id is unknown (no stage has written a record for
- * it). The id must already be validated (isImageId): only then does it become part of a key.
+ * The status of one of `owner`'s photos, or undefined when the id is unknown or the photo is
+ * someone else's. The id must already be validated (isImageId): only then does it become part of a key.
  */
-export async function getImageStatus(store: ObjectStore, imageId: string, baseUrl = ''): Promise<ImageStatus | undefined> {
-  const records = await readStatusRecords(store, imageId);
-  if (Object.keys(records).length === 0) return undefined;
-  return assembleStatus(imageId, records, baseUrl);
+export async function getImageStatus(store: ObjectStore, owner: string, imageId: string, baseUrl = ''): Promise<ImageStatus | undefined> {
+  const records = await readOwnedRecords(store, owner, imageId);
+  return records ? assembleStatus(imageId, records, baseUrl) : undefined;
 }

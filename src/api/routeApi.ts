@@ -1,5 +1,5 @@
 import type { Authenticator } from '../auth/authenticator';
-import type { Caller } from '../auth/owner';
+import type { Caller } from '../auth/caller';
 import type { Config } from '../config';
 import { isImageId } from '../domain/imageId';
 import type { ApiRequest } from '../http/ApiRequest';
@@ -13,19 +13,22 @@ import type { StageMetrics } from '../metrics/StageMetrics';
 import type { ObjectStore } from '../ports/ObjectStore';
 import { galleryPage, withSignIn } from '../web/galleryPage';
 import { imageResponse } from './imageResponse';
-import { getImageStatus, IMAGE_KINDS, isImageKind } from './imageStatus';
+import { assembleStatus, IMAGE_KINDS, isImageKind, readOwnedRecords } from './imageStatus';
+import { presignedImageUrls } from './imageUrls';
 import { DEFAULT_RECENT_LIMIT, listRecent, MAX_RECENT_LIMIT } from './listRecent';
 import { searchImages } from './searchImages';
 
 /**
  * The read side of the HTTP API, free of Lambda and of any server:
- *   GET /                       the gallery page (upload, live progress, recent photos)
- *   GET /images?limit=N         recent images, newest first, with their status
- *   GET /images?label=dog       photos with a dog (src/api/searchImages.ts)
- *   GET /labels                 the labels found so far, with counts (src/labels/countLabels.ts)
- *   GET /images/{id}            one image's status, stage by stage
- *   GET /images/{id}/{kind}     original | resized | grayscale | tagged: bytes, or 302 to a presigned URL
+ *   GET /                       the gallery page (upload, live progress, recent photos; it signs in)
+ *   GET /images?limit=N         the caller's recent photos, newest first, with their status
+ *   GET /images?label=dog       the caller's photos with a dog (src/api/searchImages.ts)
+ *   GET /labels                 the labels of the caller's photos, with counts (src/labels/countLabels.ts)
+ *   GET /images/{id}            one of the caller's photos, stage by stage
+ *   GET /images/{id}/{kind}     original | resized | grayscale | tagged: 302 to a presigned URL
  *   GET /metrics                per-stage counts and latency, Prometheus text (embedded runtime)
+ * Every route but the page and the metrics knows its caller (AUTH, src/auth/) and sees only their
+ * photos (src/domain/owners.ts): another owner's photo is answered exactly as an unknown id.
  * The routes are src/http/routes.ts's `api` ones; src/lambda/apiHandler.ts adapts this to API
  * Gateway events, and the embedded server calls that adapter.
  */
@@ -82,7 +85,9 @@ async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
       throw error;
     }
   }
-  void caller;
+  /** The caller's owner: only read on the routes that need a caller, which have one by now. */
+  const owner = () => caller!.owner;
+  const presignExpiresSeconds = deps.config.presignExpiresSeconds;
 
   const { id = '', kind = '' } = match.params;
   switch (match.route.path) {
@@ -118,19 +123,21 @@ async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
     case '/images': {
       const limit = parseLimit(req.query.limit);
       if (typeof limit === 'string') return errorResponse(400, 'invalid_limit', limit, req.requestId);
-      if (req.query.label !== undefined) return searchImages(req, deps.store, limit); // ?label=…: the label index
-      const images = await listRecent(deps.store, limit);
+      // ?label=…: the owner's label index
+      if (req.query.label !== undefined) return searchImages(req, deps.store, owner(), { limit, presignExpiresSeconds });
+      const images = await listRecent(deps.store, owner(), { limit, presignExpiresSeconds });
       return jsonResponse(200, { images, limit });
     }
 
     case '/labels':
-      return jsonResponse(200, { labels: await countLabels(deps.store), cap: DEFAULT_COUNT_CAP });
+      return jsonResponse(200, { labels: await countLabels(deps.store, owner()), cap: DEFAULT_COUNT_CAP });
 
     case '/images/{id}': {
       if (!isImageId(id)) return badId(id, req.requestId);
-      const status = await getImageStatus(deps.store, id);
-      if (!status) return errorResponse(404, 'unknown_image', `no image with id ${id}`, req.requestId);
-      return jsonResponse(200, status);
+      const records = await readOwnedRecords(deps.store, owner(), id);
+      if (!records) return errorResponse(404, 'unknown_image', `no image with id ${id}`, req.requestId);
+      const image_urls = await presignedImageUrls(deps.store, id, records, presignExpiresSeconds);
+      return jsonResponse(200, { ...assembleStatus(id, records), image_urls });
     }
 
     case '/images/{id}/{kind}': {
@@ -138,7 +145,7 @@ async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
       if (!isImageKind(kind)) {
         return errorResponse(404, 'unknown_kind', `expected one of ${IMAGE_KINDS.join(', ')}, got ${shown(kind)}`, req.requestId);
       }
-      const result = await imageResponse(deps.store, id, kind, { presignExpiresSeconds: deps.config.presignExpiresSeconds });
+      const result = await imageResponse(deps.store, owner(), id, kind, { presignExpiresSeconds });
       if (result.type === 'missing')
         return errorResponse(404, result.unknownImage ? 'unknown_image' : 'image_not_ready', result.reason, req.requestId);
       if (result.type === 'redirect') {

@@ -5,6 +5,7 @@ import { type ApiResponse, errorResponse, jsonResponse } from '../http/ApiRespon
 import { findByLabels } from '../labels/findByLabels';
 import type { ObjectStore } from '../ports/ObjectStore';
 import { assembleStatus, type ImageStatus, readStatusRecords } from './imageStatus';
+import { presignedImageUrls } from './imageUrls';
 
 /**
  * GET /images?label=dog[&label=person][&limit=N][&cursor=…]: the photos whose detections include
@@ -54,8 +55,17 @@ export interface LabelSearchAnswer {
   next_cursor: string | null;
 }
 
-/** `limit` is parsed by the caller (routeApi), as for GET /images. */
-export async function searchImages(req: ApiRequest, store: ObjectStore, limit: number): Promise<ApiResponse> {
+/**
+ * `owner`'s photos with every label, from their own label index; `limit` is parsed by the caller
+ * (routeApi), as for GET /images.
+ */
+export async function searchImages(
+  req: ApiRequest,
+  store: ObjectStore,
+  owner: string,
+  options: { limit: number; presignExpiresSeconds: number },
+): Promise<ApiResponse> {
+  const { limit } = options;
   const labels = parseLabels(req.query.label ?? '');
   if (typeof labels === 'string') return errorResponse(400, 'invalid_label', labels, req.requestId);
   const rawCursor = req.query.cursor;
@@ -68,14 +78,15 @@ export async function searchImages(req: ApiRequest, store: ObjectStore, limit: n
       req.requestId,
     );
   }
-  const found = await findByLabels(store, labels, { limit, ...(after !== undefined ? { after } : {}) });
+  const found = await findByLabels(store, owner, labels, { limit, ...(after !== undefined ? { after } : {}) });
   const images = await Promise.all(
     found.ids.map(async (id) => {
-      const records = await readStatusRecords(store, id);
-      if (Object.keys(records).length === 0) return undefined;
+      const records = await readStatusRecords(store, { imageId: id, owner });
+      if (!records.upload) return undefined; // deleted meanwhile
       const status = assembleStatus(id, records);
       const has = new Set(status.detections.map((d) => d.label));
-      return labels.every((l) => has.has(l)) ? status : undefined;
+      if (!labels.every((l) => has.has(l))) return undefined;
+      return { ...status, image_urls: await presignedImageUrls(store, id, records, options.presignExpiresSeconds) };
     }),
   );
   const answer: LabelSearchAnswer = {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { isOwner, OWNER_EXPECTED } from '../domain/owners';
 import { ConfigError } from '../errors';
-import { isOwner, OWNER_EXPECTED } from './owner';
 
 /**
  * API keys (AUTH=api-key): random keys handed to people once, stored only as their SHA-256, each

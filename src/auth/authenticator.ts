@@ -1,9 +1,10 @@
 import type { ApiKeysSource, AuthConfig, AuthMode, JwtConfig } from '../config';
+import { LOCAL_OWNER } from '../domain/owners';
 import { type ApiKeyEntry, ownerOfApiKey, parseApiKeys } from './apiKeys';
+import type { Caller } from './caller';
 import { fetchIssuerMetadata } from './discovery';
 import { AuthUnavailableError, InvalidApiKeyError, InvalidTokenError } from './errors';
 import { createJwtVerifier } from './jwtVerifier';
-import { type Caller, LOCAL_OWNER } from './owner';
 
 /**
  * Who is calling, from a request's headers, as AUTH says (docs/security.md, "Sign-in and owners"):

@@ -1,8 +1,9 @@
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
 import type { JwtConfig } from '../config';
+import { isOwner, OWNER_EXPECTED } from '../domain/owners';
+import type { Caller } from './caller';
 import { fetchIssuerMetadata } from './discovery';
 import { AuthUnavailableError, InvalidTokenError } from './errors';
-import { type Caller, isOwner, OWNER_EXPECTED } from './owner';
 
 /**
  * Bearer tokens (AUTH=jwt), checked with jose: signed with RS256 or ES256 by a key the issuer

@@ -29,12 +29,16 @@ export interface ImageMessageFacts {
   image_id: string;
   /** Every stage's message has it (messages.ts); the upload's extension is kept. */
   original_path?: string;
-  request_id?: string;
+  /** Whose photo it is (messages of version 2); absent for a photo stored before owners. */
+  owner?: string | undefined;
+  request_id?: string | undefined;
 }
 
 export interface ImageTaggedDetail {
   event_id: string;
   image_id: string;
+  /** Whose photo it is (the caller who uploaded it: a token's sub, an API key's owner, `local`); absent for a photo stored before owners. */
+  owner?: string;
   status: 'tagged';
   bucket: string;
   /** The four images' keys in the bucket. */
@@ -48,6 +52,8 @@ export interface ImageTaggedDetail {
 export interface ImageFailedDetail {
   event_id: string;
   image_id: string;
+  /** As in ImageTaggedDetail. */
+  owner?: string;
   status: 'failed';
   bucket: string;
   /** The stage that failed for good, and why (as the status API says). */
@@ -68,12 +74,18 @@ function withRequestId<T extends object>(detail: T, requestId: string | undefine
   return requestId === undefined ? detail : { ...detail, request_id: requestId };
 }
 
+/** The owner, right after the image id, when the photo has one. */
+function ownerOf(msg: ImageMessageFacts): { owner?: string } {
+  return msg.owner === undefined ? {} : { owner: msg.owner };
+}
+
 export function imageTaggedEvent(msg: ImageMessageFacts, detections: Detection[], bucket: string, now = new Date()): PipelineEvent {
   const id = `${msg.image_id}:tagged`;
   const detail: ImageTaggedDetail = withRequestId(
     {
       event_id: id,
       image_id: msg.image_id,
+      ...ownerOf(msg),
       status: 'tagged' as const,
       bucket,
       outputs: {
@@ -105,7 +117,7 @@ export function imageFailedEvent(
     outputs[folder] = folder === 'original' ? originalKey(msg) : imageKey(folder, msg.image_id);
   }
   const detail: ImageFailedDetail = withRequestId(
-    { event_id: id, image_id: msg.image_id, status: 'failed' as const, bucket, ...failure, outputs },
+    { event_id: id, image_id: msg.image_id, ...ownerOf(msg), status: 'failed' as const, bucket, ...failure, outputs },
     msg.request_id,
   );
   return { detailType: 'Image Failed', id, time: now.toISOString(), detail: { ...detail } };

@@ -1,5 +1,6 @@
 import { imageFailedEvent } from '../domain/imageEvents';
-import { imageKey, parseUploadKey, statusKey } from '../domain/keys';
+import { deletedKey, imageKey, parseUploadKey, recordKey } from '../domain/keys';
+import type { PhotoRef } from '../domain/owners';
 import { errorReason, isRetryable, ObjectChangedError, ObjectNotFoundError } from '../errors';
 import { childLogger, type Logger } from '../logger/createLogger';
 import type { EventPublisher } from '../ports/EventPublisher';
@@ -7,7 +8,7 @@ import { readStageStatus, type StageStatus, writeStageStatus } from '../status/s
 import { type AcceptDeps, checkUploadBytes, recordAndQueue, tooManyBytes } from '../upload/admitUpload';
 
 /**
- * The bucket starts the pipeline: an object written under `uploads/<id>.<ext>` (a presigned POST
+ * The bucket starts the pipeline: an object written under `uploads/<owner>/<id>.<ext>` (a presigned POST
  * from `POST /uploads`) is checked exactly as `POST /upload` checks a body (src/upload/admitUpload.ts:
  * size, magic bytes and format, pixel limit, a header that decodes), copied inside the store to
  * `original/<id>.<ext>`, recorded and sent to resize — or ends as a terminal failure of the upload
@@ -39,6 +40,12 @@ import { type AcceptDeps, checkUploadBytes, recordAndQueue, tooManyBytes } from 
  * Faults (a missing object, bucket or queue; the store or queue unreachable) are thrown, after the
  * record says `retrying` with the reason, so the queue retries them; on the last receive the record
  * says `failed` and "Image Failed" is published, as processMessage does for the stages.
+ *
+ * The upload's key names its owner (`uploads/<owner>/<id>.<ext>`, src/domain/keys.ts), and the
+ * upload record is that owner's index entry (recordKey). The owner may delete the photo while it
+ * is ingested (its record is there from the claim on): DELETE writes the photo's tombstone first,
+ * and ingest looks for it after each write of the record — when it is there, ingest takes back
+ * what it wrote (the record, the original) and the upload, sends nothing and publishes nothing.
  */
 export interface IngestDeps extends AcceptDeps {
   events?: EventPublisher;
@@ -68,12 +75,24 @@ export async function ingestUpload(
 ): Promise<IngestOutcome> {
   const parsed = parseUploadKey(key);
   if (!parsed) {
-    const reason = `expected a key uploads/<image id>.<extension of an accepted format>, got ${JSON.stringify(key.slice(0, 120))}`;
+    const reason = `expected a key uploads/<owner>/<image id>.<extension of an accepted format>, got ${JSON.stringify(key.slice(0, 120))}`;
     deps.log.warn('bucket notification ignored: not an upload', { key: key.slice(0, 120), reason });
     return { outcome: 'ignored', key, reason };
   }
-  const { imageId } = parsed;
+  const { imageId, owner } = parsed;
+  const photo: PhotoRef = { imageId, owner };
   const log = childLogger(deps.log, { stage: 'upload', image_id: imageId });
+  /** True when the owner deleted the photo meanwhile; then what ingest wrote is taken back. */
+  const deleted = async (wrote: string[]): Promise<IngestOutcome | undefined> => {
+    if (!(await deps.store.exists(deletedKey(imageId)))) return undefined;
+    for (const written of [...wrote, recordKey(photo, 'upload'), key]) {
+      await deps.store
+        .delete(written)
+        .catch((error: unknown) => log.warn('could not take back a write of a deleted photo', { key: written, error }));
+    }
+    log.info('the photo was deleted by its owner while it was ingested: what ingest wrote is taken back, nothing is sent');
+    return { outcome: 'ignored', key, reason: 'deleted by its owner' };
+  };
   const startedAt = new Date(now());
   const t0 = performance.now();
   const lastTry = delivery.receiveCount >= deps.config.maxReceiveCount;
@@ -85,13 +104,15 @@ export async function ingestUpload(
     claimed_by: delivery.messageId,
   };
 
-  const claimed = await claimUpload(key, imageId, claim, delivery, deps, log, now);
+  const claimed = await claimUpload(key, photo, claim, delivery, deps, log, now);
   if (claimed !== true) {
     // The photo's upload is over (done or failed for good): what is under its key now is a form
     // posted again, or nothing (a repeated notification). In flight (`running`) the claimant removes it.
     if (claimed.outcome === 'duplicate' && claimed.state !== 'running') await removeUpload(key, deps, log);
     return claimed;
   }
+  const deletedAlready = await deleted([]);
+  if (deletedAlready) return deletedAlready;
   /** Set when the resize message could not be sent: the record says so. */
   let unsentReason: string | undefined;
 
@@ -105,8 +126,9 @@ export async function ingestUpload(
     const info = await checkUploadBytes(bytes, deps.config, maxBytes);
     const originalKey = imageKey('original', imageId, info.ext);
     await storeChecked(key, originalKey, { bytes, etag, contentType: info.contentType }, deps, log);
+    let takenBack: IngestOutcome | undefined;
     const accepted = await recordAndQueue(
-      { imageId, originalKey, info, bytes: bytes.length, startedAt, t0, attempt: delivery.receiveCount },
+      { imageId, owner, originalKey, info, bytes: bytes.length, startedAt, t0, attempt: delivery.receiveCount },
       { ...deps, log },
       {
         state: lastTry ? 'failed' : 'retrying',
@@ -114,8 +136,13 @@ export async function ingestUpload(
           unsentReason = `not queued; the notification ${lastTry ? 'was on its last receive' : 'will be retried'}: ${errorReason(error)}`;
           return unsentReason;
         },
+        stillWanted: async () => {
+          takenBack = await deleted([originalKey]);
+          return takenBack === undefined;
+        },
       },
     );
+    if (!accepted) return takenBack!;
     await removeUpload(key, deps, log);
     return { outcome: 'ingested', image_id: imageId, original_path: accepted.original_path };
   } catch (error) {
@@ -132,26 +159,33 @@ export async function ingestUpload(
       claimed_by: delivery.messageId,
     });
     const failed = () =>
-      imageFailedEvent({ image_id: imageId }, { stage: 'upload', reason, attempt: delivery.receiveCount }, deps.config.bucket);
+      imageFailedEvent({ image_id: imageId, owner }, { stage: 'upload', reason, attempt: delivery.receiveCount }, deps.config.bucket);
     if (!isRetryable(error)) {
       // Bad input: the event first, then the record. If publishing throws, the record says
       // `retrying` and the error is thrown: the redelivery fails the same way and publishes again.
+      // A photo its owner deleted meanwhile ends quietly, without an event.
+      const goneBefore = await deleted([]);
+      if (goneBefore) return goneBefore;
       try {
         await deps.events?.publish(failed());
       } catch (publishError) {
         log.error('"Image Failed" not published; the notification will be retried', { error: publishError, reason });
-        await writeStageStatus(deps.store, imageId, record(lastTry ? 'failed' : 'retrying')).catch(() => undefined);
+        await writeStageStatus(deps.store, photo, record(lastTry ? 'failed' : 'retrying')).catch(() => undefined);
         throw publishError;
       }
-      await writeStageStatus(deps.store, imageId, { ...record('failed'), terminal: true });
+      await writeStageStatus(deps.store, photo, { ...record('failed'), terminal: true });
+      const gone = await deleted([]);
+      if (gone) return gone;
       log.warn('upload refused: terminal failure, nothing queued', { key, reason, attempt: delivery.receiveCount });
       deps.metrics?.recordStage('upload', 'failed', duration_ms);
       await removeUpload(key, deps, log);
       return { outcome: 'failed', image_id: imageId, reason };
     }
-    await writeStageStatus(deps.store, imageId, record(lastTry ? 'failed' : 'retrying')).catch((statusError: unknown) =>
+    await writeStageStatus(deps.store, photo, record(lastTry ? 'failed' : 'retrying')).catch((statusError: unknown) =>
       log.warn('could not record the ingest fault', { error: statusError }),
     );
+    const gone = await deleted([]).catch(() => undefined);
+    if (gone) return gone;
     deps.metrics?.recordStage('upload', lastTry ? 'failed' : 'retried', duration_ms);
     if (lastTry) {
       log.error('ingest failed on its last receive; the queue dead-letters the notification', { key, error, reason });
@@ -165,19 +199,20 @@ export async function ingestUpload(
 /** True when this delivery holds the claim; else the outcome to return. */
 async function claimUpload(
   key: string,
-  imageId: string,
+  photo: PhotoRef,
   claim: StageStatus,
   delivery: IngestDelivery,
   deps: IngestDeps,
   log: Logger,
   now: () => number,
 ): Promise<true | IngestOutcome> {
+  const { imageId } = photo;
   const body = () => Buffer.from(JSON.stringify(claim));
-  if (await deps.store.putIfAbsent(statusKey(imageId, 'upload'), body(), { contentType: 'application/json' })) return true;
-  const existing = await readStageStatus(deps.store, imageId, 'upload');
+  if (await deps.store.putIfAbsent(recordKey(photo, 'upload'), body(), { contentType: 'application/json' })) return true;
+  const existing = await readStageStatus(deps.store, photo, 'upload');
   const takeOver = async (why: string) => {
     log.info(`ingest takes over the upload: ${why}`, { attempt: delivery.receiveCount });
-    await writeStageStatus(deps.store, imageId, claim);
+    await writeStageStatus(deps.store, photo, claim);
     return true as const;
   };
   if (!existing) return takeOver('its record is unreadable');

@@ -1,4 +1,5 @@
-import { COCO_LABEL_NAMES, labelPrefix } from '../domain/labelKeys';
+import { COCO_LABEL_NAMES } from '../domain/labelKeys';
+import { ownerLabelPrefix } from '../domain/owners';
 import type { ObjectStore } from '../ports/ObjectStore';
 
 /**
@@ -18,12 +19,13 @@ export interface LabelCount {
   capped?: true;
 }
 
-export async function countLabels(store: ObjectStore, cap: number = DEFAULT_COUNT_CAP): Promise<LabelCount[]> {
+/** `owner`'s labels: listings of their own index only (src/domain/owners.ts). */
+export async function countLabels(store: ObjectStore, owner: string, cap: number = DEFAULT_COUNT_CAP): Promise<LabelCount[]> {
   const counts: LabelCount[] = [];
   const queue = [...COCO_LABEL_NAMES];
   const worker = async () => {
     for (let label = queue.shift(); label !== undefined; label = queue.shift()) {
-      const keys = await store.list(labelPrefix(label), { maxKeys: cap + 1 });
+      const keys = await store.list(ownerLabelPrefix(owner, label), { maxKeys: cap + 1 });
       if (keys.length === 0) continue;
       counts.push(keys.length > cap ? { label, count: cap, capped: true } : { label, count: keys.length });
     }

@@ -1,5 +1,6 @@
 import { isImageId } from '../domain/imageId';
-import { invertId, labelPrefix } from '../domain/labelKeys';
+import { invertId } from '../domain/labelKeys';
+import { ownerLabelPrefix } from '../domain/owners';
 import type { ObjectStore } from '../ports/ObjectStore';
 
 /**
@@ -8,7 +9,7 @@ import type { ObjectStore } from '../ports/ObjectStore';
  * Each round lists one page of every label after the current position; an id is a match when it is
  * in every page, which is certain up to the "horizon", the smallest last id among the pages that
  * have more behind them; the next round starts there. The cost is O(entries of the labels asked
- * for), in list requests of up to 1000 keys, never O(photos); and a request stops after
+ * for) of this owner, in list requests of up to 1000 keys, never O(photos); and a request stops after
  * MAX_ROUNDS rounds, answering the matches found so far with a cursor to go on from, so a
  * pathological AND (two common labels that never meet) is still bounded per request.
  */
@@ -32,9 +33,15 @@ export interface FindOptions {
   maxRounds?: number;
 }
 
-export async function findByLabels(store: ObjectStore, labels: readonly string[], options: FindOptions): Promise<LabelMatches> {
+/** `owner`'s photos filed under every one of `labels`: their own index only (src/domain/owners.ts). */
+export async function findByLabels(
+  store: ObjectStore,
+  owner: string,
+  labels: readonly string[],
+  options: FindOptions,
+): Promise<LabelMatches> {
   if (labels.length === 0) throw new Error('findByLabels: expected at least one label');
-  const prefixes = labels.map(labelPrefix);
+  const prefixes = labels.map((label) => ownerLabelPrefix(owner, label));
   const limit = options.limit;
   const scanPage = options.scanPage ?? SCAN_PAGE;
   const maxRounds = options.maxRounds ?? MAX_ROUNDS;

@@ -1,22 +1,27 @@
-import { isCocoLabel, labelIndexKey } from '../domain/labelKeys';
+import { isCocoLabel } from '../domain/labelKeys';
 import type { Detection } from '../domain/messages';
+import { type PhotoRef, photoLabelKey } from '../domain/owners';
 import type { ObjectStore } from '../ports/ObjectStore';
 import { UnknownLabelError } from './errors';
 
 /**
- * Files one photo under each label it was found with: an empty object `labels/<label>/<inverted
- * id>` per distinct label (src/domain/labelKeys.ts). Called by the tag stage after the tagged image
+ * Files one photo under each label it was found with, in its owner's index: an empty object
+ * `owners/<owner>/labels/<label>/<inverted id>` per distinct label (src/domain/owners.ts;
+ * `labels/<label>/<inverted id>` for a photo without an owner). Called by the tag stage after the tagged image
  * is stored, so the index never names a photo whose tagged image does not exist; a crash in between
  * leaves the message on its queue, and the retry writes the same keys again (a photo processed
  * twice is listed once). Every label is checked against the COCO list before anything is written.
- * Returns the labels filed, in the detector's order.
+ * Returns the labels filed, in the detector's order, and the keys written.
  */
-export async function writeLabelIndex(store: ObjectStore, imageId: string, detections: readonly Detection[]): Promise<string[]> {
+export async function writeLabelIndex(
+  store: ObjectStore,
+  photo: PhotoRef,
+  detections: readonly Detection[],
+): Promise<{ labels: string[]; keys: string[] }> {
   const labels = [...new Set(detections.map((d) => d.label))];
   const unknown = labels.find((label) => !isCocoLabel(label));
   if (unknown !== undefined) throw new UnknownLabelError(unknown);
-  await Promise.all(
-    labels.map((label) => store.put(labelIndexKey(label, imageId), Buffer.alloc(0), { contentType: 'application/octet-stream' })),
-  );
-  return labels;
+  const keys = labels.map((label) => photoLabelKey(photo, label));
+  await Promise.all(keys.map((key) => store.put(key, Buffer.alloc(0), { contentType: 'application/octet-stream' })));
+  return { labels, keys };
 }

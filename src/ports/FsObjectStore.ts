@@ -306,6 +306,17 @@ export class FsObjectStore implements ObjectStore {
    * Reads the folder the prefix names, whole, then takes the page asked for: a folder has no
    * index to seek in. The label index keeps one folder per label, so that is O(matches).
    */
+  /** Every key removed, a few at a time; keys that are not there are no error. */
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    for (const key of keys) assertSafeKey(key);
+    const queue = [...keys];
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let key = queue.shift(); key !== undefined; key = queue.shift()) await this.delete(key);
+      }),
+    );
+  }
+
   async list(prefix: string, options: ListOptions = {}): Promise<string[]> {
     assertSafePrefix(prefix);
     assertListOptions(options);

@@ -94,6 +94,8 @@ export interface ObjectStore {
   copy(fromKey: string, toKey: string, options?: CopyOptions): Promise<void>;
   /** Removes an object; removing one that is not there is not an error. */
   delete(key: string): Promise<void>;
+  /** Removes many objects (S3: DeleteObjects, one request per 1000); keys that are not there are no error. */
+  deleteMany(keys: readonly string[]): Promise<void>;
   /**
    * Keys under a prefix, in lexical (byte) order; with options, one page of them: those after
    * `startAfter`, at most `maxKeys` (ask for one more than you show to learn whether more follow).

@@ -1,6 +1,7 @@
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -207,6 +208,29 @@ export class S3ObjectStore implements ObjectStore {
       const translated = this.translate(`DeleteObject ${key}`, key, error);
       if (translated instanceof ObjectNotFoundError) return;
       throw translated;
+    }
+  }
+
+  /** DeleteObjects, up to 1000 keys a request: a photo's hundred-odd keys in one. */
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    for (const key of keys) assertSafeKey(key);
+    for (let i = 0; i < keys.length; i += 1000) {
+      const chunk = keys.slice(i, i + 1000);
+      let failed: Array<{ Key?: string; Code?: string; Message?: string }> = [];
+      try {
+        const out = await this.client.send(
+          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: chunk.map((Key) => ({ Key })), Quiet: true } }),
+        );
+        failed = out.Errors ?? [];
+      } catch (error) {
+        throw this.translate(`DeleteObjects (${chunk.length} keys)`, undefined, error);
+      }
+      // Each key may fail on its own (AccessDenied for one prefix, say): a fault of the deployment.
+      const first = failed.find((e) => e.Code !== 'NoSuchKey');
+      if (first)
+        throw new ConfigError(
+          `DeleteObjects: ${first.Key}: ${first.Code}: ${first.Message ?? ''} (${failed.length} of ${chunk.length} keys not deleted)`,
+        );
     }
   }
 

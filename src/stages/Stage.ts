@@ -29,8 +29,10 @@ export interface StageContext {
 export interface StageResult<Out> {
   /** The message for the next queue (none for the last stage). */
   output?: Out;
-  /** The object the stage wrote. */
+  /** The object the stage wrote (detect: the copy it read). */
   outputKey: string;
+  /** Every object the stage wrote, its status record aside: taken back if the photo was deleted meanwhile. */
+  written: string[];
   /** Extra facts for logs and the status record. */
   detail?: { bytes?: number; width?: number; height?: number; detections?: Detection[] };
 }

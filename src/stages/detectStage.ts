@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import { DECODE_MARGIN, MODEL_SIZE } from '../detect/preprocess';
-import type { Detection, DetectMessage } from '../domain/messages';
+import { type Detection, type DetectMessage, versionFor } from '../domain/messages';
 import { inspectImage } from '../image/openImage';
 import { resizedSize } from '../image/resizeImage';
 import type { Stage } from './Stage';
@@ -35,8 +35,9 @@ export const detectStage: Stage<'detect'> = {
     const detections = toOriginal(found, width, height, msg.origin_w, msg.origin_h);
     return {
       outputKey: sourceKey,
+      written: [],
       output: {
-        v: 1,
+        ...versionFor(msg.owner),
         image_id: msg.image_id,
         original_path: msg.original_path,
         request_id: msg.request_id,

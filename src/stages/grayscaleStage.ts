@@ -1,4 +1,5 @@
 import { imageKey } from '../domain/keys';
+import { versionFor } from '../domain/messages';
 import { grayscaleImage } from '../image/grayscaleImage';
 import type { Stage } from './Stage';
 
@@ -12,8 +13,9 @@ export const grayscaleStage: Stage<'grayscale'> = {
     await store.put(key, out.data, { contentType: 'image/jpeg' });
     return {
       outputKey: key,
+      written: [key],
       output: {
-        v: 1,
+        ...versionFor(msg.owner),
         image_id: msg.image_id,
         original_path: msg.original_path,
         request_id: msg.request_id,

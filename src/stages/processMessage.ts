@@ -1,5 +1,7 @@
 import { imageFailedEvent, imageTaggedEvent } from '../domain/imageEvents';
+import { imageKey, recordKey } from '../domain/keys';
 import { type Detection, parseMessage } from '../domain/messages';
+import { type PhotoRef, photoLabelKey } from '../domain/owners';
 import { PIPELINE, type StageInput, type StageVocabulary, stageMessageSchema } from '../domain/pipeline';
 import type { QueueStageName } from '../domain/stages';
 import { errorReason, isRetryable } from '../errors';
@@ -27,6 +29,13 @@ export interface ProcessDeps extends StageContext {
  * the deployment (missing model, font, native module, bucket or queue; an object not yet there) —
  * is recorded as `retrying` with its reason and thrown: the record becomes a batch item failure, the
  * queue redelivers it, and after maxReceiveCount receives its redrive policy dead-letters it.
+ *
+ * A photo its owner deleted while a stage worked on it (DELETE /images/{id}: its record goes first,
+ * then everything else) ends quietly: after writing its record, the stage looks for the photo's
+ * record; when it is gone, the stage takes back what it wrote (its image, label entries, its
+ * record), sends nothing, publishes nothing, and the message is done. Whatever the stage wrote
+ * before DELETE's clean-up is removed by it; whatever after, the stage sees the record gone and
+ * removes itself. A photo stored before owners has no record to look for and goes on.
  */
 export async function processMessage<N extends QueueStageName>(
   stage: Stage<N>,
@@ -49,6 +58,15 @@ export async function processMessage<N extends QueueStageName>(
   }
 
   const log = childLogger(deps.log, { stage: stage.name, image_id: msg.image_id, request_id: msg.request_id });
+  const photo: PhotoRef = { imageId: msg.image_id, owner: msg.owner };
+  /** True when the photo's owner deleted it: its record (the owner's index entry) is gone. */
+  const deleted = async () => photo.owner !== undefined && !(await deps.store.exists(recordKey(photo, 'upload')));
+  const takeBack = async (keys: string[]) => {
+    for (const key of [...keys, recordKey(photo, stage.name)]) {
+      await deps.store.delete(key).catch((error: unknown) => log.warn('could not take back a write of a deleted photo', { key, error }));
+    }
+    log.info('the photo was deleted by its owner while this stage ran: its writes are taken back, nothing is sent');
+  };
   const startedAt = new Date();
   const t0 = performance.now();
   /** The detections, once the stage is done (the last stage's go into its event). */
@@ -58,9 +76,8 @@ export async function processMessage<N extends QueueStageName>(
   // A retried attempt leaves the record of the one before ('retrying', with its reason) until it ends.
   try {
     const result = await stage.run(msg, { ...deps, log });
-    if (next && result.output !== undefined) await deps.queue.send(deps.config.queues[next], JSON.stringify(result.output));
     const duration_ms = Math.round(performance.now() - t0);
-    await writeStageStatus(deps.store, msg.image_id, {
+    await writeStageStatus(deps.store, photo, {
       stage: stage.name,
       state: 'done',
       started_at: startedAt.toISOString(),
@@ -71,6 +88,12 @@ export async function processMessage<N extends QueueStageName>(
       attempt: receiveCount,
       request_id: msg.request_id,
     });
+    // After its writes, record included: a delete that came meanwhile is seen here.
+    if (await deleted()) {
+      await takeBack(result.written);
+      return 'done';
+    }
+    if (next && result.output !== undefined) await deps.queue.send(deps.config.queues[next], JSON.stringify(result.output));
     log.info('stage done', {
       duration_ms,
       output_key: result.outputKey,
@@ -87,7 +110,7 @@ export async function processMessage<N extends QueueStageName>(
     const retry = isRetryable(error);
     const lastTry = receiveCount >= deps.config.maxReceiveCount;
     metrics.recordStage(stage.name, retry && !lastTry ? 'retried' : 'failed', Math.round(performance.now() - t0));
-    await writeStageStatus(deps.store, msg.image_id, {
+    await writeStageStatus(deps.store, photo, {
       stage: stage.name,
       state: retry && !lastTry ? 'retrying' : 'failed',
       started_at: startedAt.toISOString(),
@@ -97,6 +120,11 @@ export async function processMessage<N extends QueueStageName>(
       error: reason,
       request_id: msg.request_id,
     }).catch((statusError: unknown) => log.warn('could not record failure status', { error: statusError }));
+    // A photo deleted meanwhile (its input gone, say): what the stage may have written is taken back, quietly.
+    if (await deleted().catch(() => false)) {
+      await takeBack(mayHaveWritten(stage.name, msg, photo));
+      return 'done';
+    }
     const failed = () => imageFailedEvent(msg, { stage: stage.name, reason, attempt: receiveCount }, deps.config.bucket);
     if (!retry) {
       // Before dead-lettering: if publishing throws, the record is retried, fails the same way and
@@ -125,6 +153,24 @@ export async function processMessage<N extends QueueStageName>(
     await publish(deps.events, imageTaggedEvent(msg, tagged, deps.config.bucket), log, receiveCount, deps.config.maxReceiveCount);
   }
   return 'done';
+}
+
+/** What a stage that failed may have written before it did: its image and (tag) its label entries. */
+function mayHaveWritten(stage: QueueStageName, msg: { image_id: string; detections?: { label: string }[] }, photo: PhotoRef): string[] {
+  const { output } = PIPELINE[stage] as StageVocabulary;
+  const labels = [...new Set((msg.detections ?? []).map((d) => d.label))];
+  return [
+    ...(output ? [imageKey(output, msg.image_id)] : []),
+    ...(stage === 'tag'
+      ? labels.flatMap((label) => {
+          try {
+            return [photoLabelKey(photo, label)];
+          } catch {
+            return [];
+          }
+        })
+      : []),
+  ];
 }
 
 /** Publishes a completion event; a failure is logged with what happens next, and thrown. */

@@ -1,4 +1,5 @@
 import { imageKey } from '../domain/keys';
+import { versionFor } from '../domain/messages';
 import { resizeImage } from '../image/resizeImage';
 import type { Stage } from './Stage';
 
@@ -17,8 +18,9 @@ export const resizeStage: Stage<'resize'> = {
     await store.put(key, out.data, { contentType: 'image/jpeg' });
     return {
       outputKey: key,
+      written: [key],
       output: {
-        v: 1,
+        ...versionFor(msg.owner),
         image_id: msg.image_id,
         original_path: msg.original_path,
         request_id: msg.request_id,

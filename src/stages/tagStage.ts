@@ -21,7 +21,12 @@ export const tagStage: Stage<'tag'> = {
     });
     const key = imageKey('tagged', msg.image_id);
     await store.put(key, out.data, { contentType: 'image/jpeg' });
-    await writeLabelIndex(store, msg.image_id, msg.detections); // after the tagged image: the index names only tagged photos
-    return { outputKey: key, detail: { bytes: out.data.length, width: out.width, height: out.height, detections: msg.detections } };
+    // After the tagged image: the index names only tagged photos.
+    const index = await writeLabelIndex(store, { imageId: msg.image_id, owner: msg.owner }, msg.detections);
+    return {
+      outputKey: key,
+      written: [key, ...index.keys],
+      detail: { bytes: out.data.length, width: out.width, height: out.height, detections: msg.detections },
+    };
   },
 };

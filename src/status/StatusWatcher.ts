@@ -1,4 +1,4 @@
-import { parseStatusKey } from '../domain/keys';
+import { parseRecordKey } from '../domain/keys';
 import type { StageName } from '../domain/stages';
 import type { ObjectStore } from '../ports/ObjectStore';
 import { type ImageOutcome, settledOutcome } from './settledOutcome';
@@ -17,13 +17,13 @@ export class StatusWatcher {
     const wrapped: ObjectStore = Object.create(store) as ObjectStore;
     wrapped.put = async (key, body, options) => {
       await store.put(key, body, options);
-      const record = parseStatusKey(key);
-      if (record) this.note(record.imageId, body);
+      const record = parseRecordKey(key);
+      if (record) this.note(record.photo.imageId, body);
     };
     wrapped.putIfAbsent = async (key, body, options) => {
       const written = await store.putIfAbsent(key, body, options);
-      const record = parseStatusKey(key);
-      if (written && record) this.note(record.imageId, body);
+      const record = parseRecordKey(key);
+      if (written && record) this.note(record.photo.imageId, body);
       return written;
     };
     return wrapped;

@@ -1,14 +1,16 @@
 import { z } from 'zod';
-import { statusKey } from '../domain/keys';
+import { recordKey } from '../domain/keys';
 import { DetectionSchema } from '../domain/messages';
+import type { PhotoRef } from '../domain/owners';
 import { STAGES, type StageName } from '../domain/stages';
 import { ObjectNotFoundError } from '../errors';
 import type { ObjectStore } from '../ports/ObjectStore';
 
 /*
- * Progress of one image: each stage writes its own small record, `status/<image_id>/<stage>.json`
- * (statusKey), so no two stages ever read-modify-write one shared document; the status API
- * assembles them.
+ * Progress of one image: each stage writes its own small record, `status/<image_id>/<stage>.json`,
+ * so no two stages ever read-modify-write one shared document; the status API assembles them. The
+ * upload stage's record of a photo with an owner is its owner's index entry (recordKey,
+ * src/domain/keys.ts): it exists exactly while the photo is its owner's.
  */
 
 export const StageStatusSchema = z.object({
@@ -39,17 +41,17 @@ export const StageStatusSchema = z.object({
 });
 export type StageStatus = z.infer<typeof StageStatusSchema>;
 
-export async function writeStageStatus(store: ObjectStore, imageId: string, status: StageStatus): Promise<void> {
-  await store.put(statusKey(imageId, status.stage), Buffer.from(JSON.stringify(status)), {
+export async function writeStageStatus(store: ObjectStore, photo: PhotoRef, status: StageStatus): Promise<void> {
+  await store.put(recordKey(photo, status.stage), Buffer.from(JSON.stringify(status)), {
     contentType: 'application/json',
   });
 }
 
 /** One stage's record, or undefined when it is absent or unreadable (pending, as far as anyone can tell). */
-export async function readStageStatus(store: ObjectStore, imageId: string, stage: StageName): Promise<StageStatus | undefined> {
+export async function readStageStatus(store: ObjectStore, photo: PhotoRef, stage: StageName): Promise<StageStatus | undefined> {
   let body: Buffer;
   try {
-    ({ body } = await store.get(statusKey(imageId, stage)));
+    ({ body } = await store.get(recordKey(photo, stage)));
   } catch (error) {
     if (error instanceof ObjectNotFoundError) return undefined;
     throw error;
@@ -64,9 +66,9 @@ export async function readStageStatus(store: ObjectStore, imageId: string, stage
   return parsed.success && parsed.data.stage === stage ? parsed.data : undefined;
 }
 
-/** Every stage's record that exists for the image (absent = pending): one GET each. */
-export async function readStageStatuses(store: ObjectStore, imageId: string): Promise<Partial<Record<StageName, StageStatus>>> {
-  const records = await Promise.all(STAGES.map((stage) => readStageStatus(store, imageId, stage)));
+/** Every stage's record that exists for the photo (absent = pending): one GET each. */
+export async function readStageStatuses(store: ObjectStore, photo: PhotoRef): Promise<Partial<Record<StageName, StageStatus>>> {
+  const records = await Promise.all(STAGES.map((stage) => readStageStatus(store, photo, stage)));
   const out: Partial<Record<StageName, StageStatus>> = {};
   STAGES.forEach((stage, i) => {
     if (records[i]) out[stage] = records[i];

@@ -9,11 +9,16 @@ export type { AcceptDeps, AcceptedUpload } from './admitUpload';
 
 /**
  * The upload stage's core: checks the bytes are an image we accept (header only, fast), stores
- * them untouched as `original/<id>.<ext>` and queues the resize. The id is made here, never taken
+ * them untouched as `original/<id>.<ext>`, records them as `owner`'s and queues the resize. The id is made here, never taken
  * from the client. The check, the record and the message are shared with the bucket's ingest
  * (src/upload/admitUpload.ts).
  */
-export async function acceptUpload(bytes: Buffer, deps: AcceptDeps, requestId?: string): Promise<AcceptedUpload> {
+export async function acceptUpload(
+  bytes: Buffer,
+  deps: AcceptDeps,
+  upload: { owner: string; requestId?: string | undefined },
+): Promise<AcceptedUpload> {
+  const { owner, requestId } = upload;
   const startedAt = new Date();
   const t0 = performance.now();
   let info: ImageInfo;
@@ -36,7 +41,7 @@ export async function acceptUpload(bytes: Buffer, deps: AcceptDeps, requestId?: 
   //    true: sending first, as this did, let a failed record write answer 503 for a photo that was
   //    processed anyway, and the client's retry made a duplicate.
   await deps.store.put(key, bytes, { contentType: info.contentType });
-  return recordAndQueue({ imageId, originalKey: key, info, bytes: bytes.length, startedAt, t0, requestId }, deps, {
+  return recordAndQueue({ imageId, owner, originalKey: key, info, bytes: bytes.length, startedAt, t0, requestId }, deps, {
     state: 'failed',
     reason: (error) => `not queued, the client was told to try again: ${errorReason(error)}`,
   });

@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import type { ResizeMessage } from '../domain/messages';
+import { type ResizeMessage, versionFor } from '../domain/messages';
 import { PIPELINE } from '../domain/pipeline';
 import { ImageTooLargeError } from '../errors';
 import { type ImageInfo, inspectImage } from '../image/openImage';
@@ -50,6 +50,8 @@ export function tooManyBytes(maxBytes: number, got: number): ImageTooLargeError 
 
 export interface StoredOriginal {
   imageId: string;
+  /** Whose photo it is; undefined only for an upload signed before owners existed (ingest). */
+  owner?: string | undefined;
   /** `original/<id>.<ext>`, already in the store. */
   originalKey: string;
   info: ImageInfo;
@@ -66,6 +68,11 @@ export interface StoredOriginal {
 export interface Unsent {
   state: Extract<StageStatus['state'], 'failed' | 'retrying'>;
   reason: (error: unknown) => string;
+  /**
+   * Asked after the record is written, before the message is sent: false when the photo was
+   * deleted meanwhile (ingest: DELETE's tombstone). Then nothing is sent and undefined is answered.
+   */
+  stillWanted?: () => Promise<boolean>;
 }
 
 /**
@@ -73,8 +80,15 @@ export interface Unsent {
  * before it queued nothing (the caller's retry makes no duplicate). If the send fails the record
  * is rewritten (best effort) as `unsent` says, and the error is thrown.
  */
-export async function recordAndQueue(stored: StoredOriginal, deps: AcceptDeps, unsent: Unsent): Promise<AcceptedUpload> {
+export async function recordAndQueue(
+  stored: StoredOriginal,
+  deps: AcceptDeps,
+  unsent: Unsent & { stillWanted: () => Promise<boolean> },
+): Promise<AcceptedUpload | undefined>;
+export async function recordAndQueue(stored: StoredOriginal, deps: AcceptDeps, unsent: Unsent): Promise<AcceptedUpload>;
+export async function recordAndQueue(stored: StoredOriginal, deps: AcceptDeps, unsent: Unsent): Promise<AcceptedUpload | undefined> {
   const { imageId, originalKey: key, info, requestId } = stored;
+  const photo = { imageId, owner: stored.owner };
   const duration_ms = Math.round(performance.now() - stored.t0);
   const record = {
     stage: 'upload',
@@ -85,12 +99,13 @@ export async function recordAndQueue(stored: StoredOriginal, deps: AcceptDeps, u
     ...(stored.attempt !== undefined ? { attempt: stored.attempt } : {}),
     request_id: requestId,
   } as const;
-  await writeStageStatus(deps.store, imageId, { ...record, state: 'done' });
-  const message: ResizeMessage = { v: 1, image_id: imageId, original_path: key, request_id: requestId };
+  await writeStageStatus(deps.store, photo, { ...record, state: 'done' });
+  if (unsent.stillWanted && !(await unsent.stillWanted())) return undefined;
+  const message: ResizeMessage = { ...versionFor(stored.owner), image_id: imageId, original_path: key, request_id: requestId };
   try {
     await deps.queue.send(deps.config.queues[PIPELINE.upload.next], JSON.stringify(message));
   } catch (error) {
-    await writeStageStatus(deps.store, imageId, { ...record, state: unsent.state, error: unsent.reason(error) }).catch(
+    await writeStageStatus(deps.store, photo, { ...record, state: unsent.state, error: unsent.reason(error) }).catch(
       (statusError: unknown) => deps.log.warn('could not record the unqueued upload', { image_id: imageId, error: statusError }),
     );
     throw error;

@@ -13,7 +13,7 @@ import type { ObjectStore, PresignedPost } from '../ports/ObjectStore';
 /**
  * POST /uploads, the first step of a direct-to-bucket upload, free of Lambda: the client says what
  * it will send (`{content_type, size, file_name?}`), and gets the new image id, a form the store
- * itself checks (a POST policy bound to the key `uploads/<id>.<ext>`, the content type, and exactly
+ * itself checks (a POST policy bound to the key `uploads/<owner>/<id>.<ext>`, the content type, and exactly
  * the declared size, at most MAX_BUCKET_UPLOAD_BYTES, valid UPLOAD_EXPIRES_SECONDS) and where to follow the photo. The
  * key is the server's; nothing is stored here. The ingest step starts the pipeline once the object
  * is in the bucket (S3's ObjectCreated notification; the embedded server's POST /bucket).
@@ -103,11 +103,12 @@ function requestOrigin(req: ApiRequest): string | undefined {
 export async function handleCreateUpload(req: ApiRequest, deps: CreateUploadDeps): Promise<ApiResponse> {
   const { log } = deps;
   try {
-    await deps.auth.authenticate(req.headers);
+    const { owner } = await deps.auth.authenticate(req.headers);
     const request = parseCreateUpload(req.body, deps.config.limits);
     const { format } = request;
     const imageId = newImageId();
-    const form = await deps.store.presignPost(uploadKey(imageId, format.ext), {
+    // The key names the owner and the form binds the key: ingest learns whose photo it is from it.
+    const form = await deps.store.presignPost(uploadKey(imageId, format.ext, owner), {
       contentType: format.contentType,
       size: request.size,
       expiresInSeconds: deps.config.uploadExpiresSeconds,

@@ -13,9 +13,9 @@ import { readUploadBody, uploadLimitHint } from './readUploadBody';
 export async function handleUpload(req: ApiRequest, deps: AcceptDeps & { auth: Authenticator }): Promise<ApiResponse> {
   const { log } = deps;
   try {
-    await deps.auth.authenticate(req.headers);
+    const { owner } = await deps.auth.authenticate(req.headers);
     const file = await readUploadBody(req, deps.config.limits.maxUploadBytes, uploadLimitHint(deps.config.limits));
-    const accepted = await acceptUpload(file.bytes, deps, req.requestId);
+    const accepted = await acceptUpload(file.bytes, deps, { owner, requestId: req.requestId });
     return jsonResponse(
       202,
       {

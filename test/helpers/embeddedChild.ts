@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createApp } from '../../src/app/createApp';
 import { configFromEnvironment } from '../../src/config';
+import { LOCAL_OWNER } from '../../src/domain/owners';
 import type { ObjectStore } from '../../src/ports/ObjectStore';
 import { startEmbedded } from '../../src/runtime/startEmbedded';
 import { acceptUpload } from '../../src/upload/acceptUpload';
@@ -37,6 +38,7 @@ const store: ObjectStore = {
   putIfAbsent: (key, body, options) => app.store.putIfAbsent(key, body, options),
   copy: (from, to, options) => app.store.copy(from, to, options),
   delete: (key) => app.store.delete(key),
+  deleteMany: (keys) => app.store.deleteMany(keys),
   list: (prefix, options) => app.store.list(prefix, options),
   presignPost: (key, options) => app.store.presignPost(key, options),
   put: async (key, body, options) => {
@@ -56,7 +58,7 @@ const held = { ...app, store };
 const pipeline = await startEmbedded(held);
 process.stdout.write('ready\n');
 for (const file of positionals) {
-  const accepted = await acceptUpload(readFileSync(file), held);
+  const accepted = await acceptUpload(readFileSync(file), held, { owner: LOCAL_OWNER });
   process.stdout.write(`accepted ${accepted.image_id}\n`);
 }
 process.stdout.write('uploaded\n');

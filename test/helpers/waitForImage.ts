@@ -1,4 +1,5 @@
 import { statusKey } from '../../src/domain/keys';
+import { LOCAL_OWNER, type PhotoRef } from '../../src/domain/owners';
 import type { ObjectStore } from '../../src/ports/ObjectStore';
 import { type ImageOutcome, settledOutcome } from '../../src/status/settledOutcome';
 import { readStageStatuses } from '../../src/status/stageStatus';
@@ -9,21 +10,24 @@ export type { ImageOutcome };
  * Polls an image's stage records until the tag stage is done, a stage failed for good, or time
  * runs out. Each poll looks for the tag record only (one cheap call); all five records are read
  * every `fullEvery` polls to notice failures, so waiting on hundreds of images stays cheap.
+ * A bare id is a photo of LOCAL_OWNER (AUTH=none's one person, the tests' default).
  */
 export async function waitForImage(
   store: ObjectStore,
-  imageId: string,
+  image: string | PhotoRef,
   options: { timeoutMs?: number; pollMs?: number; fullEvery?: number; signal?: AbortSignal } = {},
 ): Promise<ImageOutcome> {
+  const photo: PhotoRef = typeof image === 'string' ? { imageId: image, owner: LOCAL_OWNER } : image;
+  const { imageId } = photo;
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   const fullEvery = options.fullEvery ?? 5;
   for (let poll = 0; ; poll++) {
     const tagged = await store.exists(statusKey(imageId, 'tag'));
     if (tagged || poll % fullEvery === 0) {
-      const settled = settledOutcome(await readStageStatuses(store, imageId));
+      const settled = settledOutcome(await readStageStatuses(store, photo));
       if (settled) return settled;
     }
-    if (Date.now() > deadline || options.signal?.aborted) return { status: 'timeout', stages: await readStageStatuses(store, imageId) };
+    if (Date.now() > deadline || options.signal?.aborted) return { status: 'timeout', stages: await readStageStatuses(store, photo) };
     await new Promise((r) => setTimeout(r, options.pollMs ?? 100));
   }
 }

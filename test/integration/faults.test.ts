@@ -13,6 +13,7 @@ import { startElasticMq, startMinio } from '../../scripts/servers/local-servers'
 import { type App, createApp } from '../../src/app/createApp';
 import { type Config, loadConfig } from '../../src/config';
 import { imageKey, STAGE_FOLDERS } from '../../src/domain/keys';
+import { LOCAL_OWNER, ownerLabelPrefix } from '../../src/domain/owners';
 import { TransientError } from '../../src/errors';
 import type { LogSink } from '../../src/logger/createLogger';
 import { FsObjectStore } from '../../src/ports/FsObjectStore';
@@ -143,6 +144,7 @@ describe('faults', () => {
         putIfAbsent: (key, body, options) => real.store.putIfAbsent(key, body, options),
         copy: (from, to, options) => real.store.copy(from, to, options),
         delete: (key) => real.store.delete(key),
+        deleteMany: (keys) => real.store.deleteMany(keys),
         list: (prefix, options) => real.store.list(prefix, options),
         put: async (key, body, options) => {
           await real.store.put(key, body, options);
@@ -209,7 +211,7 @@ describe('faults', () => {
           .join('\n');
         const stats = JSON.stringify((pipeline.app.queue as unknown as { stats(): unknown }).stats());
         assert.fail(
-          `${id}: ${outcome}\nstages: ${JSON.stringify(await readStageStatuses(store, id))}\nlogs:\n${trail}\nqueues: ${stats}\nwarnings:\n${problems}`,
+          `${id}: ${outcome}\nstages: ${JSON.stringify(await readStageStatuses(store, { imageId: id, owner: LOCAL_OWNER }))}\nlogs:\n${trail}\nqueues: ${stats}\nwarnings:\n${problems}`,
         );
       }
     }
@@ -246,21 +248,21 @@ describe('faults', () => {
     const pipeline = await startEmbedded(deps);
     t.after(() => pipeline.stop());
     const ids: string[] = [];
-    for (const name of ['dog.jpg', 'horses.jpg']) ids.push((await acceptUpload(readFixture(name), deps)).image_id);
+    for (const name of ['dog.jpg', 'horses.jpg']) ids.push((await acceptUpload(readFixture(name), deps, { owner: LOCAL_OWNER })).image_id);
     for (const id of ids) assert.equal((await waitForImage(deps.store, id)).status, 'done');
     const snapshot = async () => {
       const keys = (await deps.store.list('')).filter((k) => !k.startsWith('status/'));
       return new Map(await Promise.all(keys.map(async (k) => [k, (await deps.store.get(k)).body.toString('base64')] as const)));
     };
     const first = await snapshot();
-    // original, resized, grayscale, tagged, and the label index's labels/dog/<inverted id> (the stub finds a dog), for each
-    assert.equal(first.size, 10);
-    assert.equal([...first.keys()].filter((k) => k.startsWith('labels/dog/')).length, 2);
+    // original, resized, grayscale, tagged, the owner's record and their label index's entry under dog (the stub finds a dog), for each
+    assert.equal(first.size, 12);
+    assert.equal([...first.keys()].filter((k) => k.startsWith(ownerLabelPrefix(LOCAL_OWNER, 'dog'))).length, 2);
 
     // Act: every stage's input for the first image delivered twice more, in the same batch.
     const id = ids[0]!;
-    const resizeMsg = JSON.stringify({ v: 1, image_id: id, original_path: imageKey('original', id) });
-    const tagDone = (await readStageStatuses(deps.store, id)).tag!.finished_at!;
+    const resizeMsg = JSON.stringify({ v: 2, owner: LOCAL_OWNER, image_id: id, original_path: imageKey('original', id) });
+    const tagDone = (await readStageStatuses(deps.store, { imageId: id, owner: LOCAL_OWNER })).tag!.finished_at!;
     await queue.send(config.queues.resize, resizeMsg);
     await queue.send(config.queues.resize, resizeMsg);
     // Wait until both copies have gone all the way through (four tag runs would be two more "done"s).
@@ -268,7 +270,7 @@ describe('faults', () => {
     for (;;) {
       const stats = queue.stats();
       const busy = Object.values(stats).some((s) => s.visible + s.inFlight > 0);
-      const tag = (await readStageStatuses(deps.store, id)).tag;
+      const tag = (await readStageStatuses(deps.store, { imageId: id, owner: LOCAL_OWNER })).tag;
       if (!busy && tag?.state === 'done' && tag.finished_at! > tagDone) break;
       assert.ok(Date.now() < deadline, 'duplicates not processed in time');
       await sleep(100);
@@ -382,6 +384,7 @@ describe('faults', () => {
       putIfAbsent: (k, b, o) => fsStore.putIfAbsent(k, b, o),
       copy: (f, k, o) => fsStore.copy(f, k, o),
       delete: (k) => fsStore.delete(k),
+      deleteMany: (keys) => fsStore.deleteMany(keys),
       list: (p, options) => fsStore.list(p, options),
       presignPost: (k, options) => fsStore.presignPost(k, options),
     };
@@ -398,8 +401,8 @@ describe('faults', () => {
     t.after(async () => {
       if (!stopped) await pipeline.stop();
     });
-    const poison = await acceptUpload(poisonBytes, deps);
-    const good = await acceptUpload(readFixture('horses.jpg'), deps);
+    const poison = await acceptUpload(poisonBytes, deps, { owner: LOCAL_OWNER });
+    const good = await acceptUpload(readFixture('horses.jpg'), deps, { owner: LOCAL_OWNER });
 
     const deadline = Date.now() + 30_000;
     while ((await queue.listDeadLetters(config.queues.resize)).length === 0) {
@@ -422,7 +425,7 @@ describe('faults', () => {
         ['stage failed on its last receive; the queue dead-letters it', reason, 3],
       ],
     );
-    const status = await readStageStatuses(fsStore, poison.image_id);
+    const status = await readStageStatuses(fsStore, { imageId: poison.image_id, owner: LOCAL_OWNER });
     assert.equal(status.resize?.state, 'failed');
     assert.equal(status.resize?.error, reason);
     assert.equal((await waitForImage(fsStore, good.image_id)).status, 'done', 'the neighbour is not held up');
@@ -467,11 +470,11 @@ describe('faults', () => {
     t.after(() => again.stop());
     // (Its old "failed" resize record stands until the redriven message is picked up: wait for tag.)
     const until = Date.now() + 30_000;
-    while ((await readStageStatuses(fsStore, poison.image_id)).tag?.state !== 'done') {
+    while ((await readStageStatuses(fsStore, { imageId: poison.image_id, owner: LOCAL_OWNER })).tag?.state !== 'done') {
       assert.ok(Date.now() < until, 'redriven message not processed');
       await sleep(100);
     }
-    assert.equal((await readStageStatuses(fsStore, poison.image_id)).resize?.state, 'done');
+    assert.equal((await readStageStatuses(fsStore, { imageId: poison.image_id, owner: LOCAL_OWNER })).resize?.state, 'done');
   });
 
   it('`npm run dlq` lists and redrives dead letters on SQS (ElasticMQ)', async (t) => {

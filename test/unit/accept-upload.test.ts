@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { statusKey } from '../../src/domain/keys';
+import { photoRecordKey } from '../../src/domain/owners';
 import { TransientError } from '../../src/errors';
 import { readStageStatuses } from '../../src/status/stageStatus';
 import { httpApiEvent, lambdaContext, lambdaFunctions, multipartBody, type TestApp, testApp } from '../helpers/factories';
@@ -20,11 +20,11 @@ const UNAVAILABLE = { code: 'unavailable', message: 'the upload could not be sto
 
 describe('acceptUpload: what each failure tells the client', () => {
   it('a failed upload-record write answers 503 and queues nothing (a retry makes no duplicate)', async () => {
-    // Prepare: the store takes the original but not the status record.
+    // Prepare: the store takes the original but not the upload record (the owner's index entry).
     const app = testApp();
     const put = app.store.put.bind(app.store);
     app.store.put = async (key, body, options) => {
-      if (key.startsWith('status/')) throw new TransientError(`PutObject ${key} failed: injected fault`);
+      if (key.startsWith('owners/')) throw new TransientError(`PutObject ${key} failed: injected fault`);
       return put(key, body, options);
     };
     // Act
@@ -50,7 +50,7 @@ describe('acceptUpload: what each failure tells the client', () => {
     const [original] = await app.store.list('original/');
     assert.ok(original, 'the original was stored before the send');
     const id = original.slice('original/'.length, -'.jpg'.length);
-    const records = await readStageStatuses(app.store, id);
+    const records = await readStageStatuses(app.store, { imageId: id, owner: 'local' });
     assert.equal(records.upload?.state, 'failed');
     assert.equal(
       records.upload?.error,
@@ -64,12 +64,12 @@ describe('acceptUpload: what each failure tells the client', () => {
     const seenAtSend: boolean[] = [];
     app.queue.send = async (queueName, body) => {
       const { image_id } = JSON.parse(body) as { image_id: string };
-      seenAtSend.push(await app.store.exists(statusKey(image_id, 'upload')));
+      seenAtSend.push(await app.store.exists(photoRecordKey('local', image_id)));
       return send(queueName, body);
     };
     const res = await upload(app);
     assert.equal(res.status, 202);
     assert.deepEqual(seenAtSend, [true]);
-    assert.equal((await readStageStatuses(app.store, res.body.image_id!)).upload?.state, 'done');
+    assert.equal((await readStageStatuses(app.store, { imageId: res.body.image_id!, owner: 'local' })).upload?.state, 'done');
   });
 });

@@ -6,8 +6,8 @@ import { describe, it } from 'node:test';
 import { hashApiKey, newApiKey, ownerOfApiKey, parseApiKeys } from '../../src/auth/apiKeys';
 import { bearerToken, createAuthenticator } from '../../src/auth/authenticator';
 import { assertNoneModeIsPrivate, isLoopback } from '../../src/auth/noneModeRule';
-import { LOCAL_OWNER } from '../../src/auth/owner';
 import { loadConfig } from '../../src/config';
+import { LOCAL_OWNER } from '../../src/domain/owners';
 import { readApiKeys } from '../../src/ports/readSecret';
 
 /** AUTH's settings, API keys, the AUTH=none rule and the authenticator without a network (JWTs: test/integration/oidc-issuer.test.ts). */

@@ -9,29 +9,36 @@ import { loadConfig } from '../../src/config';
 import type { PipelineEvent } from '../../src/domain/imageEvents';
 import { newImageId } from '../../src/domain/imageId';
 import { imageKey } from '../../src/domain/keys';
-import { labelIndexKey } from '../../src/domain/labelKeys';
+import { ownerLabelKey } from '../../src/domain/owners';
 import { EventBridgePublisher } from '../../src/ports/EventBridgePublisher';
 import { deliverWebhook } from '../../src/ports/WebhookPublisher';
 import { webhookSignature, webhookSignatureProblem } from '../../src/ports/webhookSignature';
 import { processMessage } from '../../src/stages/processMessage';
 import { resizeStage } from '../../src/stages/resizeStage';
 import { tagStage } from '../../src/stages/tagStage';
-import { readStageStatuses } from '../../src/status/stageStatus';
+import { readStageStatuses, writeStageStatus } from '../../src/status/stageStatus';
 import { eventRecorder, type TestApp, testApp } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 
 const dog = { label: 'dog', score: 0.9, box: { x: 10, y: 10, width: 50, height: 40 } };
 
+/** Alice's photo as the upload stage leaves it: its original (unless null) and its record, her index entry. */
 async function photo(app: TestApp, bytes: Buffer | null = readFixture('dog.jpg')) {
   const id = newImageId();
   const original_path = imageKey('original', id);
   if (bytes) await app.store.put(original_path, bytes, { contentType: 'image/jpeg' });
-  return { id, original_path, request_id: 'req-1' };
+  await writeStageStatus(
+    app.store,
+    { imageId: id, owner: 'alice' },
+    { stage: 'upload', state: 'done', started_at: new Date().toISOString(), output_key: original_path },
+  );
+  return { id, original_path, request_id: 'req-1', photo: { imageId: id, owner: 'alice' } };
 }
 
 const tagBody = (p: { id: string; original_path: string }) =>
   JSON.stringify({
-    v: 1,
+    v: 2,
+    owner: 'alice',
     image_id: p.id,
     original_path: p.original_path,
     request_id: 'req-1',
@@ -40,7 +47,7 @@ const tagBody = (p: { id: string; original_path: string }) =>
     detections: [dog, dog],
   });
 const resizeBody = (p: { id: string; original_path: string }) =>
-  JSON.stringify({ v: 1, image_id: p.id, original_path: p.original_path, request_id: 'req-1' });
+  JSON.stringify({ v: 2, owner: 'alice', image_id: p.id, original_path: p.original_path, request_id: 'req-1' });
 
 describe('completion events from processMessage', () => {
   it('publishes one "Image Tagged" when the last stage is done, with the outputs and detections', async () => {
@@ -55,6 +62,7 @@ describe('completion events from processMessage', () => {
     assert.deepEqual(event!.detail, {
       event_id: `${p.id}:tagged`,
       image_id: p.id,
+      owner: 'alice',
       status: 'tagged',
       bucket: 'images',
       outputs: {
@@ -69,7 +77,7 @@ describe('completion events from processMessage', () => {
     });
     // The index and the tagged image are both there by then.
     assert.equal(await app.store.exists(imageKey('tagged', p.id)), true);
-    assert.equal(await app.store.exists(labelIndexKey('dog', p.id)), true);
+    assert.equal(await app.store.exists(ownerLabelKey('alice', 'dog', p.id)), true);
     await app.close();
   });
 
@@ -81,7 +89,10 @@ describe('completion events from processMessage', () => {
     assert.equal(events.events.length, 1);
     const detail = events.events[0]!.detail as Record<string, unknown>;
     assert.equal(events.events[0]!.detailType, 'Image Failed');
-    assert.deepEqual([detail.status, detail.stage, detail.attempt, detail.outputs], ['failed', 'resize', 1, { original: p.original_path }]);
+    assert.deepEqual(
+      [detail.owner, detail.status, detail.stage, detail.attempt, detail.outputs],
+      ['alice', 'failed', 'resize', 1, { original: p.original_path }],
+    );
     assert.match(String(detail.reason), /^UnsupportedImageError: /);
     assert.equal((await app.queue.listDeadLetters('resize_queue')).length, 1);
     await app.close();
@@ -113,10 +124,10 @@ describe('completion events from processMessage', () => {
     await assert.rejects(processMessage(tagStage, tagBody(p), 1, { ...app, events }), {
       message: 'PutEvents: AccessDeniedException (test)',
     });
-    assert.equal((await readStageStatuses(app.store, p.id)).tag?.state, 'done');
+    assert.equal((await readStageStatuses(app.store, p.photo)).tag?.state, 'done');
     // On the last receive as well: the photo stays done; the redrive policy keeps the message.
     await assert.rejects(processMessage(tagStage, tagBody(p), 3, { ...app, events }));
-    assert.equal((await readStageStatuses(app.store, p.id)).tag?.state, 'done');
+    assert.equal((await readStageStatuses(app.store, p.photo)).tag?.state, 'done');
     assert.ok(app.logs.some((l) => l.message === 'completion event not published; the message stays in the DLQ; redrive it once fixed'));
     // Fixed: the retry (or the redrive) publishes it.
     events.failing = false;

@@ -24,7 +24,7 @@ function createUpload(app: ReturnType<typeof testApp>, body: unknown, headers: R
 }
 
 describe('POST /uploads (a form straight to the bucket)', () => {
-  it('answers 201 with the new id, a form for uploads/<id>.<ext> on this server, its expiry and the status URL; stores nothing', async () => {
+  it('answers 201 with the new id, a form for uploads/<owner>/<id>.<ext> on this server, its expiry and the status URL; stores nothing', async () => {
     // Prepare
     const app = testApp();
     const before = Date.now();
@@ -38,7 +38,8 @@ describe('POST /uploads (a form straight to the bucket)', () => {
     assert.equal(res.headers?.location, created.status_url);
     assert.equal(created.upload.url, 'http://localhost:3000/bucket');
     assert.equal(created.upload.method, 'POST');
-    assert.equal(created.upload.fields.key, `uploads/${created.image_id}.png`);
+    // The key names its owner (AUTH=none's `local`, in base32): the form binds it.
+    assert.equal(created.upload.fields.key, `uploads/nrxwgylm/${created.image_id}.png`);
     assert.deepEqual(parseUploadKey(created.upload.fields.key!), { imageId: created.image_id, ext: 'png' });
     assert.equal(created.upload.fields['Content-Type'], 'image/png');
     // The form binds exactly the size declared, not 1 byte to MAX_BUCKET_UPLOAD_BYTES.

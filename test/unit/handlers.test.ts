@@ -49,7 +49,14 @@ describe('upload handler', () => {
     assert.equal(json.width, 768);
     assert.deepEqual((await deps.store.get(json.original_path)).body, readFixture('dog.jpg'));
     const [msg] = await deps.queue.receive('resize_queue');
-    assert.deepEqual(JSON.parse(msg!.body), { v: 1, image_id: json.image_id, original_path: json.original_path, request_id: 'req-test-1' });
+    // Version 2: the owner (AUTH=none's `local`) travels with the photo.
+    assert.deepEqual(JSON.parse(msg!.body), {
+      v: 2,
+      owner: 'local',
+      image_id: json.image_id,
+      original_path: json.original_path,
+      request_id: 'req-test-1',
+    });
   });
 
   it('accepts a raw image body (REST API v1) and keeps a PNG as .png', async () => {
@@ -290,9 +297,9 @@ describe('SQS stage handlers', () => {
 
   it('refuses an unknown message version without retrying', async () => {
     const deps = install(testApp());
-    const res = await fn.tag(sqsEvent('tag_queue', [JSON.stringify({ v: 2, image_id: newImageId() })]), lambdaContext());
+    const res = await fn.tag(sqsEvent('tag_queue', [JSON.stringify({ v: 3, image_id: newImageId() })]), lambdaContext());
     assert.deepEqual(res, { batchItemFailures: [] });
     const [dead] = await deps.queue.listDeadLetters('tag_queue');
-    assert.equal(dead!.reason, 'InvalidMessageError: tag message: unknown message version 2, expected 1');
+    assert.equal(dead!.reason, 'InvalidMessageError: tag message: unknown message version 3, expected 1 or 2');
   });
 });

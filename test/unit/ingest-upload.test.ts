@@ -10,6 +10,7 @@ import { CLAIM_LEASE_MS, type IngestDeps, ingestUpload } from '../../src/ingest/
 import { decodeEventKey, objectCreatedNotification, parseS3Notification } from '../../src/ingest/s3Notification';
 import { ingestHandler } from '../../src/lambda/ingestHandler';
 import { lambdaMiddlewares } from '../../src/lambda/middlewares';
+import { deletePhoto } from '../../src/owners/deletePhoto';
 import { readStageStatuses } from '../../src/status/stageStatus';
 import { eventRecorder, lambdaContext, sqsEvent, type TestApp, testApp } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
@@ -21,6 +22,9 @@ import { MAX_CRAFTED_SCANS, progressiveJpeg } from '../helpers/progressiveJpeg';
  * notification arrives; a bad object ends as a terminal failure with its reason and an event.
  */
 
+/** Whose uploads these are: the key names the owner (src/domain/keys.ts). */
+const OWNER = 'alice';
+
 function setUp(env: Record<string, string> = {}): { app: TestApp; deps: IngestDeps; events: ReturnType<typeof eventRecorder> } {
   const app = testApp({ env });
   const events = eventRecorder();
@@ -29,7 +33,7 @@ function setUp(env: Record<string, string> = {}): { app: TestApp; deps: IngestDe
 
 async function uploaded(app: TestApp, bytes: Buffer = readFixture('dog.jpg'), ext: 'jpg' | 'png' = 'jpg') {
   const id = newImageId();
-  const key = uploadKey(id, ext);
+  const key = uploadKey(id, ext, OWNER);
   await app.store.put(key, bytes, { contentType: ext === 'jpg' ? 'image/jpeg' : 'image/png' });
   return { id, key };
 }
@@ -42,11 +46,22 @@ async function resizeMessages(app: TestApp) {
 }
 
 describe('upload keys', () => {
-  it('builds and parses uploads/<id>.<ext>, and refuses anything else', () => {
+  it('builds and parses uploads/<owner>/<id>.<ext> (and uploads/<id>.<ext> of a form signed before owners), and refuses anything else', () => {
     const id = newImageId();
+    assert.equal(uploadKey(id, 'png', 'alice'), `uploads/mfwgsy3f/${id}.png`);
+    assert.deepEqual(parseUploadKey(`uploads/mfwgsy3f/${id}.webp`), { imageId: id, ext: 'webp', owner: 'alice' });
     assert.equal(uploadKey(id, 'png'), `uploads/${id}.png`);
     assert.deepEqual(parseUploadKey(`uploads/${id}.webp`), { imageId: id, ext: 'webp' });
-    for (const key of [`original/${id}.jpg`, `uploads/${id}.exe`, `uploads/x/${id}.jpg`, `uploads/${id}.jpg/..`, 'uploads/not-an-id.jpg']) {
+    for (const key of [
+      `original/${id}.jpg`,
+      `uploads/${id}.exe`,
+      `uploads/x/${id}.jpg`, // not an owner segment
+      `uploads/MFWGSY3F/${id}.jpg`, // base32 in lower case only
+      `uploads/mjxwf/${id}.jpg`, // "bob" is mjxwe: a stray bit makes another spelling, which is none
+      `uploads/mfwgsy3f/x/${id}.jpg`,
+      `uploads/${id}.jpg/..`,
+      'uploads/not-an-id.jpg',
+    ]) {
       assert.equal(parseUploadKey(key), undefined, key);
     }
     assert.throws(() => uploadKey('../x', 'jpg'), { message: 'not a valid upload key: "uploads/../x.jpg"' });
@@ -67,7 +82,7 @@ describe('ingestUpload', () => {
     const stored = await app.store.get(original);
     assert.ok(stored.body.equals(bytes), 'the original is the uploaded bytes, untouched');
     assert.equal(stored.contentType, 'image/jpeg');
-    const records = await readStageStatuses(app.store, id);
+    const records = await readStageStatuses(app.store, { imageId: id, owner: OWNER });
     assert.equal(records.upload?.state, 'done');
     assert.equal(records.upload?.output_key, original);
     assert.equal(records.upload?.attempt, 1);
@@ -82,8 +97,8 @@ describe('ingestUpload', () => {
     const { app, deps } = setUp();
     const png = await sharp(readFixture('dog.jpg')).png().toBuffer();
     const id = newImageId();
-    await app.store.put(uploadKey(id, 'jpg'), png, { contentType: 'image/jpeg' });
-    const outcome = await ingestUpload(uploadKey(id, 'jpg'), delivery(), deps);
+    await app.store.put(uploadKey(id, 'jpg', OWNER), png, { contentType: 'image/jpeg' });
+    const outcome = await ingestUpload(uploadKey(id, 'jpg', OWNER), delivery(), deps);
     assert.deepEqual(outcome, { outcome: 'ingested', image_id: id, original_path: imageKey('original', id, 'png') });
     assert.equal((await app.store.get(imageKey('original', id, 'png'))).contentType, 'image/png');
   });
@@ -118,7 +133,7 @@ describe('ingestUpload', () => {
     const reason =
       'UnsupportedImageError: expected JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIC image bytes, got 27 bytes starting 74 68 69 73 20 69 73 20 that sharp cannot read';
     assert.deepEqual(outcome, { outcome: 'failed', image_id: id, reason });
-    const records = await readStageStatuses(app.store, id);
+    const records = await readStageStatuses(app.store, { imageId: id, owner: OWNER });
     assert.equal(records.upload?.state, 'failed');
     assert.equal(records.upload?.error, reason);
     assert.deepEqual(
@@ -166,15 +181,15 @@ describe('ingestUpload', () => {
   it('a missing object is a fault: thrown, recorded as retrying; the redelivery ingests it once it is there', async () => {
     const { app, deps } = setUp();
     const id = newImageId();
-    const key = uploadKey(id, 'jpg');
+    const key = uploadKey(id, 'jpg', OWNER);
     await assert.rejects(ingestUpload(key, delivery('m-1', 1), deps), ObjectNotFoundError);
-    const records = await readStageStatuses(app.store, id);
+    const records = await readStageStatuses(app.store, { imageId: id, owner: OWNER });
     assert.equal(records.upload?.state, 'retrying');
     assert.equal(records.upload?.error, `ObjectNotFoundError: object not found: ${key}`);
     await app.store.put(key, readFixture('dog.jpg'));
     const outcome = await ingestUpload(key, delivery('m-1', 2), deps);
     assert.equal(outcome.outcome, 'ingested');
-    assert.equal((await readStageStatuses(app.store, id)).upload?.attempt, 2);
+    assert.equal((await readStageStatuses(app.store, { imageId: id, owner: OWNER })).upload?.attempt, 2);
     assert.equal((await resizeMessages(app)).length, 1);
   });
 
@@ -189,7 +204,7 @@ describe('ingestUpload', () => {
       return send(name, body);
     };
     await assert.rejects(ingestUpload(key, delivery('m-1', 1), { ...deps, queue }), TransientError);
-    const record = (await readStageStatuses(app.store, id)).upload;
+    const record = (await readStageStatuses(app.store, { imageId: id, owner: OWNER })).upload;
     assert.equal(record?.state, 'retrying');
     assert.equal(
       record?.error,
@@ -210,7 +225,7 @@ describe('ingestUpload', () => {
     dying.copy = () => new Promise<never>(() => undefined);
     void ingestUpload(key, delivery('m-1'), { ...deps, store: dying });
     await new Promise((r) => setTimeout(r, 200));
-    assert.equal((await readStageStatuses(app.store, id)).upload?.state, 'running');
+    assert.equal((await readStageStatuses(app.store, { imageId: id, owner: OWNER })).upload?.state, 'running');
     // Another message, at once: a duplicate in flight.
     assert.deepEqual(await ingestUpload(key, delivery('m-2'), deps), { outcome: 'duplicate', image_id: id, state: 'running' });
     // The same message, redelivered: takes over.
@@ -229,9 +244,9 @@ describe('ingestUpload', () => {
   it('a fault on the last receive records the upload failed and publishes "Image Failed"', async () => {
     const { app, deps, events } = setUp({ MAX_RECEIVE_COUNT: '3' });
     const id = newImageId();
-    const key = uploadKey(id, 'jpg');
+    const key = uploadKey(id, 'jpg', OWNER);
     await assert.rejects(ingestUpload(key, delivery('m-1', 3), deps), ObjectNotFoundError);
-    assert.equal((await readStageStatuses(app.store, id)).upload?.state, 'failed');
+    assert.equal((await readStageStatuses(app.store, { imageId: id, owner: OWNER })).upload?.state, 'failed');
     assert.deepEqual(
       events.events.map((e) => [e.detailType, e.detail.attempt]),
       [['Image Failed', 3]],
@@ -246,11 +261,11 @@ describe('ingestUpload', () => {
       throw new TransientError('CopyObject failed: injected fault');
     };
     await assert.rejects(ingestUpload(key, delivery('m-1', 3), deps), TransientError);
-    assert.equal((await readStageStatuses(app.store, id)).upload?.state, 'failed');
+    assert.equal((await readStageStatuses(app.store, { imageId: id, owner: OWNER })).upload?.state, 'failed');
     // Fixed, then redriven: a new message.
     app.store.copy = copy;
     assert.equal((await ingestUpload(key, delivery('m-redriven', 1), deps)).outcome, 'ingested');
-    assert.equal((await readStageStatuses(app.store, id)).upload?.state, 'done');
+    assert.equal((await readStageStatuses(app.store, { imageId: id, owner: OWNER })).upload?.state, 'done');
     assert.equal((await resizeMessages(app)).length, 1);
   });
 
@@ -259,11 +274,50 @@ describe('ingestUpload', () => {
     const { id, key } = await uploaded(app, Buffer.from('GIF89a but nothing else'));
     events.failing = true;
     await assert.rejects(ingestUpload(key, delivery('m-1', 1), deps), { message: 'PutEvents: AccessDeniedException (test)' });
-    assert.equal((await readStageStatuses(app.store, id)).upload?.state, 'retrying');
+    assert.equal((await readStageStatuses(app.store, { imageId: id, owner: OWNER })).upload?.state, 'retrying');
     events.failing = false;
     assert.equal((await ingestUpload(key, delivery('m-1', 2), deps)).outcome, 'failed');
     assert.equal(events.events.length, 1);
-    assert.equal((await readStageStatuses(app.store, id)).upload?.state, 'failed');
+    assert.equal((await readStageStatuses(app.store, { imageId: id, owner: OWNER })).upload?.state, 'failed');
+  });
+
+  it('an upload signed before owners (uploads/<id>.<ext>) is ingested as a photo without an owner: version 1 on, nobody sees it', async () => {
+    const { app, deps } = setUp();
+    const id = newImageId();
+    await app.store.put(uploadKey(id, 'jpg'), readFixture('dog.jpg'), { contentType: 'image/jpeg' });
+    assert.equal((await ingestUpload(uploadKey(id, 'jpg'), delivery(), deps)).outcome, 'ingested');
+    assert.equal((await readStageStatuses(app.store, { imageId: id })).upload?.state, 'done');
+    assert.equal(await app.store.exists(`status/${id}/upload.json`), true);
+    assert.deepEqual(await app.store.list('owners/'), []);
+    const [message] = await app.queue.receive('resize_queue', { waitTimeSeconds: 0 });
+    assert.deepEqual(JSON.parse(message!.body), { v: 1, image_id: id, original_path: imageKey('original', id) });
+  });
+
+  it('the owner deletes the photo while it is ingested: ingest takes back what it wrote, sends nothing, publishes nothing', async () => {
+    // Prepare: the owner's DELETE lands right after ingest copied the original (its claim is there).
+    const { app, deps, events } = setUp();
+    const { id, key } = await uploaded(app);
+    const copy = app.store.copy.bind(app.store);
+    app.store.copy = async (from, to, options) => {
+      await copy(from, to, options);
+      assert.equal(await deletePhoto(app.store, { imageId: id, owner: OWNER }), 'deleted');
+    };
+    // Act
+    const outcome = await ingestUpload(key, delivery(), deps);
+    // Assess: nothing of the photo is left but its tombstone; nothing was queued or published.
+    assert.deepEqual(outcome, { outcome: 'ignored', key, reason: 'deleted by its owner' });
+    assert.deepEqual(
+      (await app.store.list('')).filter((k) => !k.startsWith('.')),
+      [`deleted/${id}`],
+    );
+    assert.deepEqual(await app.queue.receive('resize_queue', { waitTimeSeconds: 0 }), []);
+    assert.deepEqual(events.events, []);
+    // A late repeat of the notification finds the tombstone: nothing is written again.
+    assert.equal((await ingestUpload(key, delivery('m-2'), deps)).outcome, 'ignored');
+    assert.deepEqual(
+      (await app.store.list('')).filter((k) => !k.startsWith('.')),
+      [`deleted/${id}`],
+    );
   });
 
   it('what was checked is what is stored: a form posted again between the check and the copy does not reach original/', async () => {
@@ -306,7 +360,7 @@ describe('ingestUpload', () => {
     const { app, deps, events } = setUp();
     const { id, key } = await uploaded(app, Buffer.from('not a photo'));
     assert.equal((await ingestUpload(key, delivery('m-1'), deps)).outcome, 'failed');
-    assert.equal((await readStageStatuses(app.store, id)).upload?.terminal, true);
+    assert.equal((await readStageStatuses(app.store, { imageId: id, owner: OWNER })).upload?.terminal, true);
     await app.store.put(key, readFixture('dog.jpg'), { contentType: 'image/jpeg' });
     assert.deepEqual(await ingestUpload(key, delivery('m-2'), deps), { outcome: 'duplicate', image_id: id, state: 'failed' });
     assert.equal(await app.store.exists(key), false);
@@ -321,7 +375,10 @@ describe('ingestUpload', () => {
       'ImageTooLargeError: expected a JPEG of at most 32 scans, got 883 (a progressive JPEG is decoded one pass over the whole image per scan)';
     assert.deepEqual(await ingestUpload(key, delivery(), deps), { outcome: 'failed', image_id: id, reason });
     assert.deepEqual(
-      [(await readStageStatuses(app.store, id)).upload?.state, (await readStageStatuses(app.store, id)).upload?.attempt],
+      [
+        (await readStageStatuses(app.store, { imageId: id, owner: OWNER })).upload?.state,
+        (await readStageStatuses(app.store, { imageId: id, owner: OWNER })).upload?.attempt,
+      ],
       ['failed', 1],
     );
   });
@@ -332,7 +389,7 @@ describe('ingestUpload', () => {
     assert.deepEqual(outcome, {
       outcome: 'ignored',
       key: 'original/x.jpg',
-      reason: 'expected a key uploads/<image id>.<extension of an accepted format>, got "original/x.jpg"',
+      reason: 'expected a key uploads/<owner>/<image id>.<extension of an accepted format>, got "original/x.jpg"',
     });
     assert.deepEqual(await app.store.list('status/'), []);
   });
@@ -394,13 +451,13 @@ describe('bucket notifications', () => {
     const { app } = setUp();
     const good = await uploaded(app);
     const bad = await uploaded(app, Buffer.from('not an image'));
-    const missing = uploadKey(newImageId(), 'jpg');
+    const missing = uploadKey(newImageId(), 'jpg', OWNER);
     const handler = middy(ingestHandler(app)).use(lambdaMiddlewares(app));
     const bodies = [good.key, bad.key, missing].map((k) => objectCreatedNotification('images', k));
     const res = await handler(sqsEvent('ingest_queue', bodies), lambdaContext('ingest'));
     assert.deepEqual(res, { batchItemFailures: [{ itemIdentifier: 'm2' }] });
-    assert.equal((await readStageStatuses(app.store, good.id)).upload?.state, 'done');
-    assert.equal((await readStageStatuses(app.store, bad.id)).upload?.state, 'failed');
+    assert.equal((await readStageStatuses(app.store, { imageId: good.id, owner: OWNER })).upload?.state, 'done');
+    assert.equal((await readStageStatuses(app.store, { imageId: bad.id, owner: OWNER })).upload?.state, 'failed');
     assert.deepEqual(
       (await resizeMessages(app)).map((m) => m.image_id),
       [good.id],

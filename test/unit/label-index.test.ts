@@ -5,6 +5,7 @@ import { decodeCursor, encodeCursor } from '../../src/api/searchImages';
 import { newImageId } from '../../src/domain/imageId';
 import { COCO_LABEL_NAMES, imageIdOfIndexKey, invertId, labelIndexKey, labelOfSegment, labelPrefix } from '../../src/domain/labelKeys';
 import type { Detection } from '../../src/domain/messages';
+import { LOCAL_OWNER, ownerLabelKey, ownerLabelPrefix } from '../../src/domain/owners';
 import { countLabels } from '../../src/labels/countLabels';
 import { findByLabels } from '../../src/labels/findByLabels';
 import { writeLabelIndex } from '../../src/labels/writeLabelIndex';
@@ -15,15 +16,20 @@ import { type TestApp, testApp } from '../helpers/factories';
 const box = { x: 1, y: 1, width: 2, height: 2 };
 const found = (...labels: string[]): Detection[] => labels.map((label) => ({ label, score: 0.9, box }));
 
-/** A photo as the pipeline leaves it: a done detect record with its detections, filed in the index. */
-async function tagged(app: TestApp, at: number, ...labels: string[]): Promise<string> {
+/** Whose photos these are: AUTH=none's one person, the caller of routeApi below. */
+const OWNER = LOCAL_OWNER;
+
+/** A photo of `owner` as the pipeline leaves it: its record, a done detect record with its detections, filed in their index. */
+async function taggedFor(app: TestApp, owner: string, at: number, ...labels: string[]): Promise<string> {
   const id = newImageId(at);
+  const photo = { imageId: id, owner };
   const t = new Date(at).toISOString();
-  await writeStageStatus(app.store, id, { stage: 'upload', state: 'done', started_at: t, finished_at: t });
-  await writeStageStatus(app.store, id, { stage: 'detect', state: 'done', started_at: t, detections: found(...labels) });
-  await writeLabelIndex(app.store, id, found(...labels));
+  await writeStageStatus(app.store, photo, { stage: 'upload', state: 'done', started_at: t, finished_at: t });
+  await writeStageStatus(app.store, photo, { stage: 'detect', state: 'done', started_at: t, detections: found(...labels) });
+  await writeLabelIndex(app.store, photo, found(...labels));
   return id;
 }
+const tagged = (app: TestApp, at: number, ...labels: string[]) => taggedFor(app, OWNER, at, ...labels);
 
 async function get(app: TestApp, path: string, query: Record<string, string> = {}) {
   const res = await routeApi({ method: 'GET', path, headers: {}, query, pathParameters: {}, body: Buffer.alloc(0), requestId: 'r1' }, app);
@@ -55,23 +61,28 @@ describe('label index keys', () => {
 });
 
 describe('writeLabelIndex', () => {
-  it('writes one empty entry per distinct label; twice is the same as once', async () => {
+  it("writes one empty entry per distinct label in the owner's index; twice is the same as once", async () => {
     const app = testApp();
     const id = newImageId();
-    assert.deepEqual(await writeLabelIndex(app.store, id, found('horse', 'horse', 'cow')), ['horse', 'cow']);
-    await writeLabelIndex(app.store, id, found('horse', 'horse', 'cow'));
-    assert.deepEqual(await app.store.list('labels/'), [labelIndexKey('cow', id), labelIndexKey('horse', id)]);
-    assert.equal((await app.store.get(labelIndexKey('cow', id))).body.length, 0);
+    const photo = { imageId: id, owner: 'alice' };
+    assert.deepEqual((await writeLabelIndex(app.store, photo, found('horse', 'horse', 'cow'))).labels, ['horse', 'cow']);
+    await writeLabelIndex(app.store, photo, found('horse', 'horse', 'cow'));
+    assert.equal(ownerLabelPrefix('alice', 'traffic light'), 'owners/mfwgsy3f/labels/traffic_light/');
+    assert.deepEqual(await app.store.list('owners/'), [ownerLabelKey('alice', 'cow', id), ownerLabelKey('alice', 'horse', id)]);
+    assert.equal((await app.store.get(ownerLabelKey('alice', 'cow', id))).body.length, 0);
+    // A photo stored before owners (a message of version 1) goes on filing in the index of its time.
+    await writeLabelIndex(app.store, { imageId: id }, found('cow'));
+    assert.deepEqual(await app.store.list('labels/'), [labelIndexKey('cow', id)]);
     await app.close();
   });
 
   it('refuses a label that is not a COCO name before writing anything', async () => {
     const app = testApp();
-    await assert.rejects(writeLabelIndex(app.store, newImageId(), found('dog', '../../etc/passwd')), {
+    await assert.rejects(writeLabelIndex(app.store, { imageId: newImageId(), owner: 'alice' }, found('dog', '../../etc/passwd')), {
       name: 'UnknownLabelError',
       message: 'expected detections labelled with COCO names (such as "dog" or "traffic light"), got "../../etc/passwd"',
     });
-    assert.deepEqual(await app.store.list('labels/'), []);
+    assert.deepEqual(await app.store.list(''), []);
     await app.close();
   });
 });
@@ -87,7 +98,7 @@ describe('findByLabels', () => {
       const seen: string[] = [];
       let after: string | undefined;
       for (let pages = 0; pages < 10; pages += 1) {
-        const page = await findByLabels(app.store, ['dog'], { limit, ...(after ? { after } : {}) });
+        const page = await findByLabels(app.store, OWNER, ['dog'], { limit, ...(after ? { after } : {}) });
         assert.ok(page.ids.length <= limit);
         seen.push(...page.ids);
         after = page.after;
@@ -109,21 +120,26 @@ describe('findByLabels', () => {
       if (labels.length === 2) both.unshift(id);
     }
     // Whole answer with big pages; then the same with pages of 2 keys per label per round.
-    assert.deepEqual((await findByLabels(app.store, ['dog', 'person'], { limit: 10 })).ids, both);
-    assert.deepEqual((await findByLabels(app.store, ['person', 'dog'], { limit: 10, scanPage: 2 })).ids, both);
+    assert.deepEqual((await findByLabels(app.store, OWNER, ['dog', 'person'], { limit: 10 })).ids, both);
+    assert.deepEqual((await findByLabels(app.store, OWNER, ['person', 'dog'], { limit: 10, scanPage: 2 })).ids, both);
     // A budget of one round of 2: a short page and a cursor; following the cursors finds them all.
     const seen: string[] = [];
     let after: string | undefined;
     let requests = 0;
     do {
-      const page = await findByLabels(app.store, ['dog', 'person'], { limit: 10, scanPage: 2, maxRounds: 1, ...(after ? { after } : {}) });
+      const page = await findByLabels(app.store, OWNER, ['dog', 'person'], {
+        limit: 10,
+        scanPage: 2,
+        maxRounds: 1,
+        ...(after ? { after } : {}),
+      });
       seen.push(...page.ids);
       after = page.after;
       requests += 1;
     } while (after && requests < 50);
     assert.deepEqual(seen, both);
     assert.ok(requests > 1, 'the budget split the walk');
-    assert.deepEqual((await findByLabels(app.store, ['dog', 'cat'], { limit: 10 })).ids, []);
+    assert.deepEqual((await findByLabels(app.store, OWNER, ['dog', 'cat'], { limit: 10 })).ids, []);
     await app.close();
   });
 });
@@ -135,13 +151,15 @@ describe('countLabels', () => {
     await tagged(app, t, 'horse', 'horse', 'cow');
     await tagged(app, t + 1, 'horse');
     await tagged(app, t + 2, 'traffic light');
-    assert.deepEqual(await countLabels(app.store), [
+    // Another owner's photos are in their index, not this one's.
+    await taggedFor(app, 'alice', t + 3, 'horse', 'dog');
+    assert.deepEqual(await countLabels(app.store, OWNER), [
       { label: 'horse', count: 2 },
       { label: 'cow', count: 1 },
       { label: 'traffic light', count: 1 },
     ]);
     assert.deepEqual(
-      (await countLabels(app.store, 1)).find((c) => c.label === 'horse'),
+      (await countLabels(app.store, OWNER, 1)).find((c) => c.label === 'horse'),
       { label: 'horse', count: 1, capped: true },
     );
     await app.close();
@@ -149,21 +167,27 @@ describe('countLabels', () => {
 });
 
 describe('GET /images?label= and GET /labels', () => {
-  it('lists exactly the photos with every label, pages with opaque cursors, and refuses bad labels and cursors', async () => {
+  it("lists exactly the caller's photos with every label, pages with opaque cursors, and refuses bad labels and cursors", async () => {
     // Prepare
     const app = testApp();
     const t = Date.now();
+    // Someone else's horses: never in this caller's answers or counts.
+    await taggedFor(app, 'alice', t - 1, 'horse', 'person');
     const horse1 = await tagged(app, t, 'horse', 'cow');
     await tagged(app, t + 1, 'dog');
     const horse2 = await tagged(app, t + 2, 'horse', 'person');
     // A photo filed under "horse" once, whose detections changed since (processed again): not a match.
     const stale = await tagged(app, t + 3, 'horse');
-    await writeStageStatus(app.store, stale, {
-      stage: 'detect',
-      state: 'done',
-      started_at: new Date().toISOString(),
-      detections: found('cat'),
-    });
+    await writeStageStatus(
+      app.store,
+      { imageId: stale, owner: OWNER },
+      {
+        stage: 'detect',
+        state: 'done',
+        started_at: new Date().toISOString(),
+        detections: found('cat'),
+      },
+    );
     // Act + Assess
     const all = await get(app, '/images', { label: 'horse' });
     assert.equal(all.status, 200);

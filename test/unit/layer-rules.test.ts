@@ -36,6 +36,7 @@ const CORE = [
   'src/labels/',
   'src/logger/',
   'src/metrics/',
+  'src/owners/',
   'src/stages/',
   'src/status/',
   'src/upload/',

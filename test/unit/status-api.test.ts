@@ -3,9 +3,10 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse } from 'aws-lambda';
 import sharp from 'sharp';
-import { listRecentIds, WINDOW_MS } from '../../src/api/listRecent';
+import { listRecentIds } from '../../src/api/listRecent';
 import { newImageId } from '../../src/domain/imageId';
 import { imageKey } from '../../src/domain/keys';
+import { LOCAL_OWNER, photoRecordKey, photosPrefix } from '../../src/domain/owners';
 import { TransientError, UnsupportedImageError } from '../../src/errors';
 import { EmfStageMetrics } from '../../src/metrics/EmfStageMetrics';
 import { PrometheusStageMetrics } from '../../src/metrics/PrometheusStageMetrics';
@@ -100,6 +101,7 @@ async function runPipeline(deps: TestApp): Promise<void> {
 
 interface StatusBody {
   image_id: string;
+  image_urls?: Record<string, string | null>;
   uploaded_at: string;
   state: string;
   current_stage: string | null;
@@ -155,7 +157,9 @@ describe('GET /images/{id}', () => {
     const deps = install();
     const id = await upload();
     await runQueue(deps, 'resize_queue');
-    assert.deepEqual(await deps.store.list(`status/${id}/`), [`status/${id}/resize.json`, `status/${id}/upload.json`]);
+    // The upload's record is the owner's index entry; the others are status/<id>/<stage>.json.
+    assert.deepEqual(await deps.store.list(`status/${id}/`), [`status/${id}/resize.json`]);
+    assert.equal(await deps.store.exists(photoRecordKey(LOCAL_OWNER, id)), true);
     const body = json<StatusBody>(await get(`/images/${id}`));
     assert.equal(body.state, 'processing');
     assert.equal(body.current_stage, 'grayscale');
@@ -170,13 +174,17 @@ describe('GET /images/{id}', () => {
     const id = await upload();
     await runQueue(deps, 'resize_queue');
     const started = new Date().toISOString();
-    await writeStageStatus(deps.store, id, {
-      stage: 'grayscale',
-      state: 'running',
-      started_at: started,
-      attempt: 1,
-      request_id: 'req-test-1',
-    });
+    await writeStageStatus(
+      deps.store,
+      { imageId: id, owner: LOCAL_OWNER },
+      {
+        stage: 'grayscale',
+        state: 'running',
+        started_at: started,
+        attempt: 1,
+        request_id: 'req-test-1',
+      },
+    );
     const body = json<StatusBody>(await get(`/images/${id}`));
     assert.equal(body.state, 'processing');
     assert.equal(body.current_stage, 'grayscale');
@@ -411,28 +419,33 @@ describe('GET /images/{id}/{kind}', () => {
 // ---- GET /images ---------------------------------------------------------------------------
 
 describe('GET /images', () => {
-  async function seed(deps: TestApp, ages: number[]): Promise<string[]> {
+  async function seed(deps: TestApp, ages: number[], owner = LOCAL_OWNER): Promise<string[]> {
     const now = Date.now();
     const ids: string[] = [];
     for (const age of ages) {
       const id = newImageId(now - age);
       const key = imageKey('original', id);
       await deps.store.put(key, readFixture('dog.jpg'));
-      await writeStageStatus(deps.store, id, {
-        stage: 'upload',
-        state: 'done',
-        started_at: new Date(now - age).toISOString(),
-        output_key: key,
-      });
+      await writeStageStatus(
+        deps.store,
+        { imageId: id, owner },
+        {
+          stage: 'upload',
+          state: 'done',
+          started_at: new Date(now - age).toISOString(),
+          output_key: key,
+        },
+      );
       ids.push(id);
     }
     return ids;
   }
 
-  it('lists recent images newest first, with their status, up to the limit', async () => {
+  it("lists the caller's recent images newest first, with their status and image URLs, up to the limit", async () => {
     const deps = install();
-    // Made in a shuffled order, minutes to days old: some outside the recent windows.
+    // Made in a shuffled order, minutes to days old; and someone else's, newer still.
     const [m5, d3, m1, h20, s1] = await seed(deps, [5 * 60_000, 3 * 86_400_000, 60_000, 20 * 3_600_000, 1000]);
+    await seed(deps, [10, 20], 'alice');
     const all = json<{ images: StatusBody[]; limit: number }>(await get('/images'));
     assert.deepEqual(
       all.images.map((i) => i.image_id),
@@ -441,6 +454,11 @@ describe('GET /images', () => {
     assert.equal(all.limit, 20);
     assert.equal(all.images[0]!.stages.upload!.state, 'done');
     assert.equal(all.images[0]!.images.original, `/images/${s1}/original`);
+    assert.match(
+      all.images[0]!.image_urls!.original!,
+      new RegExp(`^/bucket/original/${s1}\\.jpg\\?X-Expires=\\d+&X-Signature=[0-9a-f]{64}$`),
+    );
+    assert.equal(all.images[0]!.image_urls!.tagged, null);
     const two = json<{ images: StatusBody[] }>(await get('/images', { limit: '2' }));
     assert.deepEqual(
       two.images.map((i) => i.image_id),
@@ -448,29 +466,19 @@ describe('GET /images', () => {
     );
   });
 
-  it('lists only the recent time windows when they hold enough images (one listing for S3)', async () => {
+  it("reads only the caller's index: one listing of `limit` keys, whatever the bucket holds", async () => {
     const deps = install();
-    const now = Date.now();
-    await seed(deps, [3 * 86_400_000, 1000, 2000, 3000]);
-    const prefixes: string[] = [];
+    await seed(deps, [1000, 2000, 3000, 4000]);
+    await seed(deps, [500, 1500], 'alice');
+    const listings: Array<[string, number | undefined]> = [];
     const realList = deps.store.list.bind(deps.store);
-    deps.store.list = async (prefix) => {
-      prefixes.push(prefix);
-      return realList(prefix);
+    deps.store.list = async (prefix, options) => {
+      listings.push([prefix, options?.maxKeys]);
+      return realList(prefix, options);
     };
-    const ids = await listRecentIds(deps.store, 3, now);
+    const ids = await listRecentIds(deps.store, LOCAL_OWNER, 3);
     assert.equal(ids.length, 3);
-    assert.ok(prefixes.length <= 2, `listed ${prefixes.join(', ')}`);
-    assert.ok(
-      prefixes.every((p) => /^original\/[0-9a-f]{6}$/.test(p)),
-      prefixes.join(', '),
-    );
-    assert.equal(
-      prefixes[0],
-      `original/${Math.floor((now + 60_000) / WINDOW_MS)
-        .toString(16)
-        .padStart(6, '0')}`,
-    );
+    assert.deepEqual(listings, [[photosPrefix(LOCAL_OWNER), 3]]);
   });
 
   for (const bad of ['0', '101', 'ten', '2.5', '-1']) {

@@ -1,0 +1,79 @@
+import { parseStatusKey, STATUS_FOLDER, statusKey } from '../domain/keys';
+import { COCO_LABEL_NAMES, labelIndexKey } from '../domain/labelKeys';
+import { ownerLabelKey, photoRecordKey } from '../domain/owners';
+import type { ObjectStore } from '../ports/ObjectStore';
+import { type ImageOutcome, settledOutcome } from '../status/settledOutcome';
+import { readStageStatuses } from '../status/stageStatus';
+
+/**
+ * Gives the photos stored before owners existed to one owner (`npm run assign-owner`). Such a
+ * photo has no owner: its record is `status/<id>/upload.json` and its label entries are
+ * `labels/<label>/<inverted id>`, so no caller lists, finds or is served it. For each photo that
+ * has settled (tagged, or failed for good: one still in the pipeline is left for a later run, its
+ * stages would go on writing the old way), in this order, so that a run cut short is finished by
+ * running it again:
+ * 1. the owner's record, a copy of the old one (the photo is now theirs and listed);
+ * 2. the owner's label entries, from its detections (it is found by label);
+ * 3. the old label entries, then the old record, removed (it is no one else's).
+ * The cost: a listing of status/ (a one-off), then a few reads and writes per photo.
+ */
+export interface AssignOutcome {
+  image_id: string;
+  outcome: 'assigned' | 'in the pipeline' | 'unreadable';
+  labels?: string[];
+}
+
+export interface AssignOptions {
+  dryRun?: boolean;
+  /** Each photo as it is done. */
+  onPhoto?: (outcome: AssignOutcome) => void;
+}
+
+/** The ids of the photos without an owner: those with an old upload record. */
+export async function ownerlessPhotos(store: ObjectStore): Promise<string[]> {
+  const keys = await store.list(`${STATUS_FOLDER}/`);
+  return keys
+    .map(parseStatusKey)
+    .filter((k) => k !== undefined && k.stage === 'upload')
+    .map((k) => k!.imageId);
+}
+
+function labelsOf(outcome: ImageOutcome | undefined, records: Awaited<ReturnType<typeof readStageStatuses>>): string[] {
+  if (outcome?.status !== 'done') return [];
+  const detections = records.tag?.detections ?? records.detect?.detections ?? [];
+  return [...new Set(detections.map((d) => d.label))].filter((label) => COCO_LABEL_NAMES.includes(label));
+}
+
+export async function assignOwner(store: ObjectStore, owner: string, options: AssignOptions = {}): Promise<AssignOutcome[]> {
+  const done: AssignOutcome[] = [];
+  const report = (outcome: AssignOutcome) => {
+    done.push(outcome);
+    options.onPhoto?.(outcome);
+  };
+  for (const imageId of await ownerlessPhotos(store)) {
+    const records = await readStageStatuses(store, { imageId });
+    const upload = records.upload;
+    if (!upload) {
+      report({ image_id: imageId, outcome: 'unreadable' });
+      continue;
+    }
+    const settled = settledOutcome(records);
+    if (!settled) {
+      report({ image_id: imageId, outcome: 'in the pipeline' });
+      continue;
+    }
+    const labels = labelsOf(settled, records);
+    if (!options.dryRun) {
+      await store.put(photoRecordKey(owner, imageId), Buffer.from(JSON.stringify(upload)), { contentType: 'application/json' });
+      await Promise.all(
+        labels.map((label) =>
+          store.put(ownerLabelKey(owner, label, imageId), Buffer.alloc(0), { contentType: 'application/octet-stream' }),
+        ),
+      );
+      await store.deleteMany(COCO_LABEL_NAMES.map((label) => labelIndexKey(label, imageId)));
+      await store.delete(statusKey(imageId, 'upload'));
+    }
+    report({ image_id: imageId, outcome: 'assigned', labels });
+  }
+  return done;
+}
