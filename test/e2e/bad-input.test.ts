@@ -12,6 +12,7 @@ import { newImageId } from '../../src/domain/imageId';
 import { imageKey } from '../../src/domain/keys';
 import { imageIdOfIndexKey, labelOfSegment } from '../../src/domain/labelKeys';
 import type { Detection } from '../../src/domain/messages';
+import { ownerOfSegment, parsePhotoRecordKey } from '../../src/domain/owners';
 import type { DeadLetterAdmin } from '../../src/ports/DeadLetters';
 import type { PresignedPost } from '../../src/ports/ObjectStore';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
@@ -375,8 +376,8 @@ describe('bad input on the embedded default, over HTTP', () => {
       { queue: resizeQueue, body: 'not json {', reason: 'InvalidMessageError: resize message: body is not JSON (got "not json {")' },
       {
         queue: resizeQueue,
-        body: JSON.stringify({ v: 2, image_id: ghost, original_path: imageKey('original', ghost) }),
-        reason: 'InvalidMessageError: resize message: unknown message version 2, expected 1',
+        body: JSON.stringify({ v: 3, image_id: ghost, original_path: imageKey('original', ghost) }),
+        reason: 'InvalidMessageError: resize message: unknown message version 3, expected 1 or 2',
       },
       {
         queue: resizeQueue,
@@ -437,12 +438,18 @@ describe('bad input on the embedded default, over HTTP', () => {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    // Nothing was written outside the server's own keys: every key is <folder>/<UUIDv7>..., or a
-    // label index entry labels/<COCO label>/<inverted UUIDv7> (src/domain/labelKeys.ts).
+    // Nothing was written outside the server's own keys: every key is <folder>/<UUIDv7>..., or an
+    // owner's photo record or label entry, owners/<owner>/photos|labels/<COCO label>/<inverted UUIDv7>
+    // (src/domain/owners.ts), of an owner it decodes to.
     for (const key of await pipeline.app.store.list('')) {
-      if (key.startsWith('labels/')) {
-        const [, segment = ''] = key.split('/');
-        assert.ok(labelOfSegment(segment) !== undefined && imageIdOfIndexKey(`labels/${segment}/`, key) !== undefined, key);
+      if (key.startsWith('owners/')) {
+        const [, owner = '', kind, segment = ''] = key.split('/');
+        assert.ok(ownerOfSegment(owner) !== undefined, key);
+        if (kind === 'photos') assert.ok(parsePhotoRecordKey(key), key);
+        else {
+          const prefix = `owners/${owner}/labels/${segment}/`;
+          assert.ok(kind === 'labels' && labelOfSegment(segment) !== undefined && imageIdOfIndexKey(prefix, key) !== undefined, key);
+        }
         continue;
       }
       assert.match(

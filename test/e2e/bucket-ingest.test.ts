@@ -9,6 +9,7 @@ import { createApp } from '../../src/app/createApp';
 import { loadConfig } from '../../src/config';
 import { newImageId } from '../../src/domain/imageId';
 import { imageKey, uploadKey } from '../../src/domain/keys';
+import { LOCAL_OWNER } from '../../src/domain/owners';
 import type { PresignedPost } from '../../src/ports/ObjectStore';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
 import type { LogLine } from '../helpers/factories';
@@ -40,7 +41,8 @@ describe('embedded default: the bucket starts the pipeline', () => {
 
   const put = async (bytes: Buffer, contentType = 'image/jpeg') => {
     const id = newImageId();
-    const key = uploadKey(id, 'jpg');
+    // As the form of AUTH=none's caller names it: theirs (`local`).
+    const key = uploadKey(id, 'jpg', LOCAL_OWNER);
     await pipeline.app.store.put(key, bytes, { contentType });
     return { id, key };
   };

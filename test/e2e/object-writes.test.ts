@@ -6,8 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { ensureModel } from '../../models/ensure-model';
 import { createApp } from '../../src/app/createApp';
 import { loadConfig } from '../../src/config';
-import { imageKey, statusKey } from '../../src/domain/keys';
-import { labelIndexKey } from '../../src/domain/labelKeys';
+import { imageKey, recordKey } from '../../src/domain/keys';
+import { LOCAL_OWNER, ownerLabelKey, photoRecordKey } from '../../src/domain/owners';
 import { STAGES } from '../../src/domain/stages';
 import { createPorts } from '../../src/ports/createPorts';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
@@ -19,8 +19,9 @@ import { waitForImage } from '../helpers/waitForImage';
  * What a photo costs in object writes (S3 PUTs on AWS), counted on a real embedded pipeline whose
  * folder store is wrapped in a counting decorator: every put of every stage, the upload included.
  * A successful photo writes its four images, one status record per stage (the one written when the
- * stage's attempt ends: no "running" records) and one label-index entry per distinct label found:
- * 4 + 5 + L. The bench's bill counts the same way (bench/requestCounts.ts).
+ * stage's attempt ends: no "running" records; the upload's is its owner's index entry, so owners
+ * cost no write of their own) and one label-index entry per distinct label found, in its owner's
+ * index: 4 + 5 + L. The bench's bill counts the same way (bench/requestCounts.ts).
  */
 const FIXED_WRITES_PER_PHOTO = 9;
 
@@ -62,22 +63,33 @@ describe('object writes per photo, counted on the embedded pipeline', () => {
     const byPhoto = new Map(photos.map((p) => [p.id, [] as string[]]));
     const unattributed: string[] = [];
     for (const key of calls.writes) {
-      const owner = photos.find((p) => key.includes(p.id) || p.labels.some((l) => key === labelIndexKey(l, p.id)));
+      const owner = photos.find(
+        (p) =>
+          key.includes(p.id) ||
+          key === photoRecordKey(LOCAL_OWNER, p.id) ||
+          p.labels.some((l) => key === ownerLabelKey(LOCAL_OWNER, l, p.id)),
+      );
       (owner ? byPhoto.get(owner.id)! : unattributed).push(key);
     }
     let total = 0;
     for (const p of photos) {
       const writes = byPhoto.get(p.id)!;
       total += writes.length;
-      const folders = writes.map((k) => (k.startsWith('status/') ? k.replace(`/${p.id}/`, '/').replace('.json', '') : k.split('/')[0]));
+      const folders = writes.map((k) =>
+        k.startsWith('status/')
+          ? k.replace(`/${p.id}/`, '/').replace('.json', '')
+          : k.startsWith('owners/')
+            ? `owners/${k.split('/')[2]}`
+            : k.split('/')[0],
+      );
       t.diagnostic(`${p.name}: ${writes.length} writes (${FIXED_WRITES_PER_PHOTO} + ${p.labels.length} labels): ${folders.join(', ')}`);
     }
     t.diagnostic(`${photos.length} photos, ${total} writes, ${(total / photos.length).toFixed(2)} a photo`);
     for (const p of photos) {
       const expected = [
         ...(['original', 'resized', 'grayscale', 'tagged'] as const).map((folder) => imageKey(folder, p.id)),
-        ...STAGES.map((stage) => statusKey(p.id, stage)),
-        ...p.labels.map((l) => labelIndexKey(l, p.id)),
+        ...STAGES.map((stage) => recordKey({ imageId: p.id, owner: LOCAL_OWNER }, stage)),
+        ...p.labels.map((l) => ownerLabelKey(LOCAL_OWNER, l, p.id)),
       ];
       assert.deepEqual([...byPhoto.get(p.id)!].sort(), expected.sort(), p.name);
       assert.equal(byPhoto.get(p.id)!.length, FIXED_WRITES_PER_PHOTO + p.labels.length, p.name);
