@@ -89,7 +89,8 @@ const signIn = createSignIn(main ?? document.body, () => {
   // Signed in, out or as someone else: nothing shown so far is theirs.
   shown = new Map();
   gallery.replaceChildren();
-  void labelFilter.refresh(true);
+  if (signIn.ready()) void labelFilter.refresh(true);
+  else labelFilter.clear();
   void refreshGallery();
 });
 

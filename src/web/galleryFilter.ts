@@ -23,6 +23,8 @@ export interface LabelFilter {
   filtered(): boolean;
   /** Shows the API's refusal of the current filter (or clears it with null). */
   showProblem(message: string | null): void;
+  /** Forgets the chips and the selection (signed out: they were someone's). */
+  clear(): void;
   /**
    * Reloads the chips: at once with `now` (a photo was just tagged, Refresh was pressed), else at
    * most once a minute — GET /labels makes 80 listings on S3, and the gallery refreshes every 15 s.
@@ -97,6 +99,13 @@ export function createLabelFilter(onChange: () => void, request: (path: string, 
       selected.length ? `images?label=${selected.map(encodeURIComponent).join(',')}&limit=${limit}` : `images?limit=${limit}`,
     filtered: () => selected.length > 0,
     title: () => (selected.length ? `Photos with ${selected.join(' and ')}` : 'Recent photos'),
+    clear() {
+      selected = [];
+      counts = [];
+      loadedAt = Number.NEGATIVE_INFINITY;
+      box.value = '';
+      render();
+    },
     showProblem(message) {
       problem.hidden = message === null;
       problem.textContent = message ?? '';

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { ensureModel } from '../../models/ensure-model';
+import { type LocalIssuer, startLocalIssuer } from '../../scripts/auth/localIssuer';
 import { REPO_ROOT } from '../../scripts/repoRoot';
 import { createApp } from '../../src/app/createApp';
 import { loadConfig } from '../../src/config';
@@ -302,5 +303,141 @@ describe('gallery in a browser', { skip: existsSync(CHROMIUM) ? false : `no chro
       originals.join(', '),
     );
     assert.deepEqual(problems.slice(problemsBefore), []);
+  });
+});
+
+describe('gallery in a browser, signing in (AUTH=jwt, a real OIDC provider)', {
+  skip: existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM} (apt-get install chromium)`,
+}, () => {
+  let issuer: LocalIssuer;
+  let pipeline: EmbeddedPipeline;
+  let context: BrowserContext;
+  let page: Page;
+  let userDataDir: string;
+  const problems: string[] = [];
+
+  before(async () => {
+    issuer = await startLocalIssuer();
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-browser-jwt-'));
+    const config = loadConfig({
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      MODEL_PATH: await ensureModel(),
+      AUTH: 'jwt',
+      JWT_ISSUER: issuer.url,
+      JWT_AUDIENCE: issuer.audience,
+      JWT_CLIENT_ID: issuer.galleryClientId,
+    });
+    pipeline = await startEmbedded(createApp({ config, detector: 'worker' }), { port: 0 });
+    // The gallery sends people back to itself: its URL is the client's redirect URI.
+    await issuer.setGalleryRedirectUris([`${pipeline.url}/`]);
+    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-chromium-jwt-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 900 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('response', (r) => {
+      if (r.status() >= 400 && !r.url().startsWith(`${issuer.url}/interaction/`)) problems.push(`HTTP ${r.status()} for ${r.url()}`);
+    });
+  });
+
+  after(async () => {
+    await context?.close();
+    await pipeline?.stop();
+    await issuer?.stop();
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  /** Signs in through the provider's own login page, as a person does, and waits to be back. */
+  async function signIn(user: 'alice' | 'bob'): Promise<void> {
+    await page.goto(pipeline.url!);
+    await page.locator('#sign-in').click();
+    await page.waitForURL((url) => url.toString().startsWith(`${issuer.url}/interaction/`), { timeout: 30_000 });
+    await page.fill('#username', user);
+    await page.fill('#password', issuer.users.find((u) => u.id === user)!.password);
+    await page.locator('#sign-in').click();
+    await page.waitForFunction((name) => document.getElementById('account-who')?.textContent === `Signed in as ${name}.`, user, {
+      timeout: 30_000,
+    });
+    // The code is gone from the address: single use, and not to be bookmarked.
+    assert.equal(page.url(), `${pipeline.url}/`);
+  }
+
+  it('asks to sign in first: no photos, no upload, and the page loads under its strict CSP', async () => {
+    await page.goto(pipeline.url!);
+    await page.waitForFunction(() => document.querySelector('main')?.dataset.signedIn === 'false');
+    assert.equal(await page.locator('#sign-in').isVisible(), true);
+    assert.equal(await page.locator('#drop').isVisible(), false);
+    assert.equal(await page.locator('#account-who').textContent(), 'Sign in to upload photos and see yours.');
+    const csp = (await (await fetch(`${pipeline.url}/`)).headers.get('content-security-policy')) ?? '';
+    assert.match(csp, /script-src 'sha256-[^']+'(;|$)/);
+    assert.doesNotMatch(csp, /unsafe-inline/);
+    assert.deepEqual(problems, []);
+  });
+
+  it("signs alice in through the provider's login page, uploads and shows her photo; bob, signed in, sees none of it", async () => {
+    // Alice, in the gallery, as a person does it.
+    await signIn('alice');
+    await page.setInputFiles('#file', [path.join(FIXTURE_IMAGES_DIR, 'dog.jpg')]);
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('#jobs > li.job')].some((li) => li.querySelector('.state-done')?.textContent === 'tagged'),
+      undefined,
+      { timeout: TIMEOUT_MS },
+    );
+    await page.waitForFunction(
+      () => {
+        const done = [...document.querySelectorAll('#gallery article.photo[data-state="done"]')];
+        return done.length === 1 && [...done[0]!.querySelectorAll('img')].every((img) => img.complete && img.naturalWidth > 0);
+      },
+      undefined,
+      { timeout: TIMEOUT_MS },
+    );
+    const hers = await page.locator('#gallery article.photo').getAttribute('data-image-id');
+    assert.ok(hers);
+    // Her images are short-lived URLs of one object each, not the API's routes (an <img> has no token).
+    const srcs = await page.locator('#gallery img').evaluateAll((imgs) => imgs.map((i) => i.getAttribute('src') ?? ''));
+    assert.equal(srcs.length, 4);
+    assert.ok(
+      srcs.every((src) => /^\/bucket\/[a-z]+\/[0-9a-f-]+\.jpg\?X-Expires=\d+&X-Signature=[0-9a-f]{64}$/.test(src)),
+      srcs.join(' '),
+    );
+    assert.match((await page.locator('#label-chips').innerText()).trim(), /dog 1/);
+
+    // Bob: signed out of the gallery, and of the provider (its session would sign alice in again).
+    await page.locator('#sign-out').click();
+    await page.waitForFunction(() => document.querySelector('main')?.dataset.signedIn === 'false');
+    assert.equal(await page.locator('#gallery article.photo').count(), 0);
+    await context.clearCookies();
+    await signIn('bob');
+    await page.waitForFunction(() => !document.getElementById('gallery-empty')?.hidden, undefined, { timeout: 10_000 });
+    assert.equal(await page.locator('#gallery-empty').textContent(), 'No photos yet.');
+    assert.equal(await page.locator('#gallery article.photo').count(), 0);
+    assert.equal(await page.locator('#label-chips button[data-label]').count(), 0);
+    // Her photo's id, asked for in his name from the page: an unknown id.
+    const status = await page.evaluate(async (id) => {
+      const token = JSON.parse(sessionStorage.getItem('image-pipeline.token') ?? '{}') as { accessToken?: string };
+      return (await fetch(`images/${id}`, { headers: { authorization: `Bearer ${token.accessToken}` } })).status;
+    }, hers);
+    assert.equal(status, 404);
+    assert.deepEqual(
+      problems.filter((p) => !p.includes(`/images/${hers}`) && !/status of 404/.test(p)),
+      [],
+    );
   });
 });
