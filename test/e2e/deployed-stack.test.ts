@@ -17,6 +17,7 @@ import {
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import sharp from 'sharp';
 import { ensureModel } from '../../models/ensure-model';
+import { type LocalIssuer, startLocalIssuer } from '../../scripts/auth/localIssuer';
 import { type DeployedStack, startDeployedStack } from '../../scripts/deploy/deployedStack';
 import { buildFunctions, LAYERS_DIR } from '../../scripts/package/build-functions';
 import { REPO_ROOT } from '../../scripts/repoRoot';
@@ -73,11 +74,27 @@ interface Status {
 
 describe('the stack deployed onto MiniStack (serverless deploy --stage localstack)', { timeout: 900_000 }, () => {
   let stack: DeployedStack;
+  /**
+   * Who is calling: the stack is deployed with auth=jwt against a real OpenID Connect provider on
+   * 127.0.0.1 (scripts/auth/localIssuer.ts), which MiniStack's JWT authorizer and the functions
+   * both reach; every request is alice's but where another caller is the point.
+   */
+  let issuer: LocalIssuer;
+  const bearer: Record<'alice' | 'bob', string> = { alice: '', bob: '' };
+  /** A request to the API, as alice unless `as` says otherwise (null: no credentials). */
+  const api = (route: string, init: RequestInit & { as?: 'alice' | 'bob' | null } = {}) => {
+    const { as = 'alice', ...rest } = init;
+    return fetch(`${stack.apiUrl}${route}`, {
+      ...rest,
+      headers: { ...(rest.headers as Record<string, string>), ...(as ? { authorization: `Bearer ${bearer[as]}` } : {}) },
+    });
+  };
   let sqs: SQSClient;
   let s3: S3Client;
   /**
    * Direct uploads the bucket refused (ingest's terminal failures): they have an id and a status
-   * but no original/, so GET /images does not list them; the events test looks for theirs too.
+   * but no original/; their owner's GET /images lists them, failed with the reason (the record is
+   * the owner's index entry); the events test looks for theirs too.
    */
   const refusedDirect: Array<{ id: string; reason: string }> = [];
 
@@ -88,6 +105,8 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
       '-S',
       '-X',
       'POST',
+      '-H',
+      `Authorization: Bearer ${bearer.alice}`,
       '-F',
       `image=@${file}`,
       '-w',
@@ -100,7 +119,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
   }
 
   async function status(id: string): Promise<Status> {
-    const res = await fetch(`${stack.apiUrl}/images/${id}`);
+    const res = await api(`/images/${id}`);
     assert.equal(res.status, 200, `GET /images/${id}`);
     return (await res.json()) as Status;
   }
@@ -118,11 +137,18 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
   }
   const settled = (s: Status) => s.state === 'done' || s.state === 'failed';
 
+  /** Alice's token in a file, for the CLIs that take one (npm run load -- --token-file). */
+  const tokenFile = () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'deployed-token-')), 'token');
+    writeFileSync(file, bearer.alice, { mode: 0o600 });
+    return file;
+  };
+
   /** Like waitFor, for a photo written straight to the bucket: 404 until ingest has claimed it. */
   async function waitForIngested(id: string, what: string, timeoutMs = 120_000): Promise<Status> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const res = await fetch(`${stack.apiUrl}/images/${id}`);
+      const res = await api(`/images/${id}`);
       if (res.status === 200) {
         const s = (await res.json()) as Status;
         if (settled(s)) return s;
@@ -152,7 +178,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
   /** PutObject under uploads/, as the browser's presigned POST lands there. */
   async function putUpload(bytes: Buffer, contentType = 'image/jpeg'): Promise<{ id: string; key: string }> {
     const id = newImageId();
-    const key = uploadKey(id, 'jpg');
+    const key = uploadKey(id, 'jpg', 'alice'); // as alice's form names it: hers
     await s3.send(new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: bytes, ContentType: contentType }));
     return { id, key };
   }
@@ -177,7 +203,13 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
   const dlqs = () => Object.values(stack.queues).map((q) => `${q}_dlq`);
 
   before(async () => {
-    stack = await startDeployedStack({ port: 0, progress: () => undefined });
+    issuer = await startLocalIssuer();
+    stack = await startDeployedStack({
+      port: 0,
+      progress: () => undefined,
+      auth: { mode: 'jwt', issuer: issuer.url, audience: issuer.audience, clientId: issuer.galleryClientId },
+    });
+    for (const who of ['alice', 'bob'] as const) bearer[who] = (await issuer.signIn(who)).accessToken;
     const client = { endpoint: stack.endpoint, region: stack.region, credentials: stack.credentials };
     sqs = new SQSClient(client);
     s3 = new S3Client({ ...client, forcePathStyle: true });
@@ -187,6 +219,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     sqs?.destroy();
     s3?.destroy();
     await stack?.stop();
+    await issuer?.stop();
   });
 
   it('every fixture sent with curl ends tagged with the reference labels', async () => {
@@ -206,14 +239,14 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
 
   it('GET /images?label=horse lists exactly the photos with a horse, in pages of 1; GET /labels counts them', async () => {
     // Every photo so far (the fixtures above) with its detections, newest first.
-    const all = (await (await fetch(`${stack.apiUrl}/images?limit=100`)).json()) as { images: Status[] };
+    const all = (await (await api(`/images?limit=100`)).json()) as { images: Status[] };
     assert.ok(all.images.length >= fixtureNames().length && all.images.length < 100);
     const withLabel = (label: string) =>
       all.images.filter((s) => (s.detections ?? []).some((d) => d.label === label)).map((s) => s.image_id);
     const horses = withLabel('horse');
     assert.ok(horses.length >= 1, 'horses.jpg has horses');
     const search = async (query: string) => {
-      const res = await fetch(`${stack.apiUrl}/images?${query}`);
+      const res = await api(`/images?${query}`);
       const body = (await res.json()) as { images?: Status[]; next_cursor?: string | null; error?: { code: string; message: string } };
       return { status: res.status, body };
     };
@@ -250,7 +283,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
         message: `expected each label to be a COCO name such as "dog", "person" or "traffic light" (GET /labels lists those found so far), got ${JSON.stringify(bad)}`,
       });
     }
-    const counts = (await (await fetch(`${stack.apiUrl}/labels`)).json()) as { labels: Array<{ label: string; count: number }> };
+    const counts = (await (await api(`/labels`)).json()) as { labels: Array<{ label: string; count: number }> };
     assert.equal(counts.labels.find((c) => c.label === 'horse')?.count, horses.length);
     assert.equal(counts.labels.find((c) => c.label === 'person')?.count, people.length);
   });
@@ -260,21 +293,21 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     const s = await waitFor(id, settled, 'settled');
     assert.equal(s.state, 'done');
     // The gallery: an HTML page whose links are relative, so they work under the API's base path.
-    const page = await fetch(`${stack.apiUrl}/`);
+    const page = await api(`/`);
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
     const html = await page.text();
     // (the compiled script builds them as `images?limit=…` and `images?label=…`, and fetches "labels")
-    for (const relative of ['`images?limit=', '`images?label=', 'fetch("labels"']) {
+    for (const relative of ['`images?limit=', '`images?label=', '("labels"']) {
       assert.ok(html.includes(relative), `the gallery asks for images and labels relative to its own URL: ${relative}`);
     }
     // The recent list has it.
-    const list = (await (await fetch(`${stack.apiUrl}/images?limit=20`)).json()) as { images: Array<{ image_id: string }> };
+    const list = (await (await api(`/images?limit=20`)).json()) as { images: Array<{ image_id: string }> };
     assert.ok(list.images.some((i) => i.image_id === id));
     // The four image routes: a presigned redirect the browser can follow, to a JPEG of the expected size.
     const expected = { original: [768, 576, 3], resized: [192, 144, 3], grayscale: [192, 144, 1], tagged: [768, 576, 3] };
     for (const [kind, [w, h, channels]] of Object.entries(expected)) {
-      const res = await fetch(`${stack.apiUrl}/images/${id}/${kind}`, { redirect: 'manual' });
+      const res = await api(`/images/${id}/${kind}`, { redirect: 'manual' });
       assert.equal(res.status, 302, kind);
       const location = res.headers.get('location') ?? '';
       assert.ok(location.startsWith(`${stack.endpoint}/`), `${kind}: presigned URL on the emulator's loopback endpoint, got ${location}`);
@@ -283,7 +316,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
       const meta = await sharp(Buffer.from(await image.arrayBuffer())).metadata();
       assert.deepEqual([meta.format, meta.width, meta.height, meta.channels], ['jpeg', w, h, channels], kind);
     }
-    assert.equal((await fetch(`${stack.apiUrl}/images/${newImageId()}`)).status, 404);
+    assert.equal((await api(`/images/${newImageId()}`)).status, 404);
   });
 
   it('bad input ends in a 4xx or a terminal failure with its reason; a good photo beside it is tagged', async () => {
@@ -291,7 +324,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     for (const c of REFUSED_UPLOADS) {
       neighbours.push(await curlUpload(fixturePath('person.jpg')));
       const { body, headers } = c.request();
-      const res = await fetch(`${stack.apiUrl}/upload`, {
+      const res = await api(`/upload`, {
         method: 'POST',
         body: body instanceof FormData ? body : new Uint8Array(body),
         ...(headers ? { headers } : {}),
@@ -305,7 +338,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     for (const c of FAILING_UPLOADS) {
       neighbours.push(await curlUpload(fixturePath('person.jpg')));
       const { body } = c.request();
-      const res = await fetch(`${stack.apiUrl}/upload`, { method: 'POST', body: body as FormData });
+      const res = await api(`/upload`, { method: 'POST', body: body as FormData });
       assert.equal(res.status, 202, c.name);
       const id = ((await res.json()) as { image_id: string }).image_id;
       const s = await waitFor(id, settled, 'settled');
@@ -396,7 +429,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
 
   it("the sample rule's queue gets one 'Image Tagged' per photo with its detections and one 'Image Failed' per bad file", async () => {
     // Prepare: every photo so far has settled (the tests above waited for each).
-    const all = ((await (await fetch(`${stack.apiUrl}/images?limit=100`)).json()) as { images: Status[] }).images;
+    const all = ((await (await api(`/images?limit=100`)).json()) as { images: Status[] }).images;
     assert.ok(all.length > fixtureNames().length && all.length < 100);
     assert.ok(all.every(settled), 'all photos settled');
     assert.ok(
@@ -425,7 +458,8 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
       return Messages.length;
     };
     const deadline = Date.now() + 60_000;
-    const ids = [...all.map((s) => s.image_id), ...refusedDirect.map((r) => r.id)];
+    const ids = all.map((s) => s.image_id);
+    for (const { id } of refusedDirect) assert.ok(ids.includes(id), `${id}: a refused direct upload is listed to its owner`);
     while (!ids.every((id) => events.some((e) => e.detail.image_id === id))) {
       assert.ok(
         Date.now() < deadline,
@@ -448,7 +482,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
         assert.deepEqual([e!.detail.stage, e!.detail.reason], [s.error?.stage, s.error?.reason]);
       }
     }
-    // A refused direct upload (not listed: it has no original) has its one 'Image Failed' from ingest.
+    // A refused direct upload has its one 'Image Failed', from ingest.
     for (const { id, reason } of refusedDirect) {
       const mine = events.filter((e) => e.detail.image_id === id);
       assert.deepEqual(
@@ -457,7 +491,9 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
         id,
       );
     }
-    assert.equal(events.length, all.length + refusedDirect.length);
+    assert.equal(events.length, all.length);
+    // Every event names its photo's owner: alice's, every one.
+    assert.deepEqual([...new Set(events.map((e) => (e.detail as { owner?: string }).owner))], ['alice']);
   });
 
   it('npm run load -- --n 100 --target $API_URL: 100 tagged, 0 failed, 0 lost, no new dead letters', async () => {
@@ -465,7 +501,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     const deadBefore = await Promise.all(dlqs().map(queueDepth));
     const { stdout } = await run(
       process.execPath,
-      ['--import', 'tsx', 'scripts/load.ts', '--n', '100', '--target', stack.apiUrl, '--json'],
+      ['--import', 'tsx', 'scripts/load.ts', '--n', '100', '--target', stack.apiUrl, '--token-file', tokenFile(), '--json'],
       {
         cwd: REPO_ROOT,
         timeout: 600_000,
@@ -548,7 +584,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
       assert.ok(readFileSync(model).length > 1_000_000);
     }
     await stack.redeploy();
-    const ids = (await (await fetch(`${stack.apiUrl}/images?limit=50`)).json()) as { images: Status[] };
+    const ids = (await (await api(`/images?limit=50`)).json()) as { images: Status[] };
     const failed = ids.images.filter((s) => s.state === 'failed' && s.error?.stage === 'detect').map((s) => s.image_id);
     assert.equal(failed.length, 2);
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/dlq.ts', 'redrive', '--queue', 'detect'], {
@@ -570,6 +606,87 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     assert.equal((await waitFor(after, settled, 'settled')).stages.detect?.attempt, 1);
   });
 
+  it("owners: MiniStack's JWT authorizer refuses the bad tokens, the function checks the token again, alice's photo is invisible to bob, and her DELETE leaves nothing of it in the bucket", async () => {
+    // Prepare: a photo of alice's, tagged.
+    const id = await curlUpload(fixturePath('dog.jpg'));
+    assert.equal((await waitFor(id, settled, 'settled')).state, 'done');
+    const raw = (route: string, method: string, headers: Record<string, string>) => fetch(`${stack.apiUrl}${route}`, { method, headers });
+
+    // The authorizer (API Gateway's JWT authorizer, emulated by MiniStack): no token, an expired one,
+    // one for another audience, one signed with another key are refused before any function runs —
+    // API Gateway's own 401 body, not the functions' JSON error. So is a valid ES256 token: API
+    // Gateway checks RSA signatures only.
+    const now = Math.floor(Date.now() / 1000);
+    const refused: Array<[string, Record<string, string>]> = [
+      ['no token', {}],
+      ['an expired token', { authorization: `Bearer ${await issuer.forge({ iat: now - 7200, exp: now - 3600 })}` }],
+      ['a token for another audience', { authorization: `Bearer ${await issuer.forge({ aud: 'another-api' })}` }],
+      ['a token signed with another key', { authorization: `Bearer ${await issuer.forge({}, { key: 'other' })}` }],
+      ['an ES256 token', { authorization: `Bearer ${await issuer.forge({}, { key: 'issuer-es256' })}` }],
+    ];
+    for (const [what, headers] of refused) {
+      for (const [method, route] of [
+        ['GET', '/images'],
+        ['GET', `/images/${id}`],
+        ['GET', `/images/${id}/original`],
+        ['GET', '/labels'],
+        ['POST', '/upload'],
+        ['POST', '/uploads'],
+        ['DELETE', `/images/${id}`],
+      ] as const) {
+        const res = await raw(route, method, headers);
+        assert.equal(res.status, 401, `${what}: ${method} ${route}`);
+        assert.deepEqual(await res.json(), { message: 'Unauthorized' }, `${what}: ${method} ${route}: refused by the authorizer`);
+      }
+    }
+    // The function's own check, behind the authorizer: a token the authorizer takes (the issuer's
+    // RS256 key, its audience, not expired) whose sub is no owner is refused by the function.
+    const oddSub = await issuer.forge({ sub: 'x'.repeat(129) });
+    const behind = await raw('/images', 'GET', { authorization: `Bearer ${oddSub}` });
+    assert.equal(behind.status, 401);
+    assert.deepEqual(((await behind.json()) as { error: unknown }).error, {
+      code: 'unauthorized',
+      message: `expected the bearer token's sub to be 1 to 128 printable ASCII characters, got "${'x'.repeat(119)}…`,
+    });
+    // The page needs no caller.
+    assert.equal((await raw('/', 'GET', {})).status, 200);
+
+    // Bob: her photo is an unknown id on every route, and nowhere in his list, search or counts.
+    const nobodys = newImageId();
+    for (const [method, suffix] of [
+      ['GET', ''],
+      ['GET', '/original'],
+      ['GET', '/tagged'],
+      ['DELETE', ''],
+    ] as const) {
+      const hers = await api(`/images/${id}${suffix}`, { method, as: 'bob' });
+      const none = await api(`/images/${nobodys}${suffix}`, { method, as: 'bob' });
+      assert.deepEqual([hers.status, none.status], [404, 404], `${method} ${suffix}`);
+      const a = ((await hers.json()) as { error: { code: string; message: string } }).error;
+      const b = ((await none.json()) as { error: { code: string; message: string } }).error;
+      assert.deepEqual([a.code, a.message.replace(id, '<id>')], [b.code, b.message.replace(nobodys, '<id>')], `${method} ${suffix}`);
+    }
+    assert.deepEqual(((await (await api('/images?limit=100', { as: 'bob' })).json()) as { images: unknown[] }).images, []);
+    assert.deepEqual(((await (await api('/images?label=dog', { as: 'bob' })).json()) as { images: unknown[] }).images, []);
+    assert.deepEqual(((await (await api('/labels', { as: 'bob' })).json()) as { labels: unknown[] }).labels, []);
+    assert.equal((await api(`/images/${id}`)).status, 200, "bob's DELETE changed nothing");
+
+    // Alice deletes it: gone from every route, and from the bucket but for its tombstone.
+    assert.equal((await api(`/images/${id}`, { method: 'DELETE' })).status, 204);
+    assert.equal((await api(`/images/${id}`)).status, 404);
+    const list = (await (await api('/images?limit=100')).json()) as { images: Status[] };
+    assert.ok(!list.images.some((s) => s.image_id === id));
+    const inverted = id.replace(/[0-9a-f]/g, (d) => (15 - Number.parseInt(d, 16)).toString(16));
+    const left: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: stack.bucket, ContinuationToken: token }));
+      left.push(...(page.Contents ?? []).map((o) => o.Key!).filter((k) => k.includes(id) || k.endsWith(inverted)));
+      token = page.NextContinuationToken;
+    } while (token);
+    assert.deepEqual(left, [`deleted/${id}`]);
+  });
+
   // Last, so that a photo the bucket's notification starts (the ingest step) cannot change what the
   // tests above count.
   it('POST /uploads: a 24 MP photo of more than 6 MB posted with the form the function signs is tagged; non-image bytes fail with the reason; the bucket holds the form to its policy; POST /upload answers its own 413 over the Lambda cap', async () => {
@@ -577,7 +694,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     const photo = await largePhoto('dog.jpg');
     assert.ok(photo.bytes.length > 6 * 1024 * 1024 && photo.width * photo.height >= 24e6, `${photo.bytes.length} bytes`);
     const createUpload = async (size: number) => {
-      const res = await fetch(`${stack.apiUrl}/uploads`, {
+      const res = await api(`/uploads`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ content_type: 'image/jpeg', size, file_name: 'dog.jpg' }),
@@ -635,9 +752,9 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     ];
     for (const [what, size, file, fields, status, code] of refusals) {
       const form = (
-        (await (
-          await fetch(`${stack.apiUrl}/uploads`, { method: 'POST', body: JSON.stringify({ content_type: 'image/jpeg', size }) })
-        ).json()) as { upload: PresignedPost }
+        (await (await api(`/uploads`, { method: 'POST', body: JSON.stringify({ content_type: 'image/jpeg', size }) })).json()) as {
+          upload: PresignedPost;
+        }
       ).upload;
       const refused = await postForm(form, file, { fields });
       assert.deepEqual([refused.status, refused.code], [status, code], `${what}: ${refused.body}`);
@@ -647,7 +764,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
         assert.equal((await s3.send(new ListObjectsV2Command({ Bucket: stack.bucket, Prefix: fields.key }))).KeyCount ?? 0, 0);
     }
     // A body one byte over what an invocation carries: the function's own JSON 413, pointing to POST /uploads.
-    const big = await fetch(`${stack.apiUrl}/upload`, {
+    const big = await api(`/upload`, {
       method: 'POST',
       headers: { 'content-type': 'image/jpeg' },
       body: new Uint8Array(LAMBDA_DIRECT_UPLOAD_BYTES + 1),

@@ -5,8 +5,10 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } f
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import sharp from 'sharp';
 import { ensureModel } from '../../models/ensure-model';
+import { type LocalIssuer, startLocalIssuer } from '../../scripts/auth/localIssuer';
 import { type DevStack, startDevStack } from '../../scripts/dev/devStack';
 import { detect } from '../../src/detect/Detector';
+import { newImageId } from '../../src/domain/imageId';
 import type { Detection } from '../../src/domain/messages';
 import type { PresignedPost } from '../../src/ports/ObjectStore';
 import { SqsDeadLetters } from '../../src/ports/SqsDeadLetters';
@@ -31,6 +33,11 @@ import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhookRe
  * after its PUT of tagged/<id>.jpg), and the bridge's count of tag records the function reported as
  * handled. MinIO versioning is off, so the PUTs themselves are not counted.
  *
+ * Who is calling: the stack runs with AUTH=jwt against a real OpenID Connect provider on 127.0.0.1
+ * (scripts/auth/localIssuer.ts) with two users; every request is alice's but where bob's is the
+ * point. serverless offline skips the HTTP API's authorizers (`noAuth`): what is proven here is the
+ * functions' own check (src/auth/jwtVerifier.ts), and the owners of photos on MinIO.
+ *
  * Completion events: the stack runs with a webhook (EVENTS=webhook offline, the deliverer of
  * scripts/dev/webhookDeliverer.ts on ElasticMQ's events_queue) whose receiver, a node:http server
  * here, answers 500 to the first two tries of every event and then accepts (WEBHOOK_RETRY_SECONDS 3:
@@ -40,6 +47,8 @@ import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhookRe
 const WEBHOOK_SECRET = 'emulated-cloud-test-secret-0123456789';
 const WEBHOOK_FAILS_PER_EVENT = 2;
 const TAG_DONE = new Map<string, number>();
+/** Each request's caller: set once the issuer has signed alice and bob in. */
+const BEARER: Record<'alice' | 'bob', Record<string, string>> = { alice: {}, bob: {} };
 
 function onSlsLine(line: string): void {
   if (!line.startsWith('{')) return;
@@ -54,14 +63,14 @@ function onSlsLine(line: string): void {
 }
 
 /** POSTs a photo as the seed's curl does (multipart field `image`), or a form as it is; the image id. */
-async function upload(url: string, name: string, photo: Buffer | FormData): Promise<string> {
+async function upload(url: string, name: string, photo: Buffer | FormData, who: 'alice' | 'bob' = 'alice'): Promise<string> {
   let form: FormData;
   if (photo instanceof FormData) form = photo;
   else {
     form = new FormData();
     form.append('image', new Blob([new Uint8Array(photo)], { type: 'image/jpeg' }), name);
   }
-  const res = await fetch(url, { method: 'POST', body: form });
+  const res = await fetch(url, { method: 'POST', body: form, headers: BEARER[who] });
   const text = await res.text();
   assert.equal(res.status, 202, `${name}: ${text}`);
   return (JSON.parse(text) as { image_id: string }).image_id;
@@ -87,16 +96,20 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
   let stack: DevStack;
   let s3: S3Client;
   let receiver: WebhookReceiver;
+  let issuer: LocalIssuer;
   const delivererLog: string[] = [];
 
   before(async () => {
     receiver = await startWebhookReceiver({ secret: WEBHOOK_SECRET, failsPerEvent: WEBHOOK_FAILS_PER_EVENT, failStatus: 500 });
+    issuer = await startLocalIssuer();
     stack = await startDevStack({
       ports: { http: 0, lambda: 0, s3: 0, sqs: 0 },
       progress: () => undefined,
       onSlsLine,
       webhook: { url: receiver.url, secret: WEBHOOK_SECRET, retrySeconds: 3, onLog: (line) => delivererLog.push(line) },
+      auth: { AUTH: 'jwt', JWT_ISSUER: issuer.url, JWT_AUDIENCE: issuer.audience, JWT_CLIENT_ID: issuer.galleryClientId },
     });
+    for (const who of ['alice', 'bob'] as const) BEARER[who] = { authorization: `Bearer ${(await issuer.signIn(who)).accessToken}` };
     s3 = new S3Client({
       endpoint: stack.s3.endpoint,
       region: stack.s3.region,
@@ -109,6 +122,7 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
     s3?.destroy();
     await stack?.stop();
     await receiver?.close();
+    await issuer?.stop();
   });
 
   it('tags every fixture, with the reference labels, through POST /upload', async () => {
@@ -144,7 +158,7 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
     // Act: the two steps, as docs/big-photos.md shows them; the form goes to MinIO, which checks its policy.
     const res = await fetch(`${stack.urls.http}/uploads`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...BEARER.alice, 'content-type': 'application/json' },
       body: JSON.stringify({ content_type: 'image/jpeg', size: photo.bytes.length, file_name: 'horses.jpg' }),
     });
     const created = (await res.json()) as { image_id: string; upload: PresignedPost };
@@ -369,4 +383,70 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
       message: 'expected at most 67108864 pixels, got 40000x40000 = 1600000000',
     });
   });
+
+  it("owners: alice's photo is invisible to bob on every route, the four 401s, and alice's DELETE leaves nothing of it in MinIO", async () => {
+    // Prepare: alice's photo, tagged.
+    const id = await upload(stack.urls.upload, 'dog.jpg', readFixture('dog.jpg'));
+    assert.ok((await waitForKeys(s3, stack.s3.bucket, [`tagged/${id}.jpg`], 60_000)).has(`tagged/${id}.jpg`));
+    const call = (who: 'alice' | 'bob' | null, route: string, init: RequestInit = {}) =>
+      fetch(`${stack.urls.http}${route}`, { ...init, headers: who ? BEARER[who] : {} });
+    // Tag's done record is written after its image: wait for the status to say done.
+    const deadline = Date.now() + 30_000;
+    while (((await (await call('alice', `/images/${id}`)).json()) as { state: string }).state !== 'done') {
+      assert.ok(Date.now() < deadline, 'tagged');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // Bob: 404 exactly as an unknown id, on every route; absent from his list, search and counts.
+    const nobodys = newImageId();
+    for (const route of ['', '/original', '/tagged']) {
+      for (const method of route === '' ? ['GET', 'DELETE'] : ['GET']) {
+        const hers = await call('bob', `/images/${id}${route}`, { method });
+        const none = await call('bob', `/images/${nobodys}${route}`, { method });
+        assert.deepEqual([hers.status, none.status], [404, 404], `${method} ${route}`);
+        const a = (await hers.json()) as { error: { code: string; message: string } };
+        const b = (await none.json()) as { error: { code: string; message: string } };
+        assert.deepEqual([a.error.code, a.error.message.replace(id, '<id>')], [b.error.code, b.error.message.replace(nobodys, '<id>')]);
+      }
+    }
+    const bobsList = (await (await call('bob', '/images?limit=100')).json()) as { images: Array<{ image_id: string }> };
+    assert.ok(!bobsList.images.some((s) => s.image_id === id));
+    assert.deepEqual(((await (await call('bob', '/images?label=dog')).json()) as { images: unknown[] }).images, []);
+    assert.deepEqual(((await (await call('bob', '/labels')).json()) as { labels: unknown[] }).labels, []);
+    // No token, an expired one, one for another audience or signed with another key: 401.
+    const now = Math.floor(Date.now() / 1000);
+    const refused: Array<[string, Record<string, string>]> = [
+      ['no token', {}],
+      ['expired', { authorization: `Bearer ${await issuer.forge({ iat: now - 7200, exp: now - 3600 })}` }],
+      ['another audience', { authorization: `Bearer ${await issuer.forge({ aud: 'another-api' })}` }],
+      ['another key', { authorization: `Bearer ${await issuer.forge({}, { key: 'other' })}` }],
+    ];
+    for (const [what, headers] of refused) {
+      for (const [method, route] of [
+        ['GET', '/images'],
+        ['GET', `/images/${id}`],
+        ['POST', '/upload'],
+        ['DELETE', `/images/${id}`],
+      ]) {
+        const res = await fetch(`${stack.urls.http}${route}`, { method, headers });
+        assert.equal(res.status, 401, `${what}: ${method} ${route}`);
+        await res.body?.cancel();
+      }
+    }
+    // Alice deletes it: nothing of it is left in MinIO but its tombstone (no image, no owner's name).
+    assert.equal((await call('alice', `/images/${id}`, { method: 'DELETE' })).status, 204);
+    assert.equal((await call('alice', `/images/${id}`)).status, 404);
+    const left: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: stack.s3.bucket, ContinuationToken: token }));
+      left.push(...(page.Contents ?? []).map((o) => o.Key!).filter((k) => k.includes(id) || k.endsWith(invert(id))));
+      token = page.NextContinuationToken;
+    } while (token);
+    assert.deepEqual(left, [`deleted/${id}`]);
+  });
 });
+
+/** The index's inverted id (src/domain/labelKeys.ts). */
+function invert(id: string): string {
+  return id.replace(/[0-9a-f]/g, (d) => (15 - Number.parseInt(d, 16)).toString(16));
+}
