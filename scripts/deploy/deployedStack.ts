@@ -102,8 +102,11 @@ export interface DeployedStack {
    * start) be received twice, so a test lowers only the queue whose retries it exercises.
    */
   setVisibilityTimeout(seconds: number, queues?: readonly string[]): Promise<void>;
-  /** `serverless deploy` again (after changing a layer, say); resolves when the API answers. */
-  redeploy(args?: readonly string[]): Promise<void>;
+  /**
+   * `serverless deploy` again (after changing a layer, say); resolves when the API answers. With
+   * `auth`, deployed with that caller rule from now on (an api-key list is put into SSM first).
+   */
+  redeploy(args?: readonly string[], auth?: DeployedAuth): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -221,20 +224,20 @@ export async function startDeployedStack(options: DeployedStackOptions = {}): Pr
       await waitForApi(apiUrl);
       return { apiId, apiUrl };
     };
-    if (options.auth?.mode === 'api-key') {
-      const keys = options.auth.keys;
-      await step('api-keys', `putting the API keys' hashes into SSM (${DEPLOYED_API_KEYS_PARAMETER})`, async () => {
-        const ssm = new SSMClient({ endpoint: ministack.endpoint, region: MINISTACK_ACCOUNT.region, credentials: MINISTACK_ACCOUNT });
-        try {
-          await ssm.send(
-            new PutParameterCommand({ Name: DEPLOYED_API_KEYS_PARAMETER, Type: 'SecureString', Value: keys, Overwrite: true }),
-          );
-        } finally {
-          ssm.destroy();
-        }
-      });
+    let auth = options.auth;
+    const putApiKeys = async (keys: string) => {
+      const ssm = new SSMClient({ endpoint: ministack.endpoint, region: MINISTACK_ACCOUNT.region, credentials: MINISTACK_ACCOUNT });
+      try {
+        await ssm.send(new PutParameterCommand({ Name: DEPLOYED_API_KEYS_PARAMETER, Type: 'SecureString', Value: keys, Overwrite: true }));
+      } finally {
+        ssm.destroy();
+      }
+    };
+    if (auth?.mode === 'api-key') {
+      const keys = auth.keys;
+      await step('api-keys', `putting the API keys' hashes into SSM (${DEPLOYED_API_KEYS_PARAMETER})`, () => putApiKeys(keys));
     }
-    const deployArgs = [...authDeployArgs(options.auth), ...(options.deployArgs ?? [])];
+    const deployArgs = [...authDeployArgs(auth), ...(options.deployArgs ?? [])];
     const { apiId, apiUrl } = await step('deploy', `serverless deploy --stage ${EMULATOR_STAGE} onto ${ministack.endpoint}`, () =>
       deploy(deployArgs),
     );
@@ -264,8 +267,12 @@ export async function startDeployedStack(options: DeployedStackOptions = {}): Pr
       ministack,
       deployLogFile,
       setVisibilityTimeout: (seconds, queues) => setVisibilityTimeout(ministack.endpoint, seconds, queues),
-      redeploy: async (args = []) => {
-        await deploy([...authDeployArgs(options.auth), ...args]);
+      redeploy: async (args = [], newAuth) => {
+        if (newAuth) {
+          auth = newAuth;
+          if (newAuth.mode === 'api-key') await putApiKeys(newAuth.keys);
+        }
+        await deploy([...authDeployArgs(auth), ...args]);
         if (options.visibilityTimeoutSeconds !== undefined)
           await setVisibilityTimeout(ministack.endpoint, options.visibilityTimeoutSeconds);
       },

@@ -14,14 +14,15 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import sharp from 'sharp';
 import { ensureModel } from '../../models/ensure-model';
 import { type LocalIssuer, startLocalIssuer } from '../../scripts/auth/localIssuer';
-import { type DeployedStack, startDeployedStack } from '../../scripts/deploy/deployedStack';
+import { DEPLOYED_API_KEYS_PARAMETER, type DeployedStack, startDeployedStack } from '../../scripts/deploy/deployedStack';
 import { buildFunctions, LAYERS_DIR } from '../../scripts/package/build-functions';
 import { REPO_ROOT } from '../../scripts/repoRoot';
 import { MODEL_FILE_NAME, MODEL_PACKAGE } from '../../src/assets/modelPath';
+import { hashApiKey, newApiKey } from '../../src/auth/apiKeys';
 import { LAMBDA_DIRECT_UPLOAD_BYTES } from '../../src/config';
 import { detect } from '../../src/detect/Detector';
 import { newImageId } from '../../src/domain/imageId';
@@ -839,7 +840,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     const ends: string[] = [];
     for (let round = 0; round < 3; round++) {
       // Prepare: a form for the photo's size.
-      const res = await fetch(`${stack.apiUrl}/uploads`, {
+      const res = await api('/uploads', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ content_type: 'image/jpeg', size: photo.length }),
@@ -877,34 +878,55 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     process.stderr.write(`# one form posted 8 times at once, 3 rounds, upload stage: ${ends.join(', ')}\n`);
   });
 
-  // Last: it redeploys the stack with an API key.
-  it('the API key is read at init from an SSM SecureString the environment names: 401 without it, 202 with it', async () => {
-    // Prepare: the key in MiniStack's SSM, where serverless.yml lets UploadRole read (/<service>/<stage>/…).
-    const name = '/image-pipeline/localstack/api-key';
-    const key = `key-${newImageId()}`;
+  // After every other test: the stack redeployed with auth=api-key changes who may call.
+  it("auth=api-key: redeployed so, the functions read the keys' hashes from SSM at init; each key's owner sees their photos only", async () => {
+    // Prepare: the keys' hashes in the stage's SecureString parameter, as docs/security.md says.
+    const keys = { carol: newApiKey(), dave: newApiKey() };
+    const stored = JSON.stringify({ keys: Object.entries(keys).map(([owner, key]) => ({ owner, sha256: hashApiKey(key) })) });
+    await stack.redeploy([], { mode: 'api-key', keys: stored });
+    // What the functions read at init: the SecureString, decrypted.
     const ssm = new SSMClient({ endpoint: stack.endpoint, region: stack.region, credentials: stack.credentials });
     try {
-      await ssm.send(new PutParameterCommand({ Name: name, Type: 'SecureString', Value: key, Overwrite: true }));
+      const { Parameter } = await ssm.send(new GetParameterCommand({ Name: DEPLOYED_API_KEYS_PARAMETER, WithDecryption: true }));
+      assert.deepEqual([Parameter?.Type, Parameter?.Value], ['SecureString', stored]);
     } finally {
       ssm.destroy();
     }
-    // Act
-    await stack.redeploy([`--param=apiKeyParameter=${name}`]);
-    const post = (headers: Record<string, string>) =>
-      fetch(`${stack.apiUrl}/upload`, {
-        method: 'POST',
-        body: new Uint8Array(readFixture('dog.jpg')),
-        headers: { 'content-type': 'image/jpeg', ...headers },
+    const as = (key: string | null, route: string, init: RequestInit = {}) =>
+      fetch(`${stack.apiUrl}${route}`, {
+        ...init,
+        headers: { ...(init.headers as Record<string, string>), ...(key ? { 'x-api-key': key } : {}) },
       });
-    // Assess: the function knows the key, which neither the template nor its environment holds.
-    const refused = await post({});
-    assert.equal(refused.status, 401, await refused.text());
-    const accepted = await post({ 'x-api-key': key });
-    assert.equal(accepted.status, 202, await accepted.clone().text());
+    // Act: carol uploads with her key.
+    const form = new FormData();
+    form.append('image', new Blob([new Uint8Array(readFixture('dog.jpg'))], { type: 'image/jpeg' }), 'dog.jpg');
+    const up = await as(keys.carol, '/upload', { method: 'POST', body: form });
+    assert.equal(up.status, 202, await up.clone().text());
+    const { image_id } = (await up.json()) as { image_id: string };
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const res = await as(keys.carol, `/images/${image_id}`);
+      if (res.status === 200 && settled((await res.json()) as Status)) break;
+      assert.ok(Date.now() < deadline, `carol's photo settled (log: ${stack.ministack.logFile})`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    // Assess: hers only; dave none; no key or a wrong one is the function's own 401 (no authorizer now).
+    const carols = ((await (await as(keys.carol, '/images?limit=100')).json()) as { images: Status[] }).images;
+    assert.deepEqual(
+      carols.map((s) => s.image_id),
+      [image_id],
+    );
+    assert.deepEqual(((await (await as(keys.dave, '/images?limit=100')).json()) as { images: unknown[] }).images, []);
+    assert.equal((await as(keys.dave, `/images/${image_id}`)).status, 404);
+    for (const key of [null, `${keys.carol}x`, bearer.alice]) {
+      const res = await as(key, '/images');
+      assert.equal(res.status, 401);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'unauthorized');
+    }
+    // The template names where the hashes are, never them.
     const template = readFileSync(path.join(REPO_ROOT, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8');
-    assert.ok(!template.includes(key), 'the key is not in the template');
-    assert.ok(template.includes(name), 'the template names where the key is');
-    const id = ((await accepted.json()) as { image_id: string }).image_id;
-    assert.equal((await waitFor(id, settled, 'settled')).state, 'done');
+    assert.ok(template.includes(DEPLOYED_API_KEYS_PARAMETER), 'the template names where the keys are');
+    for (const key of Object.values(keys))
+      assert.ok(!template.includes(hashApiKey(key)) && !template.includes(key), 'no key nor hash in the template');
   });
 });

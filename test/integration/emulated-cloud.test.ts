@@ -9,6 +9,7 @@ import { type LocalIssuer, startLocalIssuer } from '../../scripts/auth/localIssu
 import { type DevStack, startDevStack } from '../../scripts/dev/devStack';
 import { detect } from '../../src/detect/Detector';
 import { newImageId } from '../../src/domain/imageId';
+import { photoRecordKey } from '../../src/domain/owners';
 import type { Detection } from '../../src/domain/messages';
 import type { PresignedPost } from '../../src/ports/ObjectStore';
 import { SqsDeadLetters } from '../../src/ports/SqsDeadLetters';
@@ -177,7 +178,8 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
     const tagged = await s3.send(new GetObjectCommand({ Bucket: stack.s3.bucket, Key: key }));
     const meta = await sharp(Buffer.from(await tagged.Body!.transformToByteArray())).metadata();
     assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', photo.width, photo.height]);
-    const record = await s3.send(new GetObjectCommand({ Bucket: stack.s3.bucket, Key: `status/${id}/upload.json` }));
+    // The upload's record is its owner's index entry: alice's (the sub of her token).
+    const record = await s3.send(new GetObjectCommand({ Bucket: stack.s3.bucket, Key: photoRecordKey('alice', id) }));
     const upload = StageStatusSchema.parse(JSON.parse(await record.Body!.transformToString()));
     assert.deepEqual([upload.state, upload.attempt, upload.output_key], ['done', 1, `original/${id}.jpg`]);
     const relay = stack.relayStats();
