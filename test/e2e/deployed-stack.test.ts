@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -14,7 +15,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import sharp from 'sharp';
 import { ensureModel } from '../../models/ensure-model';
 import { type LocalIssuer, startLocalIssuer } from '../../scripts/auth/localIssuer';
@@ -29,6 +30,8 @@ import { newImageId } from '../../src/domain/imageId';
 import { imageKey, uploadKey } from '../../src/domain/keys';
 import type { Detection } from '../../src/domain/messages';
 import type { PresignedPost } from '../../src/ports/ObjectStore';
+import { readApiKeys } from '../../src/ports/readSecret';
+import { AwsSecretSource } from '../../src/ports/secrets';
 import { FAILING_UPLOADS, REFUSED_UPLOADS } from '../helpers/badInputCases';
 import { assertSameDetections } from '../helpers/boxes';
 import { fixtureNames, fixturePath, readFixture, referenceDetections } from '../helpers/fixtures';
@@ -884,13 +887,24 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     const keys = { carol: newApiKey(), dave: newApiKey() };
     const stored = JSON.stringify({ keys: Object.entries(keys).map(([owner, key]) => ({ owner, sha256: hashApiKey(key) })) });
     await stack.redeploy([], { mode: 'api-key', keys: stored });
-    // What the functions read at init: the SecureString, decrypted.
-    const ssm = new SSMClient({ endpoint: stack.endpoint, region: stack.region, credentials: stack.credentials });
+    // What the functions read at init (src/ports/readSecret.ts over src/ports/secrets.ts): the
+    // SecureString, decrypted; and a Secrets Manager secret the same way, by its ARN
+    // (--param="apiKeysParameter=arn:…:secret:image-pipeline/<stage>/…").
+    const client = { region: stack.region, endpoint: stack.endpoint, credentials: stack.credentials };
+    const ssm = new SSMClient(client);
+    const secrets = new SecretsManagerClient(client);
     try {
-      const { Parameter } = await ssm.send(new GetParameterCommand({ Name: DEPLOYED_API_KEYS_PARAMETER, WithDecryption: true }));
-      assert.deepEqual([Parameter?.Type, Parameter?.Value], ['SecureString', stored]);
+      const source = () => new AwsSecretSource({ region: stack.region, ssm, secretsManager: secrets });
+      assert.equal(await readApiKeys({ kind: 'parameter', reference: DEPLOYED_API_KEYS_PARAMETER }, source), stored);
+      const { ARN } = await secrets.send(new CreateSecretCommand({ Name: 'image-pipeline/localstack/api-keys', SecretString: stored }));
+      assert.equal(await readApiKeys({ kind: 'parameter', reference: ARN! }, source), stored);
+      await assert.rejects(readApiKeys({ kind: 'parameter', reference: '/no/such/parameter' }, source), {
+        name: 'ConfigError',
+        message: 'API_KEYS_PARAMETER: reading the SSM parameter /no/such/parameter failed: ParameterNotFound',
+      });
     } finally {
       ssm.destroy();
+      secrets.destroy();
     }
     const as = (key: string | null, route: string, init: RequestInit = {}) =>
       fetch(`${stack.apiUrl}${route}`, {

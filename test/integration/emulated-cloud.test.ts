@@ -9,8 +9,8 @@ import { type LocalIssuer, startLocalIssuer } from '../../scripts/auth/localIssu
 import { type DevStack, startDevStack } from '../../scripts/dev/devStack';
 import { detect } from '../../src/detect/Detector';
 import { newImageId } from '../../src/domain/imageId';
-import { photoRecordKey } from '../../src/domain/owners';
 import type { Detection } from '../../src/domain/messages';
+import { photoRecordKey } from '../../src/domain/owners';
 import type { PresignedPost } from '../../src/ports/ObjectStore';
 import { SqsDeadLetters } from '../../src/ports/SqsDeadLetters';
 import { SqsQueue } from '../../src/ports/SqsQueue';
