@@ -419,6 +419,17 @@ async function follow(job: Job, id: string): Promise<void> {
 // ---- recent photos ----
 let shown = new Map<string, { signature: string; node: HTMLElement }>();
 
+/**
+ * An image whose URL has expired before it was loaded (a lazy one scrolled to later): the photo is
+ * drawn again, with fresh URLs, by the next refresh.
+ */
+function expiring(img: HTMLImageElement, imageId: string): HTMLImageElement {
+  img.addEventListener('error', () => {
+    shown.delete(imageId);
+  });
+  return img;
+}
+
 function frame(status: ImageStatus, kind: ImageKind, stage: StageName): HTMLElement {
   const caption = CAPTIONS[kind];
   const alt =
@@ -436,7 +447,9 @@ function frame(status: ImageStatus, kind: ImageKind, stage: StageName): HTMLElem
   // Each image links to itself at full size (the tagged labels are small in a thumbnail).
   const picture =
     status.images[kind] && shownUrl
-      ? el('a', { href: url, target: '_blank', rel: 'noopener' }, [el('img', { src: shownUrl, alt, loading: 'lazy', decoding: 'async' })])
+      ? el('a', { href: url, target: '_blank', rel: 'noopener' }, [
+          expiring(el('img', { src: shownUrl, alt, loading: 'lazy', decoding: 'async' }), status.image_id),
+        ])
       : el('div', { cls: 'pending', text: `${stage}: ${status.stages[stage].state}` });
   return el('figure', null, [picture, el('figcaption', { text: heic ? `${caption} (HEIC, shown from its resized copy)` : caption })]);
 }
@@ -493,7 +506,8 @@ function refreshGallery(): Promise<void> {
       galleryEmpty.textContent = labelFilter.filtered() ? 'No photos with these labels yet.' : 'No photos yet.';
       const next = new Map<string, { signature: string; node: HTMLElement }>();
       for (const status of json.images) {
-        const signature = JSON.stringify(status);
+        // The image URLs change with every answer (each is good for minutes): not a change of the photo.
+        const signature = JSON.stringify({ ...status, image_urls: undefined });
         const old = shown.get(status.image_id);
         next.set(status.image_id, { signature, node: old && old.signature === signature ? old.node : renderPhoto(status) });
       }

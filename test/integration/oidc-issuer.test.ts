@@ -90,6 +90,45 @@ describe('bearer tokens from a real OIDC issuer', () => {
       message: 'the bearer token is for the client "another-app", expected "image-pipeline"',
     });
   });
+
+  it("finds the keys at JWT_JWKS_URL when it is given, else at the discovery document's jwks_uri; keys it cannot read are a 503", async () => {
+    const discovery = (await (await fetch(`${issuer.url}/.well-known/openid-configuration`)).json()) as { jwks_uri: string };
+    const token = (await issuer.signIn('bob')).accessToken;
+    const given = createAuthenticator(
+      loadConfig({ AUTH: 'jwt', JWT_ISSUER: issuer.url, JWT_AUDIENCE: issuer.audience, JWT_JWKS_URL: discovery.jwks_uri }).auth,
+      { readSecret: async () => '' },
+    );
+    assert.deepEqual(await given.authenticate(bearer(token)), { owner: 'bob' });
+    const wrong = createAuthenticator(
+      loadConfig({ AUTH: 'jwt', JWT_ISSUER: issuer.url, JWT_AUDIENCE: issuer.audience, JWT_JWKS_URL: `${issuer.url}/no-keys-here` }).auth,
+      { readSecret: async () => '' },
+    );
+    await assert.rejects(wrong.authenticate(bearer(token)), { statusCode: 503, code: 'auth_unavailable' });
+    // An issuer whose discovery document names another issuer is not trusted for its keys.
+    const impostor = createAuthenticator(loadConfig({ AUTH: 'jwt', JWT_ISSUER: `${issuer.url}/`, JWT_AUDIENCE: issuer.audience }).auth, {
+      readSecret: async () => '',
+    });
+    await assert.rejects(impostor.authenticate(bearer(token)), {
+      statusCode: 503,
+      message: `the discovery document at ${issuer.url}/.well-known/openid-configuration names the issuer "${issuer.url}", expected "${issuer.url}/" (JWT_ISSUER must be the tokens' iss exactly)`,
+    });
+  });
+
+  it("gives the gallery the issuer's authorization and token endpoints and its client, from discovery", async () => {
+    const config = loadConfig({
+      AUTH: 'jwt',
+      JWT_ISSUER: issuer.url,
+      JWT_AUDIENCE: issuer.audience,
+      JWT_CLIENT_ID: issuer.galleryClientId,
+    });
+    const page = await createAuthenticator(config.auth, { readSecret: async () => '' }).pageSignIn();
+    assert.deepEqual(page, {
+      mode: 'jwt',
+      clientId: issuer.galleryClientId,
+      authorizationEndpoint: `${issuer.url}/auth`,
+      tokenEndpoint: `${issuer.url}/token`,
+    });
+  });
 });
 
 function unsigned(claims: Record<string, unknown>): string {
