@@ -713,7 +713,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     // Assess: an S3 form (SigV4 fields, with the function's session token) for the emulator's bucket,
     // taken by the bucket, whose notification starts the pipeline.
     assert.equal(created.upload.url, `${stack.endpoint}/${stack.bucket}`);
-    assert.equal(created.upload.fields.key, `uploads/${created.image_id}.jpg`);
+    assert.equal(created.upload.fields.key, uploadKey(created.image_id, 'jpg', 'alice'));
     assert.equal(created.status_url, `/images/${created.image_id}`);
     assert.ok('X-Amz-Signature' in created.upload.fields && 'Policy' in created.upload.fields, Object.keys(created.upload.fields).join());
     assert.equal(answer.status, 204, answer.body);
