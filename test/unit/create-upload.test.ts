@@ -40,7 +40,7 @@ describe('POST /uploads (a form straight to the bucket)', () => {
     assert.equal(created.upload.method, 'POST');
     // The key names its owner (AUTH=none's `local`, in base32): the form binds it.
     assert.equal(created.upload.fields.key, `uploads/nrxwgylm/${created.image_id}.png`);
-    assert.deepEqual(parseUploadKey(created.upload.fields.key!), { imageId: created.image_id, ext: 'png' });
+    assert.deepEqual(parseUploadKey(created.upload.fields.key!), { imageId: created.image_id, ext: 'png', owner: 'local' });
     assert.equal(created.upload.fields['Content-Type'], 'image/png');
     // The form binds exactly the size declared, not 1 byte to MAX_BUCKET_UPLOAD_BYTES.
     const policy = JSON.parse(Buffer.from(created.upload.fields.policy!, 'base64').toString('utf8')) as { conditions: unknown[] };
