@@ -6,8 +6,9 @@
  *                                            sample image id into the store the environment names
  *                                            (STORE=fs DATA_DIR=… or STORE=s3 S3_ENDPOINT=… BUCKET=…)
  *
- * Every SQS event refers to one fixed image id, SAMPLE_IMAGE_ID, so resize/grayscale/detect/tag can be
- * invoked one by one once `seed` has stored its copies; events/ingest.json is the bucket's notification
+ * Every SQS event refers to one fixed image id, SAMPLE_IMAGE_ID, a photo of AUTH=none's `local`
+ * (messages of version 2 name it), so resize/grayscale/detect/tag can be invoked one by one once
+ * `seed` has stored its copies and its record (local's index entry), and api answers for it; events/ingest.json is the bucket's notification
  * for the sample written under uploads/ (SAMPLE_UPLOAD_ID), which `seed` stores too. events/upload.json carries a small JPEG as a
  * base64 multipart body, exactly as API Gateway (and serverless offline) deliver it.
  */
@@ -16,9 +17,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { createApp } from '../../src/app/createApp';
-import { uploadKey } from '../../src/domain/keys';
+import { recordKey, uploadKey } from '../../src/domain/keys';
+import { LOCAL_OWNER } from '../../src/domain/owners';
 import { QUEUES } from '../../src/domain/stages';
 import { toSqsEvent } from '../../src/runtime/sqsEvent';
+import { writeStageStatus } from '../../src/status/stageStatus';
 import { parseCliArgs, usageError } from '../cliArgs';
 import { REPO_ROOT } from '../repoRoot';
 
@@ -29,7 +32,7 @@ const RESIZED = `resized/${SAMPLE_IMAGE_ID}.jpg`;
 const GRAYSCALE = `grayscale/${SAMPLE_IMAGE_ID}.jpg`;
 /** events/ingest.json's photo: another id, written under uploads/ as a presigned POST would. */
 export const SAMPLE_UPLOAD_ID = '01900000-0000-7000-8000-000000000002';
-const UPLOAD = uploadKey(SAMPLE_UPLOAD_ID, 'jpg');
+const UPLOAD = uploadKey(SAMPLE_UPLOAD_ID, 'jpg', LOCAL_OWNER);
 const BOUNDARY = '----sample-event-boundary';
 
 /** A 384x288 copy of the dog fixture (events/sample.jpg is committed so events need no fixtures). */
@@ -88,7 +91,7 @@ export async function writeEvents(): Promise<string[]> {
   const image = await sampleImage();
   const meta = await sharp(image).metadata();
   const origin = { origin_h: meta.height!, origin_w: meta.width! };
-  const base = { v: 1, image_id: SAMPLE_IMAGE_ID, original_path: ORIGINAL, request_id: 'sample-request' };
+  const base = { v: 2, owner: LOCAL_OWNER, image_id: SAMPLE_IMAGE_ID, original_path: ORIGINAL, request_id: 'sample-request' };
   const multipart = Buffer.concat([
     Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="image"; filename="sample.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`),
     image,
@@ -136,7 +139,7 @@ export async function writeEvents(): Promise<string[]> {
   return written;
 }
 
-/** Stores the sample's original, resized and grayscale copies where the environment's config points. */
+/** Stores the sample's original, resized and grayscale copies and its record where the environment's config points. */
 export async function seed(): Promise<string[]> {
   const image = await sampleImage();
   const { config, store, close } = createApp({ persistQueues: false });
@@ -148,7 +151,11 @@ export async function seed(): Promise<string[]> {
     await store.put(RESIZED, resized, { contentType: 'image/jpeg' });
     await store.put(GRAYSCALE, gray, { contentType: 'image/jpeg' });
     await store.put(UPLOAD, image, { contentType: 'image/jpeg' });
-    return [ORIGINAL, RESIZED, GRAYSCALE, UPLOAD].map(
+    // As POST /upload leaves it: the upload stage's record, local's index entry.
+    const photo = { imageId: SAMPLE_IMAGE_ID, owner: LOCAL_OWNER };
+    const record = { stage: 'upload', state: 'done', started_at: '2024-06-10T06:13:20.000Z', output_key: ORIGINAL } as const;
+    await writeStageStatus(store, photo, record);
+    return [ORIGINAL, RESIZED, GRAYSCALE, UPLOAD, recordKey(photo, 'upload')].map(
       (k) => `${config.store === 's3' ? `s3://${config.bucket}` : `${config.dataDir}/images`}/${k}`,
     );
   } finally {

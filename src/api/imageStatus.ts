@@ -135,12 +135,3 @@ export function assembleStatus(imageId: string, records: Partial<Record<StageNam
     images,
   };
 }
-
-/**
- * The status of one of `owner`'s photos, or undefined when the id is unknown or the photo is
- * someone else's. The id must already be validated (isImageId): only then does it become part of a key.
- */
-export async function getImageStatus(store: ObjectStore, owner: string, imageId: string, baseUrl = ''): Promise<ImageStatus | undefined> {
-  const records = await readOwnedRecords(store, owner, imageId);
-  return records ? assembleStatus(imageId, records, baseUrl) : undefined;
-}

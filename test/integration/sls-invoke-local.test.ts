@@ -10,6 +10,8 @@ import { SAMPLE_UPLOAD_ID, seed } from '../../scripts/dev/sample-events';
 import { buildFunctions } from '../../scripts/package/build-functions';
 import { SLS_BIN } from '../../scripts/package/serverlessCli';
 import { REPO_ROOT } from '../../scripts/repoRoot';
+import { uploadKey } from '../../src/domain/keys';
+import { LOCAL_OWNER, photoRecordKey } from '../../src/domain/owners';
 import { galleryPage } from '../../src/web/galleryPage';
 
 /**
@@ -85,13 +87,16 @@ describe('sls invoke local with the sample events (no server)', { timeout: 180_0
 
   it('ingest takes the bucket notification of an upload: copied to original/, recorded, sent to resize', async () => {
     assert.deepEqual(await invoke('ingest'), { batchItemFailures: [] });
-    const record = JSON.parse(readFileSync(path.join(dataDir, 'images', 'status', SAMPLE_UPLOAD_ID, 'upload.json'), 'utf8')) as {
+    // The record is the owner's index entry: local's (the sample upload's key names it).
+    const record = JSON.parse(
+      readFileSync(path.join(dataDir, 'images', ...photoRecordKey(LOCAL_OWNER, SAMPLE_UPLOAD_ID).split('/')), 'utf8'),
+    ) as {
       state: string;
       output_key: string;
     };
     assert.deepEqual([record.state, record.output_key], ['done', `original/${SAMPLE_UPLOAD_ID}.jpg`]);
     assert.ok(existsSync(path.join(dataDir, 'images', 'original', `${SAMPLE_UPLOAD_ID}.jpg`)));
-    assert.equal(existsSync(path.join(dataDir, 'images', 'uploads', `${SAMPLE_UPLOAD_ID}.jpg`)), false);
+    assert.equal(existsSync(path.join(dataDir, 'images', ...uploadKey(SAMPLE_UPLOAD_ID, 'jpg', LOCAL_OWNER).split('/'))), false);
   });
 
   it('api serves the gallery page as the source does: the bundle inlined the same HTML, CSS and compiled script', async () => {
