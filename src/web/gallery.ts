@@ -489,37 +489,41 @@ let refreshing: Promise<void> | null = null;
 
 /** Shows the 12 most recent photos, re-rendering only those whose status changed. One refresh at a time. */
 function refreshGallery(): Promise<void> {
-  refreshing ??= (async () => {
-    try {
-      galleryHeading.textContent = labelFilter.title();
-      if (!signIn.ready()) {
-        gallery.replaceChildren();
-        galleryEmpty.hidden = true;
-        return;
-      }
-      void labelFilter.refresh();
-      const res = await api(labelFilter.listUrl(12), { headers: { accept: 'application/json' } });
-      const json = (await res.json()) as RecentImages & { error?: { message: string } };
-      labelFilter.showProblem(res.ok ? null : (json.error?.message ?? `HTTP ${res.status}`));
-      if (!res.ok) json.images = [];
-      galleryEmpty.hidden = json.images.length > 0;
-      galleryEmpty.textContent = labelFilter.filtered() ? 'No photos with these labels yet.' : 'No photos yet.';
-      const next = new Map<string, { signature: string; node: HTMLElement }>();
-      for (const status of json.images) {
-        // The image URLs change with every answer (each is good for minutes): not a change of the photo.
-        const signature = JSON.stringify({ ...status, image_urls: undefined });
-        const old = shown.get(status.image_id);
-        next.set(status.image_id, { signature, node: old && old.signature === signature ? old.node : renderPhoto(status) });
-      }
-      shown = next;
-      gallery.replaceChildren(...[...next.values()].map((v) => v.node));
-    } catch {
-      // keep what is shown; the next refresh tries again
-    } finally {
-      refreshing = null;
-    }
-  })();
+  // Cleared in a reaction, which runs after the assignment even when the refresh ends at once (not
+  // signed in): a `finally` inside the async function would run first and leave it set for good.
+  refreshing ??= showRecent().finally(() => {
+    refreshing = null;
+  });
   return refreshing;
+}
+
+async function showRecent(): Promise<void> {
+  try {
+    galleryHeading.textContent = labelFilter.title();
+    if (!signIn.ready()) {
+      gallery.replaceChildren();
+      galleryEmpty.hidden = true;
+      return;
+    }
+    void labelFilter.refresh();
+    const res = await api(labelFilter.listUrl(12), { headers: { accept: 'application/json' } });
+    const json = (await res.json()) as RecentImages & { error?: { message: string } };
+    labelFilter.showProblem(res.ok ? null : (json.error?.message ?? `HTTP ${res.status}`));
+    if (!res.ok) json.images = [];
+    galleryEmpty.hidden = json.images.length > 0;
+    galleryEmpty.textContent = labelFilter.filtered() ? 'No photos with these labels yet.' : 'No photos yet.';
+    const next = new Map<string, { signature: string; node: HTMLElement }>();
+    for (const status of json.images) {
+      // The image URLs change with every answer (each is good for minutes): not a change of the photo.
+      const signature = JSON.stringify({ ...status, image_urls: undefined });
+      const old = shown.get(status.image_id);
+      next.set(status.image_id, { signature, node: old && old.signature === signature ? old.node : renderPhoto(status) });
+    }
+    shown = next;
+    gallery.replaceChildren(...[...next.values()].map((v) => v.node));
+  } catch {
+    // keep what is shown; the next refresh tries again
+  }
 }
 
 // ---- wiring ----

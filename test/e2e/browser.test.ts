@@ -8,6 +8,7 @@ import { ensureModel } from '../../models/ensure-model';
 import { type LocalIssuer, startLocalIssuer } from '../../scripts/auth/localIssuer';
 import { REPO_ROOT } from '../../scripts/repoRoot';
 import { createApp } from '../../src/app/createApp';
+import { hashApiKey, newApiKey } from '../../src/auth/apiKeys';
 import { loadConfig } from '../../src/config';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
 import { FIXTURE_IMAGES_DIR } from '../helpers/fixtures';
@@ -439,5 +440,122 @@ describe('gallery in a browser, signing in (AUTH=jwt, a real OIDC provider)', {
       problems.filter((p) => !p.includes(`/images/${hers}`) && !/status of 404/.test(p)),
       [],
     );
+  });
+});
+
+describe('gallery in a browser, with an API key (AUTH=api-key)', {
+  skip: existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM} (apt-get install chromium)`,
+}, () => {
+  const keys = { alice: newApiKey(), bob: newApiKey() };
+  let pipeline: EmbeddedPipeline;
+  let context: BrowserContext;
+  let page: Page;
+  let userDataDir: string;
+  let dataDir: string;
+  const problems: string[] = [];
+
+  before(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-browser-key-'));
+    const keysFile = path.join(dataDir, 'api-keys.json');
+    writeFileSync(keysFile, JSON.stringify({ keys: Object.entries(keys).map(([owner, key]) => ({ owner, sha256: hashApiKey(key) })) }));
+    const config = loadConfig({
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      MODEL_PATH: await ensureModel(),
+      AUTH: 'api-key',
+      API_KEYS_FILE: keysFile,
+    });
+    pipeline = await startEmbedded(createApp({ config, detector: 'worker' }), { port: 0 });
+    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-chromium-key-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 900 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('response', (r) => {
+      if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.url()}`);
+    });
+  });
+
+  after(async () => {
+    await context?.close();
+    await pipeline?.stop();
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function useKey(key: string): Promise<void> {
+    await page.fill('#api-key', key);
+    await page.locator('#key-form button[type="submit"]').click();
+  }
+
+  it("refuses a wrong key; alice's key, kept for the tab only, uploads and shows her photo; bob's key sees none of it", async () => {
+    await page.goto(pipeline.url!);
+    await page.waitForFunction(() => document.querySelector('main')?.dataset.signedIn === 'false');
+    assert.equal(await page.locator('#key-form').isVisible(), true);
+    assert.equal(await page.locator('#drop').isVisible(), false);
+
+    // A key that is no one's: the API answers 401, the page forgets it and says so.
+    await useKey('ipk_not-a-key-of-anyone');
+    await page.waitForFunction(() => !document.getElementById('account-problem')?.hidden, undefined, { timeout: 10_000 });
+    assert.match((await page.locator('#account-problem').textContent()) ?? '', /^The API key was refused/);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('image-pipeline.api-key')), null);
+    assert.equal(await page.locator('#key-form').isVisible(), true);
+    // The refusals, and nothing else, so far.
+    assert.deepEqual(
+      problems.filter((p) => !/^HTTP 401 for .*\/(images\?limit=12|labels)$/.test(p) && !/status of 401/.test(p)),
+      [],
+    );
+    problems.length = 0;
+
+    // Alice's key: kept in this tab's sessionStorage, never in localStorage or a cookie.
+    await useKey(keys.alice);
+    await page.waitForFunction(() => document.querySelector('main')?.dataset.signedIn === 'true');
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('image-pipeline.api-key')), keys.alice);
+    assert.equal(await page.evaluate(() => localStorage.length), 0);
+    assert.deepEqual(await context.cookies(), []);
+    assert.equal(await page.locator('#api-key').inputValue(), '');
+    await page.setInputFiles('#file', [path.join(FIXTURE_IMAGES_DIR, 'dog.jpg')]);
+    await page.waitForFunction(
+      () => {
+        const done = [...document.querySelectorAll('#gallery article.photo[data-state="done"]')];
+        return done.length === 1 && [...done[0]!.querySelectorAll('img')].every((img) => img.complete && img.naturalWidth > 0);
+      },
+      undefined,
+      { timeout: TIMEOUT_MS },
+    );
+    assert.match((await page.locator('#label-chips').textContent()) ?? '', /dog 1/);
+
+    // Another tab has its own sessionStorage: it asks for a key again.
+    const other = await context.newPage();
+    await other.goto(pipeline.url!);
+    await other.waitForFunction(() => document.querySelector('main')?.dataset.signedIn === 'false');
+    assert.equal(await other.locator('#gallery article.photo').count(), 0);
+    await other.close();
+
+    // Bob's key, after signing out: none of alice's photo, in the gallery or its labels.
+    await page.locator('#sign-out').click();
+    await page.waitForFunction(() => document.querySelector('main')?.dataset.signedIn === 'false');
+    assert.equal(await page.locator('#gallery article.photo').count(), 0);
+    await useKey(keys.bob);
+    await page.waitForFunction(() => !document.getElementById('gallery-empty')?.hidden, undefined, { timeout: 10_000 });
+    assert.equal(await page.locator('#gallery article.photo').count(), 0);
+    assert.equal(await page.locator('#label-chips button[data-label]').count(), 0);
+    assert.deepEqual(problems, []);
   });
 });
