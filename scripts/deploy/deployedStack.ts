@@ -46,7 +46,7 @@ export type DeployedAuth =
   | { mode: 'jwt'; issuer: string; audience: string; clientId?: string; jwksUrl?: string }
   | { mode: 'api-key'; keys: string };
 
-/** The `localstack` stage's SSM parameter of the API keys (serverless.yml: apiKeysSsmParameter's default). */
+/** The `localstack` stage's SSM parameter of the API keys (serverless.yml: apiKeysParameter's default). */
 export const DEPLOYED_API_KEYS_PARAMETER = '/image-pipeline/localstack/api-keys';
 
 function authDeployArgs(auth: DeployedAuth | undefined): string[] {

@@ -82,7 +82,7 @@ describe('secret settings', () => {
 describe('prefetchSecret', () => {
   it('starts reading at once (at init), reads once, and hands the value to every caller', async () => {
     const source = fakeSource({ '/p/key': 'k-123' });
-    const get = prefetchSecret({ variable: 'API_KEY_PARAMETER', reference: '/p/key' }, () => source);
+    const get = prefetchSecret({ variable: 'WEBHOOK_SECRET_PARAMETER', reference: '/p/key' }, () => source);
     assert.deepEqual(source.reads, ['/p/key'], 'read before anyone asked');
     assert.deepEqual(await Promise.all([get(), get(), get()]), ['k-123', 'k-123', 'k-123']);
     assert.deepEqual(source.reads, ['/p/key']);
@@ -100,10 +100,10 @@ describe('prefetchSecret', () => {
       '/p/key': new TransientError('reading the SSM parameter /p/key failed: ThrottlingException'),
     };
     const source = fakeSource(values);
-    const get = prefetchSecret({ variable: 'API_KEY_PARAMETER', reference: '/p/key' }, () => source);
+    const get = prefetchSecret({ variable: 'WEBHOOK_SECRET_PARAMETER', reference: '/p/key' }, () => source);
     await assert.rejects(get(), {
       name: 'TransientError',
-      message: 'API_KEY_PARAMETER: reading the SSM parameter /p/key failed: ThrottlingException',
+      message: 'WEBHOOK_SECRET_PARAMETER: reading the SSM parameter /p/key failed: ThrottlingException',
     });
     values['/p/key'] = 'k-123';
     assert.equal(await get(), 'k-123');
