@@ -169,7 +169,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
   async function waitForUploadSettled(id: string, timeoutMs = 120_000): Promise<Status> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const res = await fetch(`${stack.apiUrl}/images/${id}`);
+      const res = await api(`/images/${id}`);
       if (res.status === 200) {
         const s = (await res.json()) as Status;
         if (s.stages.upload?.state === 'done' || s.stages.upload?.state === 'failed') return s;
