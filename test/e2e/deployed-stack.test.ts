@@ -803,14 +803,14 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     for (const [i, file] of files.entries()) await check(ids[i]!, file, await waitFor(ids[i]!, settled, 'settled'));
     // POST /uploads as image/heif, the S3 form, the bucket's notification, ingest
     const bytes = readFileSync(heicFixturePath('giraffe-multi.heic'));
-    const res = await fetch(`${stack.apiUrl}/uploads`, {
+    const res = await api('/uploads', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ content_type: 'image/heif', size: bytes.length, file_name: 'giraffe.heif' }),
     });
     const created = (await res.json()) as { image_id: string; upload: PresignedPost };
     assert.equal(res.status, 201, JSON.stringify(created));
-    assert.equal(created.upload.fields.key, `uploads/${created.image_id}.heic`);
+    assert.equal(created.upload.fields.key, uploadKey(created.image_id, 'heic', 'alice'));
     assert.equal((await postForm(created.upload, bytes)).status, 204);
     await check(created.image_id, 'giraffe-multi.heic', await waitForIngested(created.image_id, 'tagged', 180_000));
     // A bomb: 413 from the upload function, nothing stored
@@ -822,6 +822,8 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
       '-S',
       '-X',
       'POST',
+      '-H',
+      `Authorization: Bearer ${bearer.alice}`,
       '-F',
       `image=@${bomb}`,
       '-w',

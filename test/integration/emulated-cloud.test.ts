@@ -337,8 +337,11 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
     const modelPath = await ensureModel();
     const read = async (key: string) =>
       Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: stack.s3.bucket, Key: key }))).Body!.transformToByteArray());
+    // The upload record is alice's index entry; the stages' records are the photo's.
     const record = async (id: string, stage: string) =>
-      StageStatusSchema.parse(JSON.parse((await read(`status/${id}/${stage}.json`)).toString()));
+      StageStatusSchema.parse(
+        JSON.parse((await read(stage === 'upload' ? photoRecordKey('alice', id) : `status/${id}/${stage}.json`)).toString()),
+      );
     const checkTagged = async (id: string, file: string, width: number, height: number, bytes: Buffer) => {
       const key = `tagged/${id}.jpg`;
       assert.ok(
@@ -362,7 +365,7 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
     const bytes = readFileSync(heicFixturePath('horses-grid.heic'));
     const res = await fetch(`${stack.urls.http}/uploads`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...BEARER.alice, 'content-type': 'application/json' },
       body: JSON.stringify({ content_type: 'application/octet-stream', size: bytes.length, file_name: 'IMG_0001.HEIC' }),
     });
     const created = (await res.json()) as { image_id: string; upload: PresignedPost };
@@ -378,7 +381,7 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
       new Blob([new Uint8Array(ispeBomb(readFileSync(heicFixturePath('dog.heic')), 40000, 40000))], { type: 'image/heic' }),
       'bomb.heic',
     );
-    const refused = await fetch(stack.urls.upload, { method: 'POST', body: bomb });
+    const refused = await fetch(stack.urls.upload, { method: 'POST', body: bomb, headers: BEARER.alice });
     assert.equal(refused.status, 413);
     assert.deepEqual(((await refused.json()) as { error: unknown }).error, {
       code: 'too_many_pixels',

@@ -75,7 +75,7 @@ describe('POST /uploads (a form straight to the bucket)', () => {
       const created = JSON.parse(res.body) as Created;
       assert.equal(res.statusCode, 201, res.body);
       assert.equal(created.upload.fields['Content-Type'], 'image/heic', JSON.stringify(body));
-      assert.match(created.upload.fields.key!, /^uploads\/[0-9a-f-]{36}\.heic$/);
+      assert.match(created.upload.fields.key!, /^uploads\/nrxwgylm\/[0-9a-f-]{36}\.heic$/);
     }
   });
 
