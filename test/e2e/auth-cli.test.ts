@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -98,5 +98,33 @@ describe('npm start and AUTH=none', () => {
         return true;
       },
     );
+  });
+});
+
+describe('npm run deploy:local -- --auth', () => {
+  // The deploys themselves, with each mode: test/e2e/deployed-stack.test.ts (startDeployedStack, what
+  // deploy:local runs). Here: the flags docs/security.md gives are checked before anything is built.
+  it('says what each mode is missing, or what is wrong with the keys file, before it builds or starts anything', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'deploy-local-auth-'));
+    const bad = path.join(dir, 'api-keys.json');
+    writeFileSync(bad, '{"keys": [{"owner": "alice", "sha256": "not a hash"}]}');
+    const cases: Array<[string[], number, RegExp]> = [
+      [['--auth', 'jwt', '--jwt-issuer', 'http://127.0.0.1:4000'], 2, /^error: --auth jwt: expected --jwt-issuer and --jwt-audience\n/],
+      [['--auth', 'api-key'], 2, /^error: --auth api-key: expected --api-keys-file \(npm run api-key -- --owner NAME makes one\)\n/],
+      [['--auth', 'basic'], 2, /^error: --auth: expected none, jwt or api-key, got "basic"\n/],
+      [
+        ['--auth', 'api-key', '--api-keys-file', bad],
+        1,
+        /ConfigError: .*api-keys\.json: keys\.0\.sha256: expected the key's SHA-256 as 64 lower-case hex digits/,
+      ],
+    ];
+    for (const [args, code, stderr] of cases) {
+      await assert.rejects(npm(['run', '-s', 'deploy:local', '--', ...args]), (e: { code?: number; stderr?: string }) => {
+        assert.equal(e.code, code, args.join(' '));
+        assert.match(e.stderr ?? '', stderr);
+        assert.doesNotMatch(e.stderr ?? '', /building|starting MiniStack/, 'nothing was built or started');
+        return true;
+      });
+    }
   });
 });

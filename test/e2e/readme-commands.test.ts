@@ -81,7 +81,10 @@ const LONG_RUNNING: Record<string, LongRunning> = {
     signals: ['SIGTERM', 'SIGINT'],
   },
   'npm run deploy:local': {
-    command: /^npm run (?:-s )?deploy:local(?=\s|$)/,
+    // Not its --auth jwt / --auth api-key forms (docs/security.md): an upload needs a token or a key
+    // the docs cannot write down. test/e2e/deployed-stack.test.ts deploys with each mode through
+    // startDeployedStack (what deploy:local runs), and test/e2e/auth-cli.test.ts runs their flags.
+    command: /^npm run (?:-s )?deploy:local(?=\s|$)(?!.*\s--auth\s+(?:jwt|api-key)\b)/,
     ready: { stream: 'stdout', line: /^API_URL=(\S+)$/, withinMs: 900_000 },
     shellVariables: (ready) => ({ API_URL: ready[1]! }),
     ports: [4566],
