@@ -46,12 +46,31 @@ export interface Config {
   metrics: 'emf' | 'prometheus';
   /** The CloudWatch namespace of the EMF metrics. */
   metricsNamespace: string;
-  /** Where `npm start` serves the HTTP API. */
-  http: { port: number; host: string };
+  /** Where `npm start` serves the HTTP API, and how it holds up against slow, stalled or too many clients. */
+  http: HttpConfig;
   /** Where `npm run dev` keeps MinIO's bucket between runs (DEV_DATA_DIR); unset: its default under .cache/. */
   devDataDir?: string;
   /** The completion event of each photo ("Image Tagged", "Image Failed"): see EventsConfig. */
   events: EventsConfig;
+}
+
+/** The embedded HTTP server (`npm start`); the request timeout also bounds a body read on Lambda. */
+export interface HttpConfig {
+  port: number;
+  host: string;
+  /**
+   * The base URL clients reach this server at (PUBLIC_URL, no trailing slash): the embedded bucket's
+   * forms point under it. Unset: the server's own bound address. Never taken from a request header.
+   */
+  publicUrl?: string;
+  /** A client must send its request headers within this (slow-header attacks). */
+  headersTimeoutSeconds: number;
+  /** A client must send its whole request, body included, within this; then 408. */
+  requestTimeoutSeconds: number;
+  /** A connection with no bytes either way for this long is closed (a stalled client). */
+  idleTimeoutSeconds: number;
+  /** Connections held at once; more are refused at once (closed) until some end. */
+  maxConnections: number;
 }
 
 /** The size limits of what comes in. */
@@ -371,6 +390,46 @@ function limitsConfig(env: Env, cappedByLambda: boolean): Limits {
   };
 }
 
+function publicUrl(env: Env): string | undefined {
+  const raw = optional(env, 'PUBLIC_URL');
+  if (raw === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (
+    url === undefined ||
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.search ||
+    url.hash ||
+    url.username ||
+    url.password
+  ) {
+    throw new ConfigError(
+      `PUBLIC_URL: expected the http or https URL clients reach this server at, such as https://photos.example.com (no query, fragment or credentials), got ${JSON.stringify(raw.slice(0, 80))}`,
+    );
+  }
+  return url.toString().replace(/\/+$/, '');
+}
+
+function httpConfig(env: Env): HttpConfig {
+  const seconds = (n: number) => n > 0 && n <= 86_400;
+  const expect = 'a number of seconds above 0, at most 86400';
+  const publicBase = publicUrl(env);
+  return {
+    port: num(env, 'PORT', 3000, (n) => Number.isInteger(n) && n >= 0 && n <= 65_535, 'a port from 0 to 65535'),
+    host: str(env, 'HOST', '127.0.0.1'),
+    ...(publicBase !== undefined ? { publicUrl: publicBase } : {}),
+    headersTimeoutSeconds: num(env, 'HTTP_HEADERS_TIMEOUT_SECONDS', 20, seconds, expect),
+    // Node's own default: a 50 MiB form at about 175 KB/s.
+    requestTimeoutSeconds: num(env, 'HTTP_REQUEST_TIMEOUT_SECONDS', 300, seconds, expect),
+    idleTimeoutSeconds: num(env, 'HTTP_IDLE_TIMEOUT_SECONDS', 30, seconds, expect),
+    maxConnections: num(env, 'HTTP_MAX_CONNECTIONS', 256, positiveInt, 'a positive whole number'),
+  };
+}
+
 /** The config from these variables (tests pass their own; processes use configFromEnvironment). */
 export function loadConfig(env: Env = process.env): Config {
   // On Lambda (AWS_LAMBDA_FUNCTION_NAME set) the default adapters are the AWS ones.
@@ -423,10 +482,7 @@ export function loadConfig(env: Env = process.env): Config {
     // EMF on Lambda (serverless-offline and `sls invoke local` set AWS_LAMBDA_FUNCTION_NAME too).
     metrics: oneOf(env, 'METRICS', ['emf', 'prometheus'] as const, onLambda ? 'emf' : 'prometheus'),
     metricsNamespace: str(env, 'POWERTOOLS_METRICS_NAMESPACE', 'ImagePipeline'),
-    http: {
-      port: num(env, 'PORT', 3000, (n) => Number.isInteger(n) && n >= 0 && n <= 65_535, 'a port from 0 to 65535'),
-      host: str(env, 'HOST', '127.0.0.1'),
-    },
+    http: httpConfig(env),
     devDataDir: resolved(optional(env, 'DEV_DATA_DIR')),
     events: eventsConfig(env),
   };

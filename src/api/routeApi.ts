@@ -1,9 +1,11 @@
 import type { Authenticator } from '../auth/authenticator';
 import type { Caller } from '../auth/caller';
+import { isLoopback } from '../auth/noneModeRule';
 import type { Config } from '../config';
 import { isImageId } from '../domain/imageId';
 import type { ApiRequest } from '../http/ApiRequest';
 import { type ApiResponse, errorResponse, httpErrorResponse, jsonResponse } from '../http/ApiResponse';
+import { describeValue } from '../http/describeValue';
 import { HttpError } from '../http/HttpError';
 import { matchRoute, routeNames } from '../http/routes';
 import { countLabels, DEFAULT_COUNT_CAP } from '../labels/countLabels';
@@ -26,7 +28,7 @@ import { searchImages } from './searchImages';
  *   GET /labels                 the labels of the caller's photos, with counts (src/labels/countLabels.ts)
  *   GET /images/{id}            one of the caller's photos, stage by stage
  *   GET /images/{id}/{kind}     original | resized | grayscale | tagged: 302 to a presigned URL
- *   GET /metrics                per-stage counts and latency, Prometheus text (embedded runtime)
+ *   GET /metrics                per-stage counts and latency, Prometheus text (embedded runtime), to loopback clients only
  * Every route but the page and the metrics knows its caller (AUTH, src/auth/) and sees only their
  * photos (src/domain/owners.ts): another owner's photo is answered exactly as an unknown id.
  * The routes are src/http/routes.ts's `api` ones; src/lambda/apiHandler.ts adapts this to API
@@ -43,9 +45,7 @@ export interface ApiDeps {
 
 export const API_ROUTES = routeNames('api');
 
-function shown(value: string): string {
-  return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
-}
+const shown = (value: string) => describeValue(value);
 
 function badId(id: string, requestId?: string): ApiResponse {
   return errorResponse(
@@ -106,6 +106,16 @@ async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
 
     case '/metrics': {
       if (deps.metrics?.render) {
+        // The figures say how busy the server is and how its photos fare: for the machine's own
+        // scrapers, not for whoever can reach the API (this route asks for no caller).
+        if (req.sourceIp === undefined || !isLoopback(req.sourceIp)) {
+          return errorResponse(
+            403,
+            'forbidden',
+            'GET /metrics is served to clients on this machine (loopback) only; scrape it from there',
+            req.requestId,
+          );
+        }
         return {
           statusCode: 200,
           headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' },

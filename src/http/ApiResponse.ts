@@ -1,6 +1,8 @@
 /**
  * What the API core answers, free of Lambda: each adapter maps it (src/lambda to API Gateway's
- * result, which the embedded server also speaks). A binary body is base64 with isBase64Encoded.
+ * result; the embedded server writes it to its socket). A binary body is base64 with isBase64Encoded.
+ * Images are never here: the API answers them with a presigned URL of the store (S3's, or the
+ * folder store's, which the embedded server streams from its file: src/runtime/bucketGet.ts).
  */
 export interface ApiResponse {
   statusCode: number;

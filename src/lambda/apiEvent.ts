@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';
 import type { ApiRequest } from '../http/ApiRequest';
 import type { ApiResponse } from '../http/ApiResponse';
@@ -7,22 +8,29 @@ export type ApiEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2;
 
 /**
  * The request the API core sees. Header names are already lower case: functions/ run
- * @middy/http-header-normalizer, and the embedded server's come from Node's HTTP parser.
+ * @middy/http-header-normalizer. The body is the event's, decoded once (API Gateway base64-encodes
+ * binary bodies; serverless-offline multipart ones), read through the same stream as the embedded
+ * server's, within `timeoutSeconds`.
  */
-export function toApiRequest(event: ApiEvent): ApiRequest {
+export function toApiRequest(event: ApiEvent, timeoutSeconds: number): ApiRequest {
   const headers: Record<string, string | undefined> = { ...event.headers };
   const isV2 = 'requestContext' in event && 'http' in (event.requestContext ?? {});
-  const method = isV2 ? (event as APIGatewayProxyEventV2).requestContext.http.method : (event as APIGatewayProxyEvent).httpMethod;
-  const path = isV2 ? (event as APIGatewayProxyEventV2).rawPath : (event as APIGatewayProxyEvent).path;
-  const raw = event.body ?? '';
+  const v2 = event as APIGatewayProxyEventV2;
+  const v1 = event as APIGatewayProxyEvent;
+  const method = isV2 ? v2.requestContext.http.method : v1.httpMethod;
+  const path = isV2 ? v2.rawPath : v1.path;
+  const bytes = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+  const sourceIp = isV2 ? v2.requestContext.http.sourceIp : v1.requestContext?.identity?.sourceIp;
   return {
     method: (method ?? 'GET').toUpperCase(),
     path: path ?? '/',
     headers,
     query: { ...(event.queryStringParameters ?? {}) },
     pathParameters: { ...(event.pathParameters ?? {}) },
-    // Binary bodies arrive base64-encoded (API Gateway binary media types, serverless-offline multipart).
-    body: Buffer.from(raw, event.isBase64Encoded ? 'base64' : 'utf8'),
+    body: Readable.from(bytes.length ? [bytes] : [], { objectMode: false }),
+    bodyLength: bytes.length,
+    signal: AbortSignal.timeout(timeoutSeconds * 1000),
+    ...(sourceIp ? { sourceIp } : {}),
     requestId: event.requestContext?.requestId,
   };
 }

@@ -10,7 +10,7 @@ export function apiHandler(app: App): (event: ApiEvent) => Promise<APIGatewayPro
   // At init: a function behind API Gateway with AUTH=none fails to start rather than serve everyone.
   assertNoneModeIsPrivate(app.config.auth, {});
   return async (event) => {
-    const req = toApiRequest(event);
+    const req = toApiRequest(event, app.config.http.requestTimeoutSeconds);
     const log = childLogger(app.log, { stage: 'api', request_id: req.requestId });
     return toApiGatewayResult(await routeApi(req, { ...app, log }));
   };

@@ -1,12 +1,8 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { App } from '../app/createApp';
 import { assertNoneModeIsPrivate } from '../auth/noneModeRule';
-import { errorResponse } from '../http/ApiResponse';
-import { matchRoute, routeNames } from '../http/routes';
 import { childLogger } from '../logger/createLogger';
-import { handleCreateUpload } from '../upload/createUpload';
-import { handleDeleteImage } from '../upload/handleDeleteImage';
-import { handleUpload } from '../upload/handleUpload';
+import { routeUpload } from '../upload/routeUpload';
 import { type ApiEvent, toApiGatewayResult, toApiRequest } from './apiEvent';
 
 /**
@@ -17,22 +13,9 @@ export function uploadHandler(app: App): (event: ApiEvent) => Promise<APIGateway
   // At init: a function behind API Gateway with AUTH=none fails to start rather than take everyone's photos.
   assertNoneModeIsPrivate(app.config.auth, {});
   return async (event) => {
-    const req = toApiRequest(event);
+    const req = toApiRequest(event, app.config.http.requestTimeoutSeconds);
     const log = childLogger(app.log, { stage: 'upload', request_id: req.requestId });
-    const match = matchRoute(req.path, 'upload');
-    const route = match?.route.path;
-    if (route === '/uploads') return toApiGatewayResult(await handleCreateUpload(req, { ...app, log }));
-    if (route === '/upload') return toApiGatewayResult(await handleUpload(req, { ...app, log }));
-    if (route === '/images/{id}' && req.method === 'DELETE') {
-      return toApiGatewayResult(await handleDeleteImage(req, match?.params.id ?? '', { ...app, log }));
-    }
-    return toApiGatewayResult(
-      errorResponse(
-        404,
-        'not_found',
-        `no route for ${req.method} ${req.path}; expected one of ${routeNames('upload').join(', ')}`,
-        req.requestId,
-      ),
-    );
+    const { publicUrl } = app.config.http;
+    return toApiGatewayResult(await routeUpload(req, { ...app, log, ...(publicUrl !== undefined ? { publicUrl } : {}) }));
   };
 }

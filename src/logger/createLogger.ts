@@ -20,6 +20,40 @@ export function redactSecrets(key: string, value: unknown): unknown {
   return key !== '' && SECRET_KEYS.test(key) && value !== undefined ? '[redacted]' : value;
 }
 
+/**
+ * Characters no log line carries raw, whoever wrote the string (file names, headers, keys, query
+ * values reach the logs in messages and fields): C0 and C1 controls and DEL (a terminal's escape
+ * sequences, a forged line once `jq -r` decodes a newline), the bidirectional overrides and
+ * isolates (U+202A–U+202E, U+2066–U+2069) and marks (U+200E, U+200F, U+061C), which make
+ * `gpj.exe` read as `exe.jpg`, and the line and paragraph separators.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what this pattern is for
+const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** `text` with each unsafe character written out as `\uXXXX`: visible, inert, and still so after a JSON decoder reads the line. */
+export function escapeUnsafe(text: string): string {
+  return text.replace(UNSAFE_CHARACTERS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+const hasUnsafe = (text: string) => {
+  UNSAFE_CHARACTERS.lastIndex = 0;
+  return UNSAFE_CHARACTERS.test(text);
+};
+
+/**
+ * The logger's one replacer, applied to every value of every line (the message and the fields, at
+ * any depth, an error's message and stack too): secrets redacted, unsafe characters escaped in
+ * strings and in the keys of objects. Done here once, so no call site has to remember it.
+ */
+export function logReplacer(key: string, value: unknown): unknown {
+  const v = redactSecrets(key, value);
+  if (typeof v === 'string') return escapeUnsafe(v);
+  if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Error) && Object.keys(v).some(hasUnsafe)) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [escapeUnsafe(k), x]));
+  }
+  return v;
+}
+
 const LEVEL_NAMES = new Map<number, Parameters<LogSink>[1]>(
   Object.entries(LogLevelThreshold).map(([name, n]) => [n, name.toLowerCase() as Parameters<LogSink>[1]]),
 );
@@ -43,6 +77,22 @@ class PipelineLogger extends Logger {
   }
 
   protected override printLog(logLevel: number, log: LogItem): void {
+    try {
+      this.print(logLevel, log);
+    } catch (error) {
+      // A value the line cannot hold (nested too deep for JSON.stringify, a getter that throws):
+      // the line still goes out, without the fields, saying why. Logging never throws.
+      const message = log.getAttributes().message;
+      this.print(
+        logLevel,
+        this.createAndPopulateLogItem(logLevel, typeof message === 'string' ? message : 'log line', [
+          { log_error: `the fields of this line could not be written: ${error instanceof Error ? error.message : String(error)}` },
+        ]),
+      );
+    }
+  }
+
+  private print(logLevel: number, log: LogItem): void {
     if (!this.sink) {
       super.printLog(logLevel, log);
       return;
@@ -60,7 +110,7 @@ export interface LoggerSettings {
 /** The process's root logger; everything else is a child of it. */
 export function createLogger(settings: LoggerSettings, options: { sink?: LogSink } = {}): Logger {
   return new PipelineLogger(
-    { logLevel: settings.level.toUpperCase() as Uppercase<LogLevel>, serviceName: settings.serviceName, jsonReplacerFn: redactSecrets },
+    { logLevel: settings.level.toUpperCase() as Uppercase<LogLevel>, serviceName: settings.serviceName, jsonReplacerFn: logReplacer },
     options.sink,
   );
 }

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { type BigIntStats, type Dirent, existsSync } from 'node:fs';
+import { type BigIntStats, createWriteStream, type Dirent, existsSync } from 'node:fs';
 import { copyFile, type FileHandle, link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { ObjectChangedError, ObjectNotFoundError, PipelineError, TransientError } from '../errors';
 import { contentTypeForKey } from './contentType';
 import { FolderPostPolicy } from './folderPostPolicy';
@@ -10,6 +12,7 @@ import type {
   ListOptions,
   ObjectHead,
   ObjectStore,
+  ObjectStream,
   PostGrant,
   PresignedPost,
   PresignPostOptions,
@@ -135,6 +138,57 @@ export class FsObjectStore implements ObjectStore {
       await handle?.close();
     }
     return { body, contentType: await this.contentTypeOf(key, file), etag };
+  }
+
+  /** The file, opened: a stream that closes it when it ends or is destroyed. */
+  async getStream(key: string): Promise<ObjectStream> {
+    const file = this.pathOf(key);
+    let handle: FileHandle;
+    try {
+      handle = await open(file, 'r');
+    } catch (error) {
+      if (ABSENT_CODES.has(errorCode(error) ?? '')) throw new ObjectNotFoundError(key, { cause: error });
+      throw this.wrap(`reading ${key}`, error);
+    }
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw new ObjectNotFoundError(key);
+      const contentType = await this.contentTypeOf(key, file);
+      return { body: handle.createReadStream(), size: info.size, contentType };
+    } catch (error) {
+      await handle.close();
+      throw error instanceof ObjectNotFoundError ? error : this.wrap(`reading ${key}`, error);
+    }
+  }
+
+  /** Streams into a temporary file beside the key, flushed, then renamed over it (atomic, like put). */
+  async putStream(key: string, body: Readable, options: PutOptions = {}): Promise<number> {
+    const file = this.pathOf(key);
+    let written = 0;
+    try {
+      await mkdir(path.dirname(file), { recursive: true });
+      const temp = await this.writeTemporary(file, async (t) => {
+        const out = createWriteStream(t, { flags: 'wx', mode: 0o644 });
+        await pipeline(body, out);
+        written = out.bytesWritten;
+        const handle = await open(t, 'r+');
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      });
+      try {
+        await this.writeContentType(key, file, options.contentType);
+        await rename(temp, file);
+      } catch (error) {
+        await unlink(temp).catch(() => undefined);
+        throw error;
+      }
+      return written;
+    } catch (error) {
+      throw this.writeError(key, error);
+    }
   }
 
   /** The sidecar's content type, else the one the key's extension names. */

@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /**
  * Where images live. Keys look like `original/<id>.jpg`; the adapters are S3 (any endpoint) and
  * a folder on disk (embedded default). Stages see only this interface.
@@ -28,6 +30,13 @@ export interface StoredObject {
 export interface CopyOptions extends PutOptions {
   /** Copy only if the source is still this version (`StoredObject.etag`), else ObjectChangedError. */
   ifMatch?: string;
+}
+
+/** An object as a stream: its bytes are read as they are sent on, never whole. */
+export interface ObjectStream {
+  body: Readable;
+  size: number;
+  contentType?: string;
 }
 
 /** What a browser-style upload straight into the store may carry: one content type, exactly `size` bytes. */
@@ -101,6 +110,17 @@ export interface ObjectStore {
    * `startAfter`, at most `maxKeys` (ask for one more than you show to learn whether more follow).
    */
   list(prefix: string, options?: ListOptions): Promise<string[]>;
+  /**
+   * The object as a stream, for a store that serves its bytes itself (the folder store: the
+   * embedded server sends an image as it reads it); S3 gives a presigned URL instead. Throws
+   * ObjectNotFoundError when it is absent. The caller reads `body` to its end or destroys it.
+   */
+  getStream?(key: string): Promise<ObjectStream>;
+  /**
+   * Writes an object from a stream as it arrives (the folder store's POST /bucket: a 50 MiB form
+   * never in memory), atomically: if `body` fails, nothing is stored. Resolves with the bytes written.
+   */
+  putStream?(key: string, body: Readable, options?: PutOptions): Promise<number>;
   /**
    * A URL a browser can GET for a short while, or undefined when the adapter has none
    * (the embedded store serves bytes itself).

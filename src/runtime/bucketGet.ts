@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import { ObjectNotFoundError } from '../errors';
 import type { Logger } from '../logger/createLogger';
 import { contentTypeForKey } from '../ports/contentType';
 import { FsObjectStore } from '../ports/FsObjectStore';
 import { FOLDER_POST_PATH, type FolderPostPolicy, PostPolicyError } from '../ports/folderPostPolicy';
-import type { ObjectStore } from '../ports/ObjectStore';
+import type { ObjectStore, ObjectStream } from '../ports/ObjectStore';
 import { assertSafeKey } from '../ports/safeKey';
 import type { RawRoute } from './httpServer';
 
@@ -19,7 +20,8 @@ import type { RawRoute } from './httpServer';
  */
 export interface BucketGetDeps {
   policy: FolderPostPolicy;
-  store: ObjectStore;
+  /** The object is streamed from its file as the client takes it, never read whole (a 45 MB original, ten clients). */
+  store: ObjectStore & Required<Pick<ObjectStore, 'getStream'>>;
   log: Logger;
 }
 
@@ -53,27 +55,41 @@ export async function serveBucketGet(req: http.IncomingMessage, res: http.Server
     if (error instanceof PostPolicyError) return replyError(res, error.status, error.code, error.message, requestId);
     throw error;
   }
+  let object: ObjectStream;
   try {
-    const object = await deps.store.get(key);
-    const expires = Number(url.searchParams.get('X-Expires'));
-    res.writeHead(200, {
-      'content-type': object.contentType ?? contentTypeForKey(key),
-      'content-length': String(object.body.length),
-      'x-content-type-options': 'nosniff',
-      // As long as the URL lives, and no longer; never in a shared cache.
-      'cache-control': `private, max-age=${Math.max(0, expires - Math.floor(Date.now() / 1000))}`,
-    });
-    res.end(req.method === 'HEAD' ? undefined : object.body);
+    object = await deps.store.getStream(key);
   } catch (error) {
     if (error instanceof ObjectNotFoundError) return replyError(res, 404, 'NoSuchKey', 'The specified key does not exist.', requestId);
     deps.log.error('bucket GET failed', { error, key });
     return replyError(res, 503, 'ServiceUnavailable', 'the object could not be read; try again', requestId);
   }
+  const expires = Number(url.searchParams.get('X-Expires'));
+  res.writeHead(200, {
+    'content-type': object.contentType ?? contentTypeForKey(key),
+    'content-length': String(object.size),
+    'x-content-type-options': 'nosniff',
+    // As long as the URL lives, and no longer; never in a shared cache.
+    'cache-control': `private, max-age=${Math.max(0, expires - Math.floor(Date.now() / 1000))}`,
+  });
+  if (req.method === 'HEAD') {
+    object.body.destroy();
+    res.end();
+    return;
+  }
+  // Chunk by chunk as the client reads; a client that leaves ends the read (and closes the file).
+  await pipeline(object.body, res);
 }
 
 /** The route, for a folder store (S3 and MinIO serve their own presigned URLs). */
 export function bucketGetRoute(store: ObjectStore, log: Logger): RawRoute | undefined {
   if (!(store instanceof FsObjectStore)) return undefined;
   const policy = store.postPolicy;
-  return { method: 'GET', path: FOLDER_POST_PATH, prefix: true, serve: (req, res) => serveBucketGet(req, res, { policy, store, log }) };
+  // The app's store (a wrapper of the folder store inherits its getStream).
+  const streaming = store as BucketGetDeps['store'];
+  return {
+    method: 'GET',
+    path: FOLDER_POST_PATH,
+    prefix: true,
+    serve: (req, res) => serveBucketGet(req, res, { policy, store: streaming, log }),
+  };
 }

@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import busboy from 'busboy';
+import { pipeline, Transform } from 'node:stream';
+import { isClientGone } from '../http/clientGone';
+import { HttpError } from '../http/HttpError';
+import { MultipartError, parseMultipart } from '../http/multipart';
+import { boundedBody } from '../http/readBody';
 import type { Logger } from '../logger/createLogger';
 import { FOLDER_POST_PATH, POST_FILE_FIELD, PostPolicyError } from '../ports/folderPostPolicy';
 import type { ObjectStore, PostGrant } from '../ports/ObjectStore';
@@ -17,14 +21,14 @@ import type { RawRoute } from './httpServer';
  * A form is single-use (ObjectStore.checkPost claims it): once its policy checks out it is marked used, and
  * posting it again is refused with 403, so what ingest checked is never overwritten under its key.
  * After the write, `announceCreated(key)` tells the pipeline (S3's ObjectCreated notification).
- * A post that stores nothing, or whose write cannot be announced (503), gives the form back: the
- * client may post it again.
+ * A post that stores nothing (a refusal, a fault, a client gone), or whose write cannot be announced
+ * (503), gives the form back: the client may post it again.
  */
 export interface BucketPostDeps {
   /** Checks the form's fields against the policy it was signed with (ObjectStore.checkPost). */
   checkPost(fields: Record<string, string>): Promise<PostGrant>;
-  /** Where the object is written (the app's store, so wrappers see the write). */
-  store: ObjectStore;
+  /** Where the object is written as it streams in (the app's store, so wrappers see the write). */
+  store: ObjectStore & Required<Pick<ObjectStore, 'putStream'>>;
   /** The whole request's largest size: the largest file any policy allows plus the form's framing. */
   maxRequestBytes: number;
   announceCreated?: (key: string) => void | Promise<void>;
@@ -37,6 +41,28 @@ function refusal(error: unknown): Refusal | undefined {
   return error instanceof PostPolicyError ? { status: error.status, code: error.code, message: error.message } : undefined;
 }
 
+/**
+ * The bucket answers any origin, as an S3 bucket with `AllowedOrigins: *` would: its form is the
+ * credential (signed, bound to one key, type and size), not the page that sends it, and the form's
+ * URL is the server's public one (PUBLIC_URL), which need not be the origin the gallery was opened at.
+ */
+const CORS = { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'x-amz-request-id, location' } as const;
+
+/** The answer to a browser's preflight of a cross-origin form POST (one with upload progress events has one). */
+function servePreflight(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  res.once('finish', () => {
+    if (!req.complete) req.destroy();
+  });
+  res.writeHead(204, {
+    ...CORS,
+    'access-control-allow-methods': 'POST',
+    'access-control-allow-headers': 'content-type, accept',
+    'access-control-max-age': '600',
+  });
+  res.end();
+  return Promise.resolve();
+}
+
 /** Element text: only & < > need escaping (the quotes of a policy condition stay readable). */
 const xmlEscape = (s: string) => s.replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -47,6 +73,7 @@ function replyError(req: http.IncomingMessage, res: http.ServerResponse, r: Refu
     ? JSON.stringify({ error: { code: r.code, message: r.message }, request_id: requestId })
     : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${xmlEscape(r.code)}</Code><Message>${xmlEscape(r.message)}</Message><RequestId>${requestId}</RequestId></Error>`;
   res.writeHead(r.status, {
+    ...CORS,
     'content-type': json ? 'application/json; charset=utf-8' : 'application/xml',
     'x-amz-request-id': requestId,
     ...(close ? { connection: 'close' } : {}),
@@ -60,11 +87,16 @@ const tooLarge = (max: number, got: number | 'more'): Refusal => ({
   message: `Your proposed upload exceeds the maximum allowed size: expected at most ${max} bytes, got ${got}`,
 });
 
-export async function serveBucketPost(req: http.IncomingMessage, res: http.ServerResponse, deps: BucketPostDeps): Promise<void> {
+export async function serveBucketPost(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  signal: AbortSignal,
+  deps: BucketPostDeps,
+): Promise<void> {
   const requestId = randomUUID();
   const contentType = req.headers['content-type'] ?? '';
   if (!/^multipart\/form-data/i.test(contentType)) {
-    req.resume();
+    res.once('finish', () => req.destroy());
     return replyError(
       req,
       res,
@@ -74,39 +106,42 @@ export async function serveBucketPost(req: http.IncomingMessage, res: http.Serve
         message: `expected a multipart/form-data POST (the fields of POST /uploads, then the file in "${POST_FILE_FIELD}"), got ${contentType ? JSON.stringify(contentType) : 'no content type'}`,
       },
       requestId,
+      true,
     );
   }
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
   if (Number.isFinite(declared) && declared > deps.maxRequestBytes) {
     // Refused before reading: the connection is closed after the answer rather than drained.
+    res.once('finish', () => req.destroy());
     replyError(req, res, tooLarge(deps.maxRequestBytes, declared), requestId, true);
-    req.destroy();
     return;
   }
 
-  const outcome = await readForm(req, deps);
-  if ('refused' in outcome) {
-    await outcome.release?.();
-    if (outcome.destroy) {
-      replyError(req, res, outcome.refused, requestId, true);
-      res.on('finish', () => req.destroy());
-    } else replyError(req, res, outcome.refused, requestId);
-    deps.log.warn('bucket POST refused', { status: outcome.refused.status, code: outcome.refused.code, reason: outcome.refused.message });
-    return;
-  }
-  const { grant, body, release } = outcome;
+  let outcome: FormOutcome;
   try {
-    await deps.store.put(grant.key, body, { contentType: grant.contentType });
+    outcome = await readForm(req, signal, deps);
   } catch (error) {
-    await release();
-    deps.log.error('bucket POST could not store the object', { key: grant.key, error });
+    // readForm gave the form back: nothing was stored.
+    if (isClientGone(error)) return; // nobody to answer; the server logs it
+    deps.log.error('bucket POST could not store the object', { error });
     return replyError(
       req,
       res,
       { status: 500, code: 'InternalError', message: 'the object could not be stored; post the form again' },
       requestId,
+      true,
     );
   }
+  if ('refused' in outcome) {
+    await outcome.release?.();
+    if (outcome.destroy) {
+      res.once('finish', () => req.destroy());
+      replyError(req, res, outcome.refused, requestId, true);
+    } else replyError(req, res, outcome.refused, requestId);
+    deps.log.warn('bucket POST refused', { status: outcome.refused.status, code: outcome.refused.code, reason: outcome.refused.message });
+    return;
+  }
+  const { grant, size, release } = outcome;
   try {
     await deps.announceCreated?.(grant.key);
   } catch (error) {
@@ -119,8 +154,8 @@ export async function serveBucketPost(req: http.IncomingMessage, res: http.Serve
       requestId,
     );
   }
-  deps.log.info('bucket POST stored', { key: grant.key, bytes: body.length });
-  res.writeHead(204, { 'x-amz-request-id': requestId, location: `/bucket/${grant.key}` });
+  deps.log.info('bucket POST stored', { key: grant.key, bytes: size });
+  res.writeHead(204, { ...CORS, 'x-amz-request-id': requestId, location: `/bucket/${grant.key}` });
   res.end();
 }
 
@@ -128,156 +163,184 @@ export async function serveBucketPost(req: http.IncomingMessage, res: http.Serve
 type ReleaseClaim = PostGrant['release'];
 
 type FormOutcome =
-  | { grant: PostGrant; body: Buffer; release: ReleaseClaim }
+  | { grant: PostGrant; size: number; release: ReleaseClaim }
   | { refused: Refusal; destroy?: boolean; release?: ReleaseClaim };
 
-/**
- * Parses the form as it streams: fields, then the file (S3 ignores fields after it). A refusal
- * of the policy still reads the rest of the request (bounded by maxRequestBytes) so the client gets
- * the answer rather than a reset connection mid-upload.
- */
-function readForm(req: http.IncomingMessage, deps: BucketPostDeps): Promise<FormOutcome> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const settle = (outcome: FormOutcome) => {
-      if (settled) return;
-      settled = true;
-      resolve(outcome);
-    };
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({
-        headers: req.headers,
-        limits: { files: 1, fields: 30, fieldSize: 16 * 1024, parts: 40 },
-      });
-    } catch (cause) {
-      req.resume();
-      settle({
-        refused: {
-          status: 400,
-          code: 'MalformedPOSTRequest',
-          message: `expected a multipart body with a boundary: ${(cause as Error).message}`,
-        },
-      });
-      return;
-    }
-    const fields: Record<string, string> = {};
-    let fileSeen = false;
-    let failure: Refusal | undefined;
-    let fileDone: Promise<{ grant: PostGrant; body: Buffer } | undefined> = Promise.resolve(undefined);
-    /** The claim of the form, once its policy checked out: given back if this post stores nothing. */
-    let release: ReleaseClaim | undefined;
-    const refuse = (refused: Refusal, destroy?: boolean): FormOutcome => ({
-      refused,
-      ...(destroy ? { destroy } : {}),
-      ...(release ? { release } : {}),
-    });
-    let received = 0;
-    req.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > deps.maxRequestBytes) {
-        // Past any policy's size and framing: stop reading, answer, close.
-        req.unpipe(parser);
-        settle(refuse(tooLarge(deps.maxRequestBytes, 'more'), true));
-      }
-    });
-    req.on('error', () => settle(refuse({ status: 400, code: 'IncompleteBody', message: 'the request ended before its body did' }, true)));
+/** A refusal found while the form streams in: it ends the parse (see readForm for which wait for the end). */
+class FormRefusal extends Error {
+  constructor(readonly refusal: Refusal) {
+    super(refusal.message);
+    this.name = 'FormRefusal';
+  }
+}
 
-    parser.on('field', (name, value) => {
-      if (!fileSeen) fields[name] = value;
-    });
-    parser.on('file', (name, stream) => {
-      if (fileSeen || name.toLowerCase() !== POST_FILE_FIELD) {
-        failure ??= {
+/** busboy's and the request's failures as S3 names them. */
+function parseRefusal(error: unknown, maxRequestBytes: number): Refusal | undefined {
+  if (error instanceof FormRefusal) return error.refusal;
+  if (error instanceof HttpError) {
+    return error.statusCode === 413
+      ? tooLarge(maxRequestBytes, 'more')
+      : {
           status: 400,
-          code: 'InvalidArgument',
-          message: `POST requires exactly one file upload per request, in the field "${POST_FILE_FIELD}" after the others; got a file in ${JSON.stringify(name)}`,
+          code: 'RequestTimeout',
+          message: `Your socket connection to the server was not read from or written to in time: ${error.message}`,
         };
-        stream.resume();
-        return;
-      }
-      fileSeen = true;
-      stream.pause();
-      const claimed = deps.checkPost(fields).then((grant) => {
-        release = grant.release;
-        return grant;
-      });
-      fileDone = claimed.then(
-        (grant) =>
-          new Promise((done) => {
-            const chunks: Buffer[] = [];
-            let size = 0;
-            stream.on('data', (chunk: Buffer) => {
-              size += chunk.length;
-              if (size > grant.maxBytes) failure ??= tooLarge(grant.maxBytes, 'more');
-              else chunks.push(chunk);
-            });
-            stream.on('end', () => {
-              if (size > grant.maxBytes) failure = tooLarge(grant.maxBytes, size);
-              else if (size < grant.minBytes) {
-                failure ??= {
-                  status: 400,
-                  code: 'EntityTooSmall',
-                  message: `Your proposed upload is smaller than the minimum allowed size: expected at least ${grant.minBytes} bytes, got ${size}`,
-                };
-              }
-              done(failure ? undefined : { grant, body: Buffer.concat(chunks, size) });
-            });
-            stream.resume();
-          }),
-        (error: unknown) => {
-          const r = refusal(error);
-          if (!r) throw error;
-          failure ??= r;
-          stream.resume();
-          return undefined;
-        },
-      );
-    });
-    parser.on('filesLimit', () => {
-      failure ??= { status: 400, code: 'InvalidArgument', message: 'POST requires exactly one file upload per request' };
-    });
-    parser.on('error', (cause: Error) => {
-      failure ??= {
+  }
+  if (!(error instanceof MultipartError)) return undefined;
+  switch (error.problem) {
+    case 'malformed':
+      return {
         status: 400,
         code: 'MalformedPOSTRequest',
-        message: `The body of your POST request is not well-formed multipart/form-data: ${cause.message}`,
+        message: `The body of your POST request is not well-formed multipart/form-data: ${error.message}`,
       };
-      req.resume();
-      void fileDone.finally(() => settle(refuse(failure!)));
-    });
-    parser.on('close', () => {
-      fileDone.then(
-        (file) => {
-          if (failure) return settle(refuse(failure));
-          if (!fileSeen || !file || !release) {
-            return settle(
-              refuse({
-                status: 400,
-                code: 'InvalidArgument',
-                message: `POST requires exactly one file upload per request, in the field "${POST_FILE_FIELD}"; got none`,
-              }),
-            );
-          }
-          settle({ ...file, release });
-        },
-        (error: unknown) => {
-          deps.log.error('bucket POST policy check failed', { error });
-          settle(refuse({ status: 500, code: 'InternalError', message: 'the form could not be checked; try again' }));
-        },
-      );
-    });
-    req.pipe(parser);
-  });
+    case 'too_many_files':
+    case 'file_too_large':
+      return error.problem === 'file_too_large'
+        ? tooLarge(maxRequestBytes, 'more')
+        : { status: 400, code: 'InvalidArgument', message: 'POST requires exactly one file upload per request' };
+    default:
+      return {
+        status: 400,
+        code: 'MaxPostPreDataLengthExceeded',
+        message: `Your POST request fields preceding the upload file were too large: ${error.message}`,
+      };
+  }
 }
 
 /**
- * The `POST /bucket` route for a store that checks its own forms (ObjectStore.checkPost: the folder
- * store, also behind a wrapper such as StatusWatcher's), or undefined for one whose forms go
- * elsewhere (S3).
+ * Parses the form as it streams: fields, then the file (S3 ignores fields after it), written
+ * straight to the store as it arrives (never held whole in memory) and kept only if it is within
+ * the policy. A malformed form, a limit of the form passed or the request's deadline ends it at
+ * once (the answer closes the connection). A refusal of the policy (signature, expiry, fields, the
+ * file's size) still reads the rest of the request — bounded by maxRequestBytes and the request's
+ * deadline — so the client gets the answer rather than a reset connection mid-upload.
  */
-export function bucketPostRoute(store: ObjectStore, deps: Omit<BucketPostDeps, 'checkPost' | 'store'>): RawRoute | undefined {
-  if (!store.checkPost) return undefined;
-  const checkPost = (fields: Record<string, string>) => store.checkPost!(fields);
-  return { method: 'POST', path: FOLDER_POST_PATH, serve: (req, res) => serveBucketPost(req, res, { ...deps, checkPost, store }) };
+async function readForm(req: http.IncomingMessage, signal: AbortSignal, deps: BucketPostDeps): Promise<FormOutcome> {
+  const fields: Record<string, string> = {};
+  let fileSeen = false;
+  let failure: Refusal | undefined;
+  let stored: { grant: PostGrant; size: number } | undefined;
+  /** The claim of the form, once its policy checked out: given back if this post stores nothing. */
+  let release: ReleaseClaim | undefined;
+  const refuse = (refused: Refusal, destroy?: boolean): FormOutcome => ({
+    refused,
+    ...(destroy ? { destroy } : {}),
+    ...(release ? { release } : {}),
+  });
+  const body = boundedBody(req, { maxBytes: deps.maxRequestBytes, signal, tooLarge: () => new HttpError(413, 'too_large', 'too large') });
+  try {
+    await parseMultipart(
+      body,
+      req.headers['content-type'] ?? '',
+      { files: 1, fields: 30, parts: 40, fieldBytes: 16 * 1024, fileBytes: deps.maxRequestBytes },
+      {
+        field(name, value) {
+          if (!fileSeen) fields[name] = value;
+        },
+        async file(name, stream) {
+          if (fileSeen || name.toLowerCase() !== POST_FILE_FIELD) {
+            failure ??= {
+              status: 400,
+              code: 'InvalidArgument',
+              message: `POST requires exactly one file upload per request, in the field "${POST_FILE_FIELD}" after the others; got a file in ${JSON.stringify(name)}`,
+            };
+            stream.resume();
+            return;
+          }
+          fileSeen = true;
+          let grant: PostGrant;
+          try {
+            grant = await deps.checkPost(fields);
+            release = grant.release;
+          } catch (error) {
+            const r = refusal(error);
+            if (!r) throw error;
+            failure ??= r;
+            stream.resume();
+            return;
+          }
+          const gate = sizeGate(grant);
+          // pipeline, not pipe: a file cut short (a malformed form, the client gone) ends the write too.
+          const kept = deps.store.putStream(
+            grant.key,
+            pipeline(stream, gate, () => undefined),
+            { contentType: grant.contentType },
+          );
+          try {
+            stored = { grant, size: await kept };
+          } catch (error) {
+            // Past the policy's size or under it: the store kept nothing; the rest was read and counted.
+            if (gate.refusal === undefined) throw error;
+            failure ??= gate.refusal;
+          }
+        },
+      },
+      signal,
+    );
+  } catch (error) {
+    if (stored) await deps.store.delete(stored.grant.key).catch(() => undefined);
+    const r = parseRefusal(error, deps.maxRequestBytes);
+    if (r) return refuse(r, true);
+    await release?.();
+    throw error;
+  }
+  if (failure) {
+    if (stored) await deps.store.delete(stored.grant.key);
+    return refuse(failure);
+  }
+  if (!fileSeen || !stored || !release) {
+    return refuse({
+      status: 400,
+      code: 'InvalidArgument',
+      message: `POST requires exactly one file upload per request, in the field "${POST_FILE_FIELD}"; got none`,
+    });
+  }
+  return { ...stored, release };
+}
+
+/**
+ * Passes the file on while it is within the grant's size; past it, passes nothing more but reads
+ * (and counts) the rest, and fails at the end (EntityTooLarge with the size, or EntityTooSmall), so
+ * that the store keeps nothing and the answer says what came.
+ */
+function sizeGate(grant: PostGrant): Transform & { refusal?: Refusal } {
+  let size = 0;
+  const gate: Transform & { refusal?: Refusal } = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      size += chunk.length;
+      done(null, size > grant.maxBytes ? undefined : chunk);
+    },
+    flush(done) {
+      if (size > grant.maxBytes) gate.refusal = tooLarge(grant.maxBytes, size);
+      else if (size < grant.minBytes) {
+        gate.refusal = {
+          status: 400,
+          code: 'EntityTooSmall',
+          message: `Your proposed upload is smaller than the minimum allowed size: expected at least ${grant.minBytes} bytes, got ${size}`,
+        };
+      }
+      done(gate.refusal ? new FormRefusal(gate.refusal) : null);
+    },
+  });
+  return gate;
+}
+
+/**
+ * The `POST /bucket` route (and its CORS preflight, `OPTIONS /bucket`) for a store that checks its
+ * own forms and takes a stream (ObjectStore.checkPost and putStream: the folder store, also behind
+ * a wrapper such as StatusWatcher's), or none for one whose forms go elsewhere (S3).
+ */
+export function bucketRoutes(store: ObjectStore, deps: Omit<BucketPostDeps, 'checkPost' | 'store'>): RawRoute[] {
+  const { checkPost, putStream } = store;
+  if (!checkPost || !putStream) return [];
+  const bound = {
+    ...deps,
+    checkPost: (fields: Record<string, string>) => checkPost.call(store, fields),
+    store: store as BucketPostDeps['store'],
+  };
+  return [
+    { method: 'POST', path: FOLDER_POST_PATH, serve: (req, res, context) => serveBucketPost(req, res, context, bound) },
+    { method: 'OPTIONS', path: FOLDER_POST_PATH, serve: servePreflight },
+  ];
 }

@@ -1,19 +1,22 @@
+import path from 'node:path';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { routeApi } from '../api/routeApi';
 import type { App } from '../app/createApp';
 import { assertNoneModeIsPrivate } from '../auth/noneModeRule';
 import { QUEUE_KEYS, type QueueKey } from '../domain/stages';
-import { ROUTES, routePattern } from '../http/routes';
-import { apiHandler } from '../lambda/apiHandler';
+import { ROUTES, type RouteFunction, routePattern } from '../http/routes';
 import { detectHandler } from '../lambda/detectHandler';
 import { grayscaleHandler } from '../lambda/grayscaleHandler';
 import { ingestHandler } from '../lambda/ingestHandler';
 import { resizeHandler } from '../lambda/resizeHandler';
 import { tagHandler } from '../lambda/tagHandler';
-import { uploadHandler } from '../lambda/uploadHandler';
+import { childLogger } from '../logger/createLogger';
 import { uploadLimitHint } from '../upload/readUploadBody';
+import { routeUpload } from '../upload/routeUpload';
 import { bucketGetRoute } from './bucketGet';
-import { bucketPostRoute } from './bucketPost';
-import { type ApiHandler, type Route, startHttpServer } from './httpServer';
+import { bucketRoutes } from './bucketPost';
+import { FileSpool } from './fileSpool';
+import { type HttpFunction, type HttpServer, isWildcardHost, type Route, startHttpServer } from './httpServer';
 import { QueueConsumer } from './QueueConsumer';
 import { localContext } from './sqsEvent';
 import { webhookConsumer } from './webhookConsumer';
@@ -78,29 +81,8 @@ export async function startEmbedded(app: App, options: EmbeddedOptions = {}): Pr
   // EVENTS=webhook: the deliverer on the events queue, retried like a stage (src/runtime/webhookConsumer.ts).
   const webhook = webhookConsumer(app);
   if (webhook) consumers.push(webhook.start());
-  let server: Awaited<ReturnType<typeof startHttpServer>> | undefined;
-  if (options.port !== undefined) {
-    const handlers: Record<(typeof ROUTES)[number]['fn'], ApiHandler> = { upload: uploadHandler(app), api: apiHandler(app) };
-    const routes: Route[] = ROUTES.map((r) => ({ method: r.method, pattern: routePattern(r.path), name: r.path, handler: handlers[r.fn] }));
-    // The folder store's answer to S3's form uploads (the forms POST /uploads hands out), then the
-    // pipeline is told as S3's notification would (app.announceCreated: a folder store has none).
-    const bucket = bucketPostRoute(app.store, {
-      maxRequestBytes: app.config.limits.maxBucketUploadBytes + 64 * 1024,
-      log: app.log,
-      ...(app.announceCreated ? { announceCreated: app.announceCreated } : {}),
-    });
-    server = await startHttpServer({
-      port: options.port,
-      host: options.host,
-      // Multipart framing adds a few hundred bytes to the file: leave 64 KiB of headroom.
-      maxBodyBytes: app.config.limits.maxUploadBytes + 64 * 1024,
-      tooLargeHint: uploadLimitHint(app.config.limits),
-      log: app.log,
-      routes,
-      // …and to its presigned GETs (the image URLs the API hands out once it checked the owner).
-      rawRoutes: [bucket, bucketGetRoute(app.store, app.log)].filter((r) => r !== undefined),
-    });
-  }
+  let server: HttpServer | undefined;
+  if (options.port !== undefined) server = await startHttpApi(app, options.port, options.host);
   return {
     app,
     url: server?.url,
@@ -110,4 +92,55 @@ export async function startEmbedded(app: App, options: EmbeddedOptions = {}): Pr
       await app.close();
     },
   };
+}
+
+/**
+ * The HTTP API on `port`: the core's routes (src/http/routes.ts) called with each request as it
+ * streams in, the photos of POST /upload spooled to `<DATA_DIR>/spool` while they arrive, and the
+ * folder store's own bucket: POST /bucket for the forms POST /uploads hands out, whose URL is
+ * PUBLIC_URL or else the address the server is bound to (never a request's Host header), and GET
+ * /bucket/<key> for the presigned image URLs the API hands out. startEmbedded serves it beside the
+ * queue consumers; alone (the HTTP benchmark) it takes and queues work nothing in this process consumes.
+ */
+export async function startHttpApi(app: App, port: number, host = app.config.http.host): Promise<HttpServer> {
+  const spool = await FileSpool.open(path.join(app.config.dataDir, 'spool'));
+  // Known once the server is bound (port 0 picks one); read at each request.
+  let publicUrl = app.config.http.publicUrl;
+  const functions: Record<RouteFunction, HttpFunction> = {
+    upload: (req) =>
+      routeUpload(req, { ...app, log: childLogger(app.log, { stage: 'upload', request_id: req.requestId }), spool, publicUrl }),
+    api: (req) => routeApi(req, { ...app, log: childLogger(app.log, { stage: 'api', request_id: req.requestId }) }),
+  };
+  const routes: Route[] = ROUTES.map((r) => ({ method: r.method, pattern: routePattern(r.path), name: r.path, serve: functions[r.fn] }));
+  // The folder store's answer to S3's form uploads (the forms POST /uploads hands out), then the
+  // pipeline is told as S3's notification would (app.announceCreated: a folder store has none)…
+  const rawRoutes = bucketRoutes(app.store, {
+    maxRequestBytes: app.config.limits.maxBucketUploadBytes + 64 * 1024,
+    log: app.log,
+    ...(app.announceCreated ? { announceCreated: app.announceCreated } : {}),
+  });
+  // …and to its presigned GETs (the image URLs the API hands out once it checked the owner).
+  const bucketGet = bucketGetRoute(app.store, app.log);
+  if (bucketGet) rawRoutes.push(bucketGet);
+  const server = await startHttpServer({
+    port,
+    host,
+    // Multipart framing adds a few hundred bytes to the file: leave 64 KiB of headroom.
+    maxBodyBytes: app.config.limits.maxUploadBytes + 64 * 1024,
+    tooLargeHint: uploadLimitHint(app.config.limits),
+    limits: app.config.http,
+    log: app.log,
+    routes,
+    rawRoutes,
+  });
+  if (publicUrl === undefined) {
+    publicUrl = server.url;
+    if (rawRoutes.length > 0 && isWildcardHost(host)) {
+      app.log.warn("HOST is a wildcard address and PUBLIC_URL is unset: upload forms point at this machine's loopback address", {
+        public_url: publicUrl,
+        hint: 'set PUBLIC_URL to the URL clients reach this server at',
+      });
+    }
+  }
+  return server;
 }

@@ -5,8 +5,11 @@ import { contentTypesOf, IMAGE_FORMATS, type ImageFormat, imageFormatOfContentTy
 import { newImageId } from '../domain/imageId';
 import { uploadKey } from '../domain/keys';
 import type { ApiRequest } from '../http/ApiRequest';
-import { type ApiResponse, errorResponse, httpErrorResponse, jsonResponse } from '../http/ApiResponse';
+import { type ApiResponse, jsonResponse } from '../http/ApiResponse';
+import { describeValue } from '../http/describeValue';
 import { HttpError } from '../http/HttpError';
+import { readJsonBody } from '../http/jsonBody';
+import { refusedRequest } from '../http/refusedRequest';
 import type { Logger } from '../logger/createLogger';
 import type { ObjectStore, PresignedPost } from '../ports/ObjectStore';
 
@@ -23,6 +26,12 @@ export interface CreateUploadDeps {
   config: Pick<Config, 'limits' | 'uploadExpiresSeconds'>;
   log: Logger;
   auth: Authenticator;
+  /**
+   * Where a form whose URL is a path (the folder store's `/bucket`) is sent: the embedded server's
+   * public base URL (PUBLIC_URL, else its own bound address). Never the request's Host header: a
+   * client must not choose where another's upload goes. Without it the path is left as it is.
+   */
+  publicUrl?: string;
 }
 
 export interface CreatedUpload {
@@ -36,29 +45,22 @@ const TYPES = IMAGE_FORMATS.flatMap(contentTypesOf);
 /** What browsers send for a file they have no type for (a .heic on most systems): the file name says the format. */
 const UNTYPED = 'application/octet-stream';
 
+/** The request is a few fields: a body past this is not one (413 at once, never buffered further). */
+export const MAX_CREATE_UPLOAD_BYTES = 16 * 1024;
+
 const CreateUploadSchema = z.strictObject({
   content_type: z.string({ error: 'expected a string such as "image/jpeg"' }).max(200, 'expected at most 200 characters'),
   size: z.number({ error: 'expected a whole number of bytes' }).int('expected a whole number of bytes').min(1, 'expected at least 1 byte'),
   file_name: z.string({ error: 'expected a string' }).max(255, 'expected at most 255 characters').optional(),
 });
 
-function shown(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
-}
+const shown = (value: unknown) => describeValue(value);
 
-/** The request's fields, or an HttpError that says what was expected and what arrived. */
+/** The request's fields from its JSON, or an HttpError that says what was expected and what arrived. */
 export function parseCreateUpload(
-  body: Buffer,
+  json: unknown,
   limits: Pick<Config['limits'], 'maxBucketUploadBytes'>,
 ): z.infer<typeof CreateUploadSchema> & { format: ImageFormat } {
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch (cause) {
-    const got = body.length === 0 ? 'an empty body' : `${(cause as Error).message}`;
-    throw new HttpError(400, 'invalid_json', `expected a JSON body such as ${EXAMPLE}, got ${got}`, { cause });
-  }
   const result = CreateUploadSchema.safeParse(json);
   if (!result.success) {
     const record = typeof json === 'object' && json !== null ? (json as Record<string, unknown>) : undefined;
@@ -92,19 +94,12 @@ export function parseCreateUpload(
   return { ...request, content_type: format.contentType, format };
 }
 
-/** The origin of this request as its client saw it (Host, and the scheme a proxy says it took). */
-function requestOrigin(req: ApiRequest): string | undefined {
-  const host = req.headers.host;
-  if (host === undefined || !/^[A-Za-z0-9.:[\]-]+$/.test(host)) return undefined;
-  const proto = req.headers['x-forwarded-proto']?.split(',')[0]?.trim();
-  return `${proto === 'https' ? 'https' : 'http'}://${host}`;
-}
-
 export async function handleCreateUpload(req: ApiRequest, deps: CreateUploadDeps): Promise<ApiResponse> {
   const { log } = deps;
   try {
     const { owner } = await deps.auth.authenticate(req.headers);
-    const request = parseCreateUpload(req.body, deps.config.limits);
+    const json = await readJsonBody(req.body, { maxBytes: MAX_CREATE_UPLOAD_BYTES, signal: req.signal, example: EXAMPLE });
+    const request = parseCreateUpload(json, deps.config.limits);
     const { format } = request;
     const imageId = newImageId();
     // The key names the owner and the form binds the key: ingest learns whose photo it is from it.
@@ -114,9 +109,9 @@ export async function handleCreateUpload(req: ApiRequest, deps: CreateUploadDeps
       expiresInSeconds: deps.config.uploadExpiresSeconds,
     });
     // The folder store's form goes to the embedded server's own endpoint: a path, made absolute
-    // against the origin this request came to (an S3 URL is absolute already and stays as it is).
-    const origin = requestOrigin(req);
-    const url = origin === undefined ? form.url : new URL(form.url, origin).toString();
+    // under the configured public URL, its path kept (a server behind a proxy at /pipeline/ has its
+    // bucket at /pipeline/bucket). An S3 URL is absolute already and stays as it is.
+    const url = deps.publicUrl !== undefined && form.url.startsWith('/') ? `${deps.publicUrl.replace(/\/+$/, '')}${form.url}` : form.url;
     const created: CreatedUpload = { image_id: imageId, upload: { ...form, url }, status_url: `/images/${imageId}` };
     // Never the fields: they are the bearer secret of the upload.
     log.info('upload form signed', {
@@ -128,11 +123,6 @@ export async function handleCreateUpload(req: ApiRequest, deps: CreateUploadDeps
     });
     return jsonResponse(201, { ...created, request_id: req.requestId }, { location: created.status_url });
   } catch (error) {
-    if (error instanceof HttpError) {
-      log.warn('upload form refused', { status: error.statusCode, code: error.code, reason: error.message });
-      return httpErrorResponse(error, req.requestId);
-    }
-    log.error('upload form failed', { error });
-    return errorResponse(503, 'unavailable', 'the upload form could not be signed; try again', req.requestId);
+    return refusedRequest(error, req, { log, what: 'upload form', unavailable: 'the upload form could not be signed; try again' });
   }
 }

@@ -1,24 +1,34 @@
-import { Readable } from 'node:stream';
-import busboy from 'busboy';
+import type { Readable } from 'node:stream';
 import { HttpError } from '../http/HttpError';
+import { MultipartError, parseMultipart } from '../http/multipart';
+import { boundedBody } from '../http/readBody';
+import type { SpooledFile, UploadSpool } from './spool';
 
 /**
  * Takes the image bytes out of an upload request: a multipart form with one file in the field
  * `image` (the seed's `curl -F "image=@photo.jpg"`), or a raw body with an image content type.
- * Limits are enforced while parsing; what is refused says what was expected.
+ * The body is read once, as it streams, into the spool; limits are enforced while reading, and
+ * every refusal (a malformed form, a limit passed, the deadline) comes at once and says what was
+ * expected.
  */
 export interface UploadRequest {
   headers: Record<string, string | undefined>;
-  body: Buffer;
+  body: Readable;
+  /** The body's length when known before reading it (a Lambda event's; a declared content-length). */
+  bodyLength?: number;
+  signal: AbortSignal;
 }
 
 export interface UploadedFile {
-  bytes: Buffer;
+  file: SpooledFile;
   filename?: string;
   declaredType?: string;
 }
 
 export const IMAGE_FIELD = 'image';
+
+/** A form of one photo has no business with more than this: a few fields beside the file. */
+const FORM_LIMITS = { files: 2, fields: 20, parts: 30, fieldBytes: 64 * 1024 } as const;
 
 /**
  * `hint` follows "got …" in the message: why the limit is what it is, and where larger photos go
@@ -42,13 +52,27 @@ export function uploadLimitHint(limits: {
   return why + where;
 }
 
-export async function readUploadBody(req: UploadRequest, maxBytes: number, hint = ''): Promise<UploadedFile> {
+export interface ReadUploadOptions {
+  maxBytes: number;
+  hint?: string;
+  spool: UploadSpool;
+}
+
+export async function readUploadBody(req: UploadRequest, options: ReadUploadOptions): Promise<UploadedFile> {
   const contentType = req.headers['content-type'] ?? '';
-  if (/^multipart\/form-data/i.test(contentType)) return readMultipart(req, contentType, maxBytes, hint);
+  if (/^multipart\/form-data/i.test(contentType)) return readMultipart(req, contentType, options);
   if (/^image\//i.test(contentType) || /^application\/octet-stream/i.test(contentType)) {
-    if (req.body.length > maxBytes) throw tooLarge(maxBytes, req.body.length, hint);
-    if (req.body.length === 0) throw new HttpError(400, 'empty_body', 'expected image bytes in the body, got an empty body');
-    return { bytes: req.body, declaredType: contentType };
+    const { maxBytes, hint = '' } = options;
+    const declared = req.bodyLength;
+    if (declared !== undefined && declared > maxBytes) throw tooLarge(maxBytes, declared, hint);
+    const file = await options.spool.take(
+      boundedBody(req.body, { maxBytes, signal: req.signal, tooLarge: () => tooLarge(maxBytes, declared, hint) }),
+    );
+    if (file.size === 0) {
+      await file.discard();
+      throw new HttpError(400, 'empty_body', 'expected image bytes in the body, got an empty body');
+    }
+    return { file, declaredType: contentType };
   }
   throw new HttpError(
     415,
@@ -57,53 +81,65 @@ export async function readUploadBody(req: UploadRequest, maxBytes: number, hint 
   );
 }
 
-function readMultipart(req: UploadRequest, contentType: string, maxBytes: number, hint: string): Promise<UploadedFile> {
-  return new Promise((resolve, reject) => {
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({ headers: { 'content-type': contentType }, limits: { fileSize: maxBytes, files: 2, fields: 20, parts: 30 } });
-    } catch (cause) {
-      reject(new HttpError(400, 'bad_multipart', `expected a multipart body with a boundary: ${(cause as Error).message}`, { cause }));
-      return;
-    }
-    const files: UploadedFile[] = [];
-    const otherFields: string[] = [];
-    let failed: HttpError | undefined;
-    const fail = (e: HttpError) => {
-      failed ??= e;
-    };
-    parser.on('file', (name, stream, info) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      stream.on('data', (c: Buffer) => {
-        size += c.length;
-        chunks.push(c);
+/** busboy's findings as the answers POST /upload gives. */
+function refusal(error: MultipartError, maxBytes: number, hint: string): HttpError {
+  switch (error.problem) {
+    case 'file_too_large':
+      return tooLarge(maxBytes, undefined, hint);
+    case 'too_many_files':
+      return new HttpError(400, 'several_files', `expected one file in field "${IMAGE_FIELD}", got more than ${FORM_LIMITS.files} files`);
+    case 'malformed':
+      return new HttpError(400, 'bad_multipart', error.message, { cause: error });
+    default:
+      return new HttpError(400, 'bad_multipart', `expected a form with one file in field "${IMAGE_FIELD}": ${error.message}`, {
+        cause: error,
       });
-      stream.on('limit', () => fail(tooLarge(maxBytes, undefined, hint)));
-      stream.on('close', () => {
-        if (name !== IMAGE_FIELD) otherFields.push(name);
-        else files.push({ bytes: Buffer.concat(chunks, size), filename: info.filename, declaredType: info.mimeType });
-      });
-    });
-    parser.on('filesLimit', () =>
-      fail(new HttpError(400, 'several_files', `expected one file in field "${IMAGE_FIELD}", got more than 2 files`)),
+  }
+}
+
+async function readMultipart(req: UploadRequest, contentType: string, options: ReadUploadOptions): Promise<UploadedFile> {
+  const { maxBytes, hint = '', spool } = options;
+  const files: UploadedFile[] = [];
+  const otherFiles: string[] = [];
+  const discardAll = () => Promise.all(files.map((f) => f.file.discard()));
+  // Set once the parse failed: a file whose spooling ends after that is let go at once.
+  let refused = false;
+  try {
+    await parseMultipart(
+      req.body,
+      contentType,
+      { ...FORM_LIMITS, fileBytes: maxBytes },
+      {
+        async file(name, stream, info) {
+          if (name !== IMAGE_FIELD) {
+            otherFiles.push(name);
+            stream.resume();
+            return;
+          }
+          const file = await spool.take(stream);
+          if (refused) return void (await file.discard());
+          files.push({ file, ...(info.filename !== undefined ? { filename: info.filename } : {}), declaredType: info.mimeType });
+        },
+      },
+      req.signal,
     );
-    parser.on('error', (cause: Error) =>
-      fail(new HttpError(400, 'bad_multipart', `malformed multipart body: ${cause.message}`, { cause })),
-    );
-    parser.on('close', () => {
-      if (failed) return reject(failed);
-      if (files.length > 1)
-        return reject(new HttpError(400, 'several_files', `expected one file in field "${IMAGE_FIELD}", got ${files.length} files`));
-      const file = files[0];
-      if (!file) {
-        const got = otherFields.length ? `file field(s) ${otherFields.map((f) => JSON.stringify(f)).join(', ')}` : 'no file';
-        return reject(new HttpError(400, 'missing_field', `expected a file in multipart field "${IMAGE_FIELD}", got ${got}`));
-      }
-      if (file.bytes.length === 0)
-        return reject(new HttpError(400, 'empty_body', `expected image bytes in field "${IMAGE_FIELD}", got an empty file`));
-      resolve(file);
-    });
-    Readable.from([req.body]).pipe(parser);
-  });
+  } catch (error) {
+    refused = true;
+    await discardAll();
+    throw error instanceof MultipartError ? refusal(error, maxBytes, hint) : error;
+  }
+  if (files.length > 1) {
+    await discardAll();
+    throw new HttpError(400, 'several_files', `expected one file in field "${IMAGE_FIELD}", got ${files.length} files`);
+  }
+  const file = files[0];
+  if (!file) {
+    const got = otherFiles.length ? `file field(s) ${otherFiles.map((f) => JSON.stringify(f)).join(', ')}` : 'no file';
+    throw new HttpError(400, 'missing_field', `expected a file in multipart field "${IMAGE_FIELD}", got ${got}`);
+  }
+  if (file.file.size === 0) {
+    await discardAll();
+    throw new HttpError(400, 'empty_body', `expected image bytes in field "${IMAGE_FIELD}", got an empty file`);
+  }
+  return file;
 }

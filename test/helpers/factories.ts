@@ -1,12 +1,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type App, createApp } from '../../src/app/createApp';
 import { hashApiKey } from '../../src/auth/apiKeys';
 import { type Config, type LogLevel, loadConfig } from '../../src/config';
 import type { PipelineEvent } from '../../src/domain/imageEvents';
+import type { ApiRequest } from '../../src/http/ApiRequest';
 import type { ApiEvent } from '../../src/lambda/apiEvent';
 import { apiHandler } from '../../src/lambda/apiHandler';
 import { detectHandler } from '../../src/lambda/detectHandler';
@@ -87,6 +89,23 @@ export function httpApiEvent(options: {
     },
     body: options.body?.toString('base64'),
     isBase64Encoded: options.body !== undefined,
+  };
+}
+
+/** An ApiRequest as an adapter makes it: the body a stream of these bytes, a deadline of a minute. */
+export function apiRequest(options: Partial<Omit<ApiRequest, 'body'>> & { body?: Buffer } = {}): ApiRequest {
+  const { body = Buffer.alloc(0), ...rest } = options;
+  return {
+    method: 'GET',
+    path: '/',
+    headers: {},
+    query: {},
+    pathParameters: {},
+    signal: AbortSignal.timeout(60_000),
+    sourceIp: '127.0.0.1',
+    ...rest,
+    body: Readable.from(body.length ? [body] : [], { objectMode: false }),
+    bodyLength: body.length,
   };
 }
 

@@ -3,11 +3,12 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../../src/config';
 import { newImageId } from '../../src/domain/imageId';
 import { uploadKey } from '../../src/domain/keys';
 import { createLogger } from '../../src/logger/createLogger';
 import { FsObjectStore } from '../../src/ports/FsObjectStore';
-import { bucketPostRoute } from '../../src/runtime/bucketPost';
+import { bucketRoutes } from '../../src/runtime/bucketPost';
 import { startHttpServer } from '../../src/runtime/httpServer';
 import { postForm, postPolicyContract } from '../helpers/postPolicyContract';
 
@@ -17,13 +18,17 @@ const log = createLogger({ level: 'error', serviceName: 'test' }, { sink: () => 
 async function folderBucket(options: { announceCreated?: (key: string) => void | Promise<void>; maxRequestBytes?: number } = {}) {
   const root = await mkdtemp(path.join(tmpdir(), 'bucket-post-'));
   const store = new FsObjectStore({ root: path.join(root, 'images') });
-  const route = bucketPostRoute(store, {
+  const routes = bucketRoutes(store, {
     maxRequestBytes: options.maxRequestBytes ?? 1 << 20,
     log,
     ...(options.announceCreated ? { announceCreated: options.announceCreated } : {}),
   });
-  assert.ok(route, 'a folder store gets a POST /bucket route');
-  const server = await startHttpServer({ port: 0, routes: [], rawRoutes: [route], maxBodyBytes: 1024, log });
+  assert.deepEqual(
+    routes.map((r) => `${r.method} ${r.path}`),
+    ['POST /bucket', 'OPTIONS /bucket'],
+    'a folder store gets a POST /bucket route and its CORS preflight',
+  );
+  const server = await startHttpServer({ port: 0, routes: [], rawRoutes: routes, maxBodyBytes: 1024, limits: loadConfig({}).http, log });
   return {
     root,
     store,

@@ -26,7 +26,7 @@ function createUpload(app: ReturnType<typeof testApp>, body: unknown, headers: R
 describe('POST /uploads (a form straight to the bucket)', () => {
   it('answers 201 with the new id, a form for uploads/<owner>/<id>.<ext> on this server, its expiry and the status URL; stores nothing', async () => {
     // Prepare
-    const app = testApp();
+    const app = testApp({ env: { PUBLIC_URL: 'http://localhost:3000' } });
     const before = Date.now();
     // Act
     const res = await createUpload(app, { content_type: 'image/png', size: 12_000_000, file_name: 'holiday.png' });
@@ -54,14 +54,23 @@ describe('POST /uploads (a form straight to the bucket)', () => {
     assert.ok(app.logs.some((l) => l.message === 'upload form signed' && l.file_name === 'holiday.png'));
   });
 
-  it('takes the content type in any case, and keeps the scheme a proxy says the client used', async () => {
-    const app = testApp();
-    const res = await createUpload(app, { content_type: 'IMAGE/JPEG', size: 1 }, { host: 'photos.example', 'x-forwarded-proto': 'https' });
+  it('takes the content type in any case; the form goes under PUBLIC_URL (its path kept), whatever Host or a proxy header says', async () => {
+    const hostile = {
+      host: 'evil.example',
+      'x-forwarded-proto': 'http',
+      'x-forwarded-host': 'evil.example',
+      forwarded: 'host=evil.example',
+    };
+    const app = testApp({ env: { PUBLIC_URL: 'https://photos.example/pipeline/' } });
+    const res = await createUpload(app, { content_type: 'IMAGE/JPEG', size: 1 }, hostile);
     const created = JSON.parse(res.body) as Created;
     assert.equal(res.statusCode, 201, res.body);
-    assert.equal(created.upload.url, 'https://photos.example/bucket');
+    assert.equal(created.upload.url, 'https://photos.example/pipeline/bucket');
     assert.equal(created.upload.fields['Content-Type'], 'image/jpeg');
     assert.match(created.upload.fields.key!, /\.jpg$/);
+    // Without PUBLIC_URL, a function (no server of its own) leaves the folder store's path as it is.
+    const bare = JSON.parse((await createUpload(testApp(), { content_type: 'image/jpeg', size: 1 }, hostile)).body) as Created;
+    assert.equal(bare.upload.url, '/bucket');
   });
 
   it('takes HEIC as image/heic, image/heif, or application/octet-stream named .heic/.heif (what browsers send for it): a .heic key, typed image/heic', async () => {
@@ -118,6 +127,27 @@ describe('POST /uploads (a form straight to the bucket)', () => {
       413,
       'too_large',
       'expected size to be at most 52428800 bytes, got 52428801',
+    ],
+    [
+      'JSON nested 200,000 deep (it parses, but walking it overflowed the stack: a 503 before)',
+      `${'['.repeat(200_000)}${']'.repeat(200_000)}`,
+      400,
+      'invalid_json',
+      `expected a JSON body such as ${example}, got JSON nested more than 32 levels deep`,
+    ],
+    [
+      'JSON nested 30 deep (shown, bounded)',
+      `${'['.repeat(30)}${']'.repeat(30)}`,
+      400,
+      'invalid_request',
+      `expected ${example} (file_name optional); expected a JSON object, got [[[[…]]]]`,
+    ],
+    [
+      'a body over 16 KiB',
+      { content_type: 'image/jpeg', size: 10, file_name: 'x'.repeat(16 * 1024) },
+      413,
+      'too_large',
+      `expected a JSON body of at most 16384 bytes such as ${example}, got more`,
     ],
     [
       'a content type that is not an image',

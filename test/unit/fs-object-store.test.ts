@@ -4,6 +4,7 @@ import { mkdtemp, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { loadConfig } from '../../src/config';
 import { newImageId } from '../../src/domain/imageId';
 import { imageKey } from '../../src/domain/keys';
 import { createLogger } from '../../src/logger/createLogger';
@@ -31,7 +32,14 @@ objectStoreContract('FsObjectStore', async () => {
   const store = new FsObjectStore({ root: path.join(root, 'images') });
   // Its presigned GETs are paths the embedded server serves (src/runtime/bucketGet.ts).
   const log = createLogger({ level: 'error', serviceName: 'test' });
-  const server = await startHttpServer({ port: 0, routes: [], rawRoutes: [bucketGetRoute(store, log)!], maxBodyBytes: 1024, log });
+  const server = await startHttpServer({
+    port: 0,
+    routes: [],
+    rawRoutes: [bucketGetRoute(store, log)!],
+    maxBodyBytes: 1024,
+    limits: loadConfig({}).http,
+    log,
+  });
   return {
     store,
     presigns: true,

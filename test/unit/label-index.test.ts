@@ -11,7 +11,7 @@ import { findByLabels } from '../../src/labels/findByLabels';
 import { writeLabelIndex } from '../../src/labels/writeLabelIndex';
 import { isSafeKey } from '../../src/ports/safeKey';
 import { writeStageStatus } from '../../src/status/stageStatus';
-import { type TestApp, testApp } from '../helpers/factories';
+import { apiRequest, type TestApp, testApp } from '../helpers/factories';
 
 const box = { x: 1, y: 1, width: 2, height: 2 };
 const found = (...labels: string[]): Detection[] => labels.map((label) => ({ label, score: 0.9, box }));
@@ -32,7 +32,7 @@ async function taggedFor(app: TestApp, owner: string, at: number, ...labels: str
 const tagged = (app: TestApp, at: number, ...labels: string[]) => taggedFor(app, OWNER, at, ...labels);
 
 async function get(app: TestApp, path: string, query: Record<string, string> = {}) {
-  const res = await routeApi({ method: 'GET', path, headers: {}, query, pathParameters: {}, body: Buffer.alloc(0), requestId: 'r1' }, app);
+  const res = await routeApi(apiRequest({ method: 'GET', path, query, requestId: 'r1' }), app);
   return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, unknown> };
 }
 

@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, rm, unlink } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { type ConcurrencyLimit, concurrencyLimit } from '../image/concurrencyLimit';
+import type { SpooledFile, UploadSpool } from '../upload/spool';
+
+/**
+ * The embedded server's spool for POST /upload: each photo is written to a file as it arrives, so
+ * fifty clients sending 10 MB at 100 KB/s hold a few kilobytes each in memory, not 500 MB between
+ * them; once a photo is whole, it is read back for its check and store, at most `readers` at a time
+ * (one per core by default), so memory holds at most that many photos whatever the number of
+ * clients. A file whose request failed or whose client left is removed at once; `open` empties the
+ * folder of what a crash left behind (one process owns a DATA_DIR).
+ */
+export class FileSpool implements UploadSpool {
+  private readonly limit: ConcurrencyLimit;
+
+  private constructor(
+    readonly dir: string,
+    readers: number,
+  ) {
+    this.limit = concurrencyLimit(readers);
+  }
+
+  static async open(dir: string, readers = Math.max(1, os.availableParallelism())): Promise<FileSpool> {
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    return new FileSpool(dir, readers);
+  }
+
+  async take(stream: Readable): Promise<SpooledFile> {
+    const file = path.join(this.dir, `${randomUUID()}.part`);
+    const out = createWriteStream(file, { flags: 'wx', mode: 0o600 });
+    try {
+      await pipeline(stream, out);
+    } catch (error) {
+      await unlink(file).catch(() => undefined);
+      throw error;
+    }
+    let discarded = false;
+    const discard = async () => {
+      if (discarded) return;
+      discarded = true;
+      await unlink(file).catch(() => undefined);
+    };
+    return {
+      size: out.bytesWritten,
+      use: (work) => this.limit(async () => work(await readFile(file))),
+      discard,
+    };
+  }
+}
