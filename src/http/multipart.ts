@@ -15,7 +15,14 @@ import { abortError } from './deadline';
  * After a failure the body is unpiped and left paused: the caller answers, then decides what to do
  * with the rest of the request.
  */
-export type MultipartProblem = 'malformed' | 'too_many_parts' | 'too_many_files' | 'too_many_fields' | 'file_too_large' | 'field_too_large';
+export type MultipartProblem =
+  | 'no_boundary'
+  | 'malformed'
+  | 'too_many_parts'
+  | 'too_many_files'
+  | 'too_many_fields'
+  | 'file_too_large'
+  | 'field_too_large';
 
 export class MultipartError extends PipelineError {
   constructor(
@@ -82,7 +89,7 @@ export function parseMultipart(
         },
       });
     } catch (cause) {
-      reject(new MultipartError('malformed', `expected a multipart body with a boundary: ${(cause as Error).message}`, { cause }));
+      reject(new MultipartError('no_boundary', `expected a multipart body with a boundary: ${(cause as Error).message}`, { cause }));
       return;
     }
     const pending: Promise<void>[] = [];
@@ -96,8 +103,9 @@ export function parseMultipart(
       if (error) {
         body.unpipe(parser);
         body.pause();
-        // Ends the file stream in progress, whose consumer then lets go of what it held.
-        parser.destroy();
+        // Ends the file stream in progress, whose consumer then lets go of what it held. Not from
+        // inside busboy's own event (a limit, a part): it carries on with the chunk after it.
+        queueMicrotask(() => parser.destroy());
         reject(error);
       } else resolve();
     };
@@ -125,14 +133,20 @@ export function parseMultipart(
       stream.on('limit', () =>
         settle(new MultipartError('file_too_large', `expected a file of at most ${limits.fileBytes} bytes, got more`)),
       );
-      const handled = Promise.resolve()
-        .then(() =>
-          handlers.file(name, stream, { ...(info.filename !== undefined ? { filename: info.filename } : {}), mimeType: info.mimeType }),
-        )
-        .catch((error: unknown) => {
-          stream.resume();
-          fail(error);
+      // Called at once, so its consumer is listening before busboy goes on (and may end the stream).
+      let handled: Promise<void>;
+      try {
+        handled = handlers.file(name, stream, {
+          ...(info.filename !== undefined ? { filename: info.filename } : {}),
+          mimeType: info.mimeType,
         });
+      } catch (error) {
+        handled = Promise.reject(error);
+      }
+      handled = handled.catch((error: unknown) => {
+        stream.resume();
+        fail(error);
+      });
       pending.push(handled);
     });
     for (const limit of ['parts', 'files', 'fields'] as const) {

@@ -1,5 +1,5 @@
 import { Logger, type LogItem, LogLevelThreshold } from '@aws-lambda-powertools/logger';
-import type { ConstructorOptions } from '@aws-lambda-powertools/logger/types';
+import type { ConstructorOptions, LogAttributes, LogItemExtraInput, LogItemMessage } from '@aws-lambda-powertools/logger/types';
 import type { LogLevel } from '../config';
 
 /**
@@ -30,9 +30,14 @@ export function redactSecrets(key: string, value: unknown): unknown {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what this pattern is for
 const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
-/** `text` with each unsafe character written out as `\uXXXX`: visible, inert, and still so after a JSON decoder reads the line. */
+const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * `text` with each unsafe character written out as text (`\n`, `\t`, `\r`, else `\uXXXX`): visible,
+ * inert, and still so after a JSON decoder reads the line.
+ */
 export function escapeUnsafe(text: string): string {
-  return text.replace(UNSAFE_CHARACTERS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(UNSAFE_CHARACTERS, (c) => SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 const hasUnsafe = (text: string) => {
@@ -76,19 +81,23 @@ class PipelineLogger extends Logger {
     return new PipelineLogger(options ?? {}, this.sink);
   }
 
+  /**
+   * A line whose fields cannot be merged or written (nested too deep, a getter that throws) still
+   * goes out, without those fields, saying why: logging never throws, whatever a caller passes.
+   */
+  protected override createAndPopulateLogItem(logLevel: number, input: LogItemMessage, extraInput: LogItemExtraInput): LogItem {
+    try {
+      return super.createAndPopulateLogItem(logLevel, input, extraInput);
+    } catch (error) {
+      return super.createAndPopulateLogItem(logLevel, messageOf(input), [unwritable(error)]);
+    }
+  }
+
   protected override printLog(logLevel: number, log: LogItem): void {
     try {
       this.print(logLevel, log);
     } catch (error) {
-      // A value the line cannot hold (nested too deep for JSON.stringify, a getter that throws):
-      // the line still goes out, without the fields, saying why. Logging never throws.
-      const message = log.getAttributes().message;
-      this.print(
-        logLevel,
-        this.createAndPopulateLogItem(logLevel, typeof message === 'string' ? message : 'log line', [
-          { log_error: `the fields of this line could not be written: ${error instanceof Error ? error.message : String(error)}` },
-        ]),
-      );
+      this.print(logLevel, super.createAndPopulateLogItem(logLevel, messageOf(log.getAttributes()), [unwritable(error)]));
     }
   }
 
@@ -100,6 +109,15 @@ class PipelineLogger extends Logger {
     log.prepareForPrint();
     this.sink(JSON.stringify(log.getAttributes(), this.getJsonReplacer()), LEVEL_NAMES.get(logLevel) ?? 'info');
   }
+}
+
+function messageOf(input: LogItemMessage | LogAttributes): string {
+  const message = typeof input === 'string' ? input : input.message;
+  return typeof message === 'string' ? message : 'log line';
+}
+
+function unwritable(error: unknown): LogAttributes {
+  return { log_error: `the fields of this line could not be written: ${error instanceof Error ? error.message : String(error)}` };
 }
 
 export interface LoggerSettings {

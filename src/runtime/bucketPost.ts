@@ -5,7 +5,7 @@ import { isClientGone } from '../http/clientGone';
 import { HttpError } from '../http/HttpError';
 import { MultipartError, parseMultipart } from '../http/multipart';
 import { boundedBody } from '../http/readBody';
-import type { Logger } from '../logger/createLogger';
+import { childLogger, type Logger } from '../logger/createLogger';
 import { FOLDER_POST_PATH, POST_FILE_FIELD, PostPolicyError } from '../ports/folderPostPolicy';
 import type { ObjectStore, PostGrant } from '../ports/ObjectStore';
 import type { RawRoute } from './httpServer';
@@ -90,10 +90,12 @@ const tooLarge = (max: number, got: number | 'more'): Refusal => ({
 export async function serveBucketPost(
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  signal: AbortSignal,
-  deps: BucketPostDeps,
+  context: { signal: AbortSignal; requestId?: string },
+  bucket: BucketPostDeps,
 ): Promise<void> {
-  const requestId = randomUUID();
+  const requestId = context.requestId ?? randomUUID();
+  const { signal } = context;
+  const deps = { ...bucket, log: childLogger(bucket.log, { stage: 'upload', request_id: requestId }) };
   const contentType = req.headers['content-type'] ?? '';
   if (!/^multipart\/form-data/i.test(contentType)) {
     res.once('finish', () => req.destroy());
@@ -122,7 +124,11 @@ export async function serveBucketPost(
     outcome = await readForm(req, signal, deps);
   } catch (error) {
     // readForm gave the form back: nothing was stored.
-    if (isClientGone(error)) return; // nobody to answer; the server logs it
+    if (isClientGone(error)) {
+      // Nobody to answer; the server logs that the client left, at info.
+      deps.log.debug('request ended: the client went away', { method: 'POST', path: FOLDER_POST_PATH });
+      return;
+    }
     deps.log.error('bucket POST could not store the object', { error });
     return replyError(
       req,
@@ -188,17 +194,17 @@ function parseRefusal(error: unknown, maxRequestBytes: number): Refusal | undefi
   }
   if (!(error instanceof MultipartError)) return undefined;
   switch (error.problem) {
+    case 'no_boundary':
     case 'malformed':
       return {
         status: 400,
         code: 'MalformedPOSTRequest',
-        message: `The body of your POST request is not well-formed multipart/form-data: ${error.message}`,
+        message: `The body of your POST request is not well-formed multipart/form-data: ${error.cause instanceof Error ? error.cause.message : error.message}`,
       };
-    case 'too_many_files':
     case 'file_too_large':
-      return error.problem === 'file_too_large'
-        ? tooLarge(maxRequestBytes, 'more')
-        : { status: 400, code: 'InvalidArgument', message: 'POST requires exactly one file upload per request' };
+      return tooLarge(maxRequestBytes, 'more');
+    case 'too_many_files':
+      return { status: 400, code: 'InvalidArgument', message: 'POST requires exactly one file upload per request' };
     default:
       return {
         status: 400,
@@ -228,6 +234,7 @@ async function readForm(req: http.IncomingMessage, signal: AbortSignal, deps: Bu
     ...(destroy ? { destroy } : {}),
     ...(release ? { release } : {}),
   });
+  let writing: Promise<number> | undefined;
   const body = boundedBody(req, { maxBytes: deps.maxRequestBytes, signal, tooLarge: () => new HttpError(413, 'too_large', 'too large') });
   try {
     await parseMultipart(
@@ -262,13 +269,13 @@ async function readForm(req: http.IncomingMessage, signal: AbortSignal, deps: Bu
           }
           const gate = sizeGate(grant);
           // pipeline, not pipe: a file cut short (a malformed form, the client gone) ends the write too.
-          const kept = deps.store.putStream(
+          writing = deps.store.putStream(
             grant.key,
             pipeline(stream, gate, () => undefined),
             { contentType: grant.contentType },
           );
           try {
-            stored = { grant, size: await kept };
+            stored = { grant, size: await writing };
           } catch (error) {
             // Past the policy's size or under it: the store kept nothing; the rest was read and counted.
             if (gate.refusal === undefined) throw error;
@@ -279,6 +286,8 @@ async function readForm(req: http.IncomingMessage, signal: AbortSignal, deps: Bu
       signal,
     );
   } catch (error) {
+    // The parser has ended the file's stream: wait for the store to let go of what it wrote.
+    await writing?.catch(() => undefined);
     if (stored) await deps.store.delete(stored.grant.key).catch(() => undefined);
     const r = parseRefusal(error, deps.maxRequestBytes);
     if (r) return refuse(r, true);

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rm, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { type ConcurrencyLimit, concurrencyLimit } from '../image/concurrencyLimit';
 import type { SpooledFile, UploadSpool } from '../upload/spool';
 
@@ -34,10 +33,16 @@ export class FileSpool implements UploadSpool {
 
   async take(stream: Readable): Promise<SpooledFile> {
     const file = path.join(this.dir, `${randomUUID()}.part`);
-    const out = createWriteStream(file, { flags: 'wx', mode: 0o600 });
+    // Listening before the file is open: a stream that ends or fails meanwhile is not missed.
+    const ended = finished(stream);
+    ended.catch(() => undefined);
+    // Created before anything can fail, so a failure always finds the file to remove.
+    const handle = await open(file, 'wx', 0o600);
+    const out = handle.createWriteStream();
     try {
-      await pipeline(stream, out);
+      await Promise.all([pipeline(stream, out), ended]);
     } catch (error) {
+      out.destroy();
       await unlink(file).catch(() => undefined);
       throw error;
     }

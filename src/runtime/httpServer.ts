@@ -44,7 +44,7 @@ export interface RawRoute {
   path: string;
   /** Also every path under `path/` (the folder store's `GET /bucket/<key>`). */
   prefix?: boolean;
-  serve(req: http.IncomingMessage, res: http.ServerResponse, signal: AbortSignal): Promise<void>;
+  serve(req: http.IncomingMessage, res: http.ServerResponse, context: { signal: AbortSignal; requestId: string }): Promise<void>;
 }
 
 export type HttpTimeouts = Pick<HttpConfig, 'headersTimeoutSeconds' | 'requestTimeoutSeconds' | 'idleTimeoutSeconds' | 'maxConnections'>;
@@ -143,6 +143,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       const requestId = randomUUID();
       const limit = deadline(limits.requestTimeoutSeconds);
       inFlight.set(req.socket, { controller: limit.controller, res });
+      log.debug('request received', { method: req.method, path: pathOf(req), request_id: requestId });
       res.once('close', () => {
         limit.clear();
         if (inFlight.get(req.socket)?.res === res) inFlight.delete(req.socket);
@@ -255,7 +256,7 @@ async function handle(
       (r) => url.pathname === r.path || url.pathname === `${r.path}/` || (r.prefix === true && url.pathname.startsWith(`${r.path}/`)),
     ) ?? [];
   const rawRoute = raw.find((r) => r.method === method);
-  if (rawRoute) return rawRoute.serve(req, res, signal);
+  if (rawRoute) return rawRoute.serve(req, res, { signal, requestId });
   if (raw.length) {
     return reply(
       res,
@@ -267,7 +268,8 @@ async function handle(
     );
   }
   const candidates = options.routes.filter((r) => r.pattern.test(url.pathname));
-  const route = candidates.find((r) => r.method === method);
+  // HEAD is GET without the body (Node sends none for it): the core answers it so.
+  const route = candidates.find((r) => r.method === method || (method === 'HEAD' && r.method === 'GET'));
   if (!route) {
     if (candidates.length) {
       return reply(

@@ -88,8 +88,15 @@ function refusal(error: MultipartError, maxBytes: number, hint: string): HttpErr
       return tooLarge(maxBytes, undefined, hint);
     case 'too_many_files':
       return new HttpError(400, 'several_files', `expected one file in field "${IMAGE_FIELD}", got more than ${FORM_LIMITS.files} files`);
-    case 'malformed':
+    case 'no_boundary':
       return new HttpError(400, 'bad_multipart', error.message, { cause: error });
+    case 'malformed':
+      return new HttpError(
+        400,
+        'bad_multipart',
+        `expected a well-formed multipart/form-data body with a file in field "${IMAGE_FIELD}", got one that is not: ${error.cause instanceof Error ? error.cause.message : error.message}`,
+        { cause: error },
+      );
     default:
       return new HttpError(400, 'bad_multipart', `expected a form with one file in field "${IMAGE_FIELD}": ${error.message}`, {
         cause: error,
@@ -104,6 +111,7 @@ async function readMultipart(req: UploadRequest, contentType: string, options: R
   const discardAll = () => Promise.all(files.map((f) => f.file.discard()));
   // Set once the parse failed: a file whose spooling ends after that is let go at once.
   let refused = false;
+  const inFlight: Promise<unknown>[] = [];
   try {
     await parseMultipart(
       req.body,
@@ -116,7 +124,9 @@ async function readMultipart(req: UploadRequest, contentType: string, options: R
             stream.resume();
             return;
           }
-          const file = await spool.take(stream);
+          const taking = spool.take(stream);
+          inFlight.push(taking);
+          const file = await taking;
           if (refused) return void (await file.discard());
           files.push({ file, ...(info.filename !== undefined ? { filename: info.filename } : {}), declaredType: info.mimeType });
         },
@@ -125,6 +135,8 @@ async function readMultipart(req: UploadRequest, contentType: string, options: R
     );
   } catch (error) {
     refused = true;
+    // The parser has ended the file streams: wait for their spooling to let go of what it wrote.
+    await Promise.allSettled(inFlight);
     await discardAll();
     throw error instanceof MultipartError ? refusal(error, maxBytes, hint) : error;
   }

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { finished, type Readable } from 'node:stream';
 
 /**
  * Where the photo of a POST /upload waits between its last byte arriving and its check: the bytes
@@ -32,18 +32,16 @@ export const memorySpool: UploadSpool = {
         size += chunk.length;
         chunks.push(chunk);
       });
-      stream.once('error', reject);
-      stream.once('close', () => {
-        if (!stream.readableEnded) reject(new Error('the file ended before its last byte'));
-      });
-      stream.once('end', () =>
+      // `finished` settles for a stream that ended, failed or was destroyed, even before this call.
+      finished(stream, (error) => {
+        if (error) return reject(error);
         resolve({
           size,
           use: (work) => work(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)),
           discard: async () => {
             chunks = [];
           },
-        }),
-      );
+        });
+      });
     }),
 };

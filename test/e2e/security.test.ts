@@ -58,7 +58,7 @@ describe('security over HTTP (embedded default)', () => {
     assert.equal(r.status, 202, JSON.stringify(r.body));
     assert.match(r.body.image_id!, IMAGE_ID_PATTERN);
     assert.equal(r.body.original_path, `original/${r.body.image_id}.jpg`);
-    assert.deepEqual(readdirSync(dir).sort(), ['images', 'queues']);
+    assert.deepEqual(readdirSync(dir).sort(), ['images', 'queues', 'spool']);
     assert.ok(!existsSync(path.join(dir, 'escape')) && !existsSync('/tmp/evil.jpg'));
   });
 

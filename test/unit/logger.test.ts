@@ -94,4 +94,31 @@ describe('the logger (Powertools Logger)', () => {
     const { error } = records()[0] as { error: { name: string; message: string; cause: { message: string } } };
     assert.deepEqual([error.name, error.message, error.cause.message], ['TypeError', 'bad input', 'socket hang up']);
   });
+
+  it('escapes control and bidi characters in every string and key, the message and errors included: none reaches a line raw', () => {
+    const { log, lines } = capture();
+    const name = 'gpj.\u202eexe\u2066\u200f\u061c\u0085\u007f\u001b[31m\u0000\r\nforged\tline\u2028';
+    log.warn(`upload refused: ${name}`, { file_name: name, headers: { [`x-${name}`]: name }, error: new Error(`bad ${name}`) });
+    const [line] = lines;
+    const raw = JSON.stringify(line!.record);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what this pattern is for
+    assert.doesNotMatch(raw, /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+    const escaped = 'gpj.\\u202eexe\\u2066\\u200f\\u061c\\u0085\\u007f\\u001b[31m\\u0000\\r\\nforged\\tline\\u2028';
+    const record = line!.record as { message: string; file_name: string; headers: Record<string, string>; error: { message: string } };
+    assert.equal(record.file_name, escaped);
+    assert.equal(record.message, `upload refused: ${escaped}`);
+    assert.deepEqual(record.headers, { [`x-${escaped}`]: escaped });
+    assert.equal(record.error.message, `bad ${escaped}`);
+  });
+
+  it('never throws on a value it cannot write (nested 100,000 deep): the line goes out without its fields, saying why', () => {
+    const { log, records } = capture();
+    let deep: unknown = [];
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    log.warn('upload form refused', { got: deep });
+    const [line] = records() as Array<{ message: string; log_error?: string; got?: unknown }>;
+    assert.equal(line!.message, 'upload form refused');
+    assert.match(line!.log_error ?? '', /^the fields of this line could not be written: Maximum call stack size exceeded/);
+    assert.equal(line!.got, undefined);
+  });
 });
