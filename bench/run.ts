@@ -6,9 +6,10 @@
  *   npm run bench -- --only pipeline --classes 12mp --sections stages --runs 1    one part, quickly
  *   npm run bench -- --quick                              fewer iterations everywhere
  *
- * --only model,detect,pipeline,heic (or BENCH_ONLY) picks benchmarks; the other flags go to each of them:
+ * --only model,detect,pipeline,heic,http (or BENCH_ONLY) picks benchmarks; the other flags go to each of them:
  * model.bench.ts (--runs), detect.bench.ts (--seconds, --cold-runs), pipeline.bench.ts (--classes,
- * --sections stages,memory,sustained,bill, --runs, --images, --large-images), heic.bench.ts (--images, --runs).
+ * --sections stages,memory,sustained,bill, --runs, --images, --large-images), heic.bench.ts (--images, --runs),
+ * http.bench.ts (--http-sections downloads,uploads, --downloads, --original-mb, --clients, --body-mb, --rate-kbps).
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -16,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const BENCHES = ['model.bench.ts', 'detect.bench.ts', 'pipeline.bench.ts', 'heic.bench.ts'];
+const BENCHES = ['model.bench.ts', 'detect.bench.ts', 'pipeline.bench.ts', 'heic.bench.ts', 'http.bench.ts'];
 const { values, tokens } = parseArgs({
   strict: false,
   tokens: true,

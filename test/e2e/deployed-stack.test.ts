@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -39,7 +40,9 @@ import { replayForm } from '../helpers/formReplay';
 import { BORDERLINE_SCORE, heicFixturePath, heicFixtures, heicReferenceDetections } from '../helpers/heicFixtures';
 import { gridBomb } from '../helpers/hostileHeic';
 import { largePhoto } from '../helpers/largePhoto';
+import { MALFORMED_FORMS, malformedUploadMessage } from '../helpers/malformedForms';
 import { postForm } from '../helpers/postPolicyContract';
+import { withDeadline } from '../helpers/rawHttp';
 
 /**
  * The real stack — CloudFormation from serverless.yml: seven Node 24 functions, four layers, the bucket
@@ -352,6 +355,74 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
       assert.equal(s.stages[c.stage]?.attempt, 1, `${c.name}: bad input is not retried`);
     }
     for (const id of neighbours) assert.equal((await waitFor(id, settled, 'settled')).state, 'done', `neighbour ${id}`);
+  });
+
+  it('hostile HTTP through the HTTP API and Lambda: malformed forms and deep or large JSON are a 4xx at once, no header picks the form URL, /metrics is not here', async () => {
+    /** The answer within a deadline that is a failure ("no answer"), never a wait. */
+    const answer = async (what: string, init: RequestInit & { path: string }) => {
+      const res = await withDeadline(fetch(`${stack.apiUrl}${init.path}`, init), 60_000, what);
+      const text = await res.text();
+      return { status: res.status, error: (JSON.parse(text) as { error?: { code: string; message: string } }).error, text };
+    };
+    for (const { name, form, reason } of MALFORMED_FORMS) {
+      const got = await answer(name, {
+        path: '/upload',
+        method: 'POST',
+        headers: { 'content-type': form.contentType },
+        body: new Uint8Array(form.body),
+      });
+      assert.deepEqual(
+        [got.status, got.error],
+        [400, { code: 'bad_multipart', message: malformedUploadMessage(reason) }],
+        `${name}: ${got.text}`,
+      );
+    }
+    const example = '{"content_type": "image/jpeg", "size": 5242880, "file_name": "photo.jpg"}';
+    const json = (body: string, what: string) =>
+      answer(what, { path: '/uploads', method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const deep = await json(`${'['.repeat(200_000)}${']'.repeat(200_000)}`, 'JSON nested 200,000 deep');
+    assert.deepEqual(
+      [deep.status, deep.error],
+      [400, { code: 'invalid_json', message: `expected a JSON body such as ${example}, got JSON nested more than 32 levels deep` }],
+    );
+    const large = await json(JSON.stringify({ content_type: 'image/jpeg', size: 10, file_name: 'x'.repeat(20_000) }), 'a 20 KB JSON body');
+    assert.deepEqual([large.status, large.error?.code], [413, 'too_large']);
+    // The form goes to the bucket's own URL whatever the request's Host and proxy headers say.
+    const created = await withDeadline(
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const url = new URL(`${stack.apiUrl}/uploads`);
+        const body = JSON.stringify({ content_type: 'image/jpeg', size: 10 });
+        const req = http.request(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: url.pathname,
+            method: 'POST',
+            headers: {
+              host: 'evil.example',
+              'x-forwarded-host': 'evil.example',
+              'x-forwarded-proto': 'https',
+              forwarded: 'host=evil.example',
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(body),
+            },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (c: Buffer) => (text += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      }),
+      60_000,
+      'POST /uploads with hostile forwarding headers',
+    );
+    assert.equal(created.status, 201, created.body);
+    assert.equal((JSON.parse(created.body) as { upload: PresignedPost }).upload.url, `${stack.endpoint}/${stack.bucket}`);
+    const metrics = await answer('GET /metrics', { path: '/metrics' });
+    assert.deepEqual([metrics.status, metrics.error?.code], [404, 'metrics_not_here']);
   });
 
   it('the bucket starts the pipeline: a 24 MP photo of more than 6 MB PutObject under uploads/ is tagged', async () => {

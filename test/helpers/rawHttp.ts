@@ -71,7 +71,9 @@ export function connect(port: number, parts: Buffer[] = [], host = '127.0.0.1'):
     const status = Number(statusLine.split(' ')[1]);
     const rest = all.subarray(end + 4);
     const length = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
-    if (length !== undefined && rest.length >= length) resolveAnswer({ status, headers, body: rest.subarray(0, length).toString('utf8') });
+    if (status === 204 || status === 304 || (status >= 100 && status < 200)) resolveAnswer({ status, headers, body: '' });
+    else if (length !== undefined && rest.length >= length)
+      resolveAnswer({ status, headers, body: rest.subarray(0, length).toString('utf8') });
     else if (headers['transfer-encoding'] === 'chunked' && rest.includes('\r\n0\r\n\r\n'))
       resolveAnswer({ status, headers, body: dechunk(rest) });
     else if (final) resolveAnswer({ status, headers, body: rest.toString('utf8') });
