@@ -150,15 +150,14 @@ export function parseMultipart(
       pending.push(handled);
     });
     for (const limit of ['parts', 'files', 'fields'] as const) {
-      parser.on(`${limit}Limit`, () =>
-        settle(new MultipartError(TOO_MANY[limit], `expected at most ${limits[limit]} ${limit === 'parts' ? 'parts' : limit}, got more`)),
-      );
+      parser.on(`${limit}Limit`, () => settle(new MultipartError(TOO_MANY[limit], `expected at most ${limits[limit]} ${limit}, got more`)));
     }
     parser.on('error', (cause: Error) => settle(new MultipartError('malformed', `malformed multipart body: ${cause.message}`, { cause })));
     parser.on('close', () => {
       void Promise.all(pending).then(() => settle(), fail);
     });
     if (signal.aborted) return onAbort();
+    if (body.destroyed) return settle(new ClientGoneError('the request body was gone before it was read'));
     signal.addEventListener('abort', onAbort, { once: true });
     body.on('error', onBodyError).on('close', onBodyClose);
     body.pipe(parser);

@@ -21,7 +21,9 @@ import { fixtureNames, readFixture, referenceDetections } from '../helpers/fixtu
 import { BORDERLINE_SCORE, heicFixturePath, heicFixtures, heicReferenceDetections } from '../helpers/heicFixtures';
 import { ispeBomb } from '../helpers/hostileHeic';
 import { largePhoto } from '../helpers/largePhoto';
+import { MALFORMED_FORMS, malformedUploadMessage } from '../helpers/malformedForms';
 import { postForm } from '../helpers/postPolicyContract';
+import { withDeadline } from '../helpers/rawHttp';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhookReceiver';
 
 /**
@@ -148,6 +150,45 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
       assert.deepEqual(labels, ref.detections.map((d) => d.label).sort(), `${name}: detect stage labels vs reference`);
       process.stderr.write(`# ${name}: upload -> tagged ${latency} ms (${labels.join(', ')})\n`);
     }
+  });
+
+  it('serverless offline: a malformed form is a 400 at once, deep JSON a 400, and each image a 302 to a presigned MinIO URL (the bucket streams it)', async () => {
+    for (const { name, form, reason } of MALFORMED_FORMS) {
+      const res = await withDeadline(
+        fetch(stack.urls.upload, { method: 'POST', headers: { 'content-type': form.contentType }, body: new Uint8Array(form.body) }),
+        30_000,
+        name,
+      );
+      const body = (await res.json()) as { error?: unknown };
+      assert.deepEqual([res.status, body.error], [400, { code: 'bad_multipart', message: malformedUploadMessage(reason) }], name);
+    }
+    const deep = await fetch(`${stack.urls.http}/uploads`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `${'['.repeat(200_000)}${']'.repeat(200_000)}`,
+    });
+    assert.equal(deep.status, 400);
+    assert.equal(((await deep.json()) as { error: { code: string } }).error.code, 'invalid_json');
+    // An image is never read whole by a function here either: the answer is a redirect to the bucket.
+    const id = await upload(stack.urls.upload, 'dog.jpg', readFixture('dog.jpg'));
+    const key = `tagged/${id}.jpg`;
+    assert.ok((await waitForKeys(s3, stack.s3.bucket, [key], 60_000)).has(key), `${key} (sls log: ${stack.slsLogFile})`);
+    let res: Response;
+    for (let i = 0; ; i++) {
+      // The tag record follows the tagged image: until it is written the route says not ready (404).
+      assert.ok(i < 600, `GET /images/${id}/tagged: not ready within a minute`);
+      res = await fetch(`${stack.urls.http}/images/${id}/tagged`, { redirect: 'manual' });
+      if (res.status !== 404) break;
+      await res.body?.cancel();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(res.status, 302);
+    const location = res.headers.get('location') ?? '';
+    assert.ok(location.startsWith(`${stack.s3.endpoint}/`), `a presigned URL on MinIO, got ${location}`);
+    const image = await fetch(location);
+    assert.equal(image.status, 200);
+    const stored = await s3.send(new GetObjectCommand({ Bucket: stack.s3.bucket, Key: key }));
+    assert.ok(Buffer.from(await image.arrayBuffer()).equals(Buffer.from(await stored.Body!.transformToByteArray())));
   });
 
   it('POST /uploads: a 24 MP photo of more than 6 MB posted to MinIO with the signed form comes out tagged (webhook -> relay -> ingest_queue)', async () => {
