@@ -202,15 +202,21 @@ describe('gallery in a browser', { skip: existsSync(CHROMIUM) ? false : `no chro
       [],
     );
   });
-  it('sends a 24 MP photo of more than 6 MB through POST /uploads and the signed form, with a transfer bar, and shows it tagged', async () => {
-    // Prepare: a phone-sized photo, over what POST /upload takes on Lambda, so the page goes to the bucket.
+  it('sends a 24 MP photo of more than 6 MB through POST /uploads and the signed form, with a transfer bar, and shows it tagged, from another origin than the form’s', async () => {
+    // Prepare: the page opened at localhost, while the form points at the server's bound address
+    // (127.0.0.1, never what the request's Host says): a cross-origin POST the bucket allows (CORS).
+    const localhost = pipeline.url!.replace('127.0.0.1', 'localhost');
+    assert.notEqual(localhost, pipeline.url);
+    await page.goto(localhost);
+    // A phone-sized photo, over what POST /upload takes on Lambda, so the page goes to the bucket.
     const photo = await largePhoto('dog.jpg');
     assert.ok(photo.bytes.length > 6 * 1024 * 1024, `${photo.bytes.length} bytes`);
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'pipeline-big-')), 'big-dog.jpg');
     writeFileSync(file, photo.bytes);
     const problemsBefore = problems.length; // the filter test's expected 400 is already there
     const requests: string[] = [];
-    const onRequest = (r: { method(): string; url(): string }) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`);
+    const onRequest = (r: { method(): string; url(): string }) =>
+      requests.push(`${r.method()} ${new URL(r.url()).host}${new URL(r.url()).pathname}`);
     page.on('request', onRequest);
     // Every state of the transfer bar, as the page draws it (progress events update it in place).
     await page.evaluate(() => {
@@ -239,8 +245,10 @@ describe('gallery in a browser', { skip: existsSync(CHROMIUM) ? false : `no chro
     page.off('request', onRequest);
     // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator, not a DOM node: innerText is the visible text
     assert.match((await job.locator('.found').innerText()).trim(), /^Found: .*\bdog\b/);
-    assert.ok(requests.includes('POST /uploads') && requests.includes('POST /bucket'), requests.join(', '));
-    assert.ok(!requests.includes('POST /upload'), `the photo was not sent to POST /upload: ${requests.join(', ')}`);
+    const origin = new URL(localhost).host;
+    const bucket = new URL(pipeline.url!).host;
+    assert.ok(requests.includes(`POST ${origin}/uploads`) && requests.includes(`POST ${bucket}/bucket`), requests.join(', '));
+    assert.ok(!requests.includes(`POST ${origin}/upload`), `the photo was not sent to POST /upload: ${requests.join(', ')}`);
     const seen = await page.evaluate(() => (window as unknown as { transferSeen: Array<[number, number]> }).transferSeen);
     assert.ok(seen.length > 0, 'a transfer bar was shown');
     const [lastValue, lastMax] = seen.at(-1)!;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
+import { loadConfig } from '../../src/config';
 import { describeValue } from '../../src/http/describeValue';
 import { HttpError } from '../../src/http/HttpError';
 import { jsonDepthGauge } from '../../src/http/jsonBody';
@@ -89,6 +90,33 @@ describe('reading a body never waits for ever', () => {
 
   it('an ApiRequest from an adapter has a deadline by construction', () => {
     assert.ok(apiRequest().signal instanceof AbortSignal);
+  });
+});
+
+describe('the HTTP settings', () => {
+  it('PUBLIC_URL: an http(s) URL, kept without its trailing slash; anything else fails at start, saying what was expected', () => {
+    assert.equal(loadConfig({ PUBLIC_URL: 'https://photos.example/pipeline/' }).http.publicUrl, 'https://photos.example/pipeline');
+    assert.equal(loadConfig({}).http.publicUrl, undefined);
+    for (const bad of ['photos.example', 'ftp://photos.example', 'https://photos.example/?a=1', 'https://user:pw@photos.example']) {
+      assert.throws(() => loadConfig({ PUBLIC_URL: bad }), {
+        name: 'ConfigError',
+        message: `PUBLIC_URL: expected the http or https URL clients reach this server at, such as https://photos.example.com (no query, fragment or credentials), got ${JSON.stringify(bad)}`,
+      });
+    }
+  });
+
+  it('deadlines and the connection cap: the defaults, and a bad value fails at start', () => {
+    const { http } = loadConfig({});
+    assert.deepEqual(
+      [http.headersTimeoutSeconds, http.requestTimeoutSeconds, http.idleTimeoutSeconds, http.maxConnections],
+      [20, 300, 30, 256],
+    );
+    assert.throws(() => loadConfig({ HTTP_REQUEST_TIMEOUT_SECONDS: '0' }), {
+      message: 'HTTP_REQUEST_TIMEOUT_SECONDS: expected a number of seconds above 0, at most 86400, got "0"',
+    });
+    assert.throws(() => loadConfig({ HTTP_MAX_CONNECTIONS: '1.5' }), {
+      message: 'HTTP_MAX_CONNECTIONS: expected a positive whole number, got "1.5"',
+    });
   });
 });
 
