@@ -37,8 +37,10 @@ export async function fuzz<Ts>(run: FuzzRun, property: fc.IAsyncProperty<Ts>): P
   if (!details.failed) return;
   const replay =
     details.counterexamplePath === null ? `FUZZ_SEED=${details.seed}` : `FUZZ_SEED=${details.seed} FUZZ_PATH=${details.counterexamplePath}`;
+  const cause = details.errorInstance;
   throw new Error(
-    `${await fc.asyncDefaultReportMessage(details)}\n\nreplay: ${replay} node --import tsx --test --test-name-pattern=${JSON.stringify(run.name)} ${run.file}`,
+    `${await fc.asyncDefaultReportMessage(details)}\n\nfailed with: ${cause instanceof Error ? cause.message : String(cause)}\n\nreplay: ${replay} node --import tsx --test --test-name-pattern=${JSON.stringify(run.name)} ${run.file}`,
+    { cause },
   );
 }
 
@@ -120,10 +122,31 @@ function apply(base: Buffer, mutations: Mutation[]): Buffer {
   return b;
 }
 
+/**
+ * `bytes`, printed short in a failure's report (its length, its first bytes and the mutations made),
+ * not as a list of every byte of a photo.
+ */
+function labelled(bytes: Buffer, label: string): Buffer {
+  Object.defineProperty(bytes, fc.toStringMethod, { value: () => `<${label}>`, enumerable: false });
+  return bytes;
+}
+
+const hexHead = (b: Buffer) => b.subarray(0, 16).toString('hex').replace(/(..)/g, '$1 ').trim();
+
 /** `base` with one to six mutations, most of them within its first `headerBytes` bytes. */
 export function mutated(base: Buffer, headerBytes = 512): fc.Arbitrary<Buffer> {
-  return fc.array(mutation(headerBytes), { minLength: 1, maxLength: 6 }).map((ms) => apply(base, ms));
+  return fc
+    .array(mutation(headerBytes), { minLength: 1, maxLength: 6 })
+    .map((ms) =>
+      labelled(
+        apply(base, ms),
+        `${base.length} bytes mutated by ${JSON.stringify(ms, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v))}`,
+      ),
+    );
 }
 
 /** Any bytes, short or a few kilobytes. */
-export const randomBytes = fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ maxLength: 4096 })).map((a) => Buffer.from(a));
+export const randomBytes = fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ maxLength: 4096 })).map((a) => {
+  const b = Buffer.from(a);
+  return labelled(b, `${b.length} random bytes starting ${hexHead(b)}`);
+});
