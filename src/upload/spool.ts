@@ -15,7 +15,8 @@ export interface SpooledFile {
   readonly size: number;
   /**
    * Runs `work` on the bytes, whole; they are held in memory only while it runs (and a spool on
-   * disk runs only a few at once). Once per file.
+   * disk runs only a few at once, reusing their memory): `work` must not keep them, or a view of
+   * them, after it settles. Once per file.
    */
   use<T>(work: (bytes: Buffer) => Promise<T>): Promise<T>;
   /** Lets go of the bytes (removes the spooled file); harmless twice. */
