@@ -73,7 +73,8 @@ interface Server {
 async function startServer(dataDir: string): Promise<Server> {
   const child = fork(path.join(import.meta.dirname, 'http-server.ts'), [], {
     execArgv: ['--import', 'tsx', '--expose-gc'],
-    env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'error' },
+    // As `npm start` runs the server: two malloc arenas unless set otherwise (docs/configuration.md).
+    env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2', DATA_DIR: dataDir, LOG_LEVEL: 'error' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const next = <T>(key: string) =>
