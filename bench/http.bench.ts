@@ -23,10 +23,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { newImageId } from '../src/domain/imageId';
-import { imageKey } from '../src/domain/keys';
-import { FsObjectStore } from '../src/ports/FsObjectStore';
-import { writeStageStatus } from '../src/status/stageStatus';
+import { createApp } from '../src/app/createApp';
+import { loadConfig } from '../src/config';
+import { LOCAL_OWNER } from '../src/domain/owners';
+import { acceptUpload } from '../src/upload/acceptUpload';
 
 const { values } = parseArgs({
   strict: false,
@@ -115,19 +115,28 @@ async function measure(server: Server, what: string, load: () => Promise<string>
   );
 }
 
-async function downloads(server: Server, dataDir: string): Promise<void> {
-  const count = number('downloads');
+/**
+ * A photo uploaded as POST /upload leaves it (acceptUpload: its original and its upload record, the
+ * AUTH=none caller's), written before the server starts; its resize message goes nowhere.
+ */
+async function uploadedPhoto(dataDir: string): Promise<{ id: string; size: number }> {
   const original = await noiseJpeg(number('original-mb'), 45);
-  // An uploaded photo as the upload stage leaves it: its original and its done record.
-  const store = new FsObjectStore({ root: path.join(dataDir, 'images') });
-  const id = newImageId();
-  const key = imageKey('original', id, 'jpg');
-  await store.put(key, original);
-  const now = new Date().toISOString();
-  await writeStageStatus(store, id, { stage: 'upload', state: 'done', started_at: now, finished_at: now, duration_ms: 1, output_key: key });
-  await measure(server, `downloads (${count} at once of a ${(original.length / 1e6).toFixed(1)} MB original)`, async () => {
+  const app = createApp({ config: loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'error' }), detector: async () => [], persistQueues: false });
+  try {
+    const accepted = await acceptUpload(original, app, { owner: LOCAL_OWNER });
+    return { id: accepted.image_id, size: original.length };
+  } finally {
+    await app.close();
+  }
+}
+
+async function downloads(server: Server, photo: { id: string; size: number }): Promise<void> {
+  const count = number('downloads');
+  const { id, size: bytes } = photo;
+  await measure(server, `downloads (${count} at once of a ${(bytes / 1e6).toFixed(1)} MB original)`, async () => {
     const sizes = await Promise.all(
       Array.from({ length: count }, async () => {
+        // The API's 302 to the folder store's presigned URL, followed: the image streams from its file.
         const res = await fetch(`${server.url}/images/${id}/original`);
         if (res.status !== 200) throw new Error(`GET /images/${id}/original: ${res.status}`);
         let size = 0;
@@ -135,9 +144,8 @@ async function downloads(server: Server, dataDir: string): Promise<void> {
         return size;
       }),
     );
-    if (sizes.some((s) => s !== original.length))
-      throw new Error(`downloads: expected ${original.length} bytes each, got ${sizes.join(', ')}`);
-    return `${count} × ${original.length} bytes read`;
+    if (sizes.some((s) => s !== bytes)) throw new Error(`downloads: expected ${bytes} bytes each, got ${sizes.join(', ')}`);
+    return `${count} × ${bytes} bytes read`;
   });
 }
 
@@ -197,10 +205,11 @@ async function uploads(server: Server): Promise<void> {
 
 // The server takes the default limits (MAX_UPLOAD_BYTES 10 MiB), as `npm start` does.
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-http-'));
+const photo = SECTIONS.includes('downloads') ? await uploadedPhoto(dataDir) : undefined;
 const server = await startServer(dataDir);
 try {
   console.log(`embedded HTTP API on ${server.url} (its own process, queue consumers off)`);
-  if (SECTIONS.includes('downloads')) await downloads(server, dataDir);
+  if (photo) await downloads(server, photo);
   if (SECTIONS.includes('uploads')) await uploads(server);
 } finally {
   server.child.send('stop');
