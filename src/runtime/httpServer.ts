@@ -255,7 +255,9 @@ async function handle(
     options.rawRoutes?.filter(
       (r) => url.pathname === r.path || url.pathname === `${r.path}/` || (r.prefix === true && url.pathname.startsWith(`${r.path}/`)),
     ) ?? [];
-  const rawRoute = raw.find((r) => r.method === method);
+  // HEAD is GET without the body, on every route (a raw route's serve sends none for it).
+  const answers = (r: { method: string }) => r.method === method || (method === 'HEAD' && r.method === 'GET');
+  const rawRoute = raw.find(answers);
   if (rawRoute) return rawRoute.serve(req, res, { signal, requestId });
   if (raw.length) {
     return reply(
@@ -268,8 +270,7 @@ async function handle(
     );
   }
   const candidates = options.routes.filter((r) => r.pattern.test(url.pathname));
-  // HEAD is GET without the body (Node sends none for it): the core answers it so.
-  const route = candidates.find((r) => r.method === method || (method === 'HEAD' && r.method === 'GET'));
+  const route = candidates.find(answers);
   if (!route) {
     if (candidates.length) {
       return reply(

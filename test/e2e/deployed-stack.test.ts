@@ -358,9 +358,10 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
   });
 
   it('hostile HTTP through the HTTP API and Lambda: malformed forms and deep or large JSON are a 4xx at once, no header picks the form URL, /metrics is not here', async () => {
-    /** The answer within a deadline that is a failure ("no answer"), never a wait. */
+    /** Alice's request, its answer within a deadline that is a failure ("no answer"), never a wait. */
     const answer = async (what: string, init: RequestInit & { path: string }) => {
-      const res = await withDeadline(fetch(`${stack.apiUrl}${init.path}`, init), 60_000, what);
+      const { path: route, ...rest } = init;
+      const res = await withDeadline(api(route, rest), 60_000, what);
       const text = await res.text();
       return { status: res.status, error: (JSON.parse(text) as { error?: { code: string; message: string } }).error, text };
     };
@@ -403,6 +404,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
               'x-forwarded-host': 'evil.example',
               'x-forwarded-proto': 'https',
               forwarded: 'host=evil.example',
+              authorization: `Bearer ${bearer.alice}`,
               'content-type': 'application/json',
               'content-length': Buffer.byteLength(body),
             },

@@ -155,7 +155,11 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
   it('serverless offline: a malformed form is a 400 at once, deep JSON a 400, and each image a 302 to a presigned MinIO URL (the bucket streams it)', async () => {
     for (const { name, form, reason } of MALFORMED_FORMS) {
       const res = await withDeadline(
-        fetch(stack.urls.upload, { method: 'POST', headers: { 'content-type': form.contentType }, body: new Uint8Array(form.body) }),
+        fetch(stack.urls.upload, {
+          method: 'POST',
+          headers: { ...BEARER.alice, 'content-type': form.contentType },
+          body: new Uint8Array(form.body),
+        }),
         30_000,
         name,
       );
@@ -164,7 +168,7 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
     }
     const deep = await fetch(`${stack.urls.http}/uploads`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...BEARER.alice, 'content-type': 'application/json' },
       body: `${'['.repeat(200_000)}${']'.repeat(200_000)}`,
     });
     assert.equal(deep.status, 400);
@@ -177,7 +181,7 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
     for (let i = 0; ; i++) {
       // The tag record follows the tagged image: until it is written the route says not ready (404).
       assert.ok(i < 600, `GET /images/${id}/tagged: not ready within a minute`);
-      res = await fetch(`${stack.urls.http}/images/${id}/tagged`, { redirect: 'manual' });
+      res = await fetch(`${stack.urls.http}/images/${id}/tagged`, { redirect: 'manual', headers: BEARER.alice });
       if (res.status !== 404) break;
       await res.body?.cancel();
       await new Promise((r) => setTimeout(r, 100));
