@@ -1,8 +1,9 @@
 /**
  * What the API core answers, free of Lambda: each adapter maps it (src/lambda to API Gateway's
  * result; the embedded server writes it to its socket). A binary body is base64 with isBase64Encoded.
- * Images are never here: the API answers them with a presigned URL of the store (S3's, or the
- * folder store's, which the embedded server streams from its file: src/runtime/bucketGet.ts).
+ * An image is answered with a presigned URL of the store (S3's, or the folder store's, which the
+ * embedded server streams from its file: src/runtime/bucketGet.ts); only a store that makes no URLs
+ * has its bytes here.
  */
 export interface ApiResponse {
   statusCode: number;
