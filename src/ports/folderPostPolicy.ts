@@ -97,15 +97,7 @@ export class FolderPostPolicy {
         `expected the fields "policy" and "x-signature" of a form made by POST /uploads, got ${policy === undefined ? 'no policy' : 'no signature'}`,
       );
     }
-    const want = Buffer.from(await this.mac(policy), 'utf8');
-    const got = Buffer.from(signature, 'utf8');
-    if (want.length !== got.length || !timingSafeEqual(want, got)) {
-      throw new PostPolicyError(
-        403,
-        'SignatureDoesNotMatch',
-        'The request signature we calculated does not match the signature you provided.',
-      );
-    }
+    await this.checkSignature(policy, signature);
     const document = parsePolicy(policy);
     if (!(Date.parse(document.expiration) > now)) {
       throw new PostPolicyError(403, 'AccessDenied', 'Invalid according to Policy: Policy expired.');
@@ -186,7 +178,13 @@ export class FolderPostPolicy {
     if (!/^\d{1,12}$/.test(expires) || signature === '') {
       throw new PostPolicyError(403, 'AccessDenied', 'expected a URL the API handed out (X-Expires and X-Signature)');
     }
-    const want = Buffer.from(await this.mac(`GET\n${key}\n${expires}`), 'utf8');
+    await this.checkSignature(`GET\n${key}\n${expires}`, signature);
+    if (Number(expires) * 1000 <= now) throw new PostPolicyError(403, 'AccessDenied', 'Request has expired');
+  }
+
+  /** Compares in constant time, so a caller cannot find a valid signature byte by byte. */
+  private async checkSignature(signed: string, signature: string): Promise<void> {
+    const want = Buffer.from(await this.mac(signed), 'utf8');
     const got = Buffer.from(signature, 'utf8');
     if (want.length !== got.length || !timingSafeEqual(want, got)) {
       throw new PostPolicyError(
@@ -195,7 +193,6 @@ export class FolderPostPolicy {
         'The request signature we calculated does not match the signature you provided.',
       );
     }
-    if (Number(expires) * 1000 <= now) throw new PostPolicyError(403, 'AccessDenied', 'Request has expired');
   }
 
   private async mac(policy: string): Promise<string> {
