@@ -19,6 +19,7 @@ import type {
   PutOptions,
   StoredObject,
 } from './ObjectStore';
+import { keptMetadata, readMetadata } from './objectMetadata';
 import { assertListOptions, assertSafeKey, assertSafePrefix, UnsafeKeyError } from './safeKey';
 
 /**
@@ -33,8 +34,9 @@ import { assertListOptions, assertSafeKey, assertSafePrefix, UnsafeKeyError } fr
  *   start removes (see `sweepTemporaryFiles`).
  * - The content type is inferred from the extension (`.jpg` is image/jpeg, `.json` is
  *   application/json). When `put` is given a different one it is kept in a sidecar file
- *   `.<name>.content-type` beside the object. Keys never start a segment with `.`, so neither
- *   temporary nor sidecar files can collide with a key or show up in `list`.
+ *   `.<name>.content-type` beside the object, and its user metadata, when it has any, in
+ *   `.<name>.metadata` (JSON). Keys never start a segment with `.`, so neither temporary nor
+ *   sidecar files can collide with a key or show up in `list`.
  * - An object's version (`StoredObject.etag`) is the identity of its file: inode, size and
  *   modification time. Every write makes a new file and renames it into place, so a rewrite always
  *   changes it; `copy` with `ifMatch` copies from the file it opened after checking that identity,
@@ -49,6 +51,7 @@ export interface FsObjectStoreOptions {
 
 const TEMP_SUFFIX = '.tmp';
 const SIDECAR_SUFFIX = '.content-type';
+const METADATA_SUFFIX = '.metadata';
 
 function errorCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
@@ -117,8 +120,8 @@ export class FsObjectStore implements ObjectStore {
     return file;
   }
 
-  private sidecarOf(file: string): string {
-    return path.join(path.dirname(file), `.${path.basename(file)}${SIDECAR_SUFFIX}`);
+  private sidecarOf(file: string, suffix = SIDECAR_SUFFIX): string {
+    return path.join(path.dirname(file), `.${path.basename(file)}${suffix}`);
   }
 
   async get(key: string): Promise<StoredObject> {
@@ -214,6 +217,33 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
+  /** The metadata sidecar's entries, or undefined when the object has none. */
+  private async metadataOf(key: string, file: string): Promise<Record<string, string> | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.sidecarOf(file, METADATA_SUFFIX), 'utf8');
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return undefined;
+      throw this.wrap(`reading the metadata of ${key}`, error);
+    }
+    try {
+      return readMetadata(JSON.parse(text));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Writes the metadata sidecar when there is metadata, removes a stale one otherwise. */
+  private async writeMetadata(file: string, metadata: Readonly<Record<string, string>> | undefined): Promise<void> {
+    const sidecar = this.sidecarOf(file, METADATA_SUFFIX);
+    if (metadata !== undefined) await this.writeAtomically(sidecar, Buffer.from(JSON.stringify(metadata), 'utf8'));
+    else if (existsSync(sidecar)) {
+      await unlink(sidecar).catch((error: unknown) => {
+        if (errorCode(error) !== 'ENOENT') throw error;
+      });
+    }
+  }
+
   /**
    * Runs `write` once `dir` exists. The folders already made are remembered; if one was removed
    * since (by hand, or `rm -r` of a prefix), the write fails with ENOENT and runs again after a mkdir.
@@ -235,9 +265,11 @@ export class FsObjectStore implements ObjectStore {
   async put(key: string, body: Buffer, options: PutOptions = {}): Promise<void> {
     const file = this.pathOf(key);
     const dir = path.dirname(file);
+    const metadata = keptMetadata(options.metadata);
     try {
       await this.inFolder(dir, async () => {
         await this.writeContentType(key, file, options.contentType);
+        await this.writeMetadata(file, metadata);
         await this.writeAtomically(file, body);
       });
     } catch (error) {
@@ -252,6 +284,7 @@ export class FsObjectStore implements ObjectStore {
    */
   async putIfAbsent(key: string, body: Buffer, options: PutOptions = {}): Promise<boolean> {
     const file = this.pathOf(key);
+    const metadata = keptMetadata(options.metadata);
     let temp: string | undefined;
     try {
       await mkdir(path.dirname(file), { recursive: true });
@@ -263,6 +296,7 @@ export class FsObjectStore implements ObjectStore {
         throw error;
       }
       await this.writeContentType(key, file, options.contentType);
+      await this.writeMetadata(file, metadata);
       return true;
     } catch (error) {
       throw this.writeError(key, error);
@@ -276,7 +310,10 @@ export class FsObjectStore implements ObjectStore {
     try {
       const info = await stat(file);
       if (!info.isFile()) return undefined;
-      return { size: info.size, contentType: await this.contentTypeOf(key, file) };
+      const head: ObjectHead = { size: info.size, contentType: await this.contentTypeOf(key, file) };
+      const metadata = await this.metadataOf(key, file);
+      if (metadata !== undefined) head.metadata = metadata;
+      return head;
     } catch (error) {
       if (ABSENT_CODES.has(errorCode(error) ?? '')) return undefined;
       throw this.wrap(`checking ${key}`, error);
@@ -293,6 +330,8 @@ export class FsObjectStore implements ObjectStore {
     const to = this.pathOf(toKey);
     try {
       const contentType = options.contentType ?? (await this.contentTypeOf(fromKey, from));
+      // As S3's metadata directive: kept unless a new content type replaces it.
+      const metadata = options.contentType === undefined ? await this.metadataOf(fromKey, from) : undefined;
       await mkdir(path.dirname(to), { recursive: true });
       const temp = await this.writeTemporary(to, async (t) => {
         try {
@@ -311,6 +350,7 @@ export class FsObjectStore implements ObjectStore {
       });
       try {
         await this.writeContentType(toKey, to, contentType);
+        await this.writeMetadata(to, metadata);
         await rename(temp, to);
       } catch (error) {
         await unlink(temp).catch(() => undefined);
@@ -326,9 +366,11 @@ export class FsObjectStore implements ObjectStore {
     try {
       if (!(await stat(file).catch(() => undefined))?.isFile()) return;
       await unlink(file);
-      await unlink(this.sidecarOf(file)).catch((error: unknown) => {
-        if (errorCode(error) !== 'ENOENT') throw error;
-      });
+      for (const sidecar of [this.sidecarOf(file), this.sidecarOf(file, METADATA_SUFFIX)]) {
+        await unlink(sidecar).catch((error: unknown) => {
+          if (errorCode(error) !== 'ENOENT') throw error;
+        });
+      }
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return;
       throw this.wrap(`removing ${key}`, error);

@@ -6,6 +6,13 @@ import type { Readable } from 'node:stream';
  */
 export interface PutOptions {
   contentType?: string;
+  /**
+   * User metadata kept with the object and given back by `head` (S3's `x-amz-meta-*` headers; the
+   * folder store keeps it beside the file): names of lower-case letters, digits and `-`, values of
+   * printable ASCII, at most 2 KB in all (src/ports/objectMetadata.ts). A rewrite replaces it: an
+   * object written without it has none.
+   */
+  metadata?: Readonly<Record<string, string>>;
 }
 
 /** One page of a listing: keys strictly after `startAfter` (byte order), at most `maxKeys` of them. */
@@ -26,8 +33,13 @@ export interface StoredObject {
   etag?: string;
 }
 
-/** How a copy may be made: the new content type, and the version the source must still be. */
-export interface CopyOptions extends PutOptions {
+/**
+ * How a copy may be made: the new content type, and the version the source must still be. The copy
+ * keeps the source's metadata unless a content type is given, which replaces both (S3's metadata
+ * directive).
+ */
+export interface CopyOptions {
+  contentType?: string;
   /** Copy only if the source is still this version (`StoredObject.etag`), else ObjectChangedError. */
   ifMatch?: string;
 }
@@ -77,6 +89,8 @@ export interface PostGrant {
 export interface ObjectHead {
   size: number;
   contentType?: string;
+  /** The user metadata the object was written with (PutOptions.metadata), when it has any. */
+  metadata?: Record<string, string>;
 }
 
 export interface ObjectStore {

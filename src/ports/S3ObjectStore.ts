@@ -23,6 +23,7 @@ import {
   type PutOptions,
   type StoredObject,
 } from './ObjectStore';
+import { keptMetadata, readMetadata } from './objectMetadata';
 import { provisionBucket } from './provisionBucket';
 import { assertListOptions, assertPresignPostOptions, assertSafeKey, assertSafePrefix } from './safeKey';
 
@@ -106,6 +107,7 @@ export class S3ObjectStore implements ObjectStore {
 
   /** PutObject of the whole body; `ifNoneMatch` makes it conditional (putIfAbsent). */
   private putObject(key: string, body: Buffer, options: PutOptions, ifNoneMatch?: '*') {
+    const metadata = keptMetadata(options.metadata);
     return this.client.send(
       new PutObjectCommand({
         Bucket: this.bucket,
@@ -114,6 +116,7 @@ export class S3ObjectStore implements ObjectStore {
         ContentLength: body.length,
         ...(ifNoneMatch !== undefined ? { IfNoneMatch: ifNoneMatch } : {}),
         ...(options.contentType !== undefined ? { ContentType: options.contentType } : {}),
+        ...(metadata !== undefined ? { Metadata: metadata } : {}),
       }),
     );
   }
@@ -145,6 +148,8 @@ export class S3ObjectStore implements ObjectStore {
       const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       const head: ObjectHead = { size: out.ContentLength ?? 0 };
       if (out.ContentType !== undefined) head.contentType = out.ContentType;
+      const metadata = readMetadata(out.Metadata);
+      if (metadata !== undefined) head.metadata = metadata;
       return head;
     } catch (error) {
       const translated = await this.resolveDenied(key, this.translate(`HeadObject ${key}`, key, error));

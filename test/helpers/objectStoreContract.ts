@@ -133,6 +133,57 @@ export function objectStoreContract(name: string, setUp: () => Promise<ObjectSto
       assert.equal(await store.head('uploads'), undefined);
     });
 
+    it('keeps user metadata with an object, gives it back with head, and a rewrite replaces it', async () => {
+      // Prepare: what a stage writes with its image (src/status/outputRecord.ts).
+      const key = imageKey('resized', newImageId());
+      const metadata = { 'started-at': '2026-01-02T03:04:05.678Z', 'duration-ms': '12', attempt: '2' };
+      // Act
+      await store.put(key, Buffer.from('first'), { contentType: 'image/jpeg', metadata });
+      const head = await store.head(key);
+      // Assess: head gives it back; the bytes are the bytes.
+      assert.deepEqual(head, { size: 5, contentType: 'image/jpeg', metadata });
+      assert.equal((await store.get(key)).body.toString(), 'first');
+      // Written again without it: none is kept; with other metadata: only that.
+      await store.put(key, Buffer.from('second'), { contentType: 'image/jpeg' });
+      assert.deepEqual(await store.head(key), { size: 6, contentType: 'image/jpeg' });
+      await store.put(key, Buffer.from('third'), { contentType: 'image/jpeg', metadata: { attempt: '3' } });
+      assert.deepEqual((await store.head(key))?.metadata, { attempt: '3' });
+      // Deleted and written again: nothing of the old metadata comes back.
+      await store.delete(key);
+      await store.put(key, Buffer.from('fourth'), { contentType: 'image/jpeg' });
+      assert.equal((await store.head(key))?.metadata, undefined);
+      // putIfAbsent keeps it too.
+      const claimed = imageKey('tagged', newImageId());
+      assert.equal(await store.putIfAbsent(claimed, Buffer.from('x'), { contentType: 'image/jpeg', metadata: { attempt: '1' } }), true);
+      assert.deepEqual((await store.head(claimed))?.metadata, { attempt: '1' });
+    });
+
+    it('refuses metadata no store could keep (names, values, size), writing nothing', async () => {
+      const key = imageKey('grayscale', newImageId());
+      for (const [metadata, message] of [
+        [{ Attempt: '1' }, /expected names of lower-case letters, digits and "-", got "Attempt"/],
+        [{ note: 'café' }, /expected the value of note to be at most 256 printable ASCII characters/],
+        [
+          Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`n${i}`, 'v'.repeat(250)])),
+          /expected at most 2048 bytes in all, got 2268/,
+        ],
+      ] as const) {
+        await assert.rejects(store.put(key, Buffer.from('x'), { metadata }), message);
+      }
+      assert.equal(await store.exists(key), false);
+    });
+
+    it('a copy keeps the source metadata, unless a new content type replaces it', async () => {
+      const from = imageKey('resized', newImageId());
+      await store.put(from, Buffer.from('x'), { contentType: 'image/jpeg', metadata: { attempt: '1' } });
+      const kept = imageKey('grayscale', newImageId());
+      const replaced = imageKey('tagged', newImageId());
+      await store.copy(from, kept);
+      await store.copy(from, replaced, { contentType: 'image/jpeg' });
+      assert.deepEqual((await store.head(kept))?.metadata, { attempt: '1' });
+      assert.equal((await store.head(replaced))?.metadata, undefined);
+    });
+
     it('putIfAbsent writes once: true for the write, false when an object is there, and the first bytes stay', async () => {
       const key = `status/${newImageId()}/upload.json`;
       assert.equal(await store.putIfAbsent(key, Buffer.from('{"n":1}'), { contentType: 'application/json' }), true);
