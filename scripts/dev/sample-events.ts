@@ -21,7 +21,7 @@ import { recordKey, uploadKey } from '../../src/domain/keys';
 import { LOCAL_OWNER } from '../../src/domain/owners';
 import { QUEUES } from '../../src/domain/stages';
 import { toSqsEvent } from '../../src/runtime/sqsEvent';
-import { writeStageStatus } from '../../src/status/stageStatus';
+import { writeUploadRecord } from '../../src/status/stageStatus';
 import { parseCliArgs, usageError } from '../cliArgs';
 import { REPO_ROOT } from '../repoRoot';
 
@@ -154,7 +154,7 @@ export async function seed(): Promise<string[]> {
     // As POST /upload leaves it: the upload stage's record, local's index entry.
     const photo = { imageId: SAMPLE_IMAGE_ID, owner: LOCAL_OWNER };
     const record = { stage: 'upload', state: 'done', started_at: '2024-06-10T06:13:20.000Z', output_key: ORIGINAL } as const;
-    await writeStageStatus(store, photo, record);
+    await writeUploadRecord(store, photo, record);
     return [ORIGINAL, RESIZED, GRAYSCALE, UPLOAD, recordKey(photo, 'upload')].map(
       (k) => `${config.store === 's3' ? `s3://${config.bucket}` : `${config.dataDir}/images`}/${k}`,
     );

@@ -5,11 +5,13 @@ import type { PhotoRef } from '../domain/owners';
 import { STAGE_OF_FOLDER } from '../domain/pipeline';
 import { STAGES, type StageName } from '../domain/stages';
 import type { ObjectStore } from '../ports/ObjectStore';
-import { readStageStatuses, type StageStatus } from '../status/stageStatus';
+import { readStageStatuses } from '../status/photoStatus';
+import type { StageStatus } from '../status/stageStatus';
 
 /**
- * The status API's view of one image, assembled from the records each stage writes for itself
- * (`status/<id>/<stage>.json`); nothing here writes, so no stage ever waits on another's record.
+ * The status API's view of one image, assembled from its stages' records (src/status/photoStatus.ts
+ * reads them: the photo's record, its images' metadata, and for a photo from before those, one
+ * object per stage); nothing here writes, so no stage ever waits on another's record.
  */
 /** The images of one photo: the bucket's stage folders (src/domain/keys.ts). */
 export const IMAGE_KINDS = STAGE_FOLDERS;
@@ -64,7 +66,7 @@ export function imageIdTime(imageId: string): Date {
   return new Date(parseInt(imageId.slice(0, 8) + imageId.slice(9, 13), 16));
 }
 
-/** Every record that exists for the photo, one GET each (absent = pending). */
+/** Every stage's record that exists for the photo (absent = pending): two requests for a tagged photo. */
 export async function readStatusRecords(store: ObjectStore, photo: PhotoRef): Promise<Partial<Record<StageName, StageStatus>>> {
   if (!isImageId(photo.imageId)) throw new Error(`expected an image id (UUIDv7), got ${JSON.stringify(photo.imageId)}`);
   return readStageStatuses(store, photo);

@@ -40,6 +40,22 @@ const base = {
   request_id: z.string().max(128).optional(),
 };
 
+/**
+ * A stage's done record as the messages carry it on to detect, which writes it into the photo's
+ * record (src/status/recordOutcome.ts): resize's and grayscale's images say they are done, and with
+ * these the record says so too, so a done photo reads without a HEAD of each image.
+ */
+const CarriedRecordSchema = z
+  .object({
+    started_at: z.iso.datetime(),
+    finished_at: z.iso.datetime(),
+    duration_ms: z.number().int().nonnegative().max(86_400_000),
+    attempt: z.number().int().positive().max(1000),
+    output_key: imageKey,
+  })
+  .strict();
+export type CarriedRecord = z.infer<typeof CarriedRecordSchema>;
+
 /** Version 2 names the owner, version 1 does not. */
 function ownerMatchesVersion(msg: { v: 1 | 2; owner?: string | undefined }, ctx: z.RefinementCtx): void {
   if (msg.v === 2 && msg.owner === undefined)
@@ -55,12 +71,25 @@ export const ResizeMessageSchema = z
   .superRefine(ownerMatchesVersion);
 /** resize -> grayscale_queue; `path` is the resized copy; origin_* are the upright original's size. */
 export const GrayscaleMessageSchema = z
-  .object({ ...base, path: imageKey, origin_h: dimension, origin_w: dimension })
+  .object({
+    ...base,
+    path: imageKey,
+    origin_h: dimension,
+    origin_w: dimension,
+    done: z.object({ resize: CarriedRecordSchema.optional() }).strict().optional(),
+  })
   .strict()
   .superRefine(ownerMatchesVersion);
 /** grayscale -> objectdetect_queue; `path` is the grayscale copy. */
 export const DetectMessageSchema = z
-  .object({ ...base, path: imageKey, resized_path: imageKey, origin_h: dimension, origin_w: dimension })
+  .object({
+    ...base,
+    path: imageKey,
+    resized_path: imageKey,
+    origin_h: dimension,
+    origin_w: dimension,
+    done: z.object({ resize: CarriedRecordSchema.optional(), grayscale: CarriedRecordSchema.optional() }).strict().optional(),
+  })
   .strict()
   .superRefine(ownerMatchesVersion);
 /** detect -> tag_queue; boxes are in the upright original's pixels. */

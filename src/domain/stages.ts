@@ -1,12 +1,13 @@
 /**
- * The pipeline's stages and queues by name. Each stage writes its own status record under that name
- * (`status/<id>/<stage>.json`, src/domain/keys.ts); src/domain/pipeline.ts says what each one
- * consumes, writes and sends.
+ * The pipeline's stages and queues by name: the status API reports each stage under that name
+ * (src/status/stageStatus.ts says where each one's record is); src/domain/pipeline.ts says what
+ * each one consumes, writes and sends.
  */
 export const STAGES = ['upload', 'resize', 'grayscale', 'detect', 'tag'] as const;
 export type StageName = (typeof STAGES)[number];
 /** The stages an SQS queue feeds (upload is an HTTP request, or an object under uploads/). */
 export type QueueStageName = Exclude<StageName, 'upload'>;
+export const QUEUE_STAGES = STAGES.filter((stage): stage is QueueStageName => stage !== 'upload');
 
 /**
  * Every queue of the pipeline, by the function that consumes it (the function of that name in

@@ -4,7 +4,7 @@ import type { PhotoRef } from '../domain/owners';
 import { errorReason, isRetryable, ObjectChangedError, ObjectNotFoundError } from '../errors';
 import { childLogger, type Logger } from '../logger/createLogger';
 import type { EventPublisher } from '../ports/EventPublisher';
-import { readStageStatus, type StageStatus, writeStageStatus } from '../status/stageStatus';
+import { claimUploadRecord, readPhotoRecord, type StageStatus, uploadStatusOf, writeUploadRecord } from '../status/stageStatus';
 import { type AcceptDeps, checkUploadBytes, recordAndQueue, tooManyBytes } from '../upload/admitUpload';
 
 /**
@@ -170,10 +170,10 @@ export async function ingestUpload(
         await deps.events?.publish(failed());
       } catch (publishError) {
         log.error('"Image Failed" not published; the notification will be retried', { error: publishError, reason });
-        await writeStageStatus(deps.store, photo, record(lastTry ? 'failed' : 'retrying')).catch(() => undefined);
+        await writeUploadRecord(deps.store, photo, record(lastTry ? 'failed' : 'retrying')).catch(() => undefined);
         throw publishError;
       }
-      await writeStageStatus(deps.store, photo, { ...record('failed'), terminal: true });
+      await writeUploadRecord(deps.store, photo, { ...record('failed'), terminal: true });
       const gone = await deleted([]);
       if (gone) return gone;
       log.warn('upload refused: terminal failure, nothing queued', { key, reason, attempt: delivery.receiveCount });
@@ -181,7 +181,7 @@ export async function ingestUpload(
       await removeUpload(key, deps, log);
       return { outcome: 'failed', image_id: imageId, reason };
     }
-    await writeStageStatus(deps.store, photo, record(lastTry ? 'failed' : 'retrying')).catch((statusError: unknown) =>
+    await writeUploadRecord(deps.store, photo, record(lastTry ? 'failed' : 'retrying')).catch((statusError: unknown) =>
       log.warn('could not record the ingest fault', { error: statusError }),
     );
     const gone = await deleted([]).catch(() => undefined);
@@ -207,12 +207,12 @@ async function claimUpload(
   now: () => number,
 ): Promise<true | IngestOutcome> {
   const { imageId } = photo;
-  const body = () => Buffer.from(JSON.stringify(claim));
-  if (await deps.store.putIfAbsent(recordKey(photo, 'upload'), body(), { contentType: 'application/json' })) return true;
-  const existing = await readStageStatus(deps.store, photo, 'upload');
+  if (await claimUploadRecord(deps.store, photo, claim)) return true;
+  const read = await readPhotoRecord(deps.store, photo);
+  const existing = read && uploadStatusOf(read);
   const takeOver = async (why: string) => {
     log.info(`ingest takes over the upload: ${why}`, { attempt: delivery.receiveCount });
-    await writeStageStatus(deps.store, photo, claim);
+    await writeUploadRecord(deps.store, photo, claim);
     return true as const;
   };
   if (!existing) return takeOver('its record is unreadable');
@@ -227,7 +227,7 @@ async function claimUpload(
   }
   if (existing.state === 'retrying') return takeOver('an earlier attempt hit a fault');
   if (existing.claimed_by === delivery.messageId) return takeOver('an earlier receive of this message did not finish');
-  const age = now() - Date.parse(existing.started_at);
+  const age = now() - Date.parse(existing.started_at ?? '');
   if (!(age < CLAIM_LEASE_MS)) return takeOver(`the claim is ${Math.round(age / 1000)} s old`);
   log.info('duplicate notification: another delivery is ingesting the upload', { claimed_by: existing.claimed_by });
   return { outcome: 'duplicate', image_id: imageId, state: existing.state };

@@ -1,9 +1,10 @@
 import { parseStatusKey, STATUS_FOLDER, statusKey } from '../domain/keys';
 import { COCO_LABEL_NAMES, labelIndexKey } from '../domain/labelKeys';
-import { ownerLabelKey, photoRecordKey } from '../domain/owners';
+import { ownerLabelKey } from '../domain/owners';
 import type { ObjectStore } from '../ports/ObjectStore';
+import { stagesOfRecord } from '../status/photoStatus';
 import { type ImageOutcome, settledOutcome } from '../status/settledOutcome';
-import { readStageStatuses } from '../status/stageStatus';
+import { readPhotoRecord, type StageRecords, writePhotoRecord } from '../status/stageStatus';
 
 /**
  * Gives the photos stored before owners existed to one owner (`npm run assign-owner`). Such a
@@ -12,7 +13,8 @@ import { readStageStatuses } from '../status/stageStatus';
  * has settled (tagged, or failed for good: one still in the pipeline is left for a later run, its
  * stages would go on writing the old way), in this order, so that a run cut short is finished by
  * running it again:
- * 1. the owner's record, a copy of the old one (the photo is now theirs and listed);
+ * 1. the owner's record, a copy of the old one as it is (the photo is now theirs and listed; its
+ *    other stages' records stay where they are, read from there as before);
  * 2. the owner's label entries, from its detections (it is found by label);
  * 3. the old label entries, then the old record, removed (it is no one else's).
  * The cost: a listing of status/ (a one-off), then a few reads and writes per photo.
@@ -38,7 +40,7 @@ export async function ownerlessPhotos(store: ObjectStore): Promise<string[]> {
     .map((k) => k!.imageId);
 }
 
-function labelsOf(outcome: ImageOutcome | undefined, records: Awaited<ReturnType<typeof readStageStatuses>>): string[] {
+function labelsOf(outcome: ImageOutcome | undefined, records: StageRecords): string[] {
   if (outcome?.status !== 'done') return [];
   const detections = records.tag?.detections ?? records.detect?.detections ?? [];
   return [...new Set(detections.map((d) => d.label))].filter((label) => COCO_LABEL_NAMES.includes(label));
@@ -51,12 +53,12 @@ export async function assignOwner(store: ObjectStore, owner: string, options: As
     options.onPhoto?.(outcome);
   };
   for (const imageId of await ownerlessPhotos(store)) {
-    const records = await readStageStatuses(store, { imageId });
-    const upload = records.upload;
-    if (!upload) {
+    const record = await readPhotoRecord(store, { imageId });
+    if (!record) {
       report({ image_id: imageId, outcome: 'unreadable' });
       continue;
     }
+    const records = await stagesOfRecord(store, imageId, record);
     const settled = settledOutcome(records);
     if (!settled) {
       report({ image_id: imageId, outcome: 'in the pipeline' });
@@ -64,7 +66,7 @@ export async function assignOwner(store: ObjectStore, owner: string, options: As
     }
     const labels = labelsOf(settled, records);
     if (!options.dryRun) {
-      await store.put(photoRecordKey(owner, imageId), Buffer.from(JSON.stringify(upload)), { contentType: 'application/json' });
+      await writePhotoRecord(store, { imageId, owner }, record);
       await Promise.all(
         labels.map((label) =>
           store.put(ownerLabelKey(owner, label, imageId), Buffer.alloc(0), { contentType: 'application/octet-stream' }),

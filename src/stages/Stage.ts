@@ -24,6 +24,12 @@ export interface StageContext {
    * all held); the app's limiter, shared by all its batches. Unlimited when absent.
    */
   wholePhoto?: ConcurrencyLimit;
+  /**
+   * The metadata the stage writes its image with: its done record (src/status/outputRecord.ts),
+   * which makes the image say that the stage is done, so success costs no write of its own. Given
+   * by processMessage; absent when a stage is run on its own.
+   */
+  outputMetadata?: () => Readonly<Record<string, string>>;
 }
 
 export interface StageResult<Out> {
@@ -31,7 +37,7 @@ export interface StageResult<Out> {
   output?: Out;
   /** The object the stage wrote (detect: the copy it read). */
   outputKey: string;
-  /** Every object the stage wrote, its status record aside: taken back if the photo was deleted meanwhile. */
+  /** Every object the stage wrote: taken back if the photo was deleted meanwhile. */
   written: string[];
   /** Extra facts for logs and the status record. */
   detail?: { bytes?: number; width?: number; height?: number; detections?: Detection[] };

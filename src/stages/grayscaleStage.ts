@@ -6,11 +6,11 @@ import type { Stage } from './Stage';
 /** grayscale_queue -> grayscale/<id>.jpg (of the resized copy) -> objectdetect_queue */
 export const grayscaleStage: Stage<'grayscale'> = {
   name: 'grayscale',
-  async run(msg, { store, config }) {
+  async run(msg, { store, config, outputMetadata }) {
     const { body } = await store.get(msg.path);
     const out = await grayscaleImage(body, { quality: config.jpegQuality, limits: config.limits });
     const key = imageKey('grayscale', msg.image_id);
-    await store.put(key, out.data, { contentType: 'image/jpeg' });
+    await store.put(key, out.data, { contentType: 'image/jpeg', ...(outputMetadata ? { metadata: outputMetadata() } : {}) });
     return {
       outputKey: key,
       written: [key],

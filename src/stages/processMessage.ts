@@ -1,6 +1,6 @@
 import { imageFailedEvent, imageTaggedEvent } from '../domain/imageEvents';
-import { imageKey, recordKey } from '../domain/keys';
-import { type Detection, parseMessage } from '../domain/messages';
+import { imageKey } from '../domain/keys';
+import { type CarriedRecord, type Detection, parseMessage } from '../domain/messages';
 import { type PhotoRef, photoLabelKey } from '../domain/owners';
 import { PIPELINE, type StageInput, type StageVocabulary, stageMessageSchema } from '../domain/pipeline';
 import type { QueueStageName } from '../domain/stages';
@@ -9,7 +9,9 @@ import { childLogger } from '../logger/createLogger';
 import { noopMetrics } from '../metrics/StageMetrics';
 import type { EventPublisher } from '../ports/EventPublisher';
 import type { Queue } from '../ports/Queue';
-import { writeStageStatus } from '../status/stageStatus';
+import { type OutputRecord, outputMetadata } from '../status/outputRecord';
+import { recordOutcome } from '../status/recordOutcome';
+import type { StageRecords, StageStatus } from '../status/stageStatus';
 import type { Stage, StageContext } from './Stage';
 
 export type MessageOutcome = 'done' | 'dead-lettered';
@@ -22,20 +24,27 @@ export interface ProcessDeps extends StageContext {
 
 /**
  * One message through one stage, the same on Lambda, on serverless-offline and embedded:
- * validate, run, send the next message, record the outcome (done, retrying or failed: one record
- * per stage, written once it ends). Bad input (invalid message, undecodable or
- * oversized image) goes straight to the dead-letter queue with its reason and counts as handled, so
- * it is never retried and never holds up its batch. Everything else — transient faults and faults of
- * the deployment (missing model, font, native module, bucket or queue; an object not yet there) —
- * is recorded as `retrying` with its reason and thrown: the record becomes a batch item failure, the
- * queue redelivers it, and after maxReceiveCount receives its redrive policy dead-letters it.
+ * validate, run, record the outcome, send the next message. Bad input (invalid message,
+ * undecodable or oversized image) goes straight to the dead-letter queue with its reason and counts
+ * as handled, so it is never retried and never holds up its batch. Everything else — transient
+ * faults and faults of the deployment (missing model, font, native module, bucket or queue; an
+ * object not yet there) — is recorded as `retrying` with its reason and thrown: the record becomes
+ * a batch item failure, the queue redelivers it, and after maxReceiveCount receives its redrive
+ * policy dead-letters it.
  *
- * A photo its owner deleted while a stage worked on it (DELETE /images/{id}: its record goes first,
- * then everything else) ends quietly: after writing its record, the stage looks for the photo's
- * record; when it is gone, the stage takes back what it wrote (its image, label entries, its
- * record), sends nothing, publishes nothing, and the message is done. Whatever the stage wrote
- * before DELETE's clean-up is removed by it; whatever after, the stage sees the record gone and
- * removes itself. A photo stored before owners has no record to look for and goes on.
+ * Recording costs as few writes as it can (src/status/recordOutcome.ts): a stage's image carries
+ * its done record as metadata (the stage puts it with `outputMetadata`), detect writes its outcome
+ * into the photo's record once, with the records of resize and grayscale its message carried, and
+ * only a failure writes anything else. No "running" record: the status API tells a running stage by
+ * its predecessor's done record and its own absence (src/api/imageStatus.ts); a retried attempt
+ * leaves the record of the one before (`retrying`, with its reason) until it ends.
+ *
+ * A photo its owner deleted while a stage worked on it (DELETE /images/{id}: its tombstone, its
+ * record, then everything else) ends quietly: recording the outcome reads the photo's record after
+ * the stage's writes; when it is gone (or a rewrite finds the tombstone), the stage takes back what
+ * it wrote (its image, label entries), sends nothing, publishes nothing, and the message is done.
+ * Whatever the stage wrote before DELETE's clean-up is removed by it; whatever after, the stage
+ * removes itself. A photo stored before owners cannot be deleted and goes on.
  */
 export async function processMessage<N extends QueueStageName>(
   stage: Stage<N>,
@@ -59,69 +68,75 @@ export async function processMessage<N extends QueueStageName>(
 
   const log = childLogger(deps.log, { stage: stage.name, image_id: msg.image_id, request_id: msg.request_id });
   const photo: PhotoRef = { imageId: msg.image_id, owner: msg.owner };
-  /** True when the photo's owner deleted it: its record (the owner's index entry) is gone. */
-  const deleted = async () => photo.owner !== undefined && !(await deps.store.exists(recordKey(photo, 'upload')));
   const takeBack = async (keys: string[]) => {
-    for (const key of [...keys, recordKey(photo, stage.name)]) {
+    for (const key of keys) {
       await deps.store.delete(key).catch((error: unknown) => log.warn('could not take back a write of a deleted photo', { key, error }));
     }
     log.info('the photo was deleted by its owner while this stage ran: its writes are taken back, nothing is sent');
   };
-  const startedAt = new Date();
+  const startedAt = new Date().toISOString();
   const t0 = performance.now();
+  let ended: { finished_at: string; duration_ms: number } | undefined;
+  /** The attempt's done record: fixed when first asked for (by the image's put), so the image and the record say the same. */
+  const doneRecord = (): OutputRecord => {
+    ended ??= { finished_at: new Date().toISOString(), duration_ms: Math.round(performance.now() - t0) };
+    return { started_at: startedAt, ...ended, attempt: receiveCount };
+  };
   /** The detections, once the stage is done (the last stage's go into its event). */
   let tagged: Detection[] | undefined;
-  // No "running" record: the status API tells a running stage by its predecessor's done record and
-  // its own absence (src/api/imageStatus.ts), so a photo costs one status write per stage, not two.
-  // A retried attempt leaves the record of the one before ('retrying', with its reason) until it ends.
   try {
-    const result = await stage.run(msg, { ...deps, log });
-    const duration_ms = Math.round(performance.now() - t0);
-    await writeStageStatus(deps.store, photo, {
+    const result = await stage.run(msg, { ...deps, log, outputMetadata: () => outputMetadata(doneRecord()) });
+    const detections = result.detail?.detections;
+    const done: StageStatus = {
       stage: stage.name,
       state: 'done',
-      started_at: startedAt.toISOString(),
-      finished_at: new Date().toISOString(),
-      duration_ms,
+      ...doneRecord(),
       output_key: result.outputKey,
-      detections: result.detail?.detections,
-      attempt: receiveCount,
-      request_id: msg.request_id,
-    });
-    // After its writes, record included: a delete that came meanwhile is seen here.
-    if (await deleted()) {
+      ...(detections !== undefined ? { detections } : {}),
+      ...(msg.request_id !== undefined ? { request_id: msg.request_id } : {}),
+    };
+    // After its writes: a delete that came meanwhile is seen here.
+    if ((await recordOutcome(deps.store, photo, done, carriedRecords(msg as CarriedBy))) === 'deleted') {
       await takeBack(result.written);
       return 'done';
     }
-    if (next && result.output !== undefined) await deps.queue.send(deps.config.queues[next], JSON.stringify(result.output));
+    if (next && result.output !== undefined) {
+      await deps.queue.send(deps.config.queues[next], JSON.stringify(carryOn(stage.name, msg as CarriedBy, result.output, done)));
+    }
+    const duration_ms = Math.round(performance.now() - t0);
     log.info('stage done', {
       duration_ms,
       output_key: result.outputKey,
       bytes: result.detail?.bytes,
       width: result.detail?.width,
       height: result.detail?.height,
-      detection_count: result.detail?.detections?.length,
+      detection_count: detections?.length,
       attempt: receiveCount,
     });
     metrics.recordStage(stage.name, 'processed', duration_ms);
-    tagged = result.detail?.detections ?? [];
+    tagged = detections ?? [];
   } catch (error) {
     const reason = errorReason(error);
     const retry = isRetryable(error);
     const lastTry = receiveCount >= deps.config.maxReceiveCount;
-    metrics.recordStage(stage.name, retry && !lastTry ? 'retried' : 'failed', Math.round(performance.now() - t0));
-    await writeStageStatus(deps.store, photo, {
+    const duration_ms = Math.round(performance.now() - t0);
+    metrics.recordStage(stage.name, retry && !lastTry ? 'retried' : 'failed', duration_ms);
+    const failure: StageStatus = {
       stage: stage.name,
       state: retry && !lastTry ? 'retrying' : 'failed',
-      started_at: startedAt.toISOString(),
+      started_at: startedAt,
       finished_at: new Date().toISOString(),
-      duration_ms: Math.round(performance.now() - t0),
+      duration_ms,
       attempt: receiveCount,
       error: reason,
-      request_id: msg.request_id,
-    }).catch((statusError: unknown) => log.warn('could not record failure status', { error: statusError }));
+      ...(msg.request_id !== undefined ? { request_id: msg.request_id } : {}),
+    };
+    const recorded = await recordOutcome(deps.store, photo, failure).catch((statusError: unknown) => {
+      log.warn('could not record failure status', { error: statusError });
+      return 'recorded' as const;
+    });
     // A photo deleted meanwhile (its input gone, say): what the stage may have written is taken back, quietly.
-    if (await deleted().catch(() => false)) {
+    if (recorded === 'deleted') {
       await takeBack(mayHaveWritten(stage.name, msg, photo));
       return 'done';
     }
@@ -153,6 +168,39 @@ export async function processMessage<N extends QueueStageName>(
     await publish(deps.events, imageTaggedEvent(msg, tagged, deps.config.bucket), log, receiveCount, deps.config.maxReceiveCount);
   }
   return 'done';
+}
+
+/** What a stage's message may carry on: the done records of the stages before it. */
+interface CarriedBy {
+  done?: Partial<Record<QueueStageName, CarriedRecord>>;
+  request_id?: string | undefined;
+}
+
+/** The done records a message carried (resize's, grayscale's), as records to write into the photo's. */
+function carriedRecords(msg: CarriedBy): StageRecords {
+  const out: StageRecords = {};
+  for (const [stage, carried] of Object.entries(msg.done ?? {}) as Array<[QueueStageName, CarriedRecord | undefined]>) {
+    if (carried) out[stage] = { stage, state: 'done', ...carried, ...(msg.request_id !== undefined ? { request_id: msg.request_id } : {}) };
+  }
+  return out;
+}
+
+/**
+ * The next message, carrying this stage's done record on with those before it, as far as detect
+ * (resize's and grayscale's messages do: src/domain/messages.ts); detect writes them into the
+ * photo's record, and tag's message carries none.
+ */
+function carryOn(stage: QueueStageName, msg: CarriedBy, output: object, done: StageStatus): object {
+  if (stage !== 'resize' && stage !== 'grayscale') return output;
+  const { started_at, finished_at, duration_ms, attempt, output_key } = done;
+  const own: CarriedRecord = {
+    started_at: started_at!,
+    finished_at: finished_at!,
+    duration_ms: duration_ms!,
+    attempt: attempt!,
+    output_key: output_key!,
+  };
+  return { ...output, done: { ...msg.done, [stage]: own } };
 }
 
 /** What a stage that failed may have written before it did: its image and (tag) its label entries. */

@@ -6,7 +6,7 @@ import type { Stage } from './Stage';
 /** resize_queue -> resized/<id>.jpg (25 % of each side by default) -> grayscale_queue */
 export const resizeStage: Stage<'resize'> = {
   name: 'resize',
-  async run(msg, { store, config, wholePhoto }) {
+  async run(msg, { store, config, wholePhoto, outputMetadata }) {
     const { body } = await store.get(msg.original_path);
     const out = await resizeImage(body, {
       scale: config.resizeScale,
@@ -15,7 +15,7 @@ export const resizeStage: Stage<'resize'> = {
       ...(wholePhoto ? { wholePhoto } : {}),
     });
     const key = imageKey('resized', msg.image_id);
-    await store.put(key, out.data, { contentType: 'image/jpeg' });
+    await store.put(key, out.data, { contentType: 'image/jpeg', ...(outputMetadata ? { metadata: outputMetadata() } : {}) });
     return {
       outputKey: key,
       written: [key],

@@ -6,7 +6,7 @@ import type { Stage } from './Stage';
 /** tag_queue -> tagged/<id>.jpg: labelled boxes drawn on the upright original. The last stage. */
 export const tagStage: Stage<'tag'> = {
   name: 'tag',
-  async run(msg, { store, config, wholePhoto }) {
+  async run(msg, { store, config, wholePhoto, outputMetadata }) {
     // The original is read inside the app's whole-photo limit, with its decode: a batch of large
     // photos then holds as many originals as it decodes at once, not every record's bytes while
     // they wait their turn.
@@ -19,10 +19,11 @@ export const tagStage: Stage<'tag'> = {
         ...(config.fontPath !== undefined ? { fontPath: config.fontPath } : {}),
       });
     });
-    const key = imageKey('tagged', msg.image_id);
-    await store.put(key, out.data, { contentType: 'image/jpeg' });
-    // After the tagged image: the index names only tagged photos.
+    // The label entries before the tagged image: the image (with its record) says the photo is
+    // done, and a done photo is always found by its labels.
     const index = await writeLabelIndex(store, { imageId: msg.image_id, owner: msg.owner }, msg.detections);
+    const key = imageKey('tagged', msg.image_id);
+    await store.put(key, out.data, { contentType: 'image/jpeg', ...(outputMetadata ? { metadata: outputMetadata() } : {}) });
     return {
       outputKey: key,
       written: [key, ...index.keys],

@@ -1,29 +1,39 @@
-import { parseRecordKey } from '../domain/keys';
-import type { StageName } from '../domain/stages';
-import type { ObjectStore } from '../ports/ObjectStore';
+import { parseImageKey, parseRecordKey } from '../domain/keys';
+import { STAGE_OF_FOLDER } from '../domain/pipeline';
+import type { QueueStageName } from '../domain/stages';
+import type { ObjectStore, PutOptions } from '../ports/ObjectStore';
+import { recordOfOutput } from './outputRecord';
+import { stagesOf } from './photoStatus';
 import { type ImageOutcome, settledOutcome } from './settledOutcome';
-import { type StageStatus, StageStatusSchema } from './stageStatus';
+import { type PhotoRecord, PhotoRecordSchema, type StageRecords, StageStatusSchema } from './stageStatus';
+
+/** What was written of one photo, as the status API would read it (src/status/photoStatus.ts). */
+interface Seen {
+  record?: PhotoRecord;
+  outputs: StageRecords;
+  legacy: StageRecords;
+}
 
 /**
- * Learns of stage records as they are written, for a runtime that holds the store in-process
- * (the embedded default): `wrap(store)` passes every call through and notes status writes, and
- * `waitFor(id)` resolves when that image is tagged or failed — no polling of hundreds of images.
+ * Learns of a photo's records as they are written, for a runtime that holds the store in-process
+ * (the embedded default): `wrap(store)` passes every call through and notes the writes that record
+ * progress (the photo's record, its stages' images with their metadata, the objects of the layout
+ * before those), and `waitFor(id)` resolves when that image is tagged or failed — no polling of
+ * hundreds of images.
  */
 export class StatusWatcher {
-  private readonly stages = new Map<string, Partial<Record<StageName, StageStatus>>>();
+  private readonly seen = new Map<string, Seen>();
   private readonly waiters = new Map<string, (outcome: ImageOutcome) => void>();
 
   wrap(store: ObjectStore): ObjectStore {
     const wrapped: ObjectStore = Object.create(store) as ObjectStore;
     wrapped.put = async (key, body, options) => {
       await store.put(key, body, options);
-      const record = parseRecordKey(key);
-      if (record) this.note(record.photo.imageId, body);
+      this.noteWrite(key, body, options);
     };
     wrapped.putIfAbsent = async (key, body, options) => {
       const written = await store.putIfAbsent(key, body, options);
-      const record = parseRecordKey(key);
-      if (written && record) this.note(record.photo.imageId, body);
+      if (written) this.noteWrite(key, body, options);
       return written;
     };
     return wrapped;
@@ -36,7 +46,7 @@ export class StatusWatcher {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.waiters.delete(imageId);
-        resolve({ status: 'timeout', stages: this.stages.get(imageId) ?? {} });
+        resolve({ status: 'timeout', stages: this.stages(imageId) });
       }, timeoutMs);
       this.waiters.set(imageId, (outcome) => {
         clearTimeout(timer);
@@ -45,12 +55,34 @@ export class StatusWatcher {
     });
   }
 
-  private note(imageId: string, body: Buffer): void {
-    const parsed = StageStatusSchema.safeParse(JSON.parse(body.toString('utf8')));
-    if (!parsed.success) return;
-    const stages = this.stages.get(imageId) ?? {};
-    stages[parsed.data.stage] = parsed.data;
-    this.stages.set(imageId, stages);
+  private noteWrite(key: string, body: Buffer, options: PutOptions | undefined): void {
+    const record = parseRecordKey(key);
+    if (record) {
+      const schema = record.stage === 'upload' ? PhotoRecordSchema : StageStatusSchema;
+      let parsed: ReturnType<typeof schema.safeParse>;
+      try {
+        parsed = schema.safeParse(JSON.parse(body.toString('utf8')));
+      } catch {
+        return;
+      }
+      if (!parsed.success || parsed.data.stage !== record.stage) return;
+      this.note(record.photo.imageId, (seen) => {
+        if (record.stage === 'upload') seen.record = parsed.data as PhotoRecord;
+        else seen.legacy[record.stage] = parsed.data;
+      });
+      return;
+    }
+    const image = parseImageKey(key);
+    const stage = image && (STAGE_OF_FOLDER[image.folder] as QueueStageName);
+    if (!image || !stage || image.folder === 'original') return;
+    const done = recordOfOutput(stage, key, { size: body.length, ...(options?.metadata ? { metadata: { ...options.metadata } } : {}) });
+    if (done) this.note(image.imageId, (seen) => (seen.outputs[stage] = done));
+  }
+
+  private note(imageId: string, change: (seen: Seen) => void): void {
+    const seen = this.seen.get(imageId) ?? { outputs: {}, legacy: {} };
+    change(seen);
+    this.seen.set(imageId, seen);
     const outcome = this.outcome(imageId);
     const waiter = this.waiters.get(imageId);
     if (outcome && waiter) {
@@ -59,8 +91,12 @@ export class StatusWatcher {
     }
   }
 
+  private stages(imageId: string): StageRecords {
+    const seen = this.seen.get(imageId);
+    return seen ? stagesOf(seen.record, seen) : {};
+  }
+
   private outcome(imageId: string): ImageOutcome | undefined {
-    const stages = this.stages.get(imageId);
-    return stages ? settledOutcome(stages) : undefined;
+    return this.seen.has(imageId) ? settledOutcome(this.stages(imageId)) : undefined;
   }
 }

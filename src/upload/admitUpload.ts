@@ -7,7 +7,7 @@ import type { Logger } from '../logger/createLogger';
 import type { StageMetrics } from '../metrics/StageMetrics';
 import type { ObjectStore } from '../ports/ObjectStore';
 import type { Queue } from '../ports/Queue';
-import { type StageStatus, writeStageStatus } from '../status/stageStatus';
+import { type StageStatus, writeUploadRecord } from '../status/stageStatus';
 
 /**
  * What the two ways into the pipeline share — `POST /upload` (src/upload/acceptUpload.ts) and an
@@ -99,13 +99,13 @@ export async function recordAndQueue(stored: StoredOriginal, deps: AcceptDeps, u
     ...(stored.attempt !== undefined ? { attempt: stored.attempt } : {}),
     request_id: requestId,
   } as const;
-  await writeStageStatus(deps.store, photo, { ...record, state: 'done' });
+  await writeUploadRecord(deps.store, photo, { ...record, state: 'done' });
   if (unsent.stillWanted && !(await unsent.stillWanted())) return undefined;
   const message: ResizeMessage = { ...versionFor(stored.owner), image_id: imageId, original_path: key, request_id: requestId };
   try {
     await deps.queue.send(deps.config.queues[PIPELINE.upload.next], JSON.stringify(message));
   } catch (error) {
-    await writeStageStatus(deps.store, photo, { ...record, state: unsent.state, error: unsent.reason(error) }).catch(
+    await writeUploadRecord(deps.store, photo, { ...record, state: unsent.state, error: unsent.reason(error) }).catch(
       (statusError: unknown) => deps.log.warn('could not record the unqueued upload', { image_id: imageId, error: statusError }),
     );
     throw error;

@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config';
 import { newImageId } from '../../src/domain/imageId';
 import { imageKey } from '../../src/domain/keys';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
-import { writeStageStatus } from '../../src/status/stageStatus';
+import { writePhotoRecord } from '../../src/status/stageStatus';
 import { readFixture } from '../helpers/fixtures';
 import { waitForImage } from '../helpers/waitForImage';
 
@@ -42,7 +42,8 @@ describe('npm run assign-owner: photos stored before owners', { timeout: 300_000
       const id = newImageId();
       const original = imageKey('original', id);
       await store.put(original, readFixture(name), { contentType: 'image/jpeg' });
-      await writeStageStatus(
+      // Its record as it was written then: no layout version.
+      await writePhotoRecord(
         store,
         { imageId: id },
         { stage: 'upload', state: 'done', started_at: new Date().toISOString(), output_key: original },
@@ -53,7 +54,7 @@ describe('npm run assign-owner: photos stored before owners', { timeout: 300_000
     for (const id of old) assert.equal((await waitForImage(store, { imageId: id })).status, 'done');
     // One more, never queued: still "in the pipeline" as far as anyone can tell.
     waiting = newImageId();
-    await writeStageStatus(store, { imageId: waiting }, { stage: 'upload', state: 'done', started_at: new Date().toISOString() });
+    await writePhotoRecord(store, { imageId: waiting }, { stage: 'upload', state: 'done', started_at: new Date().toISOString() });
   });
   after(async () => pipeline?.stop());
 

@@ -1,15 +1,16 @@
-import { statusKey } from '../../src/domain/keys';
+import { imageKey } from '../../src/domain/keys';
 import { LOCAL_OWNER, type PhotoRef } from '../../src/domain/owners';
 import type { ObjectStore } from '../../src/ports/ObjectStore';
+import { readStageStatuses } from '../../src/status/photoStatus';
 import { type ImageOutcome, settledOutcome } from '../../src/status/settledOutcome';
-import { readStageStatuses } from '../../src/status/stageStatus';
 
 export type { ImageOutcome };
 
 /**
  * Polls an image's stage records until the tag stage is done, a stage failed for good, or time
- * runs out. Each poll looks for the tag record only (one cheap call); all five records are read
- * every `fullEvery` polls to notice failures, so waiting on hundreds of images stays cheap.
+ * runs out. Each poll looks for the tagged image only (one cheap call: it is the tag stage's done
+ * record); the records are read in full every `fullEvery` polls to notice failures, so waiting on
+ * hundreds of images stays cheap.
  * A bare id is a photo of LOCAL_OWNER (AUTH=none's one person, the tests' default).
  */
 export async function waitForImage(
@@ -22,7 +23,7 @@ export async function waitForImage(
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   const fullEvery = options.fullEvery ?? 5;
   for (let poll = 0; ; poll++) {
-    const tagged = await store.exists(statusKey(imageId, 'tag'));
+    const tagged = await store.exists(imageKey('tagged', imageId));
     if (tagged || poll % fullEvery === 0) {
       const settled = settledOutcome(await readStageStatuses(store, photo));
       if (settled) return settled;

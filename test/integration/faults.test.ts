@@ -25,7 +25,7 @@ import { S3ObjectStore } from '../../src/ports/S3ObjectStore';
 import { SqsQueue } from '../../src/ports/SqsQueue';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
 import type { DetectFn } from '../../src/stages/Stage';
-import { readStageStatuses } from '../../src/status/stageStatus';
+import { readStageStatuses } from '../../src/status/photoStatus';
 import { acceptUpload } from '../../src/upload/acceptUpload';
 import { fixtureNames, fixturePath, readFixture } from '../helpers/fixtures';
 import { waitForImage } from '../helpers/waitForImage';

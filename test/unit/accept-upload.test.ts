@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { photoRecordKey } from '../../src/domain/owners';
 import { TransientError } from '../../src/errors';
-import { readStageStatuses } from '../../src/status/stageStatus';
+import { readStageStatuses } from '../../src/status/photoStatus';
 import { httpApiEvent, lambdaContext, lambdaFunctions, multipartBody, type TestApp, testApp } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 

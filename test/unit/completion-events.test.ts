@@ -16,9 +16,11 @@ import { webhookSignature, webhookSignatureProblem } from '../../src/ports/webho
 import { processMessage } from '../../src/stages/processMessage';
 import { resizeStage } from '../../src/stages/resizeStage';
 import { tagStage } from '../../src/stages/tagStage';
-import { readStageStatuses, writeStageStatus } from '../../src/status/stageStatus';
+import { readStageStatuses } from '../../src/status/photoStatus';
+import { writeUploadRecord } from '../../src/status/stageStatus';
 import { eventRecorder, type TestApp, testApp } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
+import { holdRecord } from '../helpers/photoRecords';
 
 const dog = { label: 'dog', score: 0.9, box: { x: 10, y: 10, width: 50, height: 40 } };
 
@@ -27,7 +29,7 @@ async function photo(app: TestApp, bytes: Buffer | null = readFixture('dog.jpg')
   const id = newImageId();
   const original_path = imageKey('original', id);
   if (bytes) await app.store.put(original_path, bytes, { contentType: 'image/jpeg' });
-  await writeStageStatus(
+  await writeUploadRecord(
     app.store,
     { imageId: id, owner: 'alice' },
     { stage: 'upload', state: 'done', started_at: new Date().toISOString(), output_key: original_path },
@@ -120,6 +122,10 @@ describe('completion events from processMessage', () => {
     const app = testApp();
     const events = eventRecorder();
     const p = await photo(app);
+    // As detect leaves it before tag's message is sent: its outcome in the photo's record (the
+    // status API looks for the tagged image only once detect is recorded).
+    const t = new Date().toISOString();
+    await holdRecord(app.store, p.photo, { stage: 'detect', state: 'done', started_at: t, finished_at: t, detections: [dog, dog] });
     events.failing = true;
     await assert.rejects(processMessage(tagStage, tagBody(p), 1, { ...app, events }), {
       message: 'PutEvents: AccessDeniedException (test)',

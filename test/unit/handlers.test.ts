@@ -172,13 +172,25 @@ describe('SQS stage handlers', () => {
     const meta = await sharp((await deps.store.get(imageKey('resized', id))).body).metadata();
     assert.deepEqual([meta.width, meta.height], [192, 144]);
     const [msg] = await deps.queue.receive('grayscale_queue');
-    assert.deepEqual(JSON.parse(msg!.body), {
+    const sent = JSON.parse(msg!.body);
+    // With resize's done record carried on (detect writes it into the photo's record), the same as its image's metadata.
+    const head = await deps.store.head(imageKey('resized', id));
+    assert.deepEqual(sent, {
       v: 1,
       image_id: id,
       original_path: key,
       path: imageKey('resized', id),
       origin_h: 576,
       origin_w: 768,
+      done: {
+        resize: {
+          started_at: head?.metadata?.['started-at'],
+          finished_at: head?.metadata?.['finished-at'],
+          duration_ms: Number(head?.metadata?.['duration-ms']),
+          attempt: 1,
+          output_key: imageKey('resized', id),
+        },
+      },
     });
   });
 

@@ -11,7 +11,7 @@ import { decodeEventKey, objectCreatedNotification, parseS3Notification } from '
 import { ingestHandler } from '../../src/lambda/ingestHandler';
 import { lambdaMiddlewares } from '../../src/lambda/middlewares';
 import { deletePhoto } from '../../src/owners/deletePhoto';
-import { readStageStatuses } from '../../src/status/stageStatus';
+import { readStageStatuses } from '../../src/status/photoStatus';
 import { eventRecorder, lambdaContext, sqsEvent, type TestApp, testApp } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 import { MAX_CRAFTED_SCANS, progressiveJpeg } from '../helpers/progressiveJpeg';

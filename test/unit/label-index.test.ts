@@ -10,8 +10,8 @@ import { countLabels } from '../../src/labels/countLabels';
 import { findByLabels } from '../../src/labels/findByLabels';
 import { writeLabelIndex } from '../../src/labels/writeLabelIndex';
 import { isSafeKey } from '../../src/ports/safeKey';
-import { writeStageStatus } from '../../src/status/stageStatus';
 import { apiRequest, type TestApp, testApp } from '../helpers/factories';
+import { holdRecord, recordPhoto } from '../helpers/photoRecords';
 
 const box = { x: 1, y: 1, width: 2, height: 2 };
 const found = (...labels: string[]): Detection[] => labels.map((label) => ({ label, score: 0.9, box }));
@@ -24,8 +24,12 @@ async function taggedFor(app: TestApp, owner: string, at: number, ...labels: str
   const id = newImageId(at);
   const photo = { imageId: id, owner };
   const t = new Date(at).toISOString();
-  await writeStageStatus(app.store, photo, { stage: 'upload', state: 'done', started_at: t, finished_at: t });
-  await writeStageStatus(app.store, photo, { stage: 'detect', state: 'done', started_at: t, detections: found(...labels) });
+  await recordPhoto(
+    app.store,
+    photo,
+    { state: 'done', started_at: t, finished_at: t },
+    { stage: 'detect', state: 'done', started_at: t, detections: found(...labels) },
+  );
   await writeLabelIndex(app.store, photo, found(...labels));
   return id;
 }
@@ -178,7 +182,7 @@ describe('GET /images?label= and GET /labels', () => {
     const horse2 = await tagged(app, t + 2, 'horse', 'person');
     // A photo filed under "horse" once, whose detections changed since (processed again): not a match.
     const stale = await tagged(app, t + 3, 'horse');
-    await writeStageStatus(
+    await holdRecord(
       app.store,
       { imageId: stale, owner: OWNER },
       {

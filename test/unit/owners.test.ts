@@ -18,7 +18,8 @@ import { isSafeKey } from '../../src/ports/safeKey';
 import { processMessage } from '../../src/stages/processMessage';
 import { resizeStage } from '../../src/stages/resizeStage';
 import { tagStage } from '../../src/stages/tagStage';
-import { readStageStatuses, writeStageStatus } from '../../src/status/stageStatus';
+import { readStageStatuses } from '../../src/status/photoStatus';
+import { writeUploadRecord } from '../../src/status/stageStatus';
 import { eventRecorder, type TestApp, testApp } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 
@@ -104,7 +105,7 @@ async function alicesPhoto(app: TestApp) {
   const original = imageKey('original', id);
   const photo = { imageId: id, owner: 'alice' };
   await app.store.put(original, readFixture('dog.jpg'), { contentType: 'image/jpeg' });
-  await writeStageStatus(app.store, photo, { stage: 'upload', state: 'done', started_at: new Date().toISOString(), output_key: original });
+  await writeUploadRecord(app.store, photo, { stage: 'upload', state: 'done', started_at: new Date().toISOString(), output_key: original });
   const message = JSON.stringify({ v: 2, owner: 'alice', image_id: id, original_path: original });
   return { id, original, photo, message };
 }

@@ -12,7 +12,8 @@ import { EmfStageMetrics } from '../../src/metrics/EmfStageMetrics';
 import { PrometheusStageMetrics } from '../../src/metrics/PrometheusStageMetrics';
 import type { ObjectStore } from '../../src/ports/ObjectStore';
 import type { DetectFn } from '../../src/stages/Stage';
-import { writeStageStatus } from '../../src/status/stageStatus';
+import { writeLegacyStatus, writePhotoRecord, writeUploadRecord } from '../../src/status/stageStatus';
+import { countingStore } from '../helpers/countingStore';
 import { httpApiEvent, lambdaContext, lambdaFunctions, multipartBody, sqsEvent, type TestApp, testApp } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 
@@ -55,6 +56,28 @@ async function getImage(deps: TestApp, path: string): Promise<{ redirect: APIGat
   await deps.store.postPolicy.checkGet(key, location.searchParams);
   const object = await deps.store.get(key);
   return { redirect, body: object.body, ...(object.contentType ? { contentType: object.contentType } : {}) };
+}
+
+type ReadKind = 'get' | 'head' | 'exists' | 'list';
+
+/** The store's reads while `act` runs, by kind (S3: GET and HEAD are GET-class requests, a list is LIST). */
+async function readsDuring(deps: TestApp, act: () => Promise<unknown>): Promise<Record<ReadKind, number>> {
+  const counts: Record<ReadKind, number> = { get: 0, head: 0, exists: 0, list: 0 };
+  const store = deps.store as unknown as Record<ReadKind, (...a: unknown[]) => Promise<unknown>>;
+  for (const kind of Object.keys(counts) as ReadKind[]) {
+    const real = store[kind].bind(deps.store);
+    store[kind] = (...a: unknown[]) => {
+      counts[kind] += 1;
+      return real(...a);
+    };
+  }
+  try {
+    await act();
+  } finally {
+    // The methods are the class's: removing the wrappers brings them back.
+    for (const kind of Object.keys(counts)) delete store[kind as ReadKind];
+  }
+  return counts;
 }
 
 function json<T = Record<string, unknown>>(res: APIGatewayProxyResult): T {
@@ -153,42 +176,87 @@ describe('GET /images/{id}', () => {
     assert.ok(Math.abs(Date.parse(body.uploaded_at) - Date.now()) < 60_000);
   });
 
-  it('shows the stage after the last one done as running, with no record of its own (none is written)', async () => {
+  it('shows the stage after the last one done as running; a done stage that writes an image writes no record (its image carries it)', async () => {
     const deps = install();
     const id = await upload();
+    const writes = countingStore(deps.store);
+    deps.store.put = writes.store.put.bind(writes.store);
     await runQueue(deps, 'resize_queue');
-    // The upload's record is the owner's index entry; the others are status/<id>/<stage>.json.
-    assert.deepEqual(await deps.store.list(`status/${id}/`), [`status/${id}/resize.json`]);
-    assert.equal(await deps.store.exists(photoRecordKey(LOCAL_OWNER, id)), true);
+    // One write: the resized image, with resize's done record as its metadata. Nothing under status/.
+    assert.deepEqual(writes.calls.writes, [`resized/${id}.jpg`]);
+    assert.deepEqual(await deps.store.list('status/'), []);
+    const head = await deps.store.head(`resized/${id}.jpg`);
+    assert.deepEqual(Object.keys(head?.metadata ?? {}).sort(), ['attempt', 'duration-ms', 'finished-at', 'started-at']);
     const body = json<StatusBody>(await get(`/images/${id}`));
     assert.equal(body.state, 'processing');
     assert.equal(body.current_stage, 'grayscale');
     assert.deepEqual(body.stages.grayscale, { state: 'running' });
     assert.deepEqual(body.stages.detect, { state: 'pending' });
-    assert.equal(body.stages.resize!.state, 'done');
+    const resize = body.stages.resize!;
+    assert.deepEqual([resize.state, resize.attempt, resize.output_key], ['done', 1, `resized/${id}.jpg`]);
+    assert.deepEqual(
+      [resize.started_at, resize.finished_at, resize.duration_ms],
+      [head?.metadata?.['started-at'], head?.metadata?.['finished-at'], Number(head?.metadata?.['duration-ms'])],
+    );
+    assert.ok(Date.parse(resize.finished_at!) >= Date.parse(resize.started_at!));
     assert.equal(body.images.resized, `/images/${id}/resized`);
+    // On its way, before detect: the record and a HEAD of each image that may be there.
+    assert.deepEqual(await readsDuring(deps, () => get(`/images/${id}`)), { get: 1, head: 2, exists: 0, list: 0 });
   });
 
-  it('still reads a "running" record written before they were dropped, with its start and attempt', async () => {
+  it('reads a photo uploaded before records were kept with images from status/<id>/<stage>.json, "running" ones included', async () => {
+    // Prepare: as the pipeline left a photo then: its record without a layout version, one object per stage.
     const deps = install();
-    const id = await upload();
-    await runQueue(deps, 'resize_queue');
+    const id = newImageId();
+    const photo = { imageId: id, owner: LOCAL_OWNER };
+    const original = imageKey('original', id);
+    await deps.store.put(original, readFixture('dog.jpg'), { contentType: 'image/jpeg' });
+    const t = new Date().toISOString();
+    await writePhotoRecord(deps.store, photo, {
+      stage: 'upload',
+      state: 'done',
+      started_at: t,
+      output_key: original,
+      request_id: 'req-old',
+    });
+    await deps.store.put(`resized/${id}.jpg`, readFixture('dog.jpg'), { contentType: 'image/jpeg' });
+    await writeLegacyStatus(deps.store, id, {
+      stage: 'resize',
+      state: 'done',
+      started_at: t,
+      finished_at: t,
+      duration_ms: 7,
+      output_key: `resized/${id}.jpg`,
+      attempt: 1,
+    });
     const started = new Date().toISOString();
-    await writeStageStatus(
-      deps.store,
-      { imageId: id, owner: LOCAL_OWNER },
-      {
-        stage: 'grayscale',
-        state: 'running',
-        started_at: started,
-        attempt: 1,
-        request_id: 'req-test-1',
-      },
-    );
-    const body = json<StatusBody>(await get(`/images/${id}`));
+    await writeLegacyStatus(deps.store, id, {
+      stage: 'grayscale',
+      state: 'running',
+      started_at: started,
+      attempt: 1,
+      request_id: 'req-old',
+    });
+    // Act: what the status API reads for it.
+    let res: APIGatewayProxyResult | undefined;
+    const reads = await readsDuring(deps, async () => {
+      res = await get(`/images/${id}`);
+    });
+    const body = json<StatusBody>(res!);
+    // Assess: the answers of the old layout, for the reads they cost then (the record and four objects).
     assert.equal(body.state, 'processing');
     assert.equal(body.current_stage, 'grayscale');
+    assert.equal(body.request_id, 'req-old');
+    assert.deepEqual(body.stages.resize, {
+      state: 'done',
+      started_at: t,
+      finished_at: t,
+      duration_ms: 7,
+      output_key: `resized/${id}.jpg`,
+      attempt: 1,
+    });
     assert.deepEqual(body.stages.grayscale, { state: 'running', started_at: started, attempt: 1 });
+    assert.deepEqual(reads, { get: 5, head: 0, exists: 0, list: 0 });
     assert.equal(body.stages.resize!.state, 'done');
     assert.equal(body.images.resized, `/images/${id}/resized`);
   });
@@ -237,8 +305,8 @@ describe('GET /images/{id}', () => {
     const during = json<StatusBody>(await get(`/images/${id}`));
     assert.equal(during.stages.detect!.state, 'retrying');
     await runQueue(deps, 'objectdetect_queue', 2);
-    // Assess: one write, the done record, which replaces the retrying one.
-    assert.deepEqual(writes, [`status/${id}/detect.json`]);
+    // Assess: one write, the photo's record, whose detect record (the detections) replaces the retrying one.
+    assert.deepEqual(writes, [photoRecordKey(LOCAL_OWNER, id)]);
     const body = json<StatusBody>(await get(`/images/${id}`));
     assert.equal(body.state, 'processing');
     assert.equal(body.stages.detect!.state, 'done');
@@ -257,7 +325,11 @@ describe('GET /images/{id}', () => {
     const id = await upload();
     await runQueue(deps, 'resize_queue');
     await runQueue(deps, 'grayscale_queue');
+    const writes = countingStore(deps.store);
+    deps.store.put = writes.store.put.bind(writes.store);
     await runQueue(deps, 'objectdetect_queue');
+    // A failure has no image to carry it: one write, the photo's record, which now holds it with its reason.
+    assert.deepEqual(writes.calls.writes, [photoRecordKey(LOCAL_OWNER, id)]);
     const body = json<StatusBody>(await get(`/images/${id}`));
     assert.equal(body.state, 'failed');
     assert.equal(body.current_stage, 'detect');
@@ -267,6 +339,9 @@ describe('GET /images/{id}', () => {
     assert.deepEqual(body.stages.tag, { state: 'pending' });
     assert.equal(body.images.tagged, null);
     assert.equal(body.images.grayscale, `/images/${id}/grayscale`);
+    // The stages before it still read done, from their images' metadata.
+    assert.deepEqual([body.stages.resize!.state, body.stages.grayscale!.state], ['done', 'done']);
+    assert.equal(body.stages.grayscale!.attempt, 1);
   });
 
   it('shows a finished image: every stage done with times and outputs, the detections, four image URLs', async () => {
@@ -278,6 +353,9 @@ describe('GET /images/{id}', () => {
     assert.equal(body.current_stage, null);
     assert.deepEqual(body.detections, DOG);
     assert.deepEqual(body.stages.detect!.detections, DOG);
+    // Tag's record, read from its image, names the detections it drew, as its own record did.
+    assert.deepEqual(body.stages.tag!.detections, DOG);
+    for (const stage of ['resize', 'grayscale', 'detect', 'tag']) assert.equal(body.stages[stage]!.attempt, 1, stage);
     assert.equal(body.stages.resize!.output_key, `resized/${id}.jpg`);
     assert.equal(body.stages.grayscale!.output_key, `grayscale/${id}.jpg`);
     assert.equal(body.stages.tag!.output_key, `tagged/${id}.jpg`);
@@ -292,6 +370,10 @@ describe('GET /images/{id}', () => {
       grayscale: `/images/${id}/grayscale`,
       tagged: `/images/${id}/tagged`,
     });
+    // What it costs: the photo's record (it holds resize's, grayscale's and detect's records) and a
+    // HEAD of the tagged image (tag's); the list, one listing more.
+    assert.deepEqual(await readsDuring(deps, () => get(`/images/${id}`)), { get: 1, head: 1, exists: 0, list: 0 });
+    assert.deepEqual(await readsDuring(deps, () => get('/images')), { get: 1, head: 1, exists: 0, list: 1 });
   });
 
   it('answers 404 with a JSON reason for an unknown id', async () => {
@@ -311,7 +393,7 @@ describe('GET /images/{id}', () => {
     it(`answers 400 for the malformed id ${bad}, reading nothing`, async () => {
       const deps = install();
       let reads = 0;
-      for (const m of ['get', 'exists', 'list'] as const) {
+      for (const m of ['get', 'exists', 'head', 'list'] as const) {
         const real = deps.store[m].bind(deps.store) as (...a: unknown[]) => Promise<unknown>;
         (deps.store as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => {
           reads += 1;
@@ -426,7 +508,7 @@ describe('GET /images', () => {
       const id = newImageId(now - age);
       const key = imageKey('original', id);
       await deps.store.put(key, readFixture('dog.jpg'));
-      await writeStageStatus(
+      await writeUploadRecord(
         deps.store,
         { imageId: id, owner },
         {
