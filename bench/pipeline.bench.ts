@@ -495,12 +495,6 @@ async function main(): Promise<void> {
         Object.entries(functions).map(([fn, f]) => [fn, f.sqs ? { ...f, sqs: { ...f.sqs, batchingWindowSeconds: 20 } } : f]),
       );
       const alt = bill({ ...input, functions: windowed });
-      // The write cut planned for the status records (at most 6 object writes a photo plus its label entries).
-      const labels = counted.get(wayIn)!.putsByFolder.labels ?? 0;
-      const cut = bill({ ...input, counts: { ...counts, s3Puts: Math.min(counts.s3Puts, 6 + labels) } });
-      console.log(
-        `  (with 6 object writes a photo plus its ${f1(labels)} label entries: S3 PUT-class $${((6 + labels) * 1000 * prices.s3.put_per_thousand).toFixed(2)}, total $${cut.total.toFixed(2)})`,
-      );
       console.log(
         `  (with maximumBatchingWindow 20 s on every queue: batches of ${alt.perFunction.resize?.batch.toFixed(1)}, total $${alt.total.toFixed(2)}, and up to 20 s more per stage)`,
       );

@@ -51,7 +51,10 @@ export interface RequestCounts {
 
 export interface CountedRun {
   counts: RequestCounts;
-  /** Object writes per photo by key folder (original, resized, status/<stage>, labels, ...). */
+  /**
+   * Object writes per photo by key folder (original, resized, labels, ...): the photo's record (the
+   * owner's index entry) counts as `status/upload`, a `status/<id>/<stage>.json` as `status/<stage>`.
+   */
   putsByFolder: Record<string, number>;
 }
 
@@ -134,24 +137,29 @@ export async function countRequests(files: string[], modelPath: string, wayIn: W
         : key.split('/')[0]!;
     putsByFolder[folder] = (putsByFolder[folder] ?? 0) + 1 / n;
   }
-  // Store and queue calls each function waits on, from the writes counted for it (its image, its
-  // status records; tag's label-index entries go out together, one wait) plus the image it reads
-  // (upload none, the others one) and the message it sends (tag none). Ingest: head, get, copy,
-  // its record and its message.
+  // Store and queue calls each function waits on: the writes counted for it (its image, with its
+  // done record as metadata; tag's label-index entries go out together, one wait), the image it
+  // reads (upload none, the others one), the read of the photo's record each queue stage makes when
+  // it ends (was the photo deleted meanwhile?) and the message it sends (tag none). The photo's
+  // record is written by the upload (ingest: its claim, then its record) and rewritten once by
+  // detect, which writes no image: of the record's writes counted, one is detect's.
+  const recordWrites = putsByFolder['status/upload'] ?? 0;
+  const detectsRecord = Math.min(1, recordWrites);
   const writesOf = (stage: StageName): number => {
     const folder = STAGE_FOLDERS.find((f) => STAGE_OF_FOLDER[f] === stage);
-    return (putsByFolder[`status/${stage}`] ?? 0) + (folder ? (putsByFolder[folder] ?? 0) : 0);
+    const record = stage === 'upload' ? recordWrites - detectsRecord : stage === 'detect' ? detectsRecord : 0;
+    return (putsByFolder[`status/${stage}`] ?? 0) + record + (folder ? (putsByFolder[folder] ?? 0) : 0);
   };
   const callsPerFunction: Record<string, number> = Object.fromEntries(
     STAGES.map((stage) => [
       stage,
-      writesOf(stage) + (stage === 'upload' ? 0 : 1) + (stage === 'tag' ? 0 : 1) + (stage === 'tag' && putsByFolder.labels ? 1 : 0),
+      writesOf(stage) + (stage === 'upload' ? 0 : 2) + (stage === 'tag' ? 0 : 1) + (stage === 'tag' && putsByFolder.labels ? 1 : 0),
     ]),
   );
   if (wayIn === 'bucket') {
     // On this way in the upload stage is the ingest function's (src/ingest/ingestUpload.ts): head,
     // a read of the object (its check), the copy to original/, its records and the resize message.
-    callsPerFunction.ingest = (heads + copies) / n + 1 + (putsByFolder['status/upload'] ?? 0) + 1;
+    callsPerFunction.ingest = (heads + copies) / n + 1 + writesOf('upload') + 1;
     callsPerFunction.upload = 0;
   }
   return {
