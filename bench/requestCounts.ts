@@ -53,7 +53,7 @@ export interface CountedRun {
   counts: RequestCounts;
   /**
    * Object writes per photo by key folder (original, resized, labels, ...): the photo's record (the
-   * owner's index entry) counts as `status/upload`, a `status/<id>/<stage>.json` as `status/<stage>`.
+   * owner's index entry) counts as `record`, a `status/<id>/<stage>.json` as `status/<stage>`.
    */
   putsByFolder: Record<string, number>;
 }
@@ -127,11 +127,13 @@ export async function countRequests(files: string[], modelPath: string, wayIn: W
   const puts = calls.writes;
   const putsByFolder: Record<string, number> = {};
   for (const key of puts) {
-    // A record (the upload's is the owner's index entry) counts as its stage's; the owner's label
-    // entries as the label index.
+    // The photo's record (the owner's index entry) as `record`, a status object of the layout before
+    // it as its stage's; the owner's label entries as the label index.
     const record = parseRecordKey(key);
     const folder = record
-      ? `status/${record.stage}`
+      ? record.photo.owner !== undefined
+        ? 'record'
+        : `status/${record.stage}`
       : key.startsWith(`${OWNERS_FOLDER}/`) && key.split('/')[2] === 'labels'
         ? 'labels'
         : key.split('/')[0]!;
@@ -143,7 +145,7 @@ export async function countRequests(files: string[], modelPath: string, wayIn: W
   // it ends (was the photo deleted meanwhile?) and the message it sends (tag none). The photo's
   // record is written by the upload (ingest: its claim, then its record) and rewritten once by
   // detect, which writes no image: of the record's writes counted, one is detect's.
-  const recordWrites = putsByFolder['status/upload'] ?? 0;
+  const recordWrites = putsByFolder.record ?? 0;
   const detectsRecord = Math.min(1, recordWrites);
   const writesOf = (stage: StageName): number => {
     const folder = STAGE_FOLDERS.find((f) => STAGE_OF_FOLDER[f] === stage);
