@@ -14,7 +14,7 @@ import { photoRecordKey } from '../../src/domain/owners';
 import type { PresignedPost } from '../../src/ports/ObjectStore';
 import { SqsDeadLetters } from '../../src/ports/SqsDeadLetters';
 import { SqsQueue } from '../../src/ports/SqsQueue';
-import { StageStatusSchema } from '../../src/status/stageStatus';
+import { PhotoRecordSchema, StageStatusSchema } from '../../src/status/stageStatus';
 import { FAILING_UPLOADS } from '../helpers/badInputCases';
 import { assertSameDetections, iouXywh, xywh } from '../helpers/boxes';
 import { fixtureNames, readFixture, referenceDetections } from '../helpers/fixtures';
@@ -144,9 +144,11 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
       const meta = await sharp(Buffer.from(await tagged.Body!.transformToByteArray())).metadata();
       const ref = reference[name]!;
       assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', ref.width, ref.height], name);
-      const detect = await s3.send(new GetObjectCommand({ Bucket: stack.s3.bucket, Key: `status/${id}/detect.json` }));
-      const status = StageStatusSchema.parse(JSON.parse(await detect.Body!.transformToString()));
-      const labels = (status.detections ?? []).map((d) => d.label).sort();
+      // Detect's outcome is in the photo's record, alice's index entry (detect writes no image of its own).
+      const stored = await s3.send(new GetObjectCommand({ Bucket: stack.s3.bucket, Key: photoRecordKey('alice', id) }));
+      const status = PhotoRecordSchema.parse(JSON.parse(await stored.Body!.transformToString())).stages?.detect;
+      assert.equal(status?.state, 'done', name);
+      const labels = (status?.detections ?? []).map((d) => d.label).sort();
       assert.deepEqual(labels, ref.detections.map((d) => d.label).sort(), `${name}: detect stage labels vs reference`);
       process.stderr.write(`# ${name}: upload -> tagged ${latency} ms (${labels.join(', ')})\n`);
     }
@@ -382,11 +384,8 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
     const modelPath = await ensureModel();
     const read = async (key: string) =>
       Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: stack.s3.bucket, Key: key }))).Body!.transformToByteArray());
-    // The upload record is alice's index entry; the stages' records are the photo's.
-    const record = async (id: string, stage: string) =>
-      StageStatusSchema.parse(
-        JSON.parse((await read(stage === 'upload' ? photoRecordKey('alice', id) : `status/${id}/${stage}.json`)).toString()),
-      );
+    // The photo's record, alice's index entry: the upload's record, holding detect's outcome.
+    const photoRecord = async (id: string) => PhotoRecordSchema.parse(JSON.parse((await read(photoRecordKey('alice', id))).toString()));
     const checkTagged = async (id: string, file: string, width: number, height: number, bytes: Buffer) => {
       const key = `tagged/${id}.jpg`;
       assert.ok(
@@ -397,7 +396,10 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
       assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', width, height], file);
       assert.ok((await read(`original/${id}.heic`)).equals(bytes), `${file}: the original is kept as sent`);
       const { expected, unsettled } = await heicReferenceDetections(heicFixturePath(file), (png) => detect(png, { modelPath }));
-      assertSameDetections((await record(id, 'detect')).detections ?? [], expected, file, { unsettled, borderline: BORDERLINE_SCORE });
+      assertSameDetections((await photoRecord(id)).stages?.detect?.detections ?? [], expected, file, {
+        unsettled,
+        borderline: BORDERLINE_SCORE,
+      });
     };
     // Act and assess: each fixture, multipart as a phone's browser sends it (image/heic)
     for (const fixture of heicFixtures().filter((f) => !f.alpha)) {
@@ -418,7 +420,7 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
     assert.equal(created.upload.fields['Content-Type'], 'image/heic');
     assert.equal((await postForm(created.upload, bytes)).status, 204);
     await checkTagged(created.image_id, 'horses-grid.heic', 773, 512, bytes);
-    assert.equal((await record(created.image_id, 'upload')).output_key, `original/${created.image_id}.heic`);
+    assert.equal((await photoRecord(created.image_id)).output_key, `original/${created.image_id}.heic`);
     // A bomb: refused by POST /upload before anything is decoded or stored.
     const bomb = new FormData();
     bomb.append(
