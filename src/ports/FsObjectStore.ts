@@ -72,6 +72,16 @@ async function writeFileSynced(file: string, body: Buffer): Promise<void> {
   }
 }
 
+/** Flushes a file written by a stream or a copy to disk before it is renamed into place. */
+async function syncFile(file: string): Promise<void> {
+  const handle = await open(file, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** An object's version: its file's identity, which every write changes (a new file renamed into place). */
 function versionOf(info: BigIntStats): string {
   return `"${info.ino.toString(16)}-${info.size.toString(16)}-${info.mtimeNs.toString(16)}"`;
@@ -174,12 +184,7 @@ export class FsObjectStore implements ObjectStore {
         const out = createWriteStream(t, { flags: 'wx', mode: 0o644 });
         await pipeline(body, out);
         written = out.bytesWritten;
-        const handle = await open(t, 'r+');
-        try {
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
+        await syncFile(t);
       });
       try {
         await this.writeContentType(key, file, options.contentType);
@@ -341,12 +346,7 @@ export class FsObjectStore implements ObjectStore {
           if (ABSENT_CODES.has(errorCode(error) ?? '')) throw new ObjectNotFoundError(fromKey, { cause: error });
           throw error;
         }
-        const handle = await open(t, 'r+');
-        try {
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
+        await syncFile(t);
       });
       try {
         await this.writeContentType(toKey, to, contentType);
