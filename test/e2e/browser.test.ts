@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { ensureModel } from '../../models/ensure-model';
 import { type LocalIssuer, startLocalIssuer } from '../../scripts/auth/localIssuer';
 import { REPO_ROOT } from '../../scripts/repoRoot';
@@ -11,6 +11,7 @@ import { createApp } from '../../src/app/createApp';
 import { hashApiKey, newApiKey } from '../../src/auth/apiKeys';
 import { loadConfig } from '../../src/config';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
+import { CHROMIUM, openChromium } from '../helpers/chromium';
 import { FIXTURE_IMAGES_DIR } from '../helpers/fixtures';
 import { heicFixturePath } from '../helpers/heicFixtures';
 import { largePhoto } from '../helpers/largePhoto';
@@ -18,9 +19,7 @@ import { largePhoto } from '../helpers/largePhoto';
 /**
  * The gallery as a person uses it: Debian's headless chromium opens GET /, picks two photos in the
  * file picker, watches them go through the five stages, and sees them tagged in the gallery.
- * CHROMIUM_PATH overrides /usr/bin/chromium (`apt-get install chromium`; .ci/run installs it).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOT = path.join(REPO_ROOT, 'test-results', 'gallery.png');
 const TIMEOUT_MS = 120_000;
 
@@ -36,31 +35,8 @@ describe('gallery in a browser', { skip: existsSync(CHROMIUM) ? false : `no chro
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-browser-'));
     const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', MODEL_PATH: modelPath });
     pipeline = await startEmbedded(createApp({ config, detector: 'worker' }), { port: 0 });
-    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    // CSP violations, script errors and failed requests all show up here.
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('response', (r) => {
-      if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.url()}`);
-    });
+    // CSP violations, script errors and failed requests all show up in problems.
+    ({ context, page, userDataDir } = await openChromium('pipeline-chromium-', problems));
   });
 
   after(async () => {
@@ -341,30 +317,10 @@ describe('gallery in a browser, signing in (AUTH=jwt, a real OIDC provider)', {
     pipeline = await startEmbedded(createApp({ config, detector: 'worker' }), { port: 0 });
     // The gallery sends people back to itself: its URL is the client's redirect URI.
     await issuer.setGalleryRedirectUris([`${pipeline.url}/`]);
-    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-chromium-jwt-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('response', (r) => {
-      if (r.status() >= 400 && !r.url().startsWith(`${issuer.url}/interaction/`)) problems.push(`HTTP ${r.status()} for ${r.url()}`);
-    });
+    // The provider's login page answers its own 4xx while a person signs in.
+    ({ context, page, userDataDir } = await openChromium('pipeline-chromium-jwt-', problems, (url) =>
+      url.startsWith(`${issuer.url}/interaction/`),
+    ));
   });
 
   after(async () => {
@@ -475,30 +431,7 @@ describe('gallery in a browser, with an API key (AUTH=api-key)', {
       API_KEYS_FILE: keysFile,
     });
     pipeline = await startEmbedded(createApp({ config, detector: 'worker' }), { port: 0 });
-    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-chromium-key-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('response', (r) => {
-      if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.url()}`);
-    });
+    ({ context, page, userDataDir } = await openChromium('pipeline-chromium-key-', problems));
   });
 
   after(async () => {
