@@ -13,7 +13,6 @@ import type { Logger } from '../logger/createLogger';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/PrometheusStageMetrics';
 import type { StageMetrics } from '../metrics/StageMetrics';
 import type { ObjectStore } from '../ports/ObjectStore';
-import { galleryPage, withSignIn } from '../web/galleryPage';
 import { imageResponse } from './imageResponse';
 import { assembleStatus, IMAGE_KINDS, isImageKind, readOwnedRecords } from './imageStatus';
 import { presignedImageUrls } from './imageUrls';
@@ -41,6 +40,8 @@ export interface ApiDeps {
   metrics?: StageMetrics;
   /** Who is calling: every route but the page and the metrics needs to know (src/http/routes.ts). */
   auth: Authenticator;
+  /** GET /: the gallery (src/web/), signed in as the app's AUTH says; the root supplies it. */
+  page(): Promise<ApiResponse>;
 }
 
 export const API_ROUTES = routeNames('api');
@@ -92,17 +93,7 @@ async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
   const { id = '', kind = '' } = match.params;
   switch (match.route.path) {
     case '/':
-      return {
-        statusCode: 200,
-        headers: {
-          'content-type': 'text/html; charset=utf-8',
-          'cache-control': 'no-cache',
-          'content-security-policy': galleryPage.contentSecurityPolicy,
-          'x-content-type-options': 'nosniff',
-          'referrer-policy': 'no-referrer',
-        },
-        body: withSignIn(galleryPage.html, await deps.auth.pageSignIn()),
-      };
+      return deps.page();
 
     case '/metrics': {
       if (deps.metrics?.render) {

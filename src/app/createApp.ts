@@ -3,6 +3,7 @@ import { assertWebhookSecret, type Config, configFromEnvironment } from '../conf
 import { type DetectOptions, detect } from '../detect/Detector';
 import { DetectorWorker } from '../detect/DetectorWorker';
 import { warmUpDetector } from '../detect/warmUpDetector';
+import type { ApiResponse } from '../http/ApiResponse';
 import { type ConcurrencyLimit, wholePhotoLimit } from '../image/concurrencyLimit';
 import { objectCreatedNotification } from '../ingest/s3Notification';
 import { createLogger, type Logger, type LogSink } from '../logger/createLogger';
@@ -15,6 +16,7 @@ import { readApiKeys } from '../ports/readSecret';
 import { AwsSecretSource, prefetchSecret, type SecretSource } from '../ports/secrets';
 import { deliverWebhook } from '../ports/WebhookPublisher';
 import type { DetectFn } from '../stages/Stage';
+import { galleryResponse } from '../web/galleryPage';
 
 /**
  * The composition root: everything a handler or a runtime uses, built once from the config. A
@@ -49,6 +51,8 @@ export interface App {
    * (S3 on AWS and MiniStack; MinIO's webhook on the emulated cloud).
    */
   announceCreated?: (key: string) => Promise<void>;
+  /** GET /: the gallery page, signed in as `auth` says (src/web/galleryPage.ts). */
+  page(): Promise<ApiResponse>;
   /** Loads the model now, so that a missing model fails the start rather than every photo. */
   warmUp(): Promise<void>;
   /** Prints stored metrics, ends the detector worker, closes the ports. */
@@ -168,6 +172,7 @@ export function createApp(options: AppOptions = {}): App {
     auth,
     ...(webhook ? { webhook } : {}),
     ...(announceCreated ? { announceCreated } : {}),
+    page: async () => galleryResponse(await auth.pageSignIn()),
     warmUp: () => (typeof choice === 'function' ? Promise.resolve() : warmUpDetector(detectFn)),
     async close() {
       metrics.flush?.();

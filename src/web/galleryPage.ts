@@ -5,6 +5,7 @@ import { ACCEPTED_FORMATS, contentTypesOf, IMAGE_FORMATS } from '../domain/image
 import { STAGE_FOLDERS } from '../domain/keys';
 import { STAGE_OF_FOLDER } from '../domain/pipeline';
 import { STAGES } from '../domain/stages';
+import type { ApiResponse } from '../http/ApiResponse';
 import { galleryFiles } from './galleryFiles';
 
 /**
@@ -129,3 +130,21 @@ export const galleryPage: GalleryPage = {
     return page.contentSecurityPolicy;
   },
 };
+
+/**
+ * GET /: the page for an app whose sign-in is `signIn`, with the headers that let only its own
+ * script and style run, and keep it out of caches and other sites' referrers.
+ */
+export function galleryResponse(signIn: PageSignIn): ApiResponse {
+  return {
+    statusCode: 200,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-cache',
+      'content-security-policy': galleryPage.contentSecurityPolicy,
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+    },
+    body: withSignIn(galleryPage.html, signIn),
+  };
+}

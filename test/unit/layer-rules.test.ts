@@ -81,6 +81,9 @@ const RULES: Rule[] = [
       'src/stages/Stage.ts',
       // The app's one whole-photo limiter, shared by its batches: state of the app, not of a module.
       'src/image/concurrencyLimit.ts',
+      // The gallery page the API serves at GET / (App.page): the API core does not know the web UI.
+      'src/web/galleryPage.ts',
+      'src/http/ApiResponse.ts',
       // The notification a folder store's app queues for its own writes (App.announceCreated).
       'src/ingest/s3Notification.ts',
     ],
@@ -93,7 +96,7 @@ const RULES: Rule[] = [
   },
   {
     files: 'src/api/',
-    never: ['src/lambda/', 'src/runtime/', 'src/app/', 'aws-lambda'],
+    never: ['src/lambda/', 'src/runtime/', 'src/app/', 'src/web/', 'aws-lambda'],
     why: 'the API core returns its own ApiResponse; each adapter maps it',
   },
   {
