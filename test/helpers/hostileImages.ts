@@ -1,14 +1,4 @@
-import { deflateSync } from 'node:zlib';
-
-/** CRC-32 of PNG chunks (zlib.crc32 arrives only in Node 22). */
-function crc32(buf: Buffer): number {
-  let c = ~0;
-  for (const byte of buf) {
-    c ^= byte;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-  }
-  return ~c >>> 0;
-}
+import { crc32, deflateSync } from 'node:zlib';
 
 function chunk(type: string, data: Buffer): Buffer {
   const len = Buffer.alloc(4);
@@ -69,12 +59,28 @@ export function noisyPng(width: number, height: number): Buffer {
 
 /**
  * A PNG whose signature, header and chunk structure are whole (so its header reads, and it has
- * its IEND) but whose pixel data is damaged in the middle: it passes every check at upload and
- * fails when a stage decodes it ("vipspng: libpng read error").
+ * its IEND) but whose pixel data is damaged in the middle, its CRC left as it was: it passes every
+ * check at upload and fails when a stage decodes it, for a reason read from its bytes (the IDAT
+ * chunk's CRC), the same under any load.
  */
 export function corruptPixelsPng(png: Buffer): Buffer {
   const bad = Buffer.from(png);
   const idat = bad.indexOf(Buffer.from('IDAT', 'latin1'));
   bad.fill(0x55, idat + 200, idat + 400);
+  return bad;
+}
+
+/**
+ * The same damage with every chunk's CRC made right again: nothing in the file's structure says
+ * what is wrong, only inflating its pixel data does (libvips: "vipspng: libpng read error").
+ */
+export function corruptDeflatePng(png: Buffer): Buffer {
+  const bad = corruptPixelsPng(png);
+  for (let at = 8; at + 12 <= bad.length; ) {
+    const length = bad.readUInt32BE(at);
+    bad.writeUInt32BE(crc32(bad.subarray(at + 4, at + 8 + length)), at + 8 + length);
+    if (bad.toString('latin1', at + 4, at + 8) === 'IEND') break;
+    at += 12 + length;
+  }
   return bad;
 }

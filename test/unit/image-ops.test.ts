@@ -8,7 +8,7 @@ import { inspectImage } from '../../src/image/openImage';
 import { resizeImage } from '../../src/image/resizeImage';
 import { isSrgbProfile } from '../../src/image/srgbProfile';
 import { fixtureNames, readFixture, referenceDetections } from '../helpers/fixtures';
-import { corruptPixelsPng, pngBomb } from '../helpers/hostileImages';
+import { corruptDeflatePng, corruptPixelsPng, pngBomb } from '../helpers/hostileImages';
 
 const limits = { maxInputPixels: 40_000_000 };
 
@@ -111,7 +111,7 @@ describe('resizeImage', () => {
     );
   });
 
-  it("names a truncated PNG, and keeps libvips's reason for other damage", async () => {
+  it("names a truncated PNG and a damaged chunk from the bytes, and keeps libvips's reason for other damage", async () => {
     const png = await sharp(readFixture('dog.jpg')).png().toBuffer();
     await assert.rejects(resizeImage(png.subarray(0, 5000), { scale: 0.25, quality: 85, limits }), {
       message: 'resize: cannot decode image: premature end of PNG data: expected an IEND chunk, got 5000 bytes without one',
@@ -124,9 +124,14 @@ describe('resizeImage', () => {
       name: 'UnsupportedImageError',
       message: `expected JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIC image bytes, got ${jpeg.length} bytes starting ff d8 ff e1 02 e6 45 78 that sharp cannot read`,
     });
-    // A PNG whose header and chunks are whole but whose pixel data does not inflate: libvips's own
-    // reason is kept (and asked for again, alone, if a concurrent call lost it).
+    // Pixel data damaged, its chunk's CRC left wrong: the reason is read from the bytes.
     await assert.rejects(grayscaleImage(corruptPixelsPng(png), { quality: 85, limits }), {
+      name: 'UnsupportedImageError',
+      message: 'grayscale: cannot decode image: damaged PNG data: the CRC of the IDAT chunk at byte 54 does not match its bytes',
+    });
+    // The same damage with every CRC right: only inflating says what is wrong, so libvips's own
+    // reason is kept (and asked for again, alone, if a concurrent call lost it).
+    await assert.rejects(grayscaleImage(corruptDeflatePng(png), { quality: 85, limits }), {
       name: 'UnsupportedImageError',
       message: 'grayscale: cannot decode image: vipspng: libpng read error',
     });

@@ -215,7 +215,7 @@ describe('bad input at each stage: terminal at the first attempt, with its reaso
         await deps.store.put(imageKey('original', id, 'png'), corruptPixelsPng(await sharp(readFixture('dog.jpg')).png().toBuffer()));
         return resizeMessage(id, 'png');
       },
-      'UnsupportedImageError: resize: cannot decode image: vipspng: libpng read error',
+      'UnsupportedImageError: resize: cannot decode image: damaged PNG data: the CRC of the IDAT chunk at byte 54 does not match its bytes',
     ));
 
   it('grayscale: a resized copy of 883 scans', () =>
