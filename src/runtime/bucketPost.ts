@@ -8,6 +8,7 @@ import { boundedBody } from '../http/readBody';
 import { childLogger, type Logger } from '../logger/createLogger';
 import { FOLDER_POST_PATH, POST_FILE_FIELD, PostPolicyError } from '../ports/folderPostPolicy';
 import type { ObjectStore, PostGrant } from '../ports/ObjectStore';
+import { closeAfterAnswer } from './closeAfterAnswer';
 import type { RawRoute } from './httpServer';
 
 /**
@@ -98,7 +99,7 @@ export async function serveBucketPost(
   const deps = { ...bucket, log: childLogger(bucket.log, { stage: 'upload', request_id: requestId }) };
   const contentType = req.headers['content-type'] ?? '';
   if (!/^multipart\/form-data/i.test(contentType)) {
-    res.once('finish', () => req.destroy());
+    closeAfterAnswer(req, res);
     return replyError(
       req,
       res,
@@ -114,7 +115,7 @@ export async function serveBucketPost(
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
   if (Number.isFinite(declared) && declared > deps.maxRequestBytes) {
     // Refused before reading: the connection is closed after the answer rather than drained.
-    res.once('finish', () => req.destroy());
+    closeAfterAnswer(req, res);
     replyError(req, res, tooLarge(deps.maxRequestBytes, declared), requestId, true);
     return;
   }
@@ -141,7 +142,7 @@ export async function serveBucketPost(
   if ('refused' in outcome) {
     await outcome.release?.();
     if (outcome.destroy) {
-      res.once('finish', () => req.destroy());
+      closeAfterAnswer(req, res);
       replyError(req, res, outcome.refused, requestId, true);
     } else replyError(req, res, outcome.refused, requestId);
     deps.log.warn('bucket POST refused', { status: outcome.refused.status, code: outcome.refused.code, reason: outcome.refused.message });

@@ -9,6 +9,7 @@ import { deadline } from '../http/deadline';
 import { HttpError } from '../http/HttpError';
 import { boundedBody } from '../http/readBody';
 import type { Logger } from '../logger/createLogger';
+import { closeAfterAnswer } from './closeAfterAnswer';
 
 /**
  * The embedded front door: Node's HTTP server calling the API core with each request as it streams
@@ -291,8 +292,8 @@ async function handle(
   if (declared !== undefined && declared > options.maxBodyBytes) {
     // Refused before reading: the connection is closed after the answer rather than drained.
     const refusal = tooLarge(declared);
+    closeAfterAnswer(req, res);
     reply(res, refusal.statusCode, refusal.code, refusal.message, requestId, true);
-    res.once('finish', () => req.destroy());
     return;
   }
 
@@ -332,7 +333,7 @@ function send(req: http.IncomingMessage, res: http.ServerResponse, answer: ApiRe
   for (const [k, v] of Object.entries(answer.headers)) headers[k] = String(v);
   if (!req.complete) {
     headers.connection = 'close';
-    res.once('finish', () => req.destroy());
+    closeAfterAnswer(req, res);
   }
   res.writeHead(answer.statusCode, headers);
   res.end(answer.isBase64Encoded ? Buffer.from(answer.body, 'base64') : answer.body);

@@ -144,6 +144,41 @@ describe('hostile HTTP on the embedded default', () => {
     await withDeadline(c.closed, ANSWER_MS, 'the server closing the connection');
   });
 
+  it('a client that goes on sending after its refusal still reads it: a declared body too large, 10 times each on POST /upload and POST /bucket', async () => {
+    // Closing at once with the body unread would reset the connection, and a reset drops the answer
+    // at a client that has not read it yet; the server reads and drops the rest for a while instead.
+    const targets = [
+      { path: '/upload', type: 'image/jpeg', status: 413, code: 'too_large' },
+      { path: '/bucket', type: 'multipart/form-data; boundary=b', status: 400, code: 'EntityTooLarge' },
+    ];
+    for (const t of targets) {
+      for (let round = 0; round < 10; round++) {
+        const what = `POST ${t.path}, round ${round}`;
+        const c = connect(s.port, [
+          head(`POST ${t.path} HTTP/1.1`, {
+            host: 'localhost',
+            accept: 'application/json',
+            'content-type': t.type,
+            'content-length': 200_000_000,
+          }),
+        ]);
+        // A client busy sending reads its answer only once its 4 MB are written (or the write failed).
+        c.socket.pause();
+        await new Promise((resolve) => c.socket.once('connect', resolve)); // the head goes first
+        await new Promise<void>((resolve) => {
+          c.socket.write(Buffer.alloc(4 * 1024 * 1024, 0x41), () => resolve());
+          c.socket.once('close', () => resolve());
+        });
+        c.socket.resume();
+        const answer = await withDeadline(c.answer, ANSWER_MS, `${what}: the answer to a declared 200 MB body`);
+        assert.equal(answer.status, t.status, what);
+        assert.equal(errorOf(answer.body).code, t.code, what);
+        assert.equal(answer.headers.connection, 'close', what);
+        await withDeadline(c.closed, ANSWER_MS, `${what}: the connection closing`);
+      }
+    }
+  });
+
   it('refuses a form past its limits at once: parts and fields, a field, a file', async () => {
     const part = (name: string, value: string) => `--b\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
     const form = (parts: string[]) => ({ body: Buffer.from(`${parts.join('')}--b--\r\n`), contentType: 'multipart/form-data; boundary=b' });
