@@ -263,15 +263,7 @@ function eventsConfig(env: Env): EventsConfig {
   const webhookSecretParameter = secretReference(env, 'WEBHOOK_SECRET_PARAMETER', 'WEBHOOK_SECRET');
   if (target === 'webhook') {
     if (webhookUrl === undefined) throw new ConfigError('WEBHOOK_URL: expected an http or https URL when EVENTS is webhook, got nothing');
-    let url: URL | undefined;
-    try {
-      url = new URL(webhookUrl);
-    } catch {
-      url = undefined;
-    }
-    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-      throw new ConfigError(`WEBHOOK_URL: expected an http or https URL, got ${JSON.stringify(webhookUrl.slice(0, 80))}`);
-    }
+    httpUrl('WEBHOOK_URL', webhookUrl);
     // The secret's length only, never the secret. One read from its parameter is checked once read.
     if (webhookSecretParameter === undefined) assertWebhookSecret(webhookSecret);
   }

@@ -1,4 +1,4 @@
-import type { Template } from './template';
+import { referencedId, type Template } from './template';
 
 /**
  * The stack's least-privilege rules for IAM and secrets, checked on the packaged template (no
@@ -36,16 +36,6 @@ function resourceText(value: Value): string {
 const list = (value: Value): Value[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
 const actionsOf = (s: Statement) => list(s.Action).map(String);
 
-/** The logical id of `{ 'Fn::GetAtt': [Id, …] }` or `{ Ref: Id }`. */
-function target(value: Value): string | undefined {
-  if (value && typeof value === 'object') {
-    const v = value as { 'Fn::GetAtt'?: unknown; Ref?: unknown };
-    if (Array.isArray(v['Fn::GetAtt']) && typeof v['Fn::GetAtt'][0] === 'string') return v['Fn::GetAtt'][0];
-    if (typeof v.Ref === 'string') return v.Ref;
-  }
-  return undefined;
-}
-
 /** The roles of the functions that consume a queue a bucket sends its ObjectCreated notifications to. */
 function notifiedRoles(template: Template): Set<string> {
   const resources = Object.entries(template.Resources);
@@ -53,15 +43,15 @@ function notifiedRoles(template: Template): Set<string> {
   for (const [, r] of resources.filter(([, r]) => r.Type === 'AWS::S3::Bucket')) {
     const config = r.Properties?.NotificationConfiguration as { QueueConfigurations?: Array<{ Queue?: Value }> } | undefined;
     for (const q of config?.QueueConfigurations ?? []) {
-      const id = target(q.Queue);
+      const id = referencedId(q.Queue);
       if (id) queues.add(id);
     }
   }
   const roles = new Set<string>();
   for (const [, m] of resources.filter(([, r]) => r.Type === 'AWS::Lambda::EventSourceMapping')) {
-    const queue = target(m.Properties?.EventSourceArn);
-    const fn = target(m.Properties?.FunctionName);
-    const role = fn ? target(template.Resources[fn]?.Properties?.Role) : undefined;
+    const queue = referencedId(m.Properties?.EventSourceArn);
+    const fn = referencedId(m.Properties?.FunctionName);
+    const role = fn ? referencedId(template.Resources[fn]?.Properties?.Role) : undefined;
     if (queue && queues.has(queue) && role) roles.add(role);
   }
   return roles;

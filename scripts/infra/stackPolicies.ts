@@ -18,7 +18,7 @@
 import { ROUTES } from '../../src/http/routes';
 import { checkIamPolicies } from './iamPolicies';
 
-import type { Template } from './template';
+import { referencedId, type Template } from './template';
 
 export type { Template } from './template';
 
@@ -27,16 +27,6 @@ type Value = unknown;
 const SQS_DEFAULT_RETENTION = 345_600; // 4 days
 const CONFIG_DEFAULT_MAX_RECEIVE_COUNT = 3; // src/config.ts
 const LAMBDA_DEFAULT_TIMEOUT = 3;
-
-/** The logical id a `{ 'Fn::GetAtt': [Id, Arn] }` or `{ Ref: Id }` points at, if it is one. */
-function referencedId(value: Value): string | undefined {
-  if (value && typeof value === 'object') {
-    const v = value as { 'Fn::GetAtt'?: unknown; Ref?: unknown };
-    if (Array.isArray(v['Fn::GetAtt']) && typeof v['Fn::GetAtt'][0] === 'string') return v['Fn::GetAtt'][0];
-    if (typeof v.Ref === 'string') return v.Ref;
-  }
-  return undefined;
-}
 
 /** Every violation of the rules above, one sentence each (empty when the stack keeps them all). */
 export function checkStackPolicies(template: Template): string[] {
