@@ -1,4 +1,5 @@
-import { imageIdOfPhotoKey, photosPrefix } from '../domain/owners';
+import { imageIdOfIndexKey } from '../domain/labelKeys';
+import { photosPrefix } from '../domain/owners';
 import type { ObjectStore } from '../ports/ObjectStore';
 import { assembleStatus, type ImageStatus, readStatusRecords } from './imageStatus';
 import { presignedImageUrls } from './imageUrls';
@@ -16,7 +17,7 @@ export const MAX_RECENT_LIMIT = 100;
 export async function listRecentIds(store: ObjectStore, owner: string, limit: number): Promise<string[]> {
   const prefix = photosPrefix(owner);
   const keys = await store.list(prefix, { maxKeys: limit });
-  return keys.map((key) => imageIdOfPhotoKey(prefix, key)).filter((id) => id !== undefined);
+  return keys.map((key) => imageIdOfIndexKey(prefix, key)).filter((id) => id !== undefined);
 }
 
 /** The newest `limit` photos of `owner` with their assembled status and image URLs for `presignExpiresSeconds`. */

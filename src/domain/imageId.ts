@@ -19,3 +19,9 @@ export function newImageId(now: number = Date.now()): string {
 export function isImageId(value: unknown): value is string {
   return typeof value === 'string' && IMAGE_ID_PATTERN.test(value);
 }
+
+/** The id itself, for building a key from it; a key is never built from anything else. */
+export function checkedImageId(value: string): string {
+  if (!isImageId(value)) throw new Error(`not an image id: ${JSON.stringify(value)}`);
+  return value;
+}

@@ -1,5 +1,5 @@
 import { IMAGE_EXTENSIONS, type ImageExtension } from './imageFormats';
-import { IMAGE_ID_PATTERN } from './imageId';
+import { checkedImageId, IMAGE_ID_PATTERN } from './imageId';
 import { everyOwnerLabelKey, ownerOfSegment, ownerSegment, type PhotoRef, parsePhotoRecordKey, photoRecordKey } from './owners';
 import { STAGES, type StageName } from './stages';
 
@@ -70,9 +70,7 @@ export function parseUploadKey(key: string): { imageId: string; ext: ImageExtens
 export const DELETED_FOLDER = 'deleted';
 
 export function deletedKey(imageId: string): string {
-  const key = `${DELETED_FOLDER}/${imageId}`;
-  if (!new RegExp(`^${DELETED_FOLDER}/${ID}$`).test(key)) throw new Error(`not an image id: ${JSON.stringify(imageId)}`);
-  return key;
+  return `${DELETED_FOLDER}/${checkedImageId(imageId)}`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { COCO_LABELS } from './cocoLabels';
-import { isImageId } from './imageId';
+import { checkedImageId, isImageId } from './imageId';
 
 /**
  * The label index's keys, defined once: one empty object per label and photo,
@@ -60,8 +60,7 @@ export function invertId(id: string): string {
 
 /** The index entry of one photo under one label. */
 export function labelIndexKey(label: string, imageId: string): string {
-  if (!isImageId(imageId)) throw new Error(`not an image id: ${JSON.stringify(imageId)}`);
-  return `${labelPrefix(label)}${invertId(imageId)}`;
+  return `${labelPrefix(label)}${invertId(checkedImageId(imageId))}`;
 }
 
 /** The image id of an index entry under `prefix`, or undefined for a key that is not one. */

@@ -1,4 +1,4 @@
-import { isImageId } from './imageId';
+import { checkedImageId, isImageId } from './imageId';
 import { COCO_LABEL_NAMES, invertId, labelIndexKey, labelSegment } from './labelKeys';
 
 /**
@@ -84,11 +84,6 @@ export function ownerOfSegment(segment: string): string | undefined {
   return isOwner(owner) && ownerSegment(owner) === segment ? owner : undefined;
 }
 
-function checkedId(imageId: string): string {
-  if (!isImageId(imageId)) throw new Error(`not an image id: ${JSON.stringify(imageId)}`);
-  return imageId;
-}
-
 /** `owners/<segment>/photos/`: one owner's photo records, newest first. */
 export function photosPrefix(owner: string): string {
   return `${OWNERS_FOLDER}/${ownerSegment(owner)}/photos/`;
@@ -96,14 +91,7 @@ export function photosPrefix(owner: string): string {
 
 /** The photo's record, which is also its owner's index entry (the upload stage's status record). */
 export function photoRecordKey(owner: string, imageId: string): string {
-  return `${photosPrefix(owner)}${invertId(checkedId(imageId))}`;
-}
-
-/** The image id of a key under photosPrefix(owner), or undefined for a key that is not one. */
-export function imageIdOfPhotoKey(prefix: string, key: string): string | undefined {
-  if (!key.startsWith(prefix)) return undefined;
-  const id = invertId(key.slice(prefix.length));
-  return isImageId(id) ? id : undefined;
+  return `${photosPrefix(owner)}${invertId(checkedImageId(imageId))}`;
 }
 
 const PHOTO_KEY_PATTERN = new RegExp(`^${OWNERS_FOLDER}/([a-z2-7]{2,205})/photos/([0-9a-f-]{36})$`);
@@ -124,7 +112,7 @@ export function ownerLabelPrefix(owner: string, label: string): string {
 
 /** One owner's index entry of one photo under one label. */
 export function ownerLabelKey(owner: string, label: string, imageId: string): string {
-  return `${ownerLabelPrefix(owner, label)}${invertId(checkedId(imageId))}`;
+  return `${ownerLabelPrefix(owner, label)}${invertId(checkedImageId(imageId))}`;
 }
 
 /** Every label entry the photo could have (one per COCO label): what deleting it removes. */
