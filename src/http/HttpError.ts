@@ -15,3 +15,11 @@ export class HttpError extends PipelineError {
     this.headers = options?.headers ?? {};
   }
 }
+
+/**
+ * The 413 of a body past its limit. `hint` follows "got …" in the message: why the limit is what it
+ * is, and where larger photos go (uploadLimitHint).
+ */
+export function tooLarge(limit: number, got?: number, hint = ''): HttpError {
+  return new HttpError(413, 'too_large', `expected an upload of at most ${limit} bytes, got ${got === undefined ? 'more' : got}${hint}`);
+}

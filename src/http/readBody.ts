@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { type Readable, Transform } from 'node:stream';
 import { ClientGoneError, isClientGone } from './clientGone';
 import { abortError } from './deadline';
@@ -77,4 +78,11 @@ export async function readBody(body: Readable, limits: BodyLimits): Promise<Buff
     size += chunk.length;
   }
   return Buffer.concat(chunks, size);
+}
+
+/** The declared content-length, when it is one (Node's parser has refused malformed ones already). */
+export function declaredLength(req: Pick<IncomingMessage, 'headers'>): number | undefined {
+  const raw = req.headers['content-length'];
+  if (raw === undefined || !/^\d+$/.test(raw)) return undefined;
+  return Number(raw);
 }

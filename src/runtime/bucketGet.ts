@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { ObjectNotFoundError } from '../errors';
@@ -9,6 +8,7 @@ import { FOLDER_POST_PATH, type FolderPostPolicy, PostPolicyError } from '../por
 import type { ObjectStore, ObjectStream } from '../ports/ObjectStore';
 import { assertSafeKey } from '../ports/safeKey';
 import type { RawRoute } from './httpServer';
+import { s3ErrorBody } from './s3ErrorBody';
 
 /**
  * The embedded server's `GET /bucket/<key>?X-Expires=…&X-Signature=…`: the folder store's answer to
@@ -25,17 +25,17 @@ export interface BucketGetDeps {
   log: Logger;
 }
 
-const xmlEscape = (s: string) => s.replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`);
-
 function replyError(res: http.ServerResponse, status: number, code: string, message: string, requestId: string): void {
   res.writeHead(status, { 'content-type': 'application/xml', 'x-amz-request-id': requestId, 'cache-control': 'no-store' });
-  res.end(
-    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${xmlEscape(code)}</Code><Message>${xmlEscape(message)}</Message><RequestId>${requestId}</RequestId></Error>`,
-  );
+  res.end(s3ErrorBody(code, message, requestId));
 }
 
-export async function serveBucketGet(req: http.IncomingMessage, res: http.ServerResponse, deps: BucketGetDeps): Promise<void> {
-  const requestId = randomUUID();
+export async function serveBucketGet(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  requestId: string,
+  deps: BucketGetDeps,
+): Promise<void> {
   req.resume();
   const url = new URL(req.url ?? '/', 'http://localhost');
   let key: string;
@@ -90,6 +90,6 @@ export function bucketGetRoute(store: ObjectStore, log: Logger): RawRoute | unde
     method: 'GET',
     path: FOLDER_POST_PATH,
     prefix: true,
-    serve: (req, res) => serveBucketGet(req, res, { policy, store: streaming, log }),
+    serve: (req, res, { requestId }) => serveBucketGet(req, res, requestId, { policy, store: streaming, log }),
   };
 }

@@ -1,15 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { pipeline, Transform } from 'node:stream';
 import { isClientGone } from '../http/clientGone';
 import { HttpError } from '../http/HttpError';
 import { MultipartError, parseMultipart } from '../http/multipart';
-import { boundedBody } from '../http/readBody';
+import { boundedBody, declaredLength } from '../http/readBody';
 import { childLogger, type Logger } from '../logger/createLogger';
-import { FOLDER_POST_PATH, POST_FILE_FIELD, PostPolicyError } from '../ports/folderPostPolicy';
+import { FOLDER_POST_PATH, POST_FILE_FIELD, PostPolicyError, type ReleaseClaim } from '../ports/folderPostPolicy';
 import type { ObjectStore, PostGrant } from '../ports/ObjectStore';
 import { closeAfterAnswer } from './closeAfterAnswer';
 import type { RawRoute } from './httpServer';
+import { s3ErrorBody } from './s3ErrorBody';
 
 /**
  * The embedded server's `POST /bucket`: the folder store's answer to an S3 form upload (the form
@@ -64,15 +64,14 @@ function servePreflight(req: http.IncomingMessage, res: http.ServerResponse): Pr
   return Promise.resolve();
 }
 
-/** Element text: only & < > need escaping (the quotes of a policy condition stay readable). */
-const xmlEscape = (s: string) => s.replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`);
-
+/** `close`: the connection goes after the answer, gently when a body is still coming (closeAfterAnswer). */
 function replyError(req: http.IncomingMessage, res: http.ServerResponse, r: Refusal, requestId: string, close = false): void {
   if (res.headersSent) return;
+  if (close && !req.complete) closeAfterAnswer(req, res);
   const json = /application\/json/i.test(req.headers.accept ?? '');
   const body = json
     ? JSON.stringify({ error: { code: r.code, message: r.message }, request_id: requestId })
-    : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${xmlEscape(r.code)}</Code><Message>${xmlEscape(r.message)}</Message><RequestId>${requestId}</RequestId></Error>`;
+    : s3ErrorBody(r.code, r.message, requestId);
   res.writeHead(r.status, {
     ...CORS,
     'content-type': json ? 'application/json; charset=utf-8' : 'application/xml',
@@ -91,15 +90,13 @@ const tooLarge = (max: number, got: number | 'more'): Refusal => ({
 export async function serveBucketPost(
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  context: { signal: AbortSignal; requestId?: string },
+  context: { signal: AbortSignal; requestId: string },
   bucket: BucketPostDeps,
 ): Promise<void> {
-  const requestId = context.requestId ?? randomUUID();
-  const { signal } = context;
+  const { signal, requestId } = context;
   const deps = { ...bucket, log: childLogger(bucket.log, { stage: 'upload', request_id: requestId }) };
   const contentType = req.headers['content-type'] ?? '';
   if (!/^multipart\/form-data/i.test(contentType)) {
-    closeAfterAnswer(req, res);
     return replyError(
       req,
       res,
@@ -112,10 +109,9 @@ export async function serveBucketPost(
       true,
     );
   }
-  const declared = Number(req.headers['content-length'] ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > deps.maxRequestBytes) {
+  const declared = declaredLength(req);
+  if (declared !== undefined && declared > deps.maxRequestBytes) {
     // Refused before reading: the connection is closed after the answer rather than drained.
-    closeAfterAnswer(req, res);
     replyError(req, res, tooLarge(deps.maxRequestBytes, declared), requestId, true);
     return;
   }
@@ -141,10 +137,7 @@ export async function serveBucketPost(
   }
   if ('refused' in outcome) {
     await outcome.release?.();
-    if (outcome.destroy) {
-      closeAfterAnswer(req, res);
-      replyError(req, res, outcome.refused, requestId, true);
-    } else replyError(req, res, outcome.refused, requestId);
+    replyError(req, res, outcome.refused, requestId, outcome.destroy);
     deps.log.warn('bucket POST refused', { status: outcome.refused.status, code: outcome.refused.code, reason: outcome.refused.message });
     return;
   }
@@ -165,9 +158,6 @@ export async function serveBucketPost(
   res.writeHead(204, { ...CORS, 'x-amz-request-id': requestId, location: `/bucket/${grant.key}` });
   res.end();
 }
-
-/** Gives a claimed form back (PostGrant.release). */
-type ReleaseClaim = PostGrant['release'];
 
 type FormOutcome =
   | { grant: PostGrant; size: number; release: ReleaseClaim }

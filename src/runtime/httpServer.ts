@@ -3,11 +3,11 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { HttpConfig } from '../config';
 import type { ApiRequest } from '../http/ApiRequest';
-import type { ApiResponse } from '../http/ApiResponse';
+import { type ApiResponse, errorResponse } from '../http/ApiResponse';
 import { ClientGoneError, isClientGone } from '../http/clientGone';
 import { deadline } from '../http/deadline';
-import { HttpError } from '../http/HttpError';
-import { boundedBody } from '../http/readBody';
+import { HttpError, tooLarge } from '../http/HttpError';
+import { boundedBody, declaredLength } from '../http/readBody';
 import type { Logger } from '../logger/createLogger';
 import { closeAfterAnswer } from './closeAfterAnswer';
 
@@ -78,10 +78,17 @@ interface InFlight {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-function reply(res: http.ServerResponse, status: number, code: string, message: string, requestId?: string, close = false): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': JSON_TYPE, 'cache-control': 'no-store', ...(close ? { connection: 'close' } : {}) });
-  res.end(JSON.stringify({ error: { code, message }, ...(requestId ? { request_id: requestId } : {}) }));
+/** The usual JSON error, written by send (and so closing the connection gently when asked to). */
+function reply(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  requestId: string,
+  close?: boolean,
+): void {
+  send(req, res, errorResponse(status, code, message, requestId), close);
 }
 
 /** What a malformed request that never reached a handler is told (Node's parser found it bad). */
@@ -156,7 +163,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       handle(req, res, limit.signal, requestId, options).catch((error: unknown) => {
         if (isClientGone(error)) return; // logged once, when the response closed
         log.error('http request failed', { error, request_id: requestId });
-        reply(res, 500, 'internal', 'internal error', requestId, true);
+        reply(req, res, 500, 'internal', 'internal error', requestId, true);
         if (res.headersSent && !res.writableEnded) res.destroy();
       });
     },
@@ -249,7 +256,15 @@ async function handle(
   try {
     url = new URL(req.url ?? '/', 'http://localhost');
   } catch {
-    return reply(res, 400, 'bad_request', `expected a request path, got ${JSON.stringify(String(req.url).slice(0, 80))}`, requestId, true);
+    return reply(
+      req,
+      res,
+      400,
+      'bad_request',
+      `expected a request path, got ${JSON.stringify(String(req.url).slice(0, 80))}`,
+      requestId,
+      true,
+    );
   }
   const method = (req.method ?? 'GET').toUpperCase();
   const raw =
@@ -260,41 +275,22 @@ async function handle(
   const answers = (r: { method: string }) => r.method === method || (method === 'HEAD' && r.method === 'GET');
   const rawRoute = raw.find(answers);
   if (rawRoute) return rawRoute.serve(req, res, { signal, requestId });
-  if (raw.length) {
-    return reply(
-      res,
-      405,
-      'method_not_allowed',
-      `expected ${raw.map((r) => r.method).join(' or ')} on ${url.pathname}, got ${method}`,
-      requestId,
-      !req.complete,
-    );
-  }
-  const candidates = options.routes.filter((r) => r.pattern.test(url.pathname));
+  // A path a raw route serves is that route's alone: another method there is 405, not an API route.
+  const candidates = raw.length ? [] : options.routes.filter((r) => r.pattern.test(url.pathname));
   const route = candidates.find(answers);
   if (!route) {
-    if (candidates.length) {
-      return reply(
-        res,
-        405,
-        'method_not_allowed',
-        `expected ${candidates.map((r) => r.method).join(' or ')} on ${url.pathname}, got ${method}`,
-        requestId,
-        !req.complete,
-      );
+    const allowed = [...raw, ...candidates].map((r) => r.method);
+    if (allowed.length) {
+      return reply(req, res, 405, 'method_not_allowed', `expected ${allowed.join(' or ')} on ${url.pathname}, got ${method}`, requestId);
     }
-    return reply(res, 404, 'not_found', `no route for ${method} ${url.pathname}`, requestId, !req.complete);
+    return reply(req, res, 404, 'not_found', `no route for ${method} ${url.pathname}`, requestId);
   }
 
-  const tooLarge = (got: number | 'more') =>
-    new HttpError(413, 'too_large', `expected an upload of at most ${options.maxBodyBytes} bytes, got ${got}${options.tooLargeHint ?? ''}`);
   const declared = declaredLength(req);
   if (declared !== undefined && declared > options.maxBodyBytes) {
     // Refused before reading: the connection is closed after the answer rather than drained.
-    const refusal = tooLarge(declared);
-    closeAfterAnswer(req, res);
-    reply(res, refusal.statusCode, refusal.code, refusal.message, requestId, true);
-    return;
+    const refusal = tooLarge(options.maxBodyBytes, declared, options.tooLargeHint);
+    return reply(req, res, refusal.statusCode, refusal.code, refusal.message, requestId, true);
   }
 
   const headers: Record<string, string> = {};
@@ -306,7 +302,11 @@ async function handle(
     // A repeated parameter is joined with commas, as API Gateway's payload 2.0 does (?label=dog&label=cat).
     query: joinRepeated(url.searchParams),
     pathParameters: route.pattern.exec(url.pathname)?.groups ?? {},
-    body: boundedBody(req, { maxBytes: options.maxBodyBytes, signal, tooLarge: () => tooLarge('more') }),
+    body: boundedBody(req, {
+      maxBytes: options.maxBodyBytes,
+      signal,
+      tooLarge: () => tooLarge(options.maxBodyBytes, undefined, options.tooLargeHint),
+    }),
     ...(declared !== undefined ? { bodyLength: declared } : {}),
     signal,
     ...(req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : {}),
@@ -316,25 +316,16 @@ async function handle(
   send(req, res, answer);
 }
 
-/** The declared content-length, when it is one (Node's parser has refused malformed ones already). */
-function declaredLength(req: http.IncomingMessage): number | undefined {
-  const raw = req.headers['content-length'];
-  if (raw === undefined || !/^\d+$/.test(raw)) return undefined;
-  return Number(raw);
-}
-
 /**
- * Writes the core's answer. An answer sent before the request's body was read (a refusal) closes
- * the connection: the rest of that body is not worth reading.
+ * Writes an answer. One sent before the request's body was read (a refusal) closes the connection,
+ * gently (closeAfterAnswer): the rest of that body is not worth reading.
  */
-function send(req: http.IncomingMessage, res: http.ServerResponse, answer: ApiResponse): void {
+function send(req: http.IncomingMessage, res: http.ServerResponse, answer: ApiResponse, close = !req.complete): void {
   if (res.destroyed || res.headersSent) return;
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(answer.headers)) headers[k] = String(v);
-  if (!req.complete) {
-    headers.connection = 'close';
-    closeAfterAnswer(req, res);
-  }
+  if (close) headers.connection = 'close';
+  if (close && !req.complete) closeAfterAnswer(req, res);
   res.writeHead(answer.statusCode, headers);
   res.end(answer.isBase64Encoded ? Buffer.from(answer.body, 'base64') : answer.body);
 }

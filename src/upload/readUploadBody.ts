@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { HttpError } from '../http/HttpError';
+import { HttpError, tooLarge } from '../http/HttpError';
 import { MultipartError, parseMultipart } from '../http/multipart';
 import { boundedBody } from '../http/readBody';
 import type { SpooledFile, UploadSpool } from './spool';
@@ -29,14 +29,6 @@ export const IMAGE_FIELD = 'image';
 
 /** A form of one photo has no business with more than this: a few fields beside the file. */
 const FORM_LIMITS = { files: 2, fields: 20, parts: 30, fieldBytes: 64 * 1024 } as const;
-
-/**
- * `hint` follows "got …" in the message: why the limit is what it is, and where larger photos go
- * (uploadLimitHint).
- */
-export function tooLarge(limit: number, got?: number, hint = ''): HttpError {
-  return new HttpError(413, 'too_large', `expected an upload of at most ${limit} bytes, got ${got === undefined ? 'more' : got}${hint}`);
-}
 
 /** What a 413 of POST /upload adds: the Lambda cap when that is the limit, and POST /uploads when it takes more. */
 export function uploadLimitHint(limits: {
