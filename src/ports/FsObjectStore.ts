@@ -186,13 +186,7 @@ export class FsObjectStore implements ObjectStore {
         written = out.bytesWritten;
         await syncFile(t);
       });
-      try {
-        await this.writeContentType(key, file, options.contentType);
-        await rename(temp, file);
-      } catch (error) {
-        await unlink(temp).catch(() => undefined);
-        throw error;
-      }
+      await this.commit(temp, key, file, options.contentType, keptMetadata(options.metadata));
       return written;
     } catch (error) {
       throw this.writeError(key, error);
@@ -214,11 +208,24 @@ export class FsObjectStore implements ObjectStore {
     const sidecar = this.sidecarOf(file);
     if (contentType !== undefined && contentType !== contentTypeForKey(key)) {
       await this.writeAtomically(sidecar, Buffer.from(contentType, 'utf8'));
-    } else if (existsSync(sidecar)) {
-      // Looked for first: nearly every object has none, and a failed unlink costs an error object.
-      await unlink(sidecar).catch((error: unknown) => {
-        if (errorCode(error) !== 'ENOENT') throw error;
-      });
+    } else await removeSidecar(sidecar);
+  }
+
+  /** The sidecars of a written temporary file, then the file renamed over the key's (removed if that fails). */
+  private async commit(
+    temp: string,
+    key: string,
+    file: string,
+    contentType: string | undefined,
+    metadata: Readonly<Record<string, string>> | undefined,
+  ): Promise<void> {
+    try {
+      await this.writeContentType(key, file, contentType);
+      await this.writeMetadata(file, metadata);
+      await rename(temp, file);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw error;
     }
   }
 
@@ -242,11 +249,7 @@ export class FsObjectStore implements ObjectStore {
   private async writeMetadata(file: string, metadata: Readonly<Record<string, string>> | undefined): Promise<void> {
     const sidecar = this.sidecarOf(file, METADATA_SUFFIX);
     if (metadata !== undefined) await this.writeAtomically(sidecar, Buffer.from(JSON.stringify(metadata), 'utf8'));
-    else if (existsSync(sidecar)) {
-      await unlink(sidecar).catch((error: unknown) => {
-        if (errorCode(error) !== 'ENOENT') throw error;
-      });
-    }
+    else await removeSidecar(sidecar);
   }
 
   /**
@@ -348,14 +351,7 @@ export class FsObjectStore implements ObjectStore {
         }
         await syncFile(t);
       });
-      try {
-        await this.writeContentType(toKey, to, contentType);
-        await this.writeMetadata(to, metadata);
-        await rename(temp, to);
-      } catch (error) {
-        await unlink(temp).catch(() => undefined);
-        throw error;
-      }
+      await this.commit(temp, toKey, to, contentType, metadata);
     } catch (error) {
       throw this.writeError(toKey, error);
     }
@@ -366,11 +362,7 @@ export class FsObjectStore implements ObjectStore {
     try {
       if (!(await stat(file).catch(() => undefined))?.isFile()) return;
       await unlink(file);
-      for (const sidecar of [this.sidecarOf(file), this.sidecarOf(file, METADATA_SUFFIX)]) {
-        await unlink(sidecar).catch((error: unknown) => {
-          if (errorCode(error) !== 'ENOENT') throw error;
-        });
-      }
+      for (const sidecar of [this.sidecarOf(file), this.sidecarOf(file, METADATA_SUFFIX)]) await removeSidecar(sidecar);
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return;
       throw this.wrap(`removing ${key}`, error);
@@ -532,4 +524,12 @@ export class FsObjectStore implements ObjectStore {
     }
     return error instanceof Error ? error : new PipelineError(`folder store: ${what} failed`, { cause: error });
   }
+}
+
+/** Removes a sidecar if there is one. Looked for first: nearly every object has none, and a failed unlink costs an error object. */
+async function removeSidecar(sidecar: string): Promise<void> {
+  if (!existsSync(sidecar)) return;
+  await unlink(sidecar).catch((error: unknown) => {
+    if (errorCode(error) !== 'ENOENT') throw error;
+  });
 }

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config';
 import { newImageId } from '../../src/domain/imageId';
@@ -104,6 +105,21 @@ describe('FsObjectStore on disk', () => {
     assert.equal((await store.get('a/b.jpg')).contentType, 'image/x-odd');
     await store.put('a/b.jpg', Buffer.from('2'), { contentType: 'image/jpeg' });
     assert.equal((await store.get('a/b.jpg')).contentType, 'image/jpeg');
+    assert.deepEqual(await allFiles(root), [path.join('a', 'b.jpg')]);
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('keeps metadata with a streamed write as with put, and a rewrite without it leaves no stale sidecar', async () => {
+    const root = await tempRoot();
+    const store = new FsObjectStore({ root });
+    const bytes = await store.putStream('a/b.jpg', Readable.from([Buffer.from('12'), Buffer.from('3')]), {
+      contentType: 'image/jpeg',
+      metadata: { attempt: '1' },
+    });
+    assert.equal(bytes, 3);
+    assert.deepEqual(await store.head('a/b.jpg'), { size: 3, contentType: 'image/jpeg', metadata: { attempt: '1' } });
+    await store.putStream('a/b.jpg', Readable.from([Buffer.from('4')]), { contentType: 'image/jpeg' });
+    assert.deepEqual(await store.head('a/b.jpg'), { size: 1, contentType: 'image/jpeg' });
     assert.deepEqual(await allFiles(root), [path.join('a', 'b.jpg')]);
     await rm(root, { recursive: true, force: true });
   });
