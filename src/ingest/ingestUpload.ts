@@ -85,11 +85,10 @@ export async function ingestUpload(
   /** True when the owner deleted the photo meanwhile; then what ingest wrote is taken back. */
   const deleted = async (wrote: string[]): Promise<IngestOutcome | undefined> => {
     if (!(await deps.store.exists(deletedKey(imageId)))) return undefined;
-    for (const written of [...wrote, recordKey(photo, 'upload'), key]) {
-      await deps.store
-        .delete(written)
-        .catch((error: unknown) => log.warn('could not take back a write of a deleted photo', { key: written, error }));
-    }
+    const keys = [...wrote, recordKey(photo, 'upload'), key];
+    await deps.store
+      .deleteMany(keys)
+      .catch((error: unknown) => log.warn('could not take back a write of a deleted photo', { keys, error }));
     log.info('the photo was deleted by its owner while it was ingested: what ingest wrote is taken back, nothing is sent');
     return { outcome: 'ignored', key, reason: 'deleted by its owner' };
   };

@@ -37,8 +37,6 @@ export interface StageResult<Out> {
   output?: Out;
   /** The object the stage wrote (detect: the copy it read). */
   outputKey: string;
-  /** Every object the stage wrote: taken back if the photo was deleted meanwhile. */
-  written: string[];
   /** Extra facts for logs and the status record. */
   detail?: { bytes?: number; width?: number; height?: number; detections?: Detection[] };
 }

@@ -35,7 +35,6 @@ export const detectStage: Stage<'detect'> = {
     const detections = toOriginal(found, width, height, msg.origin_w, msg.origin_h);
     return {
       outputKey: sourceKey,
-      written: [],
       output: {
         ...versionFor(msg.owner),
         image_id: msg.image_id,

@@ -13,7 +13,6 @@ export const grayscaleStage: Stage<'grayscale'> = {
     await store.put(key, out.data, { contentType: 'image/jpeg', ...(outputMetadata ? { metadata: outputMetadata() } : {}) });
     return {
       outputKey: key,
-      written: [key],
       output: {
         ...versionFor(msg.owner),
         image_id: msg.image_id,

@@ -1,10 +1,11 @@
 import { imageFailedEvent, imageTaggedEvent } from '../domain/imageEvents';
 import { imageKey } from '../domain/keys';
 import { type CarriedRecord, type Detection, parseMessage } from '../domain/messages';
-import { type PhotoRef, photoLabelKey } from '../domain/owners';
+import type { PhotoRef } from '../domain/owners';
 import { PIPELINE, type StageInput, type StageVocabulary, stageMessageSchema } from '../domain/pipeline';
 import type { QueueStageName } from '../domain/stages';
 import { errorReason, isRetryable } from '../errors';
+import { labelIndexKeys } from '../labels/writeLabelIndex';
 import { childLogger } from '../logger/createLogger';
 import { noopMetrics } from '../metrics/StageMetrics';
 import type { EventPublisher } from '../ports/EventPublisher';
@@ -68,10 +69,12 @@ export async function processMessage<N extends QueueStageName>(
 
   const log = childLogger(deps.log, { stage: stage.name, image_id: msg.image_id, request_id: msg.request_id });
   const photo: PhotoRef = { imageId: msg.image_id, owner: msg.owner };
-  const takeBack = async (keys: string[]) => {
-    for (const key of keys) {
-      await deps.store.delete(key).catch((error: unknown) => log.warn('could not take back a write of a deleted photo', { key, error }));
-    }
+  /** A photo deleted while the stage ran: what it wrote (or may have, if it failed) is taken back, quietly. */
+  const takeBack = async () => {
+    const keys = writtenBy(stage.name, msg, photo);
+    await deps.store
+      .deleteMany(keys)
+      .catch((error: unknown) => log.warn('could not take back a write of a deleted photo', { keys, error }));
     log.info('the photo was deleted by its owner while this stage ran: its writes are taken back, nothing is sent');
   };
   const startedAt = new Date().toISOString();
@@ -97,7 +100,7 @@ export async function processMessage<N extends QueueStageName>(
     };
     // After its writes: a delete that came meanwhile is seen here.
     if ((await recordOutcome(deps.store, photo, done, carriedRecords(msg as CarriedBy))) === 'deleted') {
-      await takeBack(result.written);
+      await takeBack();
       return 'done';
     }
     if (next && result.output !== undefined) {
@@ -135,9 +138,9 @@ export async function processMessage<N extends QueueStageName>(
       log.warn('could not record failure status', { error: statusError });
       return 'recorded' as const;
     });
-    // A photo deleted meanwhile (its input gone, say): what the stage may have written is taken back, quietly.
+    // A photo deleted meanwhile (its input gone, say).
     if (recorded === 'deleted') {
-      await takeBack(mayHaveWritten(stage.name, msg, photo));
+      await takeBack();
       return 'done';
     }
     const failed = () => imageFailedEvent(msg, { stage: stage.name, reason, attempt: receiveCount }, deps.config.bucket);
@@ -203,22 +206,10 @@ function carryOn(stage: QueueStageName, msg: CarriedBy, output: object, done: St
   return { ...output, done: { ...msg.done, [stage]: own } };
 }
 
-/** What a stage that failed may have written before it did: its image and (tag) its label entries. */
-function mayHaveWritten(stage: QueueStageName, msg: { image_id: string; detections?: { label: string }[] }, photo: PhotoRef): string[] {
+/** What a stage writes: its image and (tag) its label entries; those a failed attempt may have written. */
+function writtenBy(stage: QueueStageName, msg: { image_id: string; detections?: { label: string }[] }, photo: PhotoRef): string[] {
   const { output } = PIPELINE[stage] as StageVocabulary;
-  const labels = [...new Set((msg.detections ?? []).map((d) => d.label))];
-  return [
-    ...(output ? [imageKey(output, msg.image_id)] : []),
-    ...(stage === 'tag'
-      ? labels.flatMap((label) => {
-          try {
-            return [photoLabelKey(photo, label)];
-          } catch {
-            return [];
-          }
-        })
-      : []),
-  ];
+  return [...(output ? [imageKey(output, msg.image_id)] : []), ...(stage === 'tag' ? labelIndexKeys(photo, msg.detections ?? []) : [])];
 }
 
 /** Publishes a completion event; a failure is logged with what happens next, and thrown. */

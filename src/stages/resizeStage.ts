@@ -18,7 +18,6 @@ export const resizeStage: Stage<'resize'> = {
     await store.put(key, out.data, { contentType: 'image/jpeg', ...(outputMetadata ? { metadata: outputMetadata() } : {}) });
     return {
       outputKey: key,
-      written: [key],
       output: {
         ...versionFor(msg.owner),
         image_id: msg.image_id,

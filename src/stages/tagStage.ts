@@ -21,12 +21,11 @@ export const tagStage: Stage<'tag'> = {
     });
     // The label entries before the tagged image: the image (with its record) says the photo is
     // done, and a done photo is always found by its labels.
-    const index = await writeLabelIndex(store, { imageId: msg.image_id, owner: msg.owner }, msg.detections);
+    await writeLabelIndex(store, { imageId: msg.image_id, owner: msg.owner }, msg.detections);
     const key = imageKey('tagged', msg.image_id);
     await store.put(key, out.data, { contentType: 'image/jpeg', ...(outputMetadata ? { metadata: outputMetadata() } : {}) });
     return {
       outputKey: key,
-      written: [key, ...index.keys],
       detail: { bytes: out.data.length, width: out.width, height: out.height, detections: msg.detections },
     };
   },
