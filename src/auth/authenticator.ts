@@ -2,7 +2,7 @@ import type { ApiKeysSource, AuthConfig, AuthMode, JwtConfig } from '../config';
 import { LOCAL_OWNER } from '../domain/owners';
 import { type ApiKeyEntry, ownerOfApiKey, parseApiKeys } from './apiKeys';
 import type { Caller } from './caller';
-import { fetchIssuerMetadata } from './discovery';
+import { type IssuerMetadata, issuerMetadataOnce } from './discovery';
 import { AuthUnavailableError, InvalidApiKeyError, InvalidTokenError } from './errors';
 import { createJwtVerifier } from './jwtVerifier';
 
@@ -85,7 +85,7 @@ function apiKeyAuthenticator(source: ApiKeysSource, deps: AuthenticatorDeps): Au
 }
 
 /** The issuer's endpoints, read once (again after a failure, at most every 30 s). */
-function jwtPageSignIn(jwt: JwtConfig): () => Promise<PageSignIn> {
+function jwtPageSignIn(jwt: JwtConfig, issuerMetadata: () => Promise<IssuerMetadata>): () => Promise<PageSignIn> {
   let known: PageSignIn | undefined;
   let failedAt = Number.NEGATIVE_INFINITY;
   let problem = '';
@@ -93,7 +93,7 @@ function jwtPageSignIn(jwt: JwtConfig): () => Promise<PageSignIn> {
     if (known) return known;
     if (Date.now() - failedAt < 30_000) return { mode: 'jwt', clientId: jwt.clientId, problem };
     try {
-      const metadata = await fetchIssuerMetadata(jwt.issuer);
+      const metadata = await issuerMetadata();
       if (!metadata.authorization_endpoint || !metadata.token_endpoint) {
         throw new Error(`the issuer ${jwt.issuer} publishes no authorization or token endpoint`);
       }
@@ -124,8 +124,9 @@ export function createAuthenticator(config: AuthConfig, deps: AuthenticatorDeps)
     case 'api-key':
       return apiKeyAuthenticator(config.apiKeys!, deps);
     case 'jwt': {
-      const verifier = createJwtVerifier(config.jwt!);
-      const pageSignIn = jwtPageSignIn(config.jwt!);
+      const metadata = issuerMetadataOnce(config.jwt!.issuer);
+      const verifier = createJwtVerifier(config.jwt!, metadata);
+      const pageSignIn = jwtPageSignIn(config.jwt!, metadata);
       return {
         mode: 'jwt',
         pageSignIn,

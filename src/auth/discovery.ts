@@ -53,3 +53,21 @@ export async function fetchIssuerMetadata(issuer: string, timeoutMs = 5000): Pro
     ...(isHttpUrl(doc.token_endpoint) ? { token_endpoint: doc.token_endpoint } : {}),
   };
 }
+
+/**
+ * The issuer's discovery document, read once for the verifier (its jwks_uri) and the gallery's
+ * sign-in (its endpoints) alike; a failed read is not kept: the next caller reads it again.
+ */
+export function issuerMetadataOnce(issuer: string): () => Promise<IssuerMetadata> {
+  let kept: Promise<IssuerMetadata> | undefined;
+  return () => {
+    if (kept === undefined) {
+      const reading = fetchIssuerMetadata(issuer);
+      kept = reading;
+      reading.catch(() => {
+        if (kept === reading) kept = undefined;
+      });
+    }
+    return kept;
+  };
+}

@@ -2,7 +2,7 @@ import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
 import type { JwtConfig } from '../config';
 import { isOwner, OWNER_EXPECTED } from '../domain/owners';
 import type { Caller } from './caller';
-import { fetchIssuerMetadata } from './discovery';
+import type { IssuerMetadata } from './discovery';
 import { AuthUnavailableError, InvalidTokenError } from './errors';
 
 /**
@@ -78,12 +78,13 @@ function audienceProblem(payload: JWTPayload, audience: string): string | undefi
   return clientId === audience ? undefined : `the bearer token is for the client ${shown(clientId)}, expected ${shown(audience)}`;
 }
 
-export function createJwtVerifier(config: JwtConfig): JwtVerifier {
+/** `metadata`: the issuer's discovery document (issuerMetadataOnce), read for its jwks_uri unless JWT_JWKS_URL names the keys. */
+export function createJwtVerifier(config: JwtConfig, metadata: () => Promise<IssuerMetadata>): JwtVerifier {
   let keys: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
   const keySet = () => {
     if (keys === undefined) {
       const loading = (async () => {
-        const url = config.jwksUrl ?? (await fetchIssuerMetadata(config.issuer)).jwks_uri;
+        const url = config.jwksUrl ?? (await metadata()).jwks_uri;
         return createRemoteJWKSet(new URL(url), { timeoutDuration: 5000, cooldownDuration: 30_000 });
       })();
       keys = loading;

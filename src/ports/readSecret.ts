@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { ApiKeysSource } from '../config';
 import { ConfigError, TransientError } from '../errors';
-import type { SecretSource } from './secrets';
+import { namedSecretError, type SecretSource } from './secrets';
 
 /**
  * The API keys' stored form (the hashes, each naming its owner), read once by the authenticator at
@@ -17,11 +17,7 @@ export async function readApiKeys(source: ApiKeysSource, secrets: () => SecretSo
     try {
       return await secrets().read(source.reference);
     } catch (error) {
-      if (error instanceof ConfigError || error instanceof TransientError) {
-        const Class = error instanceof TransientError ? TransientError : ConfigError;
-        throw new Class(`API_KEYS_PARAMETER: ${error.message}`, { cause: error.cause ?? error });
-      }
-      throw error;
+      throw namedSecretError('API_KEYS_PARAMETER', error);
     }
   }
   const where = `API_KEYS_FILE: the file ${source.path}`;

@@ -61,6 +61,13 @@ export class AwsSecretSource implements SecretSource {
   }
 }
 
+/** A secret's read error, named by the variable that pointed at it (a fault stays a fault, a setting a setting). */
+export function namedSecretError(variable: string, error: unknown): unknown {
+  if (!(error instanceof ConfigError || error instanceof TransientError)) return error;
+  const Class = error instanceof TransientError ? TransientError : ConfigError;
+  return new Class(`${variable}: ${error.message}`, { cause: error.cause ?? error });
+}
+
 /**
  * A secret read once and kept: its configured value, or its reference read now (at init: the read
  * starts here, before any request) through `source`. The returned function answers with the value
@@ -84,11 +91,7 @@ export function prefetchSecret(
       })
       .catch((error: unknown) => {
         pending = undefined;
-        if (error instanceof ConfigError || error instanceof TransientError) {
-          const Class = error instanceof TransientError ? TransientError : ConfigError;
-          throw new Class(`${variable}: ${error.message}`, { cause: error.cause ?? error });
-        }
-        throw error;
+        throw namedSecretError(variable, error);
       });
   let pending: Promise<string> | undefined = read();
   // Nobody may be waiting yet: a failure is reported to the first caller, not as an unhandled rejection.

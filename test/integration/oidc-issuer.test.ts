@@ -129,6 +129,31 @@ describe('bearer tokens from a real OIDC issuer', () => {
       tokenEndpoint: `${issuer.url}/token`,
     });
   });
+
+  it('reads the discovery document once for the keys and the gallery alike', async () => {
+    const config = loadConfig({
+      AUTH: 'jwt',
+      JWT_ISSUER: issuer.url,
+      JWT_AUDIENCE: issuer.audience,
+      JWT_CLIENT_ID: issuer.galleryClientId,
+    });
+    const token = (await issuer.signIn('alice')).accessToken;
+    const realFetch = globalThis.fetch;
+    let discoveryReads = 0;
+    globalThis.fetch = (input, init) => {
+      if (String(input instanceof Request ? input.url : input).endsWith('/.well-known/openid-configuration')) discoveryReads += 1;
+      return realFetch(input, init);
+    };
+    try {
+      const fresh = createAuthenticator(config.auth, { readSecret: async () => '' });
+      assert.deepEqual(await fresh.authenticate(bearer(token)), { owner: 'alice' });
+      assert.equal((await fresh.pageSignIn()).mode, 'jwt');
+      assert.deepEqual(await fresh.authenticate(bearer(token)), { owner: 'alice' });
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    assert.equal(discoveryReads, 1);
+  });
 });
 
 function unsigned(claims: Record<string, unknown>): string {
