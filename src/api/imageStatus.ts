@@ -1,7 +1,6 @@
 import { isImageId } from '../domain/imageId';
 import { STAGE_FOLDERS } from '../domain/keys';
 import type { Detection } from '../domain/messages';
-import type { PhotoRef } from '../domain/owners';
 import { STAGE_OF_FOLDER } from '../domain/pipeline';
 import { STAGES, type StageName } from '../domain/stages';
 import type { ObjectStore } from '../ports/ObjectStore';
@@ -66,12 +65,6 @@ export function imageIdTime(imageId: string): Date {
   return new Date(parseInt(imageId.slice(0, 8) + imageId.slice(9, 13), 16));
 }
 
-/** Every stage's record that exists for the photo (absent = pending): two requests for a tagged photo. */
-export async function readStatusRecords(store: ObjectStore, photo: PhotoRef): Promise<Partial<Record<StageName, StageStatus>>> {
-  if (!isImageId(photo.imageId)) throw new Error(`expected an image id (UUIDv7), got ${JSON.stringify(photo.imageId)}`);
-  return readStageStatuses(store, photo);
-}
-
 /**
  * The records of `owner`'s photo `imageId`, or undefined when it is not theirs: its upload record
  * is the owner's index entry (src/domain/owners.ts), so a photo of someone else's — or none at all
@@ -83,7 +76,9 @@ export async function readOwnedRecords(
   owner: string,
   imageId: string,
 ): Promise<Partial<Record<StageName, StageStatus>> | undefined> {
-  const records = await readStatusRecords(store, { imageId, owner });
+  if (!isImageId(imageId)) throw new Error(`expected an image id (UUIDv7), got ${JSON.stringify(imageId)}`);
+  // Every stage's record that exists for the photo (absent = pending): two requests for a tagged photo.
+  const records = await readStageStatuses(store, { imageId, owner });
   return records.upload ? records : undefined;
 }
 

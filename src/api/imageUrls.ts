@@ -2,7 +2,7 @@ import { imageKey, parseImageKey } from '../domain/keys';
 import type { StageName } from '../domain/stages';
 import type { ObjectStore } from '../ports/ObjectStore';
 import type { StageStatus } from '../status/stageStatus';
-import { IMAGE_KINDS, type ImageKind, STAGE_OF_KIND } from './imageStatus';
+import { assembleStatus, IMAGE_KINDS, type ImageKind, type ImageStatus, STAGE_OF_KIND } from './imageStatus';
 
 /**
  * Where one of a photo's four images is, from its records: the key is never built from the request
@@ -37,4 +37,14 @@ export async function presignedImageUrls(
     }),
   );
   return Object.fromEntries(IMAGE_KINDS.map((kind, i) => [kind, urls[i]!])) as Record<ImageKind, string | null>;
+}
+
+/** The owner's answer for one photo of theirs: its status and its images' URLs. */
+export async function statusWithUrls(
+  store: ObjectStore,
+  imageId: string,
+  records: Partial<Record<StageName, StageStatus>>,
+  expiresInSeconds: number,
+): Promise<ImageStatus> {
+  return { ...assembleStatus(imageId, records), image_urls: await presignedImageUrls(store, imageId, records, expiresInSeconds) };
 }

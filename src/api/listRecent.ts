@@ -1,8 +1,8 @@
 import { imageIdOfIndexKey } from '../domain/labelKeys';
 import { photosPrefix } from '../domain/owners';
 import type { ObjectStore } from '../ports/ObjectStore';
-import { assembleStatus, type ImageStatus, readStatusRecords } from './imageStatus';
-import { presignedImageUrls } from './imageUrls';
+import { type ImageStatus, readOwnedRecords } from './imageStatus';
+import { statusWithUrls } from './imageUrls';
 
 /**
  * One owner's newest photos: a listing of their photo records (`owners/<owner>/photos/<inverted
@@ -29,10 +29,9 @@ export async function listRecent(
   const ids = await listRecentIds(store, owner, options.limit ?? DEFAULT_RECENT_LIMIT);
   const listed = await Promise.all(
     ids.map(async (id) => {
-      const records = await readStatusRecords(store, { imageId: id, owner });
+      const records = await readOwnedRecords(store, owner, id);
       // Deleted between the listing and this read: not listed.
-      if (!records.upload) return undefined;
-      return { ...assembleStatus(id, records), image_urls: await presignedImageUrls(store, id, records, options.presignExpiresSeconds) };
+      return records && statusWithUrls(store, id, records, options.presignExpiresSeconds);
     }),
   );
   return listed.filter((status) => status !== undefined);

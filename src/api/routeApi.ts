@@ -6,7 +6,7 @@ import { isImageId } from '../domain/imageId';
 import type { ApiRequest } from '../http/ApiRequest';
 import { type ApiResponse, errorResponse, httpErrorResponse, jsonResponse } from '../http/ApiResponse';
 import { describeValue } from '../http/describeValue';
-import { HttpError } from '../http/HttpError';
+import { HttpError, invalidImageId } from '../http/HttpError';
 import { matchRoute, routeNames } from '../http/routes';
 import { countLabels, DEFAULT_COUNT_CAP } from '../labels/countLabels';
 import type { Logger } from '../logger/createLogger';
@@ -14,8 +14,8 @@ import { PROMETHEUS_CONTENT_TYPE } from '../metrics/PrometheusStageMetrics';
 import type { StageMetrics } from '../metrics/StageMetrics';
 import type { ObjectStore } from '../ports/ObjectStore';
 import { imageResponse } from './imageResponse';
-import { assembleStatus, IMAGE_KINDS, isImageKind, readOwnedRecords } from './imageStatus';
-import { presignedImageUrls } from './imageUrls';
+import { IMAGE_KINDS, isImageKind, readOwnedRecords } from './imageStatus';
+import { statusWithUrls } from './imageUrls';
 import { DEFAULT_RECENT_LIMIT, listRecent, MAX_RECENT_LIMIT } from './listRecent';
 import { searchImages } from './searchImages';
 
@@ -49,12 +49,7 @@ export const API_ROUTES = routeNames('api');
 const shown = (value: string) => describeValue(value);
 
 function badId(id: string, requestId?: string): ApiResponse {
-  return errorResponse(
-    400,
-    'invalid_image_id',
-    `expected an image id (a UUIDv7 such as 0190f5c2-8a3b-7c4d-9e5f-0123456789ab), got ${shown(id)}`,
-    requestId,
-  );
+  return httpErrorResponse(invalidImageId(id), requestId);
 }
 
 export function parseLimit(raw: string | undefined): number | string {
@@ -137,8 +132,7 @@ async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
       if (!isImageId(id)) return badId(id, req.requestId);
       const records = await readOwnedRecords(deps.store, owner(), id);
       if (!records) return errorResponse(404, 'unknown_image', `no image with id ${id}`, req.requestId);
-      const image_urls = await presignedImageUrls(deps.store, id, records, presignExpiresSeconds);
-      return jsonResponse(200, { ...assembleStatus(id, records), image_urls });
+      return jsonResponse(200, await statusWithUrls(deps.store, id, records, presignExpiresSeconds));
     }
 
     case '/images/{id}/{kind}': {

@@ -4,7 +4,7 @@ import type { ApiRequest } from '../http/ApiRequest';
 import { type ApiResponse, errorResponse, jsonResponse } from '../http/ApiResponse';
 import { findByLabels } from '../labels/findByLabels';
 import type { ObjectStore } from '../ports/ObjectStore';
-import { assembleStatus, type ImageStatus, readStatusRecords } from './imageStatus';
+import { assembleStatus, type ImageStatus, readOwnedRecords } from './imageStatus';
 import { presignedImageUrls } from './imageUrls';
 
 /**
@@ -81,8 +81,8 @@ export async function searchImages(
   const found = await findByLabels(store, owner, labels, { limit, ...(after !== undefined ? { after } : {}) });
   const images = await Promise.all(
     found.ids.map(async (id) => {
-      const records = await readStatusRecords(store, { imageId: id, owner });
-      if (!records.upload) return undefined; // deleted meanwhile
+      const records = await readOwnedRecords(store, owner, id);
+      if (!records) return undefined; // deleted meanwhile
       const status = assembleStatus(id, records);
       const has = new Set(status.detections.map((d) => d.label));
       if (!labels.every((l) => has.has(l))) return undefined;

@@ -1,4 +1,5 @@
 import { PipelineError } from '../errors';
+import { describeValue } from './describeValue';
 
 /** An error that is the client's to fix, with the HTTP status and a message saying what was expected. */
 export class HttpError extends PipelineError {
@@ -22,4 +23,13 @@ export class HttpError extends PipelineError {
  */
 export function tooLarge(limit: number, got?: number, hint = ''): HttpError {
   return new HttpError(413, 'too_large', `expected an upload of at most ${limit} bytes, got ${got === undefined ? 'more' : got}${hint}`);
+}
+
+/** A path's {id} that is no image id: 400, on every route that takes one. */
+export function invalidImageId(id: string): HttpError {
+  return new HttpError(
+    400,
+    'invalid_image_id',
+    `expected an image id (a UUIDv7 such as 0190f5c2-8a3b-7c4d-9e5f-0123456789ab), got ${describeValue(id)}`,
+  );
 }

@@ -1,9 +1,10 @@
 import type { Authenticator } from '../auth/authenticator';
 import { isImageId } from '../domain/imageId';
 import type { ApiRequest } from '../http/ApiRequest';
-import { type ApiResponse, errorResponse, httpErrorResponse } from '../http/ApiResponse';
-import { HttpError } from '../http/HttpError';
-import type { Logger } from '../logger/createLogger';
+import type { ApiResponse } from '../http/ApiResponse';
+import { HttpError, invalidImageId } from '../http/HttpError';
+import { refusedRequest } from '../http/refusedRequest';
+import { childLogger, type Logger } from '../logger/createLogger';
 import { deletePhoto } from '../owners/deletePhoto';
 import type { ObjectStore } from '../ports/ObjectStore';
 
@@ -23,27 +24,16 @@ export interface DeleteImageDeps {
 export async function handleDeleteImage(req: ApiRequest, id: string, deps: DeleteImageDeps): Promise<ApiResponse> {
   try {
     const { owner } = await deps.auth.authenticate(req.headers);
-    if (!isImageId(id)) {
-      const text = String(id);
-      const shown = JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
-      throw new HttpError(
-        400,
-        'invalid_image_id',
-        `expected an image id (a UUIDv7 such as 0190f5c2-8a3b-7c4d-9e5f-0123456789ab), got ${shown}`,
-      );
-    }
+    if (!isImageId(id)) throw invalidImageId(id);
     const outcome = await deletePhoto(deps.store, { imageId: id, owner });
     if (outcome === 'unknown') throw new HttpError(404, 'unknown_image', `no image with id ${id}`);
     deps.log.info(outcome === 'deleted' ? 'photo deleted by its owner' : 'photo deletion finished', { image_id: id });
     return { statusCode: 204, headers: { 'cache-control': 'no-store' }, body: '' };
   } catch (error) {
-    if (error instanceof HttpError) return httpErrorResponse(error, req.requestId);
-    deps.log.error('photo deletion failed', { error, image_id: id });
-    return errorResponse(
-      503,
-      'unavailable',
-      'the photo could not be deleted completely; send DELETE again to finish (what was removed stays removed)',
-      req.requestId,
-    );
+    return refusedRequest(error, req, {
+      log: childLogger(deps.log, { image_id: id }),
+      what: 'photo deletion',
+      unavailable: 'the photo could not be deleted completely; send DELETE again to finish (what was removed stays removed)',
+    });
   }
 }
