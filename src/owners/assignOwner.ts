@@ -1,6 +1,7 @@
 import { parseStatusKey, STATUS_FOLDER, statusKey } from '../domain/keys';
-import { COCO_LABEL_NAMES, labelIndexKey } from '../domain/labelKeys';
-import { ownerLabelKey } from '../domain/owners';
+import { COCO_LABEL_NAMES, isCocoLabel, labelIndexKey } from '../domain/labelKeys';
+import type { Detection } from '../domain/messages';
+import { writeLabelIndex } from '../labels/writeLabelIndex';
 import type { ObjectStore } from '../ports/ObjectStore';
 import { stagesOfRecord } from '../status/photoStatus';
 import { type ImageOutcome, settledOutcome } from '../status/settledOutcome';
@@ -40,10 +41,11 @@ export async function ownerlessPhotos(store: ObjectStore): Promise<string[]> {
     .map((k) => k!.imageId);
 }
 
-function labelsOf(outcome: ImageOutcome | undefined, records: StageRecords): string[] {
+/** The detections a tagged photo is filed under (none for one that failed). */
+function detectionsOf(outcome: ImageOutcome | undefined, records: StageRecords): Detection[] {
   if (outcome?.status !== 'done') return [];
   const detections = records.tag?.detections ?? records.detect?.detections ?? [];
-  return [...new Set(detections.map((d) => d.label))].filter((label) => COCO_LABEL_NAMES.includes(label));
+  return detections.filter((d) => isCocoLabel(d.label));
 }
 
 export async function assignOwner(store: ObjectStore, owner: string, options: AssignOptions = {}): Promise<AssignOutcome[]> {
@@ -64,14 +66,11 @@ export async function assignOwner(store: ObjectStore, owner: string, options: As
       report({ image_id: imageId, outcome: 'in the pipeline' });
       continue;
     }
-    const labels = labelsOf(settled, records);
+    const detections = detectionsOf(settled, records);
+    const labels = [...new Set(detections.map((d) => d.label))];
     if (!options.dryRun) {
       await writePhotoRecord(store, { imageId, owner }, record);
-      await Promise.all(
-        labels.map((label) =>
-          store.put(ownerLabelKey(owner, label, imageId), Buffer.alloc(0), { contentType: 'application/octet-stream' }),
-        ),
-      );
+      await writeLabelIndex(store, { imageId, owner }, detections);
       await store.deleteMany(COCO_LABEL_NAMES.map((label) => labelIndexKey(label, imageId)));
       await store.delete(statusKey(imageId, 'upload'));
     }
