@@ -18,6 +18,7 @@
 import type { ImageKind, ImageStatus, OverallState, StageView } from '../api/imageStatus';
 import { IMAGE_FORMATS } from '../domain/imageFormats';
 import type { StageName } from '../domain/stages';
+import { byId } from './galleryDom';
 import { createLabelFilter } from './galleryFilter';
 import { createSignIn } from './gallerySignIn';
 
@@ -58,12 +59,6 @@ const MAX_POLL_MS = 5000;
 const MAX_PARALLEL_UPLOADS = 3;
 
 const REFRESH_MS = 15_000;
-
-function byId<T extends HTMLElement>(id: string): T {
-  const node = document.getElementById(id);
-  if (!node) throw new Error(`gallery: the page has no #${id}`);
-  return node as T;
-}
 
 const main = document.querySelector('main');
 /** Larger photos go straight to the bucket (POST /uploads): the most POST /upload takes anywhere. */

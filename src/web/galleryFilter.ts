@@ -9,6 +9,7 @@
  * a minute otherwise (GET /labels costs 80 listings on S3).
  */
 import type { LabelCount } from '../labels/countLabels';
+import { byId } from './galleryDom';
 
 interface LabelsAnswer {
   labels: LabelCount[];
@@ -33,12 +34,6 @@ export interface LabelFilter {
 }
 
 const LABELS_EVERY_MS = 60_000;
-
-function byId<T extends HTMLElement>(id: string): T {
-  const node = document.getElementById(id);
-  if (!node) throw new Error(`gallery: the page has no #${id}`);
-  return node as T;
-}
 
 /** `request`: how the API is asked (the gallery's, with the caller's key or token). */
 export function createLabelFilter(onChange: () => void, request: (path: string, init?: RequestInit) => Promise<Response>): LabelFilter {

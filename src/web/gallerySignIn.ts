@@ -11,7 +11,8 @@
  * A 401 from the API (a key taken back, a token expired) forgets what was kept and asks again.
  * State lives in the closure of createSignIn, so this module has none of its own.
  */
-export type AuthMode = 'none' | 'api-key' | 'jwt';
+import type { AuthMode } from '../config';
+import { byId } from './galleryDom';
 
 export interface SignIn {
   mode: AuthMode;
@@ -37,12 +38,6 @@ const API_KEY_KEY = 'image-pipeline.api-key';
 const PKCE_KEY = 'image-pipeline.pkce';
 /** A token this close to its expiry is not used: a request would be refused on the way. */
 const EXPIRY_MARGIN_MS = 30_000;
-
-function byId<T extends HTMLElement>(id: string): T {
-  const node = document.getElementById(id);
-  if (!node) throw new Error(`gallery: the page has no #${id}`);
-  return node as T;
-}
 
 function base64url(bytes: Uint8Array): string {
   let text = '';
