@@ -33,3 +33,6 @@ export function concurrencyLimit(limit: number): ConcurrencyLimit {
 export function wholePhotoLimit(): ConcurrencyLimit {
   return concurrencyLimit(Math.max(1, os.availableParallelism()));
 }
+
+/** No limit: what a stage run on its own (without the app's whole-photo limit) works under. */
+export const unlimited: ConcurrencyLimit = (run) => run();

@@ -1,4 +1,4 @@
-import type { ConcurrencyLimit } from './concurrencyLimit';
+import { type ConcurrencyLimit, unlimited } from './concurrencyLimit';
 import { sharpReadable } from './heif/sharpReadable';
 import { type ImageInfo, type ImageLimits, imageDecodeError, inspectImage, openImage } from './openImage';
 
@@ -31,7 +31,7 @@ export async function resizeImage(
 ): Promise<ResizeResult> {
   const info = await inspectImage(bytes, options.limits);
   if (info.ext !== 'heic' && !info.progressive) return resizeReadable(bytes, bytes, info, options);
-  const limit: ConcurrencyLimit = options.wholePhoto ?? ((run) => run());
+  const limit = options.wholePhoto ?? unlimited;
   return limit(async () =>
     resizeReadable(bytes, info.ext === 'heic' ? await sharpReadable(bytes, options.limits, true) : bytes, info, options),
   );

@@ -1,4 +1,5 @@
 import { imageKey } from '../domain/keys';
+import { unlimited } from '../image/concurrencyLimit';
 import { drawDetections } from '../image/drawDetections';
 import { writeLabelIndex } from '../labels/writeLabelIndex';
 import type { Stage } from './Stage';
@@ -10,7 +11,7 @@ export const tagStage: Stage<'tag'> = {
     // The original is read inside the app's whole-photo limit, with its decode: a batch of large
     // photos then holds as many originals as it decodes at once, not every record's bytes while
     // they wait their turn.
-    const limit = wholePhoto ?? ((work) => work());
+    const limit = wholePhoto ?? unlimited;
     const out = await limit(async () => {
       const { body } = await store.get(msg.original_path);
       return drawDetections(body, msg.detections, {

@@ -5,7 +5,7 @@ import type { ObjectStore, PutOptions } from '../ports/ObjectStore';
 import { recordOfOutput } from './outputRecord';
 import { stagesOf } from './photoStatus';
 import { type ImageOutcome, settledOutcome } from './settledOutcome';
-import { type PhotoRecord, PhotoRecordSchema, type StageRecords, StageStatusSchema } from './stageStatus';
+import { type PhotoRecord, parseRecord, type StageRecords } from './stageStatus';
 
 /** What was written of one photo, as the status API would read it (src/status/photoStatus.ts). */
 interface Seen {
@@ -58,18 +58,14 @@ export class StatusWatcher {
   private noteWrite(key: string, body: Buffer, options: PutOptions | undefined): void {
     const record = parseRecordKey(key);
     if (record) {
-      const schema = record.stage === 'upload' ? PhotoRecordSchema : StageStatusSchema;
-      let parsed: ReturnType<typeof schema.safeParse>;
-      try {
-        parsed = schema.safeParse(JSON.parse(body.toString('utf8')));
-      } catch {
-        return;
+      const { stage } = record;
+      if (stage === 'upload') {
+        const photoRecord = parseRecord('upload', body);
+        if (photoRecord) this.note(record.photo.imageId, (seen) => (seen.record = photoRecord));
+      } else {
+        const status = parseRecord(stage, body);
+        if (status) this.note(record.photo.imageId, (seen) => (seen.legacy[stage] = status));
       }
-      if (!parsed.success || parsed.data.stage !== record.stage) return;
-      this.note(record.photo.imageId, (seen) => {
-        if (record.stage === 'upload') seen.record = parsed.data as PhotoRecord;
-        else seen.legacy[record.stage] = parsed.data;
-      });
       return;
     }
     const image = parseImageKey(key);

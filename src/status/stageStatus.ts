@@ -94,11 +94,21 @@ async function getOrUndefined(store: ObjectStore, key: string): Promise<Buffer |
   }
 }
 
+/**
+ * The body of `stage`'s record (the photo's record for upload, a stage's status object of the
+ * layout before version 2 for the others), or undefined when it is no such record.
+ */
+export function parseRecord(stage: 'upload', body: Buffer): PhotoRecord | undefined;
+export function parseRecord(stage: StageName, body: Buffer): StageStatus | undefined;
+export function parseRecord(stage: StageName, body: Buffer): StageStatus | undefined {
+  const record = parseJson(stage === 'upload' ? PhotoRecordSchema : StageStatusSchema, body);
+  return record?.stage === stage ? record : undefined;
+}
+
 /** The photo's record, or undefined when it is absent or unreadable (the photo is not there, as far as anyone can tell). */
 export async function readPhotoRecord(store: ObjectStore, photo: PhotoRef): Promise<PhotoRecord | undefined> {
   const body = await getOrUndefined(store, recordKey(photo, 'upload'));
-  const record = body && parseJson(PhotoRecordSchema, body);
-  return record?.stage === 'upload' ? record : undefined;
+  return body && parseRecord('upload', body);
 }
 
 function recordBody(record: PhotoRecord): Buffer {
@@ -138,8 +148,7 @@ export function uploadStatusOf(record: PhotoRecord): StageStatus {
 /** A stage's `status/<id>/<stage>.json` of the layout before version 2, or undefined when absent or unreadable. */
 export async function readLegacyStatus(store: ObjectStore, imageId: string, stage: StageName): Promise<StageStatus | undefined> {
   const body = await getOrUndefined(store, statusKey(imageId, stage));
-  const status = body && parseJson(StageStatusSchema, body);
-  return status?.stage === stage ? status : undefined;
+  return body && parseRecord(stage, body);
 }
 
 /** The queue stages' `status/<id>/<stage>.json` that exist (the layout before version 2): one GET each. */
