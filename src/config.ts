@@ -193,14 +193,19 @@ export interface AuthConfig {
   apiKeys?: ApiKeysSource;
 }
 
-function httpUrl(name: string, raw: string): string {
-  let url: URL | undefined;
+/** `raw` as a URL when it is an http or https one. */
+function parseHttpUrl(raw: string): URL | undefined {
+  let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    url = undefined;
+    return undefined;
   }
-  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+  return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined;
+}
+
+function httpUrl(name: string, raw: string): string {
+  if (parseHttpUrl(raw) === undefined) {
     throw new ConfigError(`${name}: expected an http or https URL, got ${JSON.stringify(raw.slice(0, 120))}`);
   }
   return raw;
@@ -385,20 +390,8 @@ function limitsConfig(env: Env, cappedByLambda: boolean): Limits {
 function publicUrl(env: Env): string | undefined {
   const raw = optional(env, 'PUBLIC_URL');
   if (raw === undefined) return undefined;
-  let url: URL | undefined;
-  try {
-    url = new URL(raw);
-  } catch {
-    url = undefined;
-  }
-  if (
-    url === undefined ||
-    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
-    url.search ||
-    url.hash ||
-    url.username ||
-    url.password
-  ) {
+  const url = parseHttpUrl(raw);
+  if (url === undefined || url.search || url.hash || url.username || url.password) {
     throw new ConfigError(
       `PUBLIC_URL: expected the http or https URL clients reach this server at, such as https://photos.example.com (no query, fragment or credentials), got ${JSON.stringify(raw.slice(0, 80))}`,
     );
