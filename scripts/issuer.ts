@@ -24,7 +24,9 @@ async function main(): Promise<void> {
       `  the gallery may return to: ${redirects.join(', ')}`,
       '',
       'start the pipeline with:',
-      `  AUTH=jwt JWT_ISSUER=${issuer.url} JWT_AUDIENCE=${issuer.audience} JWT_CLIENT_ID=${issuer.galleryClientId} npm start`,
+      `  ${Object.entries(issuer.env)
+        .map(([name, value]) => `${name}=${value}`)
+        .join(' ')} npm start`,
       'Ctrl-C to stop',
       '',
     ].join('\n'),

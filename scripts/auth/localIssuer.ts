@@ -58,6 +58,8 @@ export interface LocalIssuer {
   /** A second public client, whose tokens name the same audience (as any client of the issuer's may). */
   otherClientId: string;
   users: IssuerUser[];
+  /** The settings of a pipeline that takes this issuer's tokens (AUTH=jwt and its JWT_* variables). */
+  env: Record<'AUTH' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'JWT_CLIENT_ID', string>;
   /** The gallery client's redirect URIs, set once the page's URL is known (before anyone signs in). */
   setGalleryRedirectUris(uris: string[]): Promise<void>;
   /** Signs a user in through the authorization code flow with PKCE, over HTTP, as a browser would. */
@@ -332,6 +334,7 @@ export async function startLocalIssuer(options: LocalIssuerOptions = {}): Promis
     galleryClientId,
     otherClientId,
     users,
+    env: { AUTH: 'jwt', JWT_ISSUER: url, JWT_AUDIENCE: audience, JWT_CLIENT_ID: galleryClientId },
     async setGalleryRedirectUris(uris) {
       provider = quietProvider(new Provider(url, configuration(uris)));
     },

@@ -309,10 +309,7 @@ describe('gallery in a browser, signing in (AUTH=jwt, a real OIDC provider)', {
       DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
       MODEL_PATH: await ensureModel(),
-      AUTH: 'jwt',
-      JWT_ISSUER: issuer.url,
-      JWT_AUDIENCE: issuer.audience,
-      JWT_CLIENT_ID: issuer.galleryClientId,
+      ...issuer.env,
     });
     pipeline = await startEmbedded(createApp({ config, detector: 'worker' }), { port: 0 });
     // The gallery sends people back to itself: its URL is the client's redirect URI.

@@ -35,6 +35,7 @@ import { readApiKeys } from '../../src/ports/readSecret';
 import { AwsSecretSource } from '../../src/ports/secrets';
 import { FAILING_UPLOADS, REFUSED_UPLOADS } from '../helpers/badInputCases';
 import { assertSameDetections } from '../helpers/boxes';
+import { keysNamingPhoto, refusedCallers } from '../helpers/callers';
 import { fixtureNames, fixturePath, readFixture, referenceDetections } from '../helpers/fixtures';
 import { replayForm } from '../helpers/formReplay';
 import { BORDERLINE_SCORE, heicFixturePath, heicFixtures, heicReferenceDetections } from '../helpers/heicFixtures';
@@ -693,12 +694,8 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     // one for another audience, one signed with another key are refused before any function runs —
     // API Gateway's own 401 body, not the functions' JSON error. So is a valid ES256 token: API
     // Gateway checks RSA signatures only.
-    const now = Math.floor(Date.now() / 1000);
     const refused: Array<[string, Record<string, string>]> = [
-      ['no token', {}],
-      ['an expired token', { authorization: `Bearer ${await issuer.forge({ iat: now - 7200, exp: now - 3600 })}` }],
-      ['a token for another audience', { authorization: `Bearer ${await issuer.forge({ aud: 'another-api' })}` }],
-      ['a token signed with another key', { authorization: `Bearer ${await issuer.forge({}, { key: 'other' })}` }],
+      ...(await refusedCallers(issuer)),
       ['an ES256 token', { authorization: `Bearer ${await issuer.forge({}, { key: 'issuer-es256' })}` }],
     ];
     for (const [what, headers] of refused) {
@@ -753,15 +750,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     assert.equal((await api(`/images/${id}`)).status, 404);
     const list = (await (await api('/images?limit=100')).json()) as { images: Status[] };
     assert.ok(!list.images.some((s) => s.image_id === id));
-    const inverted = id.replace(/[0-9a-f]/g, (d) => (15 - Number.parseInt(d, 16)).toString(16));
-    const left: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: stack.bucket, ContinuationToken: token }));
-      left.push(...(page.Contents ?? []).map((o) => o.Key!).filter((k) => k.includes(id) || k.endsWith(inverted)));
-      token = page.NextContinuationToken;
-    } while (token);
-    assert.deepEqual(left, [`deleted/${id}`]);
+    assert.deepEqual(await keysNamingPhoto(s3, stack.bucket, id), [`deleted/${id}`]);
   });
 
   // Last, so that a photo the bucket's notification starts (the ingest step) cannot change what the

@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config';
 import { newImageId } from '../../src/domain/imageId';
 import type { PresignedPost } from '../../src/ports/ObjectStore';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
+import { invertedId, refusedCallers } from '../helpers/callers';
 import { apiKeysEnv } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 import { postForm } from '../helpers/postPolicyContract';
@@ -67,10 +68,7 @@ describe('owners on the embedded default (AUTH=jwt, a real OIDC provider)', { ti
       DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
       MODEL_PATH: await ensureModel(),
-      AUTH: 'jwt',
-      JWT_ISSUER: issuer.url,
-      JWT_AUDIENCE: issuer.audience,
-      JWT_CLIENT_ID: issuer.galleryClientId,
+      ...issuer.env,
     });
     pipeline = await startEmbedded(createApp({ config, detector: 'worker' }), { port: 0 });
     token.alice = (await issuer.signIn('alice')).accessToken;
@@ -169,13 +167,6 @@ describe('owners on the embedded default (AUTH=jwt, a real OIDC provider)', { ti
   });
 
   it('no token, an expired one, one for another audience or signed with another key: 401 on every route that needs a caller', async () => {
-    const now = Math.floor(Date.now() / 1000);
-    const bad: Array<[string, string | null]> = [
-      ['no token', null],
-      ['an expired token', await issuer.forge({ iat: now - 7200, exp: now - 3600 })],
-      ['a token for another audience', await issuer.forge({ aud: 'another-api' })],
-      ['a token signed with another key', await issuer.forge({}, { key: 'other' })],
-    ];
     const form = () => {
       const f = new FormData();
       f.append('image', new Blob([new Uint8Array(readFixture('dog.jpg'))], { type: 'image/jpeg' }), 'dog.jpg');
@@ -191,12 +182,12 @@ describe('owners on the embedded default (AUTH=jwt, a real OIDC provider)', { ti
       ['POST', '/upload', () => ({ body: form() })],
       ['POST', '/uploads', () => ({ headers: { 'content-type': 'application/json' }, body: '{"content_type":"image/jpeg","size":10}' })],
     ];
-    for (const [what, tok] of bad) {
+    for (const [what, headers] of await refusedCallers(issuer)) {
       for (const [method, route, init] of routes) {
         const res = await fetch(`${pipeline.url}${route}`, {
           method,
           ...init(),
-          headers: { ...(init().headers as Record<string, string>), ...(tok ? { authorization: `Bearer ${tok}` } : {}) },
+          headers: { ...(init().headers as Record<string, string>), ...headers },
         });
         assert.equal(res.status, 401, `${what}: ${method} ${route}`);
         assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer realm="image-pipeline"/, `${what}: ${method} ${route}`);
@@ -237,7 +228,7 @@ describe('owners on the embedded default (AUTH=jwt, a real OIDC provider)', { ti
     );
     const entries = left.filter((k) => /^owners\/[a-z2-7]+\/labels\//.test(k));
     assert.ok(entries.length > 0);
-    assert.ok(!entries.some((k) => k.endsWith(invert(alicesDog))));
+    assert.ok(!entries.some((k) => k.endsWith(invertedId(alicesDog))));
     // DELETE again by her: finished (204); by bob: an unknown id.
     assert.equal((await call('alice', `/images/${alicesDog}`, { method: 'DELETE' })).status, 204);
     assert.equal((await call('bob', `/images/${alicesHorses}`, { method: 'DELETE' })).status, 404);
@@ -277,8 +268,3 @@ describe('owners on the embedded default (AUTH=api-key)', { timeout: 300_000 }, 
     assert.equal((await fetch(`${pipeline.url}/images`)).status, 401);
   });
 });
-
-/** The label index's inverted id (src/domain/labelKeys.ts). */
-function invert(id: string): string {
-  return id.replace(/[0-9a-f]/g, (d) => (15 - Number.parseInt(d, 16)).toString(16));
-}

@@ -17,6 +17,7 @@ import { SqsQueue } from '../../src/ports/SqsQueue';
 import { PhotoRecordSchema, StageStatusSchema } from '../../src/status/stageStatus';
 import { FAILING_UPLOADS } from '../helpers/badInputCases';
 import { assertSameDetections, iouXywh, xywh } from '../helpers/boxes';
+import { keysNamingPhoto, refusedCallers } from '../helpers/callers';
 import { fixtureNames, readFixture, referenceDetections } from '../helpers/fixtures';
 import { BORDERLINE_SCORE, heicFixturePath, heicFixtures, heicReferenceDetections } from '../helpers/heicFixtures';
 import { ispeBomb } from '../helpers/hostileHeic';
@@ -110,7 +111,7 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
       progress: () => undefined,
       onSlsLine,
       webhook: { url: receiver.url, secret: WEBHOOK_SECRET, retrySeconds: 3, onLog: (line) => delivererLog.push(line) },
-      auth: { AUTH: 'jwt', JWT_ISSUER: issuer.url, JWT_AUDIENCE: issuer.audience, JWT_CLIENT_ID: issuer.galleryClientId },
+      auth: issuer.env,
     });
     for (const who of ['alice', 'bob'] as const) BEARER[who] = { authorization: `Bearer ${(await issuer.signIn(who)).accessToken}` };
     s3 = new S3Client({
@@ -465,14 +466,7 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
     assert.deepEqual(((await (await call('bob', '/images?label=dog')).json()) as { images: unknown[] }).images, []);
     assert.deepEqual(((await (await call('bob', '/labels')).json()) as { labels: unknown[] }).labels, []);
     // No token, an expired one, one for another audience or signed with another key: 401.
-    const now = Math.floor(Date.now() / 1000);
-    const refused: Array<[string, Record<string, string>]> = [
-      ['no token', {}],
-      ['expired', { authorization: `Bearer ${await issuer.forge({ iat: now - 7200, exp: now - 3600 })}` }],
-      ['another audience', { authorization: `Bearer ${await issuer.forge({ aud: 'another-api' })}` }],
-      ['another key', { authorization: `Bearer ${await issuer.forge({}, { key: 'other' })}` }],
-    ];
-    for (const [what, headers] of refused) {
+    for (const [what, headers] of await refusedCallers(issuer)) {
       for (const [method, route] of [
         ['GET', '/images'],
         ['GET', `/images/${id}`],
@@ -487,18 +481,6 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
     // Alice deletes it: nothing of it is left in MinIO but its tombstone (no image, no owner's name).
     assert.equal((await call('alice', `/images/${id}`, { method: 'DELETE' })).status, 204);
     assert.equal((await call('alice', `/images/${id}`)).status, 404);
-    const left: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: stack.s3.bucket, ContinuationToken: token }));
-      left.push(...(page.Contents ?? []).map((o) => o.Key!).filter((k) => k.includes(id) || k.endsWith(invert(id))));
-      token = page.NextContinuationToken;
-    } while (token);
-    assert.deepEqual(left, [`deleted/${id}`]);
+    assert.deepEqual(await keysNamingPhoto(s3, stack.s3.bucket, id), [`deleted/${id}`]);
   });
 });
-
-/** The index's inverted id (src/domain/labelKeys.ts). */
-function invert(id: string): string {
-  return id.replace(/[0-9a-f]/g, (d) => (15 - Number.parseInt(d, 16)).toString(16));
-}

@@ -115,12 +115,7 @@ describe('bearer tokens from a real OIDC issuer', () => {
   });
 
   it("gives the gallery the issuer's authorization and token endpoints and its client, from discovery", async () => {
-    const config = loadConfig({
-      AUTH: 'jwt',
-      JWT_ISSUER: issuer.url,
-      JWT_AUDIENCE: issuer.audience,
-      JWT_CLIENT_ID: issuer.galleryClientId,
-    });
+    const config = loadConfig(issuer.env);
     const page = await createAuthenticator(config.auth, { readSecret: async () => '' }).pageSignIn();
     assert.deepEqual(page, {
       mode: 'jwt',
@@ -131,12 +126,7 @@ describe('bearer tokens from a real OIDC issuer', () => {
   });
 
   it('reads the discovery document once for the keys and the gallery alike', async () => {
-    const config = loadConfig({
-      AUTH: 'jwt',
-      JWT_ISSUER: issuer.url,
-      JWT_AUDIENCE: issuer.audience,
-      JWT_CLIENT_ID: issuer.galleryClientId,
-    });
+    const config = loadConfig(issuer.env);
     const token = (await issuer.signIn('alice')).accessToken;
     const realFetch = globalThis.fetch;
     let discoveryReads = 0;
