@@ -11,9 +11,9 @@ import { parseArgs } from 'node:util';
 import { createApp } from '../../src/app/createApp';
 import { configFromEnvironment } from '../../src/config';
 import { LOCAL_OWNER } from '../../src/domain/owners';
-import type { ObjectStore } from '../../src/ports/ObjectStore';
 import { startEmbedded } from '../../src/runtime/startEmbedded';
 import { acceptUpload } from '../../src/upload/acceptUpload';
+import { overridingStore } from './overridingStore';
 
 const { values, positionals } = parseArgs({ options: { 'hold-tagged-after': { type: 'string' } }, allowPositionals: true });
 const holdAfter = values['hold-tagged-after'] === undefined ? Number.POSITIVE_INFINITY : Number(values['hold-tagged-after']);
@@ -31,16 +31,7 @@ const announce = () => {
     process.stdout.write('holding\n');
   }
 };
-const store: ObjectStore = {
-  get: (key) => app.store.get(key),
-  exists: (key) => app.store.exists(key),
-  head: (key) => app.store.head(key),
-  putIfAbsent: (key, body, options) => app.store.putIfAbsent(key, body, options),
-  copy: (from, to, options) => app.store.copy(from, to, options),
-  delete: (key) => app.store.delete(key),
-  deleteMany: (keys) => app.store.deleteMany(keys),
-  list: (prefix, options) => app.store.list(prefix, options),
-  presignPost: (key, options) => app.store.presignPost(key, options),
+const store = overridingStore(app.store, {
   put: async (key, body, options) => {
     if (!key.startsWith('tagged/')) return app.store.put(key, body, options);
     if (started >= holdAfter) {
@@ -53,7 +44,7 @@ const store: ObjectStore = {
     written += 1;
     announce();
   },
-};
+});
 const held = { ...app, store };
 const pipeline = await startEmbedded(held);
 process.stdout.write('ready\n');

@@ -28,6 +28,7 @@ import type { DetectFn } from '../../src/stages/Stage';
 import { readStageStatuses } from '../../src/status/photoStatus';
 import { acceptUpload } from '../../src/upload/acceptUpload';
 import { fixtureNames, fixturePath, readFixture } from '../helpers/fixtures';
+import { overridingStore } from '../helpers/overridingStore';
 import { waitForImage } from '../helpers/waitForImage';
 
 /**
@@ -135,22 +136,12 @@ describe('faults', () => {
         if (detections > HELD_AFTER) await release.promise;
         return real.detect(bytes);
       },
-      store: {
-        get: (key) => real.store.get(key),
-        presignGet: (key, seconds) => real.store.presignGet!(key, seconds),
-        presignPost: (key, options) => real.store.presignPost(key, options),
-        exists: (key) => real.store.exists(key),
-        head: (key) => real.store.head(key),
-        putIfAbsent: (key, body, options) => real.store.putIfAbsent(key, body, options),
-        copy: (from, to, options) => real.store.copy(from, to, options),
-        delete: (key) => real.store.delete(key),
-        deleteMany: (keys) => real.store.deleteMany(keys),
-        list: (prefix, options) => real.store.list(prefix, options),
+      store: overridingStore(real.store, {
         put: async (key, body, options) => {
           await real.store.put(key, body, options);
           if (key.startsWith('tagged/') && ++taggedPuts === HELD_AFTER) fiveTagged.resolve();
         },
-      },
+      }),
     };
     const pipeline = await startEmbedded(app, { port: 0 });
     t.after(() => pipeline.stop());
@@ -372,7 +363,7 @@ describe('faults', () => {
     let poisonKey = '';
     let poisonReads = 0;
     // A store that fails every read of one object, as a flaky dependency would.
-    const store: ObjectStore = {
+    const store = overridingStore(fsStore, {
       get: async (key) => {
         const object = await fsStore.get(key);
         // Known by its bytes, so the fault is in place before the upload's message can be received.
@@ -383,16 +374,7 @@ describe('faults', () => {
         }
         return object;
       },
-      put: (k, b, o) => fsStore.put(k, b, o),
-      exists: (k) => fsStore.exists(k),
-      head: (k) => fsStore.head(k),
-      putIfAbsent: (k, b, o) => fsStore.putIfAbsent(k, b, o),
-      copy: (f, k, o) => fsStore.copy(f, k, o),
-      delete: (k) => fsStore.delete(k),
-      deleteMany: (keys) => fsStore.deleteMany(keys),
-      list: (p, options) => fsStore.list(p, options),
-      presignPost: (k, options) => fsStore.presignPost(k, options),
-    };
+    });
     const lines: string[] = [];
     const queue = new MemoryQueue({ maxReceiveCount: 3, visibilityTimeoutSeconds: 1, dir: path.join(dir, 'queues') });
     const deps = createApp({
