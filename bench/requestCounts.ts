@@ -18,7 +18,6 @@ import { LOCAL_OWNER, OWNERS_FOLDER } from '../src/domain/owners';
 import { STAGE_OF_FOLDER } from '../src/domain/pipeline';
 import { STAGES, type StageName } from '../src/domain/stages';
 import { objectCreatedNotification } from '../src/ingest/s3Notification';
-import type { ObjectStore } from '../src/ports/ObjectStore';
 import type { Queue } from '../src/ports/Queue';
 import { startEmbedded } from '../src/runtime/startEmbedded';
 import { StatusWatcher } from '../src/status/StatusWatcher';
@@ -64,20 +63,8 @@ export async function countRequests(files: string[], modelPath: string, wayIn: W
   let logBytes = 0;
   // The app's own ports, wrapped: every call passes through and is counted.
   const app = createApp({ config, logSink: (line) => (logBytes += Buffer.byteLength(line) + 1) });
-  // The same counting decorator as test/e2e/object-writes.test.ts (every put… write and every
-  // read), and around it the two calls it leaves out: copy (a PUT-class request) and head (GET-class).
-  const { store: counting, calls } = countingStore(app.store);
-  let copies = 0;
-  let heads = 0;
-  const store: ObjectStore = Object.create(counting) as ObjectStore;
-  store.copy = (from, to, options) => {
-    copies++;
-    return counting.copy(from, to, options);
-  };
-  store.head = (key) => {
-    heads++;
-    return counting.head(key);
-  };
+  // The same counting decorator as test/e2e/object-writes.test.ts: every put… write, copy and read.
+  const { store, calls } = countingStore(app.store);
   let sends = 0;
   let received = 0;
   let deletes = 0;
@@ -161,15 +148,15 @@ export async function countRequests(files: string[], modelPath: string, wayIn: W
   if (wayIn === 'bucket') {
     // On this way in the upload stage is the ingest function's (src/ingest/ingestUpload.ts): head,
     // a read of the object (its check), the copy to original/, its records and the resize message.
-    callsPerFunction.ingest = (heads + copies) / n + 1 + writesOf('upload') + 1;
+    callsPerFunction.ingest = (calls.reads.head + calls.copies) / n + 1 + writesOf('upload') + 1;
     callsPerFunction.upload = 0;
   }
   return {
     counts: {
       wayIn,
-      s3Puts: (puts.length + copies + calls.reads.list) / n,
+      s3Puts: (puts.length + calls.copies + calls.reads.list) / n,
       // A HEAD (each stage's look for the photo's record: was it deleted meanwhile?) costs a GET.
-      s3Gets: (calls.reads.get + heads + calls.reads.exists) / n,
+      s3Gets: (calls.reads.get + calls.reads.head + calls.reads.exists) / n,
       sqsSends: sends / n,
       sqsReceives: received / n,
       sqsDeletes: deletes / n,
