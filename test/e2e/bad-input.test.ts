@@ -14,9 +14,9 @@ import { imageIdOfIndexKey, labelOfSegment } from '../../src/domain/labelKeys';
 import type { Detection } from '../../src/domain/messages';
 import { ownerOfSegment, parsePhotoRecordKey } from '../../src/domain/owners';
 import type { DeadLetterAdmin } from '../../src/ports/DeadLetters';
-import type { PresignedPost } from '../../src/ports/ObjectStore';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
 import { FAILING_UPLOADS, imageForm, REFUSED_UPLOADS } from '../helpers/badInputCases';
+import { createUpload } from '../helpers/createUpload';
 import { readFixture } from '../helpers/fixtures';
 import { realPngBomb } from '../helpers/hostileImages';
 import { postForm } from '../helpers/postPolicyContract';
@@ -164,13 +164,7 @@ describe('bad input on the embedded default, over HTTP', () => {
       [realPngBomb(70_000, 1), 'image/png', reason('side_too_long')],
     ];
     for (const [bytes, contentType, reason] of cases) {
-      const res = await fetch(`${pipeline.url}/uploads`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ content_type: contentType, size: bytes.length }),
-      });
-      const created = (await res.json()) as { image_id: string; upload: PresignedPost };
-      assert.equal(res.status, 201, JSON.stringify(created));
+      const created = await createUpload(pipeline.url!, { content_type: contentType, size: bytes.length });
       assert.equal((await postForm(created.upload, bytes)).status, 204);
       const outcome = await outcomeOf(created.image_id);
       assert.deepEqual([outcome.status, outcome.failedStage, outcome.error], ['failed', 'upload', reason]);

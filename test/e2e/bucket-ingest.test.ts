@@ -10,8 +10,8 @@ import { loadConfig } from '../../src/config';
 import { newImageId } from '../../src/domain/imageId';
 import { imageKey, uploadKey } from '../../src/domain/keys';
 import { LOCAL_OWNER } from '../../src/domain/owners';
-import type { PresignedPost } from '../../src/ports/ObjectStore';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
+import { createUpload } from '../helpers/createUpload';
 import type { LogLine } from '../helpers/factories';
 import { readFixture } from '../helpers/fixtures';
 import { replayForm } from '../helpers/formReplay';
@@ -53,13 +53,7 @@ describe('embedded default: the bucket starts the pipeline', () => {
     assert.ok(photo.bytes.length > 6 * 1024 * 1024, `the photo is ${photo.bytes.length} bytes, expected more than 6 MiB`);
     assert.ok(photo.width * photo.height >= 24e6, `${photo.width}x${photo.height}`);
     // Act: the two steps, as docs/big-photos.md shows them (the form posts to the server's own POST /bucket).
-    const res = await fetch(`${pipeline.url!}/uploads`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ content_type: 'image/jpeg', size: photo.bytes.length, file_name: 'dog.jpg' }),
-    });
-    const created = (await res.json()) as { image_id: string; upload: PresignedPost };
-    assert.equal(res.status, 201, JSON.stringify(created));
+    const created = await createUpload(pipeline.url!, { content_type: 'image/jpeg', size: photo.bytes.length, file_name: 'dog.jpg' });
     const answer = await postForm(created.upload, photo.bytes);
     assert.equal(answer.status, 204, answer.body);
     const id = created.image_id;
@@ -112,13 +106,7 @@ describe('embedded default: the bucket starts the pipeline', () => {
     const ends: string[] = [];
     for (let round = 0; round < 8; round++) {
       // Prepare: a form for the photo's size.
-      const res = await fetch(`${pipeline.url!}/uploads`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ content_type: 'image/jpeg', size: photo.length }),
-      });
-      const created = (await res.json()) as { image_id: string; upload: PresignedPost };
-      assert.equal(res.status, 201, JSON.stringify(created));
+      const created = await createUpload(pipeline.url!, { content_type: 'image/jpeg', size: photo.length });
       // Act
       const { posts } = await replayForm(created.upload, photo, 8, { origin: pipeline.url! });
       // Assess: single-use, so exactly one post was stored; what ingest made of it is what it was.

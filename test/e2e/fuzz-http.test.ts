@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config';
 import { IMAGE_FORMATS } from '../../src/domain/imageFormats';
 import type { PresignedPost } from '../../src/ports/ObjectStore';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
+import { createUpload } from '../helpers/createUpload';
 import { readFixture } from '../helpers/fixtures';
 import { fuzz, mutated, randomBytes } from '../helpers/fuzz';
 import { post, type RawAnswer, request } from '../helpers/rawHttp';
@@ -248,15 +249,8 @@ describe('fuzz: hostile HTTP against the embedded default', () => {
   });
 
   it('POST /bucket: mutated signed forms get a 2xx or a 4xx in time', async () => {
-    const sign = async (size: number): Promise<PresignedPost> => {
-      const res = await fetch(`${pipeline.url}/uploads`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ content_type: 'image/jpeg', size }),
-      });
-      assert.equal(res.status, 201);
-      return ((await res.json()) as { upload: PresignedPost }).upload;
-    };
+    const sign = async (size: number): Promise<PresignedPost> =>
+      (await createUpload(pipeline.url!, { content_type: 'image/jpeg', size })).upload;
     /** What is done to the signed fields: all kept, or each kept, dropped, changed or doubled; maybe one more. */
     const fieldEdits = fc.record({
       edits: fc.oneof(

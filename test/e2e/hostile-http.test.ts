@@ -11,6 +11,7 @@ import { FsObjectStore } from '../../src/ports/FsObjectStore';
 import { MemoryQueue } from '../../src/ports/MemoryQueue';
 import type { PresignedPost } from '../../src/ports/ObjectStore';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
+import { type CreatedUpload, createUpload } from '../helpers/createUpload';
 import { readFixture } from '../helpers/fixtures';
 import { MALFORMED_FORMS, malformedUploadMessage } from '../helpers/malformedForms';
 import { connect, head, oddMultipart, post, request, withDeadline } from '../helpers/rawHttp';
@@ -84,18 +85,8 @@ async function start(env: Record<string, string> = {}, host?: string): Promise<S
 const errorOf = (body: string) => (JSON.parse(body) as { error: { code: string; message: string } }).error;
 
 /** A signed form for a photo of `size` bytes, from POST /uploads. */
-async function createUpload(
-  url: string,
-  size: number,
-  extra: Record<string, unknown> = {},
-): Promise<{ image_id: string; upload: PresignedPost }> {
-  const res = await fetch(`${url}/uploads`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ content_type: 'image/jpeg', size, ...extra }),
-  });
-  assert.equal(res.status, 201);
-  return (await res.json()) as { image_id: string; upload: PresignedPost };
+function signedForm(url: string, size: number, extra: Record<string, unknown> = {}): Promise<CreatedUpload> {
+  return createUpload(url, { content_type: 'image/jpeg', size, ...extra });
 }
 
 describe('hostile HTTP on the embedded default', () => {
@@ -328,7 +319,7 @@ describe('hostile HTTP on the embedded default', () => {
     );
     assert.deepEqual(readdirSync(path.join(s.dir, 'spool')), [], 'the spool is empty');
     // A form's file cut off on POST /bucket: no object, no temporary file.
-    const created = await createUpload(s.pipeline.url!, photo.length);
+    const created = await signedForm(s.pipeline.url!, photo.length);
     const form = new FormData();
     for (const [k, v] of Object.entries(created.upload.fields)) form.append(k, v);
     form.append('file', new Blob([new Uint8Array(photo)]), 'dog.jpg');
@@ -365,7 +356,7 @@ describe('hostile HTTP on the embedded default', () => {
 
   it('logs every client string escaped: no raw control or bidi character in any line', async () => {
     const name = 'gpj.\u202eexe\u001b[31m\u2066.jpg';
-    const created = await createUpload(s.pipeline.url!, 10, { file_name: name });
+    const created = await signedForm(s.pipeline.url!, 10, { file_name: name });
     assert.ok(created.image_id);
     const line = await s.waitForLog((l) => l.message === 'upload form signed' && l.image_id === created.image_id, 'the form signed');
     assert.equal(line.file_name, 'gpj.\\u202eexe\\u001b[31m\\u2066.jpg');

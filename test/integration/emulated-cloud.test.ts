@@ -11,13 +11,13 @@ import { detect } from '../../src/detect/Detector';
 import { newImageId } from '../../src/domain/imageId';
 import type { Detection } from '../../src/domain/messages';
 import { photoRecordKey } from '../../src/domain/owners';
-import type { PresignedPost } from '../../src/ports/ObjectStore';
 import { SqsDeadLetters } from '../../src/ports/SqsDeadLetters';
 import { SqsQueue } from '../../src/ports/SqsQueue';
 import { PhotoRecordSchema, StageStatusSchema } from '../../src/status/stageStatus';
 import { FAILING_UPLOADS } from '../helpers/badInputCases';
 import { assertSameDetections, iouXywh, xywh } from '../helpers/boxes';
 import { keysNamingPhoto, refusedCallers } from '../helpers/callers';
+import { createUpload } from '../helpers/createUpload';
 import { fixtureNames, readFixture, referenceDetections } from '../helpers/fixtures';
 import { BORDERLINE_SCORE, heicFixturePath, heicFixtures, heicReferenceDetections } from '../helpers/heicFixtures';
 import { ispeBomb } from '../helpers/hostileHeic';
@@ -205,13 +205,11 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
     const relayBefore = stack.relayStats();
     const started = Date.now();
     // Act: the two steps, as docs/big-photos.md shows them; the form goes to MinIO, which checks its policy.
-    const res = await fetch(`${stack.urls.http}/uploads`, {
-      method: 'POST',
-      headers: { ...BEARER.alice, 'content-type': 'application/json' },
-      body: JSON.stringify({ content_type: 'image/jpeg', size: photo.bytes.length, file_name: 'horses.jpg' }),
-    });
-    const created = (await res.json()) as { image_id: string; upload: PresignedPost };
-    assert.equal(res.status, 201, JSON.stringify(created));
+    const created = await createUpload(
+      stack.urls.http,
+      { content_type: 'image/jpeg', size: photo.bytes.length, file_name: 'horses.jpg' },
+      BEARER.alice,
+    );
     assert.ok(created.upload.url.startsWith(stack.urls.s3), `the form posts to MinIO: ${created.upload.url}`);
     const answer = await postForm(created.upload, photo.bytes);
     assert.equal(answer.status, 204, answer.body);
@@ -411,13 +409,11 @@ describe('emulated cloud: serverless offline over MinIO and ElasticMQ with the S
     }
     // POST /uploads with application/octet-stream and a .heic name: the form is typed image/heic, MinIO stores it, ingest takes it.
     const bytes = readFileSync(heicFixturePath('horses-grid.heic'));
-    const res = await fetch(`${stack.urls.http}/uploads`, {
-      method: 'POST',
-      headers: { ...BEARER.alice, 'content-type': 'application/json' },
-      body: JSON.stringify({ content_type: 'application/octet-stream', size: bytes.length, file_name: 'IMG_0001.HEIC' }),
-    });
-    const created = (await res.json()) as { image_id: string; upload: PresignedPost };
-    assert.equal(res.status, 201, JSON.stringify(created));
+    const created = await createUpload(
+      stack.urls.http,
+      { content_type: 'application/octet-stream', size: bytes.length, file_name: 'IMG_0001.HEIC' },
+      BEARER.alice,
+    );
     assert.equal(created.upload.fields['Content-Type'], 'image/heic');
     assert.equal((await postForm(created.upload, bytes)).status, 204);
     await checkTagged(created.image_id, 'horses-grid.heic', 773, 512, bytes);
