@@ -8,10 +8,11 @@ import { ensureModel } from '../../models/ensure-model';
 import { type LocalIssuer, startLocalIssuer } from '../../scripts/auth/localIssuer';
 import { REPO_ROOT } from '../../scripts/repoRoot';
 import { createApp } from '../../src/app/createApp';
-import { hashApiKey, newApiKey } from '../../src/auth/apiKeys';
+import { newApiKey } from '../../src/auth/apiKeys';
 import { loadConfig } from '../../src/config';
 import { type EmbeddedPipeline, startEmbedded } from '../../src/runtime/startEmbedded';
 import { CHROMIUM, openChromium } from '../helpers/chromium';
+import { apiKeysEnv } from '../helpers/factories';
 import { FIXTURE_IMAGES_DIR } from '../helpers/fixtures';
 import { heicFixturePath } from '../helpers/heicFixtures';
 import { largePhoto } from '../helpers/largePhoto';
@@ -23,27 +24,50 @@ import { largePhoto } from '../helpers/largePhoto';
 const SCREENSHOT = path.join(REPO_ROOT, 'test-results', 'gallery.png');
 const TIMEOUT_MS = 120_000;
 
+/** The embedded default with `env` and a headless chromium watching for `problems`; close() removes both and their folders. */
+interface OpenGallery {
+  pipeline: EmbeddedPipeline;
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+async function openGallery(
+  name: string,
+  env: Record<string, string>,
+  problems: string[],
+  expected?: (url: string) => boolean,
+): Promise<OpenGallery> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), `pipeline-browser-${name}-`));
+  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', MODEL_PATH: await ensureModel(), ...env });
+  const pipeline = await startEmbedded(createApp({ config, detector: 'worker' }), { port: 0 });
+  const { context, page, userDataDir } = await openChromium(`pipeline-chromium-${name}-`, problems, expected);
+  return {
+    pipeline,
+    context,
+    page,
+    async close() {
+      await context.close();
+      await pipeline.stop();
+      rmSync(userDataDir, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 describe('gallery in a browser', { skip: existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM} (apt-get install chromium)` }, () => {
+  let gallery: OpenGallery;
   let pipeline: EmbeddedPipeline;
-  let context: BrowserContext;
   let page: Page;
-  let userDataDir: string;
   const problems: string[] = [];
 
   before(async () => {
-    const modelPath = await ensureModel();
-    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-browser-'));
-    const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', MODEL_PATH: modelPath });
-    pipeline = await startEmbedded(createApp({ config, detector: 'worker' }), { port: 0 });
     // CSP violations, script errors and failed requests all show up in problems.
-    ({ context, page, userDataDir } = await openChromium('pipeline-chromium-', problems));
+    gallery = await openGallery('none', {}, problems);
+    ({ pipeline, page } = gallery);
   });
 
-  after(async () => {
-    await context?.close();
-    await pipeline?.stop();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
-  });
+  after(async () => gallery?.close());
 
   it('uploads two photos with the file picker and shows them tagged, with their detections', async () => {
     // Prepare
@@ -296,35 +320,24 @@ describe('gallery in a browser, signing in (AUTH=jwt, a real OIDC provider)', {
   skip: existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM} (apt-get install chromium)`,
 }, () => {
   let issuer: LocalIssuer;
+  let gallery: OpenGallery;
   let pipeline: EmbeddedPipeline;
   let context: BrowserContext;
   let page: Page;
-  let userDataDir: string;
   const problems: string[] = [];
 
   before(async () => {
     issuer = await startLocalIssuer();
-    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-browser-jwt-'));
-    const config = loadConfig({
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      MODEL_PATH: await ensureModel(),
-      ...issuer.env,
-    });
-    pipeline = await startEmbedded(createApp({ config, detector: 'worker' }), { port: 0 });
+    // The provider's login page answers its own 4xx while a person signs in.
+    gallery = await openGallery('jwt', issuer.env, problems, (url) => url.startsWith(`${issuer.url}/interaction/`));
+    ({ pipeline, context, page } = gallery);
     // The gallery sends people back to itself: its URL is the client's redirect URI.
     await issuer.setGalleryRedirectUris([`${pipeline.url}/`]);
-    // The provider's login page answers its own 4xx while a person signs in.
-    ({ context, page, userDataDir } = await openChromium('pipeline-chromium-jwt-', problems, (url) =>
-      url.startsWith(`${issuer.url}/interaction/`),
-    ));
   });
 
   after(async () => {
-    await context?.close();
-    await pipeline?.stop();
+    await gallery?.close();
     await issuer?.stop();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
   /** Signs in through the provider's own login page, as a person does, and waits to be back. */
@@ -409,34 +422,18 @@ describe('gallery in a browser, with an API key (AUTH=api-key)', {
   skip: existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM} (apt-get install chromium)`,
 }, () => {
   const keys = { alice: newApiKey(), bob: newApiKey() };
+  let gallery: OpenGallery;
   let pipeline: EmbeddedPipeline;
   let context: BrowserContext;
   let page: Page;
-  let userDataDir: string;
-  let dataDir: string;
   const problems: string[] = [];
 
   before(async () => {
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-browser-key-'));
-    const keysFile = path.join(dataDir, 'api-keys.json');
-    writeFileSync(keysFile, JSON.stringify({ keys: Object.entries(keys).map(([owner, key]) => ({ owner, sha256: hashApiKey(key) })) }));
-    const config = loadConfig({
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      MODEL_PATH: await ensureModel(),
-      AUTH: 'api-key',
-      API_KEYS_FILE: keysFile,
-    });
-    pipeline = await startEmbedded(createApp({ config, detector: 'worker' }), { port: 0 });
-    ({ context, page, userDataDir } = await openChromium('pipeline-chromium-key-', problems));
+    gallery = await openGallery('key', apiKeysEnv(keys), problems);
+    ({ pipeline, context, page } = gallery);
   });
 
-  after(async () => {
-    await context?.close();
-    await pipeline?.stop();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(async () => gallery?.close());
 
   async function useKey(key: string): Promise<void> {
     await page.fill('#api-key', key);
