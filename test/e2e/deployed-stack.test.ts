@@ -152,14 +152,17 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     return file;
   };
 
-  /** Like waitFor, for a photo written straight to the bucket: 404 until ingest has claimed it. */
-  async function waitForIngested(id: string, what: string, timeoutMs = 120_000): Promise<Status> {
+  /**
+   * Like waitFor, for a photo written straight to the bucket: 404 until ingest has claimed it, then
+   * its status until `until` holds (by default: settled).
+   */
+  async function waitForIngested(id: string, what: string, timeoutMs = 120_000, until: (s: Status) => boolean = settled): Promise<Status> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const res = await api(`/images/${id}`);
       if (res.status === 200) {
         const s = (await res.json()) as Status;
-        if (settled(s)) return s;
+        if (until(s)) return s;
       } else {
         assert.equal(res.status, 404, `GET /images/${id}`);
         await res.body?.cancel();
@@ -169,19 +172,8 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
     }
   }
 
-  /** Like waitForIngested, until the upload stage itself is done or failed (the later stages may still run). */
-  async function waitForUploadSettled(id: string, timeoutMs = 120_000): Promise<Status> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const res = await api(`/images/${id}`);
-      if (res.status === 200) {
-        const s = (await res.json()) as Status;
-        if (s.stages.upload?.state === 'done' || s.stages.upload?.state === 'failed') return s;
-      } else await res.body?.cancel();
-      if (Date.now() > deadline) assert.fail(`${id}: upload not settled within ${timeoutMs} ms (log: ${stack.ministack.logFile})`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  /** Until the upload stage itself is done or failed (the later stages may still run). */
+  const uploadSettled = (s: Status) => s.stages.upload?.state === 'done' || s.stages.upload?.state === 'failed';
 
   /** PutObject under uploads/, as the browser's presigned POST lands there. */
   async function putUpload(bytes: Buffer, contentType = 'image/jpeg'): Promise<{ id: string; key: string }> {
@@ -922,7 +914,7 @@ describe('the stack deployed onto MiniStack (serverless deploy --stage localstac
         posts.map(() => 204),
       );
       // Settled at upload: ingested (then the photo goes on) or refused; what comes after is not this test's.
-      const s = await waitForUploadSettled(created.image_id);
+      const s = await waitForIngested(created.image_id, 'settled at upload', 120_000, uploadSettled);
       ends.push(s.stages.upload?.state ?? 'none');
       const original = imageKey('original', created.image_id);
       if (s.stages.upload?.state === 'done') {
